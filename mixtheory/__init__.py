@@ -1,0 +1,68 @@
+r"""mixtheory: the theory of mixup regularization as numbers you can check.
+
+Closed forms of the folded mixing law, the perturbation geometry of Theorem 1 and Lemma 2, the
+Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses they approximate
+(Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization", JMLR 2022).
+"""
+
+from .geometry import MixupGeometry
+from .laws import (
+    ERM,
+    Beta,
+    Empirical,
+    FromDensity,
+    MixingLaw,
+    Mixture,
+    PointMass,
+    QuadratureRule,
+    SymmetricBeta,
+    Uniform,
+    WShaped,
+    ZhangLambdaTilde,
+    law_from_name,
+)
+from .losses import AutogradLoss, BinaryLogistic, CrossEntropy, Loss, SquaredError, get_loss
+from .mixup_loss import (
+    MonteCarloEstimate,
+    mixup_loss,
+    sampled_second_order_loss,
+    second_order_loss,
+)
+from .regularizers import model_derivatives, regularizers_from_derivatives, taylor_regularizers
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # laws of λ and moments of θ = max(λ, 1 − λ)
+    "MixingLaw",
+    "QuadratureRule",
+    "SymmetricBeta",
+    "Beta",
+    "Uniform",
+    "WShaped",
+    "PointMass",
+    "ERM",
+    "Mixture",
+    "FromDensity",
+    "Empirical",
+    "ZhangLambdaTilde",
+    "law_from_name",
+    # geometry (Theorem 1, Lemma 2)
+    "MixupGeometry",
+    # losses and their derivatives
+    "Loss",
+    "CrossEntropy",
+    "SquaredError",
+    "BinaryLogistic",
+    "AutogradLoss",
+    "get_loss",
+    # Taylor regularizers (Theorem 3)
+    "taylor_regularizers",
+    "regularizers_from_derivatives",
+    "model_derivatives",
+    # the real mixup loss and its second-order approximation
+    "mixup_loss",
+    "second_order_loss",
+    "sampled_second_order_loss",
+    "MonteCarloEstimate",
+]

@@ -1,0 +1,305 @@
+r"""The perturbation geometry of mixup: Theorem 1 and Lemma 2 of Carratino et al. (JMLR 2022).
+
+Folding the mixup loss gives a perturbed ERM around the contracted points
+
+.. math::
+
+    \tilde x_i = \bar x + \bar\theta (x_i - \bar x), \qquad \tilde y_i = \bar y + \bar\theta (y_i - \bar y),
+
+with zero-mean perturbations ``δ_i = (θ − θ̄) a_i + (1 − θ) a_j`` (``a_i = x_i − x̄``, j uniform)
+and label perturbations ``ε_i`` built the same way from ``b_i = y_i − ȳ``. Their covariances
+(Lemma 2) are one shared matrix plus a rank-one term:
+
+.. math::
+
+    \Sigma^{(i)}_{xx} = \sigma^2 a_i a_i^\top + \gamma^2 \Sigma_{xx}, \quad
+    \Sigma^{(i)}_{xy} = \sigma^2 a_i b_i^\top + \gamma^2 \Sigma_{xy}, \quad
+    \Sigma^{(i)}_{yy} = \sigma^2 b_i b_i^\top + \gamma^2 \Sigma_{yy}.
+
+(The paper writes ``(σ²(x̃_i − x̄)(x̃_i − x̄)ᵀ + γ² Σ_x̃x̃)/θ̄²`` with ``Σ_x̃x̃ = θ̄² Σ_xx``; the same.)
+
+:class:`MixupGeometry` factorizes ``Σ_xx = V diag(s) Vᵀ`` once (V: d×r, its range) and does every
+per-sample operation in that r-dimensional basis with Sherman–Morrison; it never forms a d×d
+matrix per sample. Every ``a_i`` and every column of ``Σ_xy`` lies in the range of ``Σ_xx``, so
+the pseudo-inverse of ``Σ^{(i)}_xx`` is its inverse on that range, exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._validation import Tensor, as_labels, as_tensor, check_indices
+from .laws import MixingLaw
+
+__all__ = ["MixupGeometry"]
+
+
+class MixupGeometry:
+    r"""Contracted points and perturbation covariances of mixup for a data set and a law of λ.
+
+    Args:
+        X: inputs, ``(n, d)`` or ``(n, *input_shape)`` (images are flattened to d features; the
+            shape is kept in ``input_shape`` so models see what they expect).
+        Y: labels, ``(n, c)`` one-hot or soft, or ``(n,)`` integer class indices.
+        law: the law of λ (:mod:`mixtheory.laws`).
+        num_classes: number of classes when Y holds class indices (default: max + 1).
+        dtype, device: where the geometry lives (float64 by default, for verification).
+        rcond: eigenvalues of Σ_xx below ``rcond · s_max`` are treated as zero (default
+            ``max(n, d) · eps``, the convention of ``torch.linalg.pinv``).
+
+    >>> import torch
+    >>> from mixtheory.laws import SymmetricBeta
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X, Y = torch.randn(6, 3, generator=g, dtype=torch.float64), torch.arange(6) % 2
+    >>> geo = MixupGeometry(X, Y, SymmetricBeta(1.0))
+    >>> torch.allclose(geo.x_tilde.mean(0), X.mean(0))     # contraction keeps the mean
+    True
+    >>> bool(torch.allclose(geo.solve_xx(geo.matvec_xx(geo.centered_x)), geo.centered_x))
+    True
+    """
+
+    def __init__(
+        self,
+        X,
+        Y,
+        law: MixingLaw,
+        *,
+        num_classes: int | None = None,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str | None = None,
+        rcond: float | None = None,
+    ):
+        if not isinstance(law, MixingLaw):
+            raise TypeError(
+                f"law must be a mixtheory law (e.g. SymmetricBeta(alpha)), got {type(law).__name__}"
+            )
+        x = as_tensor("X", X, dtype=dtype, device=device)
+        if x.ndim < 2:
+            raise ValueError(f"X must be (n, d) or (n, *input_shape), got shape {tuple(x.shape)}")
+        n = x.shape[0]
+        if n < 2:
+            raise ValueError(f"too few samples for a covariance: X has n={n}; need n >= 2")
+        self.input_shape = tuple(x.shape[1:])
+        x = x.reshape(n, -1)
+        y = as_labels("Y", Y, n, num_classes, x.dtype, x.device)
+        self.law = law
+        self.n, self.d, self.c = n, x.shape[1], y.shape[1]
+        self.dtype, self.device = x.dtype, x.device
+        self.X, self.Y = x, y
+
+        self.theta_mean = float(law.theta_mean)
+        self.theta_var = float(law.theta_var)
+        self.gamma2 = float(law.gamma2)
+
+        self.x_mean = x.mean(0)
+        self.y_mean = y.mean(0)
+        self.centered_x = x - self.x_mean  # a_i, (n, d)
+        self.centered_y = y - self.y_mean  # b_i, (n, c)
+        self.x_tilde = self.x_mean + self.theta_mean * self.centered_x
+        self.y_tilde = self.y_mean + self.theta_mean * self.centered_y
+
+        self.cov_yy = self.centered_y.T @ self.centered_y / n  # Σ_yy, (c, c)
+        self._factorize(rcond)
+
+    # ----------------------------------------------------------------------------------------
+    def _factorize(self, rcond: float | None) -> None:
+        """Σ_xx = V diag(s) Vᵀ on its range, from the smaller of the two Gram matrices."""
+        n, d = self.n, self.d
+        a = self.centered_x
+        eps = torch.finfo(self.dtype).eps
+        rcond = max(n, d) * eps if rcond is None else float(rcond)
+        if d <= n:
+            s, vecs = torch.linalg.eigh(a.T @ a / n)
+            keep = s > rcond * s.max().clamp_min(0)
+            self.eigvals, self.basis = s[keep], vecs[:, keep]
+        else:
+            s, u = torch.linalg.eigh(a @ a.T / n)
+            keep = s > rcond * s.max().clamp_min(0)
+            s, u = s[keep], u[:, keep]
+            # V = Aᵀ U / sqrt(n s): orthonormal columns spanning the range of Σ_xx
+            self.eigvals, self.basis = s, a.T @ u / torch.sqrt(n * s)
+        self.rank = int(self.eigvals.numel())
+        self.coords = a @ self.basis  # z_i = Vᵀ a_i, (n, r)
+        self.cross = self.basis.T @ (a.T @ self.centered_y) / n  # C = Vᵀ Σ_xy, (r, c)
+
+    # --- dense blocks, one sample (small d, checks) ---------------------------------------------
+    @property
+    def cov_xx(self) -> Tensor:
+        """Σ_xx (d, d), dense. Shared by all samples; formed only when asked for."""
+        return self.centered_x.T @ self.centered_x / self.n
+
+    @property
+    def cov_xy(self) -> Tensor:
+        """Σ_xy (d, c)."""
+        return self.centered_x.T @ self.centered_y / self.n
+
+    def sigma_xx(self, i: int) -> Tensor:
+        """Σ^(i)_xx = σ² a_i a_iᵀ + γ² Σ_xx, dense (d, d)."""
+        a = self.centered_x[i]
+        return self.theta_var * torch.outer(a, a) + self.gamma2 * self.cov_xx
+
+    def sigma_xy(self, i: int) -> Tensor:
+        """Σ^(i)_xy = σ² a_i b_iᵀ + γ² Σ_xy, dense (d, c)."""
+        return self.theta_var * torch.outer(self.centered_x[i], self.centered_y[i]) + (
+            self.gamma2 * self.cov_xy
+        )
+
+    def sigma_yy(self, i: int) -> Tensor:
+        """Σ^(i)_yy = σ² b_i b_iᵀ + γ² Σ_yy, dense (c, c)."""
+        b = self.centered_y[i]
+        return self.theta_var * torch.outer(b, b) + self.gamma2 * self.cov_yy
+
+    # --- structured operators over samples -------------------------------------------------------
+    def _idx(self, indices) -> Tensor:
+        return check_indices(indices, self.n, self.device)
+
+    def _vectors(self, name: str, V: Tensor, m: int) -> Tensor:
+        V = torch.as_tensor(V, dtype=self.dtype, device=self.device)
+        if V.ndim < 2 or V.shape[0] != m or V.shape[-1] != self.d:
+            raise ValueError(f"{name} must have shape ({m}, ..., {self.d}), got {tuple(V.shape)}")
+        return V
+
+    def trace_xx(self, indices=None) -> Tensor:
+        """tr Σ^(i)_xx = σ²‖a_i‖² + γ² tr Σ_xx, shape (m,)."""
+        a = self.centered_x[self._idx(indices)]
+        return self.theta_var * (a * a).sum(-1) + self.gamma2 * self.eigvals.sum()
+
+    def matvec_xx(self, V, indices=None) -> Tensor:
+        """Σ^(i)_xx v for per-sample vectors V of shape (m, ..., d); same shape out."""
+        idx = self._idx(indices)
+        V = self._vectors("V", V, idx.numel())
+        a = self.centered_x[idx].reshape(idx.numel(), *([1] * (V.ndim - 2)), self.d)
+        shared = ((V @ self.basis) * self.eigvals) @ self.basis.T
+        return self.theta_var * (V * a).sum(-1, keepdim=True) * a + self.gamma2 * shared
+
+    def quad_xx(self, V, indices=None) -> Tensor:
+        """vᵀ Σ^(i)_xx v for V of shape (m, ..., d); shape (m, ...)."""
+        idx = self._idx(indices)
+        V = self._vectors("V", V, idx.numel())
+        a = self.centered_x[idx].reshape(idx.numel(), *([1] * (V.ndim - 2)), self.d)
+        w = V @ self.basis
+        return self.theta_var * (V * a).sum(-1) ** 2 + self.gamma2 * (w * w * self.eigvals).sum(-1)
+
+    def _sherman_morrison(self, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """z_i, u_i = D⁻¹ z_i and β_i with (σ² z zᵀ + γ² D)⁻¹ = D⁻¹/γ² − β u uᵀ."""
+        z = self.coords[idx]
+        u = z / self.eigvals
+        q = (z * u).sum(-1)
+        beta = self.theta_var / (self.gamma2 * (self.gamma2 + self.theta_var * q))
+        return z, u, beta
+
+    def solve_xx(self, V, indices=None) -> Tensor:
+        """(Σ^(i)_xx)⁺ v for V of shape (m, ..., d), through Sherman–Morrison in the range basis."""
+        idx = self._idx(indices)
+        V = self._vectors("V", V, idx.numel())
+        if self.gamma2 == 0.0 or self.rank == 0:
+            return torch.zeros_like(V)
+        _, u, beta = self._sherman_morrison(idx)
+        shape = (idx.numel(), *([1] * (V.ndim - 2)))
+        w = V @ self.basis  # (m, ..., r)
+        u_b = u.reshape(*shape, self.rank)
+        coef = (w * u_b).sum(-1, keepdim=True) * beta.reshape(*shape, 1)
+        return (w / self.eigvals / self.gamma2 - coef * u_b) @ self.basis.T
+
+    def frobenius_xx(self, T, indices=None) -> Tensor:
+        """⟨Σ^(i)_xx, T_i⟩_F for per-sample d×d matrices T (m, d, d) (dense; small d only)."""
+        idx = self._idx(indices)
+        T = torch.as_tensor(T, dtype=self.dtype, device=self.device)
+        if T.shape != (idx.numel(), self.d, self.d):
+            raise ValueError(f"T must have shape ({idx.numel()}, {self.d}, {self.d}), got {tuple(T.shape)}")
+        a = self.centered_x[idx]
+        rank_one = torch.einsum("md,mde,me->m", a, T, a)
+        shared = torch.einsum("dr,mde,er->m", self.basis * self.eigvals, T, self.basis)
+        return self.theta_var * rank_one + self.gamma2 * shared
+
+    def projected_label_covariance(self, indices=None) -> Tensor:
+        r"""K_i = Σ^(i)_yx (Σ^(i)_xx)⁺ Σ^(i)_xy, shape (m, c, c): the label covariance explained by
+        the inputs, the matrix in R3. Closed form per sample from Sherman–Morrison:
+
+        with P_i = σ² z_i b_iᵀ + γ² C (range coordinates of Σ^(i)_xy),
+        K_i = P_iᵀ D⁻¹ P_i / γ² − β_i (P_iᵀ D⁻¹ z_i)(P_iᵀ D⁻¹ z_i)ᵀ.
+        """
+        idx = self._idx(indices)
+        m = idx.numel()
+        if self.gamma2 == 0.0 or self.rank == 0:
+            return torch.zeros(m, self.c, self.c, dtype=self.dtype, device=self.device)
+        z, u, beta = self._sherman_morrison(idx)
+        b = self.centered_y[idx]
+        s2, g2 = self.theta_var, self.gamma2
+        q = (z * u).sum(-1)  # zᵀD⁻¹z
+        h = u @ self.cross  # Cᵀ D⁻¹ z, (m, c)
+        G = self.cross.T @ (self.cross / self.eigvals[:, None])  # Cᵀ D⁻¹ C
+        bb = b[:, :, None] * b[:, None, :]
+        bh = b[:, :, None] * h[:, None, :]
+        first = (s2 * s2 * q[:, None, None] * bb + s2 * g2 * (bh + bh.transpose(1, 2)) + g2 * g2 * G) / g2
+        p = s2 * q[:, None] * b + g2 * h  # P_iᵀ D⁻¹ z_i
+        return first - beta[:, None, None] * p[:, :, None] * p[:, None, :]
+
+    def cross_apply(self, M, indices=None) -> Tensor:
+        r"""⟨Σ^(i)_xy, M_iᵀ⟩ pieces: returns M_i Σ^(i)_xy for M of shape (m, k, d) → (m, k, c)."""
+        idx = self._idx(indices)
+        M = torch.as_tensor(M, dtype=self.dtype, device=self.device)
+        a, b = self.centered_x[idx], self.centered_y[idx]
+        rank_one = (M @ a[:, :, None]) * b[:, None, :]
+        shared = (M @ self.basis) @ self.cross
+        return self.theta_var * rank_one + self.gamma2 * shared
+
+    def pinv_sigma_xy(self, indices=None) -> Tensor:
+        """(Σ^(i)_xx)⁺ Σ^(i)_xy, shape (m, d, c); used for J^(i) (m·d·c memory)."""
+        idx = self._idx(indices)
+        a, b = self.centered_x[idx], self.centered_y[idx]
+        # columns of Σ^(i)_xy, as (m, c, d) vectors
+        cols = self.theta_var * b[:, :, None] * a[:, None, :] + self.gamma2 * (self.basis @ self.cross).T
+        return self.solve_xx(cols, idx).transpose(1, 2)
+
+    # --- sampling -------------------------------------------------------------------------------
+    def sample_perturbations(
+        self, num_draws: int, indices=None, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        r"""Draw the mixup perturbations themselves: θ from the folded law, j uniform.
+
+        Returns ``(delta, epsilon)`` of shapes (m, num_draws, d) and (m, num_draws, c), with
+        ``x̃_i + δ = θ x_i + (1−θ) x_j`` exactly and ``E δ δᵀ = Σ^(i)_xx``.
+        """
+        idx = self._idx(indices)
+        m = idx.numel()
+        theta = self.law.sample_theta((m, num_draws), generator).to(self.dtype).to(self.device)
+        j = torch.randint(self.n, (m, num_draws), generator=generator).to(self.device)
+        tb = self.theta_mean
+        t = theta[..., None]
+        delta = (t - tb) * self.centered_x[idx][:, None, :] + (1 - t) * self.centered_x[j]
+        eps = (t - tb) * self.centered_y[idx][:, None, :] + (1 - t) * self.centered_y[j]
+        return delta, eps
+
+    def sample_gaussian(
+        self, num_draws: int, indices=None, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Gaussian vectors v ~ N(0, Σ^(i)_xx), shape (m, num_draws, d), through the factor
+        ``Σ^(i)_xx = σ² a aᵀ + γ² V diag(s) Vᵀ``."""
+        idx = self._idx(indices)
+        m = idx.numel()
+        xi0 = torch.randn(m, num_draws, 1, generator=generator, dtype=self.dtype).to(self.device)
+        xi = torch.randn(m, num_draws, self.rank, generator=generator, dtype=self.dtype).to(self.device)
+        a = self.centered_x[idx][:, None, :]
+        return math.sqrt(self.theta_var) * xi0 * a + math.sqrt(self.gamma2) * (
+            xi * self.eigvals.sqrt()
+        ) @ self.basis.T
+
+    # --- helpers -------------------------------------------------------------------------------
+    def as_inputs(self, flat: Tensor) -> Tensor:
+        """Reshape flat (..., d) vectors to the model's input shape (..., *input_shape)."""
+        return flat.reshape(*flat.shape[:-1], *self.input_shape)
+
+    def contracted(self, scale: float) -> MixupGeometry:
+        """The geometry of the data contracted toward its means: x → x̄ + s(x − x̄), same for y."""
+        x = self.x_mean + scale * self.centered_x
+        y = self.y_mean + scale * self.centered_y
+        return MixupGeometry(self.as_inputs(x), y, self.law, dtype=self.dtype, device=self.device)
+
+    def __repr__(self) -> str:
+        return (
+            f"MixupGeometry(n={self.n}, d={self.d}, c={self.c}, rank={self.rank}, law={self.law!r}, "
+            f"theta_mean={self.theta_mean:.6g})"
+        )

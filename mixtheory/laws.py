@@ -1,0 +1,659 @@
+r"""Laws of the mixing coefficient λ and the moments of the folded coefficient θ = max(λ, 1−λ).
+
+Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization" (JMLR 2022), Theorem 1: under uniform
+pairing the mixup loss is a perturbed ERM whose geometry depends on λ's law only through
+
+.. math::
+
+    \bar\theta = E\,\theta,\qquad \sigma^2 = \operatorname{Var}\theta,\qquad
+    \gamma^2 = \sigma^2 + (1-\bar\theta)^2 = E(1-\theta)^2 .
+
+The folding uses only that the pair (i, j) is uniform, so any law of λ on [0, 1] folds: θ has
+density ``p(θ) + p(1−θ)`` on [1/2, 1].
+
+Every law here offers
+
+- the moments ``theta_mean``, ``theta_var``, ``gamma2`` (closed form where one exists),
+- ``theta_rule(num_nodes)`` and ``lambda_rule(num_nodes)``: quadrature nodes and weights with
+  ``E g(θ) ≈ Σ_k w_k g(θ_k)`` (resp. for λ on [0, 1]); atoms (point masses, empirical samples)
+  are represented exactly,
+- ``expect(g)`` = E_θ[g(θ)] and ``expect_lambda(g)`` through those rules,
+- ``sample_lambda(shape, generator)`` and ``sample_theta(shape, generator)`` from a
+  ``torch.Generator``.
+
+Quadrature: Beta densities use Gauss–Jacobi, whose weight absorbs the endpoint singularity for
+α < 1 (MATH.md section 1), and Gauss–Legendre on the window carrying all but 1e-20 of the mass
+when the exponents are large (there the Jacobi weight no longer resembles the density).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.polynomial.legendre import leggauss
+from scipy import integrate, special, stats
+
+__all__ = [
+    "MixingLaw",
+    "QuadratureRule",
+    "SymmetricBeta",
+    "Beta",
+    "Uniform",
+    "WShaped",
+    "PointMass",
+    "Mixture",
+    "FromDensity",
+    "Empirical",
+    "ZhangLambdaTilde",
+    "ERM",
+    "law_from_name",
+]
+
+DEFAULT_NODES = 48
+# Beyond these exponents the Gauss–Jacobi weight no longer resembles the density; switch to
+# Gauss–Legendre on the window holding all but _TAIL of the mass.
+_JACOBI_MAX_EXPONENT = 50.0
+_TAIL = 1e-20
+
+
+@dataclass(frozen=True)
+class QuadratureRule:
+    r"""Nodes and weights with ``E g(Z) ≈ Σ_k weights[k] · g(nodes[k])``; weights sum to 1."""
+
+    nodes: np.ndarray
+    weights: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.nodes.shape != self.weights.shape or self.nodes.ndim != 1:
+            raise ValueError("nodes and weights must be 1-D arrays of the same length")
+
+    def expect(self, g: Callable[[np.ndarray], np.ndarray]) -> float:
+        values = np.asarray(g(self.nodes), dtype=np.float64)
+        return float(np.sum(self.weights * values))
+
+    def scaled(self, factor: float) -> QuadratureRule:
+        return QuadratureRule(self.nodes, self.weights * factor)
+
+    @staticmethod
+    def concatenate(rules: Sequence[QuadratureRule]) -> QuadratureRule:
+        rules = [r for r in rules if r.nodes.size]
+        return QuadratureRule(
+            np.concatenate([r.nodes for r in rules]), np.concatenate([r.weights for r in rules])
+        )
+
+    def to_torch(self, dtype: torch.dtype = torch.float64, device=None):
+        return (
+            torch.as_tensor(self.nodes, dtype=dtype, device=device),
+            torch.as_tensor(self.weights, dtype=dtype, device=device),
+        )
+
+
+def _check_positive(name: str, value: float) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a positive number, got {value!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"{name} must be a finite number > 0, got {value!r}; "
+            f"{name} -> 0 is ERM (use mixtheory.ERM()), large {name} concentrates λ at 1/2"
+        )
+    return value
+
+
+def _check_nodes(num_nodes: int) -> int:
+    if int(num_nodes) != num_nodes or num_nodes < 1:
+        raise ValueError(f"num_nodes must be a positive integer, got {num_nodes!r}")
+    return int(num_nodes)
+
+
+def _gauss_legendre(lo: float, hi: float, num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = leggauss(num_nodes)
+    half = 0.5 * (hi - lo)
+    return lo + half * (x + 1.0), half * w
+
+
+def _beta_rule(p: float, q: float, num_nodes: int, lower: float) -> QuadratureRule:
+    r"""Rule for ``∫_lower^1 g(x) Beta(p, q)(x) dx``, lower ∈ {0, 1/2}; weights sum to P(X ≥ lower)."""
+    log_norm = special.betaln(p, q)
+    if lower == 0.0 and max(p, q) <= _JACOBI_MAX_EXPONENT:
+        # x = (1+t)/2: x^{p-1}(1-x)^{q-1} dx = 2^{-(p+q-1)} (1+t)^{p-1}(1-t)^{q-1} dt
+        t, w = special.roots_jacobi(num_nodes, q - 1.0, p - 1.0)
+        nodes = 0.5 * (1.0 + t)
+        log_w = np.log(w) - (p + q - 1.0) * math.log(2.0) - log_norm
+        return QuadratureRule(nodes, np.exp(log_w))
+    if lower == 0.5 and (q < 1.0 or max(p, q) <= _JACOBI_MAX_EXPONENT):
+        # x = (3+t)/4 on [1/2, 1]: (1-x)^{q-1} = 4^{1-q}(1-t)^{q-1}, dx = dt/4; x^{p-1} is smooth
+        t, w = special.roots_jacobi(num_nodes, q - 1.0, 0.0)
+        nodes = 0.25 * (3.0 + t)
+        log_w = np.log(w) + (p - 1.0) * np.log(nodes) - q * math.log(4.0) - log_norm
+        return QuadratureRule(nodes, np.exp(log_w))
+    # Large exponents: the density is smooth and concentrated; integrate its bulk.
+    lo = max(lower, float(stats.beta.ppf(_TAIL, p, q)))
+    hi = min(1.0, float(stats.beta.isf(_TAIL, p, q)))
+    if not lo < hi:
+        return QuadratureRule(np.zeros(0), np.zeros(0))
+    nodes, w = _gauss_legendre(lo, hi, num_nodes)
+    return QuadratureRule(nodes, w * np.exp(stats.beta.logpdf(nodes, p, q)))
+
+
+def _tanh_sinh(lo: float, hi: float, level: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Double-exponential rule on [lo, hi]; robust to integrable endpoint singularities."""
+    h = 2.0**-level * 4.0
+    t = np.arange(-4.0, 4.0 + h / 2, h)
+    u = 0.5 * np.pi * np.sinh(t)
+    x = np.tanh(u)
+    w = h * 0.5 * np.pi * np.cosh(t) / np.cosh(u) ** 2
+    keep = (np.abs(x) < 1.0) & (w > 1e-300)
+    half = 0.5 * (hi - lo)
+    return lo + half * (x[keep] + 1.0), half * w[keep]
+
+
+class MixingLaw:
+    r"""Base class: a law of λ on [0, 1]. Subclasses give ``theta_rule``, ``lambda_rule`` and
+    ``sample_lambda``; moments default to high-order quadrature and are overridden by closed forms.
+    """
+
+    name: str = "law"
+
+    # --- quadrature ---------------------------------------------------------------------------
+    def theta_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        raise NotImplementedError
+
+    def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        raise NotImplementedError
+
+    def expect(self, g: Callable[[np.ndarray], np.ndarray], num_nodes: int = 96) -> float:
+        r"""E_θ[g(θ)] by quadrature over the folded law (g takes and returns numpy arrays)."""
+        return self.theta_rule(num_nodes).expect(g)
+
+    def expect_lambda(self, g: Callable[[np.ndarray], np.ndarray], num_nodes: int = 96) -> float:
+        r"""E_λ[g(λ)] by quadrature over the law of λ itself."""
+        return self.lambda_rule(num_nodes).expect(g)
+
+    # --- moments of θ --------------------------------------------------------------------------
+    @property
+    def theta_mean(self) -> float:
+        return self.expect(lambda t: t)
+
+    @property
+    def gamma2(self) -> float:
+        """γ² = E(1−θ)²."""
+        return self.expect(lambda t: (1.0 - t) ** 2)
+
+    @property
+    def theta_var(self) -> float:
+        """σ² = Var θ = γ² − (1−θ̄)², computed without the cancellation of E θ² − θ̄²."""
+        centre = self.theta_mean
+        return self.expect(lambda t: (t - centre) ** 2)
+
+    def moments(self) -> dict[str, float]:
+        """θ̄, σ², γ² and the ratios σ²/θ̄², γ²/θ̄² that scale the regularizers."""
+        tm, tv, g2 = self.theta_mean, self.theta_var, self.gamma2
+        return {
+            "theta_mean": tm,
+            "theta_var": tv,
+            "gamma2": g2,
+            "theta_var_over_theta_mean2": tv / tm**2,
+            "gamma2_over_theta_mean2": g2 / tm**2,
+        }
+
+    # --- sampling ------------------------------------------------------------------------------
+    def sample_lambda(self, shape, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample_theta(self, shape, generator: torch.Generator | None = None) -> torch.Tensor:
+        lam = self.sample_lambda(shape, generator)
+        return torch.maximum(lam, 1.0 - lam)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _as_shape(shape) -> tuple[int, ...]:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def _sample_beta(a: float, b: float, shape, generator) -> torch.Tensor:
+    # torch.distributions does not take a Generator; draw Gammas by inverse CDF of uniforms
+    # would be slow, so use torch._standard_gamma with the generator's state via torch.Tensor API.
+    shape = _as_shape(shape)
+    ga = torch._standard_gamma(torch.full(shape, a, dtype=torch.float64), generator=generator)
+    gb = torch._standard_gamma(torch.full(shape, b, dtype=torch.float64), generator=generator)
+    total = ga + gb
+    # For tiny a, b both gammas can underflow to 0; then λ is 0 or 1 with equal odds (the limit).
+    both_zero = total == 0
+    lam = torch.where(both_zero, torch.zeros_like(total), ga / torch.where(both_zero, 1.0, total))
+    if both_zero.any():
+        coin = torch.rand(shape, generator=generator, dtype=torch.float64) < a / (a + b)
+        lam = torch.where(both_zero, coin.to(torch.float64), lam)
+    return lam
+
+
+class Beta(MixingLaw):
+    r"""λ ~ Beta(a, b), not necessarily symmetric (it still folds under uniform pairing).
+
+    Folded density on [1/2, 1]: ``[θ^{a−1}(1−θ)^{b−1} + θ^{b−1}(1−θ)^{a−1}] / B(a, b)``. Moments in
+    closed form through the regularized incomplete Beta ``I_x``:
+    ``E θ = a/(a+b)·(1 − I_{1/2}(a+1, b)) + b/(a+b)·I_{1/2}(a, b+1)``.
+
+    >>> law = Beta(2.0, 5.0)
+    >>> abs(law.theta_mean - law.expect(lambda t: t)) < 1e-13
+    True
+    """
+
+    def __init__(self, a: float, b: float):
+        self.a = _check_positive("a", a)
+        self.b = _check_positive("b", b)
+        self.name = f"Beta({self.a:g}, {self.b:g})"
+
+    def theta_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        num_nodes = _check_nodes(num_nodes)
+        # λ ≥ 1/2 (θ = λ ~ Beta(a, b)) and λ < 1/2 (θ = 1 − λ ~ Beta(b, a))
+        return QuadratureRule.concatenate(
+            [_beta_rule(self.a, self.b, num_nodes, 0.5), _beta_rule(self.b, self.a, num_nodes, 0.5)]
+        )
+
+    def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        return _beta_rule(self.a, self.b, _check_nodes(num_nodes), 0.0)
+
+    def _upper_moment(self, k: int) -> float:
+        """E[θ^k] in closed form (k = 1, 2)."""
+        a, b = self.a, self.b
+        s = a + b
+        if k == 1:
+            return a / s * special.betaincc(a + 1, b, 0.5) + b / s * special.betainc(a, b + 1, 0.5)
+        c = 1.0 / (s * (s + 1))
+        return a * (a + 1) * c * special.betaincc(a + 2, b, 0.5) + b * (b + 1) * c * special.betainc(
+            a, b + 2, 0.5
+        )
+
+    @property
+    def theta_mean(self) -> float:
+        return float(self._upper_moment(1))
+
+    @property
+    def gamma2(self) -> float:
+        return float(1.0 - 2.0 * self._upper_moment(1) + self._upper_moment(2))
+
+    @property
+    def theta_var(self) -> float:
+        m1 = self._upper_moment(1)
+        var = self._upper_moment(2) - m1 * m1
+        if var < 1e-6 * m1 * m1:  # cancellation: fall back to the centred quadrature
+            return MixingLaw.theta_var.fget(self)
+        return float(var)
+
+    def sample_lambda(self, shape, generator=None) -> torch.Tensor:
+        return _sample_beta(self.a, self.b, shape, generator)
+
+
+def _gamma_ratio_half(alpha: float) -> float:
+    r"""``r(α) = Γ(α+1/2) / (√π Γ(α+1))`` to ~1e-15 relative, for every α > 0.
+
+    Small α: direct Gamma values. Large α: the difference of Stirling series of log Γ at
+    α+1/2 and α+1, written so that no large terms cancel.
+    """
+    if alpha < 30.0:
+        return float(special.gamma(alpha + 0.5) / (math.sqrt(math.pi) * special.gamma(alpha + 1.0)))
+    z1, z2 = alpha + 0.5, alpha + 1.0
+    # (z1 - 1/2) log z1 - z1 - (z2 - 1/2) log z2 + z2
+    #   = α log(z1/z2) - (1/2) log z2 + 1/2, with log(z1/z2) = log1p(-1/(2 z2))
+    log_r = alpha * math.log1p(-0.5 / z2) + 0.5 - 0.5 * math.log(z2)
+    coeffs = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0)
+    for k, c in enumerate(coeffs):
+        power = 2 * k + 1
+        log_r += c * (z1**-power - z2**-power)
+    return math.exp(log_r - 0.5 * math.log(math.pi))
+
+
+class SymmetricBeta(Beta):
+    r"""λ ~ Beta(α, α), the law of the original mixup; θ ~ Beta_[1/2, 1](α, α).
+
+    Closed forms (MATH.md section 1), with ``m(α) = E|X − 1/2| = 1 / (α 4^α B(α, α))``
+    ``= Γ(α+1/2) / (2√π Γ(α+1))`` (Legendre duplication):
+
+    ``θ̄ = 1/2 + m``, ``σ² = 1/(4(2α+1)) − m²``, ``γ² = (α+1)/(2(2α+1)) − m``.
+
+    They are evaluated through ``q = 1 − θ̄ = (1 − r)/2``, ``r = 2m``, so that neither end of
+    α ∈ [1e-3, 1e4] cancels: ``γ² = q − α/(2(2α+1))`` and ``σ² = γ² − q²``.
+
+    >>> law = SymmetricBeta(1.0)          # θ uniform on [1/2, 1]
+    >>> round(law.theta_mean, 15), round(law.theta_var * 48, 12)
+    (0.75, 1.0)
+    """
+
+    def __init__(self, alpha: float):
+        alpha = _check_positive("alpha", alpha)
+        super().__init__(alpha, alpha)
+        self.alpha = alpha
+        self.name = f"SymmetricBeta({alpha:g})"
+
+    @property
+    def _one_minus_theta_mean(self) -> float:
+        alpha = self.alpha
+        if alpha < 1.0:
+            # r → 1 as α → 0: 1 − r = −expm1(log r) keeps relative accuracy
+            log_r = (
+                special.gammaln(alpha + 0.5)
+                - special.gammaln(0.5)
+                - special.gammaln(alpha + 1.0)
+            )
+            return -0.5 * math.expm1(log_r)
+        return 0.5 * (1.0 - _gamma_ratio_half(alpha))
+
+    @property
+    def m(self) -> float:
+        """m(α) = E|X − 1/2| for X ~ Beta(α, α)."""
+        return 0.5 * _gamma_ratio_half(self.alpha) if self.alpha >= 1.0 else 0.5 - self._one_minus_theta_mean
+
+    @property
+    def theta_mean(self) -> float:
+        return 1.0 - self._one_minus_theta_mean
+
+    @property
+    def gamma2(self) -> float:
+        a = self.alpha
+        q = self._one_minus_theta_mean
+        if a < 1.0:
+            return q - a / (2.0 * (2.0 * a + 1.0))
+        return (a + 1.0) / (2.0 * (2.0 * a + 1.0)) - self.m
+
+    @property
+    def theta_var(self) -> float:
+        a = self.alpha
+        if a < 1.0:
+            q = self._one_minus_theta_mean
+            return self.gamma2 - q * q
+        m = self.m
+        return 1.0 / (4.0 * (2.0 * a + 1.0)) - m * m
+
+
+class Uniform(SymmetricBeta):
+    """λ ~ U[0, 1] = Beta(1, 1): θ uniform on [1/2, 1], θ̄ = 3/4, σ² = 1/48, γ² = 1/12."""
+
+    def __init__(self):
+        super().__init__(1.0)
+        self.name = "Uniform()"
+
+
+class PointMass(MixingLaw):
+    """λ = value with probability one (θ = max(value, 1 − value)). ``PointMass(1.0)`` is ERM."""
+
+    def __init__(self, value: float):
+        value = float(value)
+        if not (0.0 <= value <= 1.0):
+            raise ValueError(f"value must lie in [0, 1], got {value!r}")
+        self.value = value
+        self.name = f"PointMass({value:g})"
+
+    def theta_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        return QuadratureRule(np.array([max(self.value, 1.0 - self.value)]), np.ones(1))
+
+    def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        return QuadratureRule(np.array([self.value]), np.ones(1))
+
+    def sample_lambda(self, shape, generator=None) -> torch.Tensor:
+        return torch.full(_as_shape(shape), self.value, dtype=torch.float64)
+
+
+def ERM() -> PointMass:
+    """The α → 0 limit of mixup: θ = 1, no perturbation, the regularizers vanish."""
+    return PointMass(1.0)
+
+
+class Mixture(MixingLaw):
+    r"""λ drawn from ``components[k]`` with probability ``weights[k]``.
+
+    RegMixup (clean plus mixed samples) is ``Mixture([PointMass(1.0), SymmetricBeta(α)], [w, 1−w])``.
+    Moments are exact mixtures of the components' (closed-form where they have one):
+    ``θ̄ = Σ w_k θ̄_k``, ``γ² = Σ w_k γ²_k``, ``σ² = γ² − (1 − θ̄)²``.
+
+    >>> reg = Mixture([PointMass(1.0), Uniform()], [0.5, 0.5])
+    >>> reg.theta_mean
+    0.875
+    """
+
+    def __init__(self, components: Sequence[MixingLaw], weights: Sequence[float]):
+        components = list(components)
+        weights = np.asarray(weights, dtype=np.float64)
+        if len(components) == 0 or weights.shape != (len(components),):
+            raise ValueError("components and weights must be non-empty and of the same length")
+        if not all(isinstance(c, MixingLaw) for c in components):
+            raise TypeError("every component must be a MixingLaw")
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError(f"weights must be finite, non-negative, not all zero; got {weights}")
+        if abs(weights.sum() - 1.0) > 1e-12:
+            raise ValueError(
+                f"weights must sum to 1 (they sum to {weights.sum():.17g}); divide by their sum"
+            )
+        self.components = components
+        self.weights = weights
+        self.name = "Mixture([" + ", ".join(f"{w:g}·{c!r}" for c, w in zip(components, weights)) + "])"
+
+    def theta_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        return QuadratureRule.concatenate(
+            [c.theta_rule(num_nodes).scaled(w) for c, w in zip(self.components, self.weights)]
+        )
+
+    def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        return QuadratureRule.concatenate(
+            [c.lambda_rule(num_nodes).scaled(w) for c, w in zip(self.components, self.weights)]
+        )
+
+    @property
+    def theta_mean(self) -> float:
+        return float(sum(w * c.theta_mean for c, w in zip(self.components, self.weights)))
+
+    @property
+    def gamma2(self) -> float:
+        return float(sum(w * c.gamma2 for c, w in zip(self.components, self.weights)))
+
+    @property
+    def theta_var(self) -> float:
+        # Law of total variance: no E θ² − θ̄² cancellation when components are concentrated.
+        tm = self.theta_mean
+        return float(
+            sum(
+                w * (c.theta_var + (c.theta_mean - tm) ** 2)
+                for c, w in zip(self.components, self.weights)
+            )
+        )
+
+    def sample_lambda(self, shape, generator=None) -> torch.Tensor:
+        shape = _as_shape(shape)
+        probs = torch.as_tensor(self.weights, dtype=torch.float64)
+        which = torch.multinomial(probs, max(1, math.prod(shape)), replacement=True, generator=generator)
+        which = which[: math.prod(shape)].reshape(shape)
+        out = torch.empty(shape, dtype=torch.float64)
+        for k, comp in enumerate(self.components):
+            mask = which == k
+            count = int(mask.sum())
+            if count:
+                out[mask] = comp.sample_lambda(count, generator)
+        return out
+
+
+class WShaped(MixingLaw):
+    r"""The W-shaped law of seed 001: λ = X/2 or (X+1)/2 with probability 1/2 each, X ~ Beta(α, α).
+
+    Folding gives θ = (1+X)/2 (X is symmetric), so ``θ̄ = 3/4``, ``σ² = 1/(16(2α+1))``,
+    ``γ² = σ² + 1/16``.
+
+    >>> law = WShaped(0.5)
+    >>> law.theta_mean, law.theta_var == 1 / 32
+    (0.75, True)
+    """
+
+    def __init__(self, alpha: float):
+        self.alpha = _check_positive("alpha", alpha)
+        self.name = f"WShaped({self.alpha:g})"
+
+    def theta_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        base = _beta_rule(self.alpha, self.alpha, _check_nodes(num_nodes), 0.0)
+        return QuadratureRule(0.5 * (1.0 + base.nodes), base.weights)
+
+    def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        base = _beta_rule(self.alpha, self.alpha, _check_nodes(num_nodes), 0.0)
+        return QuadratureRule(
+            np.concatenate([0.5 * base.nodes, 0.5 * (1.0 + base.nodes)]),
+            np.concatenate([0.5 * base.weights, 0.5 * base.weights]),
+        )
+
+    @property
+    def theta_mean(self) -> float:
+        return 0.75
+
+    @property
+    def theta_var(self) -> float:
+        return 1.0 / (16.0 * (2.0 * self.alpha + 1.0))
+
+    @property
+    def gamma2(self) -> float:
+        return self.theta_var + 1.0 / 16.0
+
+    def sample_lambda(self, shape, generator=None) -> torch.Tensor:
+        shape = _as_shape(shape)
+        x = _sample_beta(self.alpha, self.alpha, shape, generator)
+        upper = torch.rand(shape, generator=generator, dtype=torch.float64) < 0.5
+        return torch.where(upper, 0.5 * (x + 1.0), 0.5 * x)
+
+
+class FromDensity(MixingLaw):
+    r"""λ with density ``pdf`` on [0, 1] (normalized numerically; need not integrate to 1).
+
+    ``pdf`` maps a numpy array of points in (0, 1) to non-negative values. Quadrature is
+    tanh–sinh (double exponential) on [1/2, 1] for the folded density ``pdf(θ) + pdf(1−θ)``,
+    robust to integrable endpoint singularities; sampling is by inverse CDF on a fine grid.
+
+    >>> law = FromDensity(lambda x: 6 * x * (1 - x))    # Beta(2, 2)
+    >>> abs(law.theta_mean - SymmetricBeta(2.0).theta_mean) < 1e-12
+    True
+    """
+
+    def __init__(self, pdf: Callable[[np.ndarray], np.ndarray], name: str = "FromDensity"):
+        if not callable(pdf):
+            raise TypeError("pdf must be callable: numpy array of points in (0, 1) -> densities")
+        self._raw_pdf = pdf
+        probe = np.asarray(pdf(np.linspace(0.01, 0.99, 99)), dtype=np.float64)
+        if probe.shape != (99,):
+            raise ValueError("pdf must be vectorized: an array of points in, an array of values out")
+        if not np.all(np.isfinite(probe)) or np.any(probe < 0):
+            raise ValueError("pdf must return finite, non-negative values on (0, 1)")
+        self.name = name
+        nodes, w = _tanh_sinh(0.0, 1.0)
+        total = float(np.sum(w * self._raw(nodes)))
+        if not total > 0:
+            raise ValueError("pdf integrates to 0 on [0, 1]")
+        self._total = total
+
+    def _raw(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self._raw_pdf(x), dtype=np.float64)
+
+    def pdf(self, x: np.ndarray) -> np.ndarray:
+        return self._raw(x) / self._total
+
+    def theta_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        nodes, w = _tanh_sinh(0.5, 1.0)
+        weights = w * (self.pdf(nodes) + self.pdf(1.0 - nodes))
+        return QuadratureRule(nodes, weights / weights.sum())
+
+    def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        nodes, w = _tanh_sinh(0.0, 1.0)
+        weights = w * self.pdf(nodes)
+        return QuadratureRule(nodes, weights / weights.sum())
+
+    def expect(self, g, num_nodes: int = 96) -> float:
+        folded = lambda t: (self.pdf(t) + self.pdf(1.0 - t)) * g(t)  # noqa: E731
+        value, _ = integrate.quad(folded, 0.5, 1.0, limit=200, epsabs=1e-14, epsrel=1e-13)
+        return float(value)
+
+    def sample_lambda(self, shape, generator=None) -> torch.Tensor:
+        shape = _as_shape(shape)
+        nodes, w = _tanh_sinh(0.0, 1.0, level=9)
+        cdf = np.cumsum(w * self.pdf(nodes))
+        cdf /= cdf[-1]
+        u = torch.rand(shape, generator=generator, dtype=torch.float64).numpy()
+        return torch.from_numpy(np.interp(u, cdf, nodes)).to(torch.float64)
+
+
+class Empirical(MixingLaw):
+    r"""The empirical law of observed λ samples (e.g. a learned λ distribution); exact atoms.
+
+    >>> Empirical([0.2, 0.9]).theta_mean
+    0.85
+    """
+
+    def __init__(self, samples):
+        lam = np.asarray(torch.as_tensor(samples, dtype=torch.float64).reshape(-1))
+        if lam.size == 0:
+            raise ValueError("samples is empty: give at least one λ")
+        if not np.all(np.isfinite(lam)) or np.any((lam < 0) | (lam > 1)):
+            raise ValueError("samples must be finite and lie in [0, 1]")
+        self.samples = lam
+        self.name = f"Empirical({lam.size} samples)"
+
+    def theta_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        th = np.maximum(self.samples, 1.0 - self.samples)
+        return QuadratureRule(th, np.full(th.size, 1.0 / th.size))
+
+    def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
+        return QuadratureRule(self.samples.copy(), np.full(self.samples.size, 1.0 / self.samples.size))
+
+    def sample_lambda(self, shape, generator=None) -> torch.Tensor:
+        shape = _as_shape(shape)
+        idx = torch.randint(self.samples.size, shape, generator=generator)
+        return torch.as_tensor(self.samples, dtype=torch.float64)[idx]
+
+
+class ZhangLambdaTilde(Mixture):
+    r"""Zhang, Deng, Kawaguchi, Ghorbani, Zou (ICLR 2021), Lemma 3.1: the law of λ̃ in the
+    expansion of the mixup loss around x_i,
+
+    ``λ̃ ~ α/(α+β) · Beta(α+1, β) + β/(α+β) · Beta(β+1, α)``; for α = β this is Beta(α+1, α).
+
+    >>> law = ZhangLambdaTilde(1.0, 1.0)
+    >>> abs(law.expect_lambda(lambda x: x) - 2 / 3) < 1e-13
+    True
+    """
+
+    def __init__(self, alpha: float, beta: float | None = None):
+        alpha = _check_positive("alpha", alpha)
+        beta = alpha if beta is None else _check_positive("beta", beta)
+        w = alpha / (alpha + beta)
+        super().__init__([Beta(alpha + 1.0, beta), Beta(beta + 1.0, alpha)], [w, 1.0 - w])
+        self.alpha, self.beta = alpha, beta
+        self.name = f"ZhangLambdaTilde({alpha:g}, {beta:g})"
+
+    @property
+    def lambda_mean(self) -> float:
+        """E λ̃ = Σ_k w_k a_k/(a_k+b_k)."""
+        a, b = self.alpha, self.beta
+        s = a + b
+        return float(a / s * (a + 1) / (s + 1) + b / s * (b + 1) / (s + 1))
+
+
+_LAW_NAMES = {
+    "beta": SymmetricBeta,
+    "symmetric-beta": SymmetricBeta,
+    "w-shaped": WShaped,
+    "zhang": ZhangLambdaTilde,
+}
+
+
+def law_from_name(name: str, alpha: float) -> MixingLaw:
+    """Build a law from a command-line name: ``beta`` (default), ``w-shaped``, ``zhang``,
+    ``uniform`` (ignores α), ``regmixup`` (half clean, half Beta(α, α))."""
+    key = name.lower()
+    if key == "uniform":
+        return Uniform()
+    if key == "regmixup":
+        return Mixture([PointMass(1.0), SymmetricBeta(alpha)], [0.5, 0.5])
+    if key not in _LAW_NAMES:
+        choices = ", ".join(sorted([*_LAW_NAMES, "uniform", "regmixup"]))
+        raise ValueError(f"unknown law {name!r}; choose one of {choices}")
+    return _LAW_NAMES[key](alpha)
