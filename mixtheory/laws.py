@@ -218,20 +218,22 @@ def _as_shape(shape) -> tuple[int, ...]:
     return (shape,) if isinstance(shape, int) else tuple(shape)
 
 
+def _log_gamma_variates(shape_param: float, shape, generator) -> torch.Tensor:
+    """log of Gamma(shape_param, 1) variates, accurate for tiny shape parameters: for a < 1,
+    G(a) = G(a + 1) · U^{1/a} (Marsaglia–Tsang's boost), kept in log space so nothing underflows."""
+    base = shape_param + 1.0 if shape_param < 1.0 else shape_param
+    g = torch._standard_gamma(torch.full(shape, base, dtype=torch.float64), generator=generator)
+    log_g = torch.log(g)
+    if shape_param < 1.0:
+        u = torch.rand(shape, generator=generator, dtype=torch.float64)
+        log_g = log_g + torch.log(u) / shape_param
+    return log_g
+
+
 def _sample_beta(a: float, b: float, shape, generator) -> torch.Tensor:
-    # torch.distributions does not take a Generator; draw Gammas by inverse CDF of uniforms
-    # would be slow, so use torch._standard_gamma with the generator's state via torch.Tensor API.
+    """Beta(a, b) variates as G_a / (G_a + G_b) = sigmoid(log G_a − log G_b)."""
     shape = _as_shape(shape)
-    ga = torch._standard_gamma(torch.full(shape, a, dtype=torch.float64), generator=generator)
-    gb = torch._standard_gamma(torch.full(shape, b, dtype=torch.float64), generator=generator)
-    total = ga + gb
-    # For tiny a, b both gammas can underflow to 0; then λ is 0 or 1 with equal odds (the limit).
-    both_zero = total == 0
-    lam = torch.where(both_zero, torch.zeros_like(total), ga / torch.where(both_zero, 1.0, total))
-    if both_zero.any():
-        coin = torch.rand(shape, generator=generator, dtype=torch.float64) < a / (a + b)
-        lam = torch.where(both_zero, coin.to(torch.float64), lam)
-    return lam
+    return torch.sigmoid(_log_gamma_variates(a, shape, generator) - _log_gamma_variates(b, shape, generator))
 
 
 class Beta(MixingLaw):
@@ -545,8 +547,10 @@ class FromDensity(MixingLaw):
         if not np.all(np.isfinite(probe)) or np.any(probe < 0):
             raise ValueError("pdf must return finite, non-negative values on (0, 1)")
         self.name = name
-        nodes, w = _tanh_sinh(0.0, 1.0)
-        total = float(np.sum(w * self._raw(nodes)))
+        total = sum(
+            integrate.quad(self._raw, lo, hi, limit=200, epsabs=0.0, epsrel=1e-13)[0]
+            for lo, hi in ((0.0, 0.5), (0.5, 1.0))
+        )
         if not total > 0:
             raise ValueError("pdf integrates to 0 on [0, 1]")
         self._total = total
