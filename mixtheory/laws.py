@@ -53,7 +53,7 @@ __all__ = [
     "law_from_name",
 ]
 
-DEFAULT_NODES = 48
+DEFAULT_NODES = 96
 # Beyond these exponents the Gauss–Jacobi weight no longer resembles the density; switch to
 # Gauss–Legendre on the window holding all but _TAIL of the mass.
 _JACOBI_MAX_EXPONENT = 50.0

@@ -200,15 +200,11 @@ def sampled_second_order_loss(
         return model(geometry.as_inputs(x_flat)[None])[0]
 
     def directional(x_flat: Tensor, v: Tensor):
-        # (f(x), ∇f v, vᵀ∇²f v) from jvp(jvp)
+        # one nested forward-mode pass: the primal of the outer jvp is ∇f v, its tangent vᵀ∇²f v
         def first(xx):
             return torch.func.jvp(f, (xx,), (v,))[1]
 
-        (u, jv), (_, hvv) = (
-            torch.func.jvp(f, (x_flat,), (v,)),
-            torch.func.jvp(first, (x_flat,), (v,)),
-        )
-        return u, jv, hvv
+        return torch.func.jvp(first, (x_flat,), (v,))
 
     with torch.no_grad():
         u = model(geometry.as_inputs(xt)).to(geometry.dtype)
@@ -218,8 +214,9 @@ def sampled_second_order_loss(
     replicates = []
     for _ in range(num_draws):
         delta, eps = geometry.sample_perturbations(1, generator=generator)
-        delta, eps = delta[:, 0], eps[:, 0]
-        _, jv, hvv = torch.func.vmap(directional)(xt, delta)
+        with torch.no_grad():  # forward-mode needs no graph for the parameters
+            jv, hvv = torch.func.vmap(directional)(xt, delta[:, 0])
+        eps = eps[:, 0]
         lq = (
             L
             + (L_y * eps).sum(-1)

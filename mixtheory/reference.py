@@ -76,12 +76,13 @@ def dense_regularizers(
         return model(geometry.as_inputs(x_flat)[None])[0]
 
     rows = []
-    for i in idx.tolist():
-        xt = geometry.x_tilde[i]
-        u = f(xt).detach()
-        jac = torch.func.jacrev(f)(xt)
-        hess = torch.func.hessian(f)(xt)
-        rows.append(dense_regularizers_from_derivatives(geometry, i, u, jac, hess, loss))
+    with torch.no_grad():  # torch.func still differentiates w.r.t. the input
+        for i in idx.tolist():
+            xt = geometry.x_tilde[i]
+            u = f(xt)
+            jac = torch.func.jacrev(f)(xt)
+            hess = torch.func.hessian(f)(xt)
+            rows.append(dense_regularizers_from_derivatives(geometry, i, u, jac, hess, loss))
     return {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
 
 

@@ -147,15 +147,18 @@ def model_derivatives(
             f"outputs (c = number of label columns); got {tuple(u.shape)}"
         )
     u = u.to(geometry.dtype)
-    jac = torch.func.vmap(torch.func.jacrev(f))(xt)
-    if not hessian:
-        return u, jac, None
-    w = loss.grad_u(y, u)
+    # Outer no_grad: torch.func transforms still differentiate w.r.t. the input, but no graph
+    # is kept for the model's parameters.
+    with torch.no_grad():
+        jac = torch.func.vmap(torch.func.jacrev(f))(xt)
+        if not hessian:
+            return u, jac, None
+        w = loss.grad_u(y, u)
 
-    def g(x_flat: Tensor, weights: Tensor) -> Tensor:
-        return (weights * f(x_flat)).sum()
+        def g(x_flat: Tensor, weights: Tensor) -> Tensor:
+            return (weights * f(x_flat)).sum()
 
-    T = torch.func.vmap(torch.func.hessian(g, argnums=0))(xt, w)
+        T = torch.func.vmap(torch.func.hessian(g, argnums=0))(xt, w)
     return u, jac, T
 
 
