@@ -133,6 +133,14 @@ def test_from_density_and_empirical():
     assert emp.theta_var == pytest.approx(th.var(), rel=1e-12)
 
 
+@pytest.mark.parametrize("alpha", [0.05, 0.7, 12.0])
+def test_zhang_lambda_tilde_folds_to_the_symmetric_beta_law(alpha):
+    """Beta(α+1, α) is Beta(α, α) size-biased by λ; folding adds λ and 1 − λ back to 1."""
+    zhang, beta = ZhangLambdaTilde(alpha), SymmetricBeta(alpha)
+    for g in (lambda t: t, lambda t: (1 - t) ** 2, lambda t: np.log(t)):
+        assert zhang.expect(g) == pytest.approx(beta.expect(g), rel=1e-11)
+
+
 def test_zhang_lambda_tilde():
     law = ZhangLambdaTilde(0.7)  # α = β: Beta(α + 1, α)
     ref = Beta(1.7, 0.7)
