@@ -45,6 +45,16 @@ def test_symmetric_beta_closed_form_matches_mpmath(alpha):
         assert rel <= 1e-11, f"{name} at α={alpha}: relative error {float(rel):.2e}"
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.floats(-3.0, 4.0))
+def test_symmetric_beta_closed_form_matches_mpmath_anywhere(log10_alpha):
+    """The same bound at α drawn anywhere in [1e-3, 1e4] (hypothesis searches for a bad α)."""
+    alpha = 10.0**log10_alpha
+    law = SymmetricBeta(alpha)
+    for got, want in zip((law.theta_mean, law.theta_var, law.gamma2), _mp_symmetric_beta(alpha)):
+        assert abs((mp.mpf(got) - want) / want) <= 1e-11
+
+
 @pytest.mark.parametrize("alpha", [1e-3, 0.1, 0.5, 1.0, 4.0, 100.0, 1e4])
 def test_theta_mean_is_one_minus_regularized_incomplete_beta(alpha):
     assert SymmetricBeta(alpha).theta_mean == pytest.approx(

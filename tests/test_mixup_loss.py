@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_data, make_mlp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mixtheory import (
     ERM,
@@ -49,6 +51,17 @@ def test_theorem1_folding(law):
         unfolded = _brute_force_unfolded(model, X, Y, rule.nodes, rule.weights)
     assert abs(folded - unfolded) / abs(unfolded) <= 1e-10
     assert folded == pytest.approx(mixup_loss(model, X, Y, law, form="unfolded"), rel=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(a=st.floats(0.2, 20.0), b=st.floats(0.2, 20.0), seed=st.integers(0, 1000), loss=st.sampled_from(["ce", "mse"]))
+def test_theorem1_folding_property(a, b, seed, loss):
+    """Folding holds for any law of λ (symmetric or not) under uniform pairing."""
+    X, Y = make_data(6, 2, 3, seed=seed)
+    model = make_mlp(2, 3, seed=seed + 1)
+    law = Beta(a, b)
+    folded = mixup_loss(model, X, Y, law, loss)
+    assert folded == pytest.approx(mixup_loss(model, X, Y, law, loss, form="unfolded"), rel=1e-10)
 
 
 def test_exact_loss_converges_in_nodes_and_is_chunk_invariant():
