@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _subcommand_modules():
-    return []
+    from . import _cli_verify
+
+    return [_cli_verify]
 
 
 def main(argv: list[str] | None = None) -> int:

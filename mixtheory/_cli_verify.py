@@ -1,0 +1,219 @@
+r"""``mixtheory verify``: run every symbolic proof and every ledger entry, print a table, write a report.
+
+``mixtheory verify [--json] [--report PATH] [--select TEXT]``
+
+- prints one row per proof and claim (id, verdict, one line of evidence), or with ``--json`` a list
+  of objects with keys ``id``, ``source``, ``statement``, ``verdict``, ``evidence`` (proofs have
+  source ``mixtheory.symbolic``);
+- writes a markdown report with the full evidence (default ``results/verify_report.md``);
+- exits 1 when a symbolic proof does not hold or a ledger entry reaches a verdict other than the
+  one recorded in :data:`mixtheory.ledger.EXPECTED_VERDICTS`, else 0.
+
+Wiring (``mixtheory/cli.py``): ``_cli_verify.add_parser(subparsers)``, then ``args.func(args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import ledger, symbolic
+
+DEFAULT_REPORT = Path("results") / "verify_report.md"
+PROOF_SOURCE = "mixtheory.symbolic"
+
+__all__ = ["add_parser", "run", "collect", "render_report", "DEFAULT_REPORT"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the ``verify`` subcommand on an argparse ``subparsers`` object."""
+    p = subparsers.add_parser(
+        "verify",
+        help="run the symbolic proofs and the claims ledger; write a markdown report",
+        description=(
+            "Run every symbolic proof (mixtheory.symbolic) and every claim of the source documents "
+            "(mixtheory.ledger); print id, verdict and one line of evidence; write the full evidence "
+            "as markdown. Exits 1 if a proof fails or a verdict changed."
+        ),
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=DEFAULT_REPORT,
+        help=f"markdown report path (default: {DEFAULT_REPORT})",
+    )
+    p.add_argument(
+        "--select",
+        default=None,
+        metavar="TEXT",
+        help="only proofs and claims whose id contains TEXT (e.g. seed001, r3)",
+    )
+    p.set_defaults(func=run)
+    return p
+
+
+def collect(select: str | None = None) -> tuple[list[symbolic.Proof], list[ledger.Claim]]:
+    """Run the proofs and claims whose id contains ``select`` (all when None)."""
+    proofs = [symbolic.get_proof(pid) for pid in symbolic.PROOFS if select is None or select in pid]
+    claims = [ledger.get_claim(cid) for cid in ledger.CLAIMS if select is None or select in cid]
+    return proofs, claims
+
+
+def _proof_record(p: symbolic.Proof) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "source": PROOF_SOURCE,
+        "statement": p.statement,
+        "verdict": p.verdict,
+        "evidence": {
+            "kind": "proof",
+            "text": " ".join(p.steps),
+            "steps": p.steps,
+            "numbers": ledger._jsonable(p.details),
+        },
+    }
+
+
+def _problems(proofs: list[symbolic.Proof], claims: list[ledger.Claim]) -> list[str]:
+    out = [f"proof {p.id}: {p.verdict}" for p in proofs if p.verdict != "holds"]
+    for c in claims:
+        expected = ledger.EXPECTED_VERDICTS.get(c.id)
+        if c.verdict != expected:
+            out.append(f"claim {c.id}: verdict {c.verdict}, expected {expected}")
+    return out
+
+
+def _cell(text: str, width: int | None = None) -> str:
+    text = " ".join(str(text).split())
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def _md(text: str) -> str:
+    """Escape a table cell for markdown."""
+    return _cell(text).replace("|", "\\|")
+
+
+def _table(proofs: list[symbolic.Proof], claims: list[ledger.Claim]) -> str:
+    rows = [
+        (p.id, p.verdict, next((s for s in p.steps if s.startswith("FAILED")), p.statement)) for p in proofs
+    ]
+    rows += [(c.id, c.verdict, c.one_line) for c in claims]
+    width = max((len(r[0]) for r in rows), default=2)
+    lines = [f"{'id':<{width}}  {'verdict':<11}  evidence", f"{'-' * width}  {'-' * 11}  {'-' * 60}"]
+    lines += [f"{i:<{width}}  {v:<11}  {_cell(e, 110)}" for i, v, e in rows]
+    return "\n".join(lines)
+
+
+def render_report(
+    proofs: list[symbolic.Proof], claims: list[ledger.Claim], seconds: float | None = None
+) -> str:
+    """The markdown report: summary, tables, then every proof's steps and every claim's evidence."""
+    counts = ledger.summary_counts(claims)
+    problems = _problems(proofs, claims)
+    when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        "# mixtheory verify: proofs and the claims ledger",
+        "",
+        f"Generated {when}" + (f" in {seconds:.1f} s" if seconds is not None else "") + ".",
+        "",
+        "Verdicts: **holds** (proved, or survived the stated search), **fails** (counterexample or "
+        "disproof, with a corrected form where one exists), **conditional** (holds under the stated "
+        "condition only), **untested** (an observation awaiting the named experiment).",
+        "",
+        "## Summary",
+        "",
+        f"- symbolic proofs: {sum(p.verdict == 'holds' for p in proofs)} of {len(proofs)} hold",
+        f"- claims: {len(claims)} — " + ", ".join(f"{v} {n}" for v, n in counts.items()),
+        f"- status: {'OK' if not problems else 'PROBLEMS: ' + '; '.join(problems)}",
+        "",
+        "| proof | verdict | statement |",
+        "|---|---|---|",
+    ]
+    out += [f"| [{p.id}](#proof-{p.id}) | {p.verdict} | {_md(p.statement)} |" for p in proofs]
+    out += ["", "| claim | source | verdict | evidence |", "|---|---|---|---|"]
+    for c in claims:
+        verdict = c.verdict + (f" ({_md(c.condition)})" if c.condition else "")
+        out.append(f"| [{c.id}](#{c.id}) | `{c.source}` | {verdict} | {_md(c.one_line)} |")
+    out += ["", "## Symbolic proofs", ""]
+    for p in proofs:
+        out += [f'<a id="proof-{p.id}"></a>', f"### {p.id} — {p.verdict}", "", p.statement, ""]
+        out += [f"{k}. {s}" for k, s in enumerate(p.steps, 1)]
+        if p.details:
+            out += [
+                "",
+                "```json",
+                json.dumps(ledger._jsonable(p.details), indent=2, ensure_ascii=False),
+                "```",
+            ]
+        out.append("")
+    out += ["## Claims", ""]
+    for c in claims:
+        out += [f'<a id="{c.id}"></a>', f"### {c.id} — {c.verdict}", "", f"Source: `{c.source}`", ""]
+        out += ["> " + c.statement, ""]
+        if c.condition:
+            out += [f"**Condition:** {c.condition}", ""]
+        if c.corrected:
+            out += [f"**Corrected:** {c.corrected}", ""]
+        if c.decided_by:
+            out += [f"**Decided by:** {c.decided_by}", ""]
+        out += [f"**Evidence ({c.evidence.kind}).** {c.evidence.text}", ""]
+        if c.evidence.numbers:
+            out += [
+                "```json",
+                json.dumps(ledger._jsonable(c.evidence.numbers), indent=2, ensure_ascii=False),
+                "```",
+                "",
+            ]
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the proofs and the ledger; print, write the report; 0 if all is as expected, else 1."""
+    start = time.perf_counter()
+    select = getattr(args, "select", None)
+    proofs, claims = collect(select)
+    if not proofs and not claims:
+        print(f"no proof or claim id contains {select!r}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - start
+    problems = _problems(proofs, claims)
+    if args.json:
+        records = [_proof_record(p) for p in proofs] + [
+            {
+                "id": c.id,
+                "source": c.source,
+                "statement": c.statement,
+                "verdict": c.verdict,
+                "evidence": c.evidence.to_dict(),
+                "condition": c.condition,
+                "corrected": c.corrected,
+                "decided_by": c.decided_by,
+            }
+            for c in claims
+        ]
+        print(json.dumps(ledger._jsonable(records), indent=2, ensure_ascii=False))
+    else:
+        print(_table(proofs, claims))
+        counts = ledger.summary_counts(claims)
+        print(
+            f"\n{sum(p.verdict == 'holds' for p in proofs)}/{len(proofs)} proofs hold; claims: "
+            + ", ".join(f"{v} {n}" for v, n in counts.items())
+            + f" ({seconds:.1f} s)"
+        )
+    report = getattr(args, "report", DEFAULT_REPORT)
+    if report:
+        path = Path(report)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_report(proofs, claims, seconds), encoding="utf-8")
+        print(f"report: {path}", file=sys.stderr)
+    for problem in problems:
+        print(f"verify: {problem}", file=sys.stderr)
+    return 1 if problems else 0

@@ -1,0 +1,99 @@
+"""Every symbolic proof is a test: it must hold, every step must pass, and its numbers must say so."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy as sp
+
+from mixtheory import symbolic
+from mixtheory.symbolic import Proof
+
+# proof id -> expected verdict (a change fails the suite)
+EXPECTED_PROOFS = {
+    "beta-variance": "holds",
+    "truncated-beta-moments": "holds",
+    "arcsine-moments": "holds",
+    "mixing-limits": "holds",
+    "theorem1-perturbations": "holds",
+    "lemma2-covariances": "holds",
+    "cross-entropy-derivatives": "holds",
+    "softmax-hessian-singular": "holds",
+    "completed-square": "holds",
+    "gini-below-entropy": "holds",
+    "w-shaped-moments": "holds",
+    "zhang-lambda-tilde-moments": "holds",
+}
+
+
+def test_registry_lists_exactly_the_expected_proofs():
+    assert list(symbolic.PROOFS) == list(EXPECTED_PROOFS)
+
+
+@pytest.mark.parametrize("proof_id", list(EXPECTED_PROOFS))
+def test_proof_verdict(proof_id: str):
+    proof = symbolic.get_proof(proof_id)
+    assert isinstance(proof, Proof)
+    assert proof.id == proof_id
+    assert proof.statement and proof.steps
+    failed = [s for s in proof.steps if s.startswith("FAILED")]
+    assert failed == [], failed
+    assert proof.verdict == EXPECTED_PROOFS[proof_id]
+
+
+def test_all_proofs_are_the_registered_ones_in_order():
+    assert [p.id for p in symbolic.all_proofs()] == list(EXPECTED_PROOFS)
+    assert all(
+        set(p.to_dict()) == {"id", "statement", "steps", "verdict", "details"} for p in symbolic.all_proofs()
+    )
+
+
+def test_truncated_beta_cross_checks_are_tight():
+    details = symbolic.get_proof("truncated-beta-moments").details
+    assert details["alpha_grid"] == {"min": 1e-3, "max": 1e4, "points": 29}
+    assert max(details["max_rel_err_package"].values()) <= 1e-11
+    assert details["max_rel_err_betainc_scipy"] <= 1e-12
+    assert details["max_rel_err_direct_quadrature"] <= 1e-12
+
+
+def test_arcsine_moments_numbers():
+    details = symbolic.get_proof("arcsine-moments").details
+    assert details["theta_mean"] == pytest.approx(0.5 + 1 / math.pi, rel=1e-15)
+    assert details["theta_var"] == pytest.approx(1 / 8 - 1 / math.pi**2, rel=1e-14)
+    assert details["gamma2"] == pytest.approx(3 / 8 - 1 / math.pi, rel=1e-14)
+
+
+def test_symbolic_moments_at_alpha_one_are_uniform_on_half_one():
+    moments = symbolic._symbolic_truncated_moments(sp.Integer(1))
+    assert sp.nsimplify(sp.simplify(moments["theta_mean"])) == sp.Rational(3, 4)
+    assert sp.nsimplify(sp.simplify(moments["gamma2"])) == sp.Rational(1, 12)
+
+
+def test_zero_test_rejects_a_nonzero_expression():
+    x = sp.Symbol("x", positive=True)
+    assert symbolic._is_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1)
+    assert not symbolic._is_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2)
+
+
+def test_recorder_turns_one_failed_step_into_a_failed_proof():
+    rec = symbolic._Recorder()
+    rec.check(True, "fine")
+    rec.zero(sp.Integer(1), "1 = 0")
+    assert rec.verdict() == "fails"
+    assert rec.steps[-1].startswith("FAILED")
+
+
+def test_completed_square_detects_a_wrong_sign():
+    # the same algebra as completed_square with R3's sign flipped must not vanish
+    L = sp.Matrix([[2, 1], [1, 3]])
+    B = -sp.eye(2)
+    Sxx = sp.Matrix([[2, 0], [0, 1]])
+    Sxy = sp.Matrix([[1, 2], [0, 1]])
+    F = sp.Matrix([[1, -1], [2, 0]])
+    J = -L.inv() * B * Sxy.T * Sxx.inv()
+    R1 = (Sxx * (F - J).T * L * (F - J)).trace() / 2
+    R3 = -(L.inv() * B * Sxy.T * Sxx.inv() * Sxy * B.T).trace() / 2
+    Q = (Sxx * F.T * L * F).trace() / 2 + (B.T * F * Sxy).trace()
+    assert sp.simplify(R1 + R3 - Q) == 0
+    assert sp.simplify(R1 - R3 - Q) != 0
