@@ -6,8 +6,8 @@ plots both against α for Beta(α, α), the W-shaped law of seed 001, RegMixup (
 Zhang et al.'s λ̃ law, and writes ``figures/mixing_law_design.{png,json,csv}``.
 
 Headline (asserted): for Beta(α, α), γ²/θ̄² rises monotonically with α from 0 (ERM, α → 0) to
-1 (α → ∞, λ → 1/2; slowly, like 1 − 2/√(πα)), and σ²/θ̄² peaks at an interior α — the shared term keeps growing but the
-sample-specific term does not.
+1 (α → ∞, λ → 1/2; slowly, like 1 − 2/√(πα)), and σ²/θ̄² peaks at an interior α: the shared
+term keeps growing but the sample-specific term does not.
 
 Also visible: Zhang et al.'s λ̃ ~ Beta(α+1, α) folds to exactly the same θ law as Beta(α, α)
 (θ^α(1−θ)^{α−1} + (1−θ)^α θ^{α−1} = θ^{α−1}(1−θ)^{α−1}), so its curves lie on Beta's (dashed).

@@ -62,13 +62,24 @@ def _run(route: str, n: int, d: int, c: int, seed: int, naive_samples: int, queu
         geo = MixupGeometry(X, y, law, num_classes=c)  # only for x̃, ỹ and the dense blocks
         setup = time.perf_counter() - start
         start = time.perf_counter()
-        rows = [dense_regularizers_from_derivatives(geo, i, u[i], jac[i], None, "ce") for i in range(naive_samples)]
+        rows = [
+            dense_regularizers_from_derivatives(geo, i, u[i], jac[i], None, "ce")
+            for i in range(naive_samples)
+        ]
         per_sample = (time.perf_counter() - start) / naive_samples
         seconds = setup + per_sample * n
         result = {k: [float(r[k]) for r in rows] for k in ("R1", "R3")}
         samples = naive_samples
-    queue.put({"route": route, "seconds": seconds, "measured_samples": samples,
-               "peak_rss_mib": _rss_mib(), "rss_over_inputs_mib": _rss_mib() - baseline, "values": result})
+    queue.put(
+        {
+            "route": route,
+            "seconds": seconds,
+            "measured_samples": samples,
+            "peak_rss_mib": _rss_mib(),
+            "rss_over_inputs_mib": _rss_mib() - baseline,
+            "values": result,
+        }
+    )
 
 
 def main() -> None:
@@ -86,7 +97,9 @@ def main() -> None:
     results = {}
     for route in ("structured", "naive"):
         queue = ctx.Queue()
-        proc = ctx.Process(target=_run, args=(route, args.n, args.d, args.c, args.seed, args.naive_samples, queue))
+        proc = ctx.Process(
+            target=_run, args=(route, args.n, args.d, args.c, args.seed, args.naive_samples, queue)
+        )
         proc.start()
         results[route] = queue.get()
         proc.join()
@@ -97,18 +110,36 @@ def main() -> None:
         for a, b in zip(s["values"][key], nv["values"][key])
     )
     ratio = nv["seconds"] / s["seconds"]
-    print(f"R1–R3 closed form, n = {args.n}, d = {args.d}, c = {args.c}, float64, "
-          f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
-    print(f"{'route':<12} {'seconds (all n)':>16} {'measured on':>12} {'peak RSS MiB':>13} {'RSS over inputs':>16}")
+    print(
+        f"R1–R3 closed form, n = {args.n}, d = {args.d}, c = {args.c}, float64, "
+        f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}"
+    )
+    print(
+        f"{'route':<12} {'seconds (all n)':>16} {'measured on':>12} "
+        f"{'peak RSS MiB':>13} {'RSS over inputs':>16}"
+    )
     for r in (s, nv):
-        print(f"{r['route']:<12} {r['seconds']:>16.2f} {r['measured_samples']:>12} "
-              f"{r['peak_rss_mib']:>13.0f} {r['rss_over_inputs_mib']:>16.0f}")
+        print(
+            f"{r['route']:<12} {r['seconds']:>16.2f} {r['measured_samples']:>12} "
+            f"{r['peak_rss_mib']:>13.0f} {r['rss_over_inputs_mib']:>16.0f}"
+        )
     print(f"speed-up (naive / structured): {ratio:.0f}×   max relative difference R1, R3: {worst:.1e}")
-    print(json.dumps({"benchmark": "closed_form_r1_r3", "n": args.n, "d": args.d, "c": args.c,
-                      "structured_s": s["seconds"], "naive_s_extrapolated": nv["seconds"],
-                      "naive_samples": args.naive_samples, "ratio": ratio,
-                      "peak_rss_mib": {"structured": s["peak_rss_mib"], "naive": nv["peak_rss_mib"]},
-                      "max_rel_diff": worst}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "closed_form_r1_r3",
+                "n": args.n,
+                "d": args.d,
+                "c": args.c,
+                "structured_s": s["seconds"],
+                "naive_s_extrapolated": nv["seconds"],
+                "naive_samples": args.naive_samples,
+                "ratio": ratio,
+                "peak_rss_mib": {"structured": s["peak_rss_mib"], "naive": nv["peak_rss_mib"]},
+                "max_rel_diff": worst,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

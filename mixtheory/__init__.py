@@ -5,6 +5,15 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 (Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization", JMLR 2022).
 """
 
+from .distributed import estimate_regularizers_distributed, run_distributed
+from .estimators import (
+    PiecewiseLinearWarning,
+    RegularizerEstimates,
+    TrainModeWarning,
+    estimate_from_geometry,
+    estimate_regularizers,
+    second_order_jet,
+)
 from .geometry import MixupGeometry
 from .laws import (
     ERM,
@@ -28,7 +37,13 @@ from .mixup_loss import (
     sampled_second_order_loss,
     second_order_loss,
 )
-from .regularizers import model_derivatives, regularizers_from_derivatives, taylor_regularizers
+from .models import build_model, train_model
+from .regularizers import (
+    label_regularizers,
+    model_derivatives,
+    regularizers_from_derivatives,
+    taylor_regularizers,
+)
 
 __version__ = "0.1.0"
 
@@ -59,10 +74,23 @@ __all__ = [
     # Taylor regularizers (Theorem 3)
     "taylor_regularizers",
     "regularizers_from_derivatives",
+    "label_regularizers",
     "model_derivatives",
     # the real mixup loss and its second-order approximation
     "mixup_loss",
     "second_order_loss",
     "sampled_second_order_loss",
     "MonteCarloEstimate",
+    # network backend: probe estimators of R1–R3 on trained networks
+    "estimate_regularizers",
+    "estimate_from_geometry",
+    "RegularizerEstimates",
+    "PiecewiseLinearWarning",
+    "TrainModeWarning",
+    "second_order_jet",
+    "estimate_regularizers_distributed",
+    "run_distributed",
+    # small models for the command line and the analyses
+    "build_model",
+    "train_model",
 ]

@@ -97,7 +97,9 @@ def run_checks(
 
     # moments: closed form against quadrature of the folded law
     rule = law.theta_rule(96)
-    rows.append(_relative_row("θ̄ (closed form vs quadrature)", law.theta_mean, rule.expect(lambda t: t), 1e-11))
+    rows.append(
+        _relative_row("θ̄ (closed form vs quadrature)", law.theta_mean, rule.expect(lambda t: t), 1e-11)
+    )
     rows.append(
         _relative_row(
             "σ² (closed form vs quadrature)",
@@ -106,7 +108,11 @@ def run_checks(
             1e-9,
         )
     )
-    rows.append(_relative_row("γ² (closed form vs quadrature)", law.gamma2, rule.expect(lambda t: (1 - t) ** 2), 1e-10))
+    rows.append(
+        _relative_row(
+            "γ² (closed form vs quadrature)", law.gamma2, rule.expect(lambda t: (1 - t) ** 2), 1e-10
+        )
+    )
 
     # Theorem 1: folded (θ on [1/2, 1]) against unfolded (λ on [0, 1]) exact mixup loss
     exact = mixup_loss(model, X, Y, law, num_nodes=num_nodes)
@@ -117,10 +123,24 @@ def run_checks(
     worst = 0.0
     for i in range(0, geo.n, max(1, geo.n // 5)):
         brute = dense_lemma2(geo, i)
-        worst = max(worst, _rel(geo.sigma_xx(i), brute["xx"]), _rel(geo.sigma_xy(i), brute["xy"]),
-                    _rel(geo.sigma_yy(i), brute["yy"]))
-    rows.append(CheckResult("Lemma 2: Σ^(i) vs brute force", math.nan, math.nan, worst, 1e-10, "relative",
-                            worst <= 1e-10, f"rank Σ_xx = {geo.rank} of d = {geo.d}"))
+        worst = max(
+            worst,
+            _rel(geo.sigma_xx(i), brute["xx"]),
+            _rel(geo.sigma_xy(i), brute["xy"]),
+            _rel(geo.sigma_yy(i), brute["yy"]),
+        )
+    rows.append(
+        CheckResult(
+            "Lemma 2: Σ^(i) vs brute force",
+            math.nan,
+            math.nan,
+            worst,
+            1e-10,
+            "relative",
+            worst <= 1e-10,
+            f"rank Σ_xx = {geo.rank} of d = {geo.d}",
+        )
+    )
 
     # regularizers: structured path against the dense brute-force reference. The reference
     # inverts H + 11ᵀ/c, whose condition number κ = max S / min S is huge for a confident network,
@@ -135,9 +155,18 @@ def run_checks(
     tol = max(1e-9, 10 * kappa * eps)
     for key in ("R1", "R2", "R3"):
         err = _rel(regs[key][sub], ref[key])
-        rows.append(CheckResult(f"{key}: structured vs dense pinv reference", float(regs[key][sub].mean()),
-                                float(ref[key].mean()), err, tol, "relative", err <= tol,
-                                f"{len(sub)} samples; softmax condition κ = {kappa:.1e}"))
+        rows.append(
+            CheckResult(
+                f"{key}: structured vs dense pinv reference",
+                float(regs[key][sub].mean()),
+                float(ref[key].mean()),
+                err,
+                tol,
+                "relative",
+                err <= tol,
+                f"{len(sub)} samples; softmax condition κ = {kappa:.1e}",
+            )
+        )
 
     # completed square, densely: R1 + R3 = ½⟨Σ_xx, ∇fᵀH∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ with R1 from the
     # explicit J. R1 and −R3 each grow like κ while their sum stays O(1), so the error is measured
@@ -156,34 +185,93 @@ def run_checks(
             completed = ref["R1"][row] + ref["R3"][row]
             scale = ref["R1"][row].abs() + ref["R3"][row].abs() + uncompleted.abs()
             worst = max(worst, float((completed - uncompleted).abs() / scale))
-    rows.append(CheckResult("Completed square: R1 + R3 = quadratic form", math.nan, math.nan, worst, tol,
-                            "relative", worst <= tol,
-                            f"{len(sub)} samples, dense J; R1 up to {float(ref['R1'].max()):.2e}"))
+    rows.append(
+        CheckResult(
+            "Completed square: R1 + R3 = quadratic form",
+            math.nan,
+            math.nan,
+            worst,
+            tol,
+            "relative",
+            worst <= tol,
+            f"{len(sub)} samples, dense J; R1 up to {float(ref['R1'].max()):.2e}",
+        )
+    )
 
     # signs
     neg_r1 = int((regs["R1"] < -1e-12 * regs["R1"].abs().max()).sum())
     pos_r3 = int((regs["R3"] > 1e-12 * regs["R3"].abs().max()).sum())
-    rows.append(CheckResult("R1 ≥ 0 for every sample", float(regs["R1"].min()), 0.0, neg_r1, 0, "count",
-                            neg_r1 == 0, "min R1 shown"))
-    rows.append(CheckResult("R3 ≤ 0 for every sample", float(regs["R3"].max()), 0.0, pos_r3, 0, "count",
-                            pos_r3 == 0, "max R3 shown"))
+    rows.append(
+        CheckResult(
+            "R1 ≥ 0 for every sample",
+            float(regs["R1"].min()),
+            0.0,
+            neg_r1,
+            0,
+            "count",
+            neg_r1 == 0,
+            "min R1 shown",
+        )
+    )
+    rows.append(
+        CheckResult(
+            "R3 ≤ 0 for every sample",
+            float(regs["R3"].max()),
+            0.0,
+            pos_r3,
+            0,
+            "count",
+            pos_r3 == 0,
+            "max R3 shown",
+        )
+    )
 
     # E_Q closed form against the Monte Carlo of the second-order polynomial
     e_q = float(sum(regs[k] for k in ("erm", "R1", "R2", "R3", "R4")).mean())
     mc = sampled_second_order_loss(model, geo, num_draws=num_draws, generator=gen)
     z = mc.zscore(e_q)
-    rows.append(CheckResult("E_Q closed form vs sampled l_Q", e_q, mc.value, abs(z), 4.0, "z-score",
-                            abs(z) <= 4, f"{num_draws} replicates, SE {mc.stderr:.2e}"))
+    rows.append(
+        CheckResult(
+            "E_Q closed form vs sampled l_Q",
+            e_q,
+            mc.value,
+            abs(z),
+            4.0,
+            "z-score",
+            abs(z) <= 4,
+            f"{num_draws} replicates, SE {mc.stderr:.2e}",
+        )
+    )
 
     # exact mixup loss against the way training samples it
     sampled = mixup_loss(model, X, Y, law, method="sampled", num_draws=num_draws, generator=gen)
     z = sampled.zscore(exact)
-    rows.append(CheckResult("Exact vs sampled mixup loss", exact, sampled.value, abs(z), 4.0, "z-score",
-                            abs(z) <= 4, f"{num_draws} replicates, SE {sampled.stderr:.2e}"))
+    rows.append(
+        CheckResult(
+            "Exact vs sampled mixup loss",
+            exact,
+            sampled.value,
+            abs(z),
+            4.0,
+            "z-score",
+            abs(z) <= 4,
+            f"{num_draws} replicates, SE {sampled.stderr:.2e}",
+        )
+    )
 
     # how good is the approximation at full scale (reported, not judged)
-    rows.append(CheckResult("E_mix − E_Q at the data's own scale", e_q, exact, abs(exact - e_q) / exact,
-                            math.inf, "relative", True, "informational: third-order remainder"))
+    rows.append(
+        CheckResult(
+            "E_mix − E_Q at the data's own scale",
+            e_q,
+            exact,
+            abs(exact - e_q) / exact,
+            math.inf,
+            "relative",
+            True,
+            "informational: third-order remainder",
+        )
+    )
 
     # Taylor remainder: contract x and y toward their means; the gap falls like s³
     # (at the data's own scale the trained network's fourth-order terms still compete; the
@@ -193,10 +281,25 @@ def run_checks(
     for s in scales:
         g = geo.contracted(s)
         r = taylor_regularizers(model, g)
-        gaps.append(abs(mixup_loss(model, g.X, g.Y, law, num_nodes=num_nodes) - float(sum(r[k] for k in ("erm", "R1", "R2", "R3", "R4")).mean())))
+        gaps.append(
+            abs(
+                mixup_loss(model, g.X, g.Y, law, num_nodes=num_nodes)
+                - float(sum(r[k] for k in ("erm", "R1", "R2", "R3", "R4")).mean())
+            )
+        )
     slope = float(np.polyfit(np.log(scales), np.log(gaps), 1)[0])
-    rows.append(CheckResult("Taylor remainder slope (joint contraction)", 3.0, slope, abs(slope - 3), 0.5,
-                            "slope", abs(slope - 3) <= 0.5, "gaps " + ", ".join(f"{v:.2e}" for v in gaps)))
+    rows.append(
+        CheckResult(
+            "Taylor remainder slope (joint contraction)",
+            3.0,
+            slope,
+            abs(slope - 3),
+            0.5,
+            "slope",
+            abs(slope - 3) <= 0.5,
+            "gaps " + ", ".join(f"{v:.2e}" for v in gaps),
+        )
+    )
     return rows
 
 
@@ -204,7 +307,13 @@ def format_table(rows: list[CheckResult]) -> str:
     header = f"{'check':<46} {'closed form':>13} {'reference':>13} {'error':>10} {'tol':>8}  verdict"
     lines = [header, "-" * len(header)]
     for r in rows:
-        tol = "—" if math.isinf(r.tolerance) else f"{r.tolerance:.0e}" if r.kind == "relative" else f"{r.tolerance:g}"
+        tol = (
+            "—"
+            if math.isinf(r.tolerance)
+            else f"{r.tolerance:.0e}"
+            if r.kind == "relative"
+            else f"{r.tolerance:g}"
+        )
         err = f"{r.error:.2e}" if r.kind in ("relative", "z-score", "slope") else f"{int(r.error)}"
         if r.kind == "z-score":
             err = f"z={r.error:.2f}"

@@ -96,9 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _subcommand_modules():
-    from . import _cli_verify
+    from . import _cli_estimate, _cli_verify
 
-    return [_cli_verify]
+    return [_cli_verify, _cli_estimate]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -273,19 +273,46 @@ class MixupGeometry:
         eps = (t - tb) * self.centered_y[idx][:, None, :] + (1 - t) * self.centered_y[j]
         return delta, eps
 
+    def factor_apply(self, coeffs, indices=None) -> Tensor:
+        r"""``L_i ξ`` for coefficients ξ of shape (m, k, 1 + r), with the factor of Lemma 2
+        ``Σ^(i)_xx = L_i L_iᵀ``, ``L_i = [σ a_i, γ V diag(√s)]`` (d × (1 + r)). Returns (m, k, d).
+
+        >>> import torch
+        >>> from mixtheory import SymmetricBeta
+        >>> g = torch.Generator().manual_seed(0)
+        >>> geo = MixupGeometry(torch.randn(7, 4, generator=g, dtype=torch.float64),
+        ...                     torch.arange(7) % 2, SymmetricBeta(1.0))
+        >>> L = geo.factor_apply(torch.eye(1 + geo.rank, dtype=torch.float64)[None], [3])[0].T
+        >>> bool(torch.allclose(L @ L.T, geo.sigma_xx(3)))
+        True
+        """
+        idx = self._idx(indices)
+        coeffs = torch.as_tensor(coeffs, dtype=self.dtype, device=self.device)
+        if coeffs.shape[-1] != 1 + self.rank or coeffs.shape[0] not in (1, idx.numel()):
+            raise ValueError(
+                f"coeffs must have shape ({idx.numel()}, k, {1 + self.rank}), got {tuple(coeffs.shape)}"
+            )
+        a = self.centered_x[idx][:, None, :]
+        shared = (coeffs[..., 1:] * self.eigvals.sqrt()) @ self.basis.T
+        return math.sqrt(self.theta_var) * coeffs[..., :1] * a + math.sqrt(self.gamma2) * shared
+
+    def factor_transpose_apply(self, vectors, indices=None) -> Tensor:
+        """``L_iᵀ v`` for vectors of shape (m, k, d): (m, k, 1 + r)."""
+        idx = self._idx(indices)
+        vectors = self._vectors("vectors", vectors, idx.numel())
+        a = self.centered_x[idx][:, None, :]
+        first = math.sqrt(self.theta_var) * (vectors * a).sum(-1, keepdim=True)
+        rest = math.sqrt(self.gamma2) * (vectors @ self.basis) * self.eigvals.sqrt()
+        return torch.cat([first, rest], -1)
+
     def sample_gaussian(
         self, num_draws: int, indices=None, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Gaussian vectors v ~ N(0, Σ^(i)_xx), shape (m, num_draws, d), through the factor
-        ``Σ^(i)_xx = σ² a aᵀ + γ² V diag(s) Vᵀ``."""
+        """Gaussian vectors v ~ N(0, Σ^(i)_xx), shape (m, num_draws, d): ``L_i ξ`` with standard
+        normal ξ in the factor's 1 + r coordinates."""
         idx = self._idx(indices)
-        m = idx.numel()
-        xi0 = torch.randn(m, num_draws, 1, generator=generator, dtype=self.dtype).to(self.device)
-        xi = torch.randn(m, num_draws, self.rank, generator=generator, dtype=self.dtype).to(self.device)
-        a = self.centered_x[idx][:, None, :]
-        return math.sqrt(self.theta_var) * xi0 * a + math.sqrt(self.gamma2) * (
-            xi * self.eigvals.sqrt()
-        ) @ self.basis.T
+        xi = torch.randn(idx.numel(), num_draws, 1 + self.rank, generator=generator, dtype=self.dtype)
+        return self.factor_apply(xi.to(self.device), idx)
 
     # --- helpers -------------------------------------------------------------------------------
     def as_inputs(self, flat: Tensor) -> Tensor:

@@ -29,12 +29,42 @@ from ._validation import Tensor, check_eval_mode, check_labels_sum_to_one
 from .geometry import MixupGeometry
 from .losses import Loss, get_loss
 
-__all__ = ["taylor_regularizers", "regularizers_from_derivatives", "model_derivatives"]
+__all__ = [
+    "taylor_regularizers",
+    "regularizers_from_derivatives",
+    "label_regularizers",
+    "model_derivatives",
+]
 
 
 def _labels_ok(geometry: MixupGeometry, loss: Loss) -> None:
     if loss.requires_normalized_labels:
         check_labels_sum_to_one("Y", geometry.Y, f"the {loss.name} regularizers")
+
+
+def label_regularizers(
+    geometry: MixupGeometry, outputs: Tensor, loss: str | Loss = "ce", *, indices=None
+) -> dict[str, Tensor]:
+    r"""The terms that need only the outputs ``u_i = f(x̃_i)`` (m, c), no derivative of f:
+    ``erm = ℓ(ỹ_i, u_i)``, ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy K_i ℓ_yu)`` with
+    ``K_i = Σ^(i)_yx (Σ^(i)_xx)⁺ Σ^(i)_xy``, and ``R4 = ½⟨Σ^(i)_yy, ℓ_yy⟩``; each (m,)."""
+    loss = get_loss(loss)
+    _labels_ok(geometry, loss)
+    idx = geometry._idx(indices)
+    u = torch.as_tensor(outputs, dtype=geometry.dtype, device=geometry.device)
+    if u.shape != (idx.numel(), geometry.c):
+        raise ValueError(f"outputs must have shape ({idx.numel()}, {geometry.c}), got {tuple(u.shape)}")
+    y = geometry.y_tilde[idx]
+    L_uy, L_yy = loss.hess_uy(y, u), loss.hess_yy(y, u)
+    K = geometry.projected_label_covariance(idx)
+    inner = L_uy @ K @ L_uy.transpose(1, 2)
+    R3 = -0.5 * torch.diagonal(loss.inverse_uu_apply(y, u, inner), dim1=-2, dim2=-1).sum(-1)
+    b = geometry.centered_y[idx]
+    R4 = 0.5 * (
+        geometry.theta_var * torch.einsum("mk,mkl,ml->m", b, L_yy, b)
+        + geometry.gamma2 * torch.einsum("kl,mkl->m", geometry.cov_yy, L_yy)
+    )
+    return {"erm": loss.value(y, u), "R3": R3, "R4": R4}
 
 
 def regularizers_from_derivatives(
@@ -81,7 +111,6 @@ def regularizers_from_derivatives(
 
     L_uu = loss.hess_uu(y, u)
     L_uy = loss.hess_uy(y, u)
-    L_yy = loss.hess_yy(y, u)
 
     # Q = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ through Σ = σ² a aᵀ + γ² V diag(s) Vᵀ
     Ja = (Jf @ a[:, :, None]).squeeze(-1)  # (m, c)
@@ -95,14 +124,7 @@ def regularizers_from_derivatives(
     cross = torch.einsum("mlk,mkl->m", L_uy, JS_xy)
     Q = 0.5 * quad + cross
 
-    K = geometry.projected_label_covariance(idx)
-    inner = L_uy @ K @ L_uy.transpose(1, 2)
-    R3 = -0.5 * torch.diagonal(loss.inverse_uu_apply(y, u, inner), dim1=-2, dim2=-1).sum(-1)
-
-    R4 = 0.5 * (
-        s2 * torch.einsum("mk,mkl,ml->m", b, L_yy, b)
-        + g2 * torch.einsum("kl,mkl->m", geometry.cov_yy, L_yy)
-    )
+    labels = label_regularizers(geometry, u, loss, indices=idx)
 
     if r2 is not None:
         R2 = torch.as_tensor(r2, dtype=geometry.dtype, device=geometry.device).reshape(m)
@@ -111,7 +133,8 @@ def regularizers_from_derivatives(
     else:
         R2 = torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
 
-    out = {"erm": loss.value(y, u), "R1": Q - R3, "R2": R2, "R3": R3, "R4": R4}
+    R3 = labels["R3"]
+    out = {"erm": labels["erm"], "R1": Q - R3, "R2": R2, "R3": R3, "R4": labels["R4"]}
     if return_j:
         # J = −ℓ_uu⁻¹ ℓ_uy Σ_yx Σ_xx⁺ = −ℓ_uu⁻¹ ℓ_uy (Σ_xx⁺ Σ_xy)ᵀ
         pinv_xy = geometry.pinv_sigma_xy(idx)  # (m, d, c)

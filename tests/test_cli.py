@@ -28,7 +28,10 @@ def test_moments_text_and_other_laws(capsys):
 
 @pytest.mark.parametrize(
     "argv,message",
-    [(["moments", "--alpha", "0"], "alpha must be"), (["moments", "--alpha", "1", "--law", "cauchy"], "unknown law")],
+    [
+        (["moments", "--alpha", "0"], "alpha must be"),
+        (["moments", "--alpha", "1", "--law", "cauchy"], "unknown law"),
+    ],
 )
 def test_moments_bad_input_exits_2(argv, message, capsys):
     assert main(argv) == 2
@@ -43,7 +46,15 @@ def test_check_passes_on_digits(capsys):
     failed = [c["name"] for c in report["checks"] if not c["passed"]]
     assert code == 0 and report["passed"], failed
     names = " ".join(c["name"] for c in report["checks"])
-    for needle in ("Theorem 1", "Lemma 2", "Completed square", "sampled l_Q", "sampled mixup", "slope", "R1 ≥ 0"):
+    for needle in (
+        "Theorem 1",
+        "Lemma 2",
+        "Completed square",
+        "sampled l_Q",
+        "sampled mixup",
+        "slope",
+        "R1 ≥ 0",
+    ):
         assert needle in names
 
 
@@ -58,3 +69,12 @@ def test_check_fails_loudly_when_a_check_fails(monkeypatch, capsys):
     monkeypatch.setattr(checks, "timed_checks", fake)
     assert main(["check"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_verify_is_wired_into_the_command_line(capsys, tmp_path):
+    report = tmp_path / "report.md"
+    assert main(["verify", "--select", "seed001-w-shaped", "--json", "--report", str(report)]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [e["id"] for e in entries] == ["seed001-w-shaped-moments"]
+    assert {"id", "source", "statement", "verdict", "evidence"} <= set(entries[0])
+    assert "seed001-w-shaped-moments" in report.read_text()

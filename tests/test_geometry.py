@@ -9,7 +9,12 @@ from conftest import make_data
 from mixtheory import Beta, Mixture, MixupGeometry, PointMass, SymmetricBeta, WShaped
 from mixtheory.reference import dense_lemma2
 
-LAWS = [SymmetricBeta(0.4), Beta(0.5, 3.0), WShaped(0.5), Mixture([PointMass(1.0), SymmetricBeta(2.0)], [0.3, 0.7])]
+LAWS = [
+    SymmetricBeta(0.4),
+    Beta(0.5, 3.0),
+    WShaped(0.5),
+    Mixture([PointMass(1.0), SymmetricBeta(2.0)], [0.3, 0.7]),
+]
 SHAPES = [(30, 4, 3, 0), (7, 10, 3, 0), (25, 6, 4, 2)]  # n > d, n <= d, constant pixels
 
 

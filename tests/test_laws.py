@@ -89,7 +89,10 @@ def _mp_beta_folded(a, b, k):
     """E θ^k for λ ~ Beta(a, b) by mpmath quadrature of the folded density."""
     with mp.workdps(40):
         a, b = mp.mpf(a), mp.mpf(b)
-        dens = lambda t: (t ** (a - 1) * (1 - t) ** (b - 1) + t ** (b - 1) * (1 - t) ** (a - 1)) / mp.beta(a, b)  # noqa: E731
+        def dens(t):
+            return (
+                    (t ** (a - 1) * (1 - t) ** (b - 1) + t ** (b - 1) * (1 - t) ** (a - 1)) / mp.beta(a, b)
+                )  # noqa: E731
         return mp.quad(lambda t: t**k * dens(t), [0.5, 0.75, 1])
 
 

@@ -16,12 +16,16 @@ def _autograd_twin(loss):
     return AutogradLoss(fn)
 
 
-@pytest.mark.parametrize("loss,c", [(CrossEntropy(), 4), (SquaredError(), 3), (BinaryLogistic(), 1)], ids=repr)
+@pytest.mark.parametrize(
+    "loss,c", [(CrossEntropy(), 4), (SquaredError(), 3), (BinaryLogistic(), 1)], ids=repr
+)
 def test_closed_forms_equal_autograd(loss, c):
     g = torch.Generator().manual_seed(0)
     u = 3 * torch.randn(6, c, generator=g, dtype=torch.float64)
-    y = torch.softmax(torch.randn(6, c, generator=g, dtype=torch.float64), -1) if c > 1 else torch.rand(
-        6, 1, generator=g, dtype=torch.float64
+    y = (
+        torch.softmax(torch.randn(6, c, generator=g, dtype=torch.float64), -1)
+        if c > 1
+        else torch.rand(6, 1, generator=g, dtype=torch.float64)
     )
     twin = _autograd_twin(loss)
     for name in ("value", "grad_u", "grad_y", "hess_uu", "hess_uy", "hess_yy"):
@@ -80,7 +84,9 @@ def test_logistic_inverse_and_generic_singular_error():
     assert torch.allclose(log.hess_uu(y, u) * log.inverse_uu_apply(y, u, M), M, rtol=1e-12)
     generic_ce = _autograd_twin(CrossEntropy())
     with pytest.raises(ValueError, match="ℓ_uu is singular"):
-        generic_ce.inverse_uu_apply(y.expand(6, 3), u.expand(6, 3).clone(), torch.ones(6, 3, 1, dtype=torch.float64))
+        generic_ce.inverse_uu_apply(
+            y.expand(6, 3), u.expand(6, 3).clone(), torch.ones(6, 3, 1, dtype=torch.float64)
+        )
 
 
 def test_get_loss():

@@ -24,7 +24,12 @@ from mixtheory import (
     second_order_loss,
 )
 
-THEOREM1_LAWS = [SymmetricBeta(0.4), SymmetricBeta(5.0), Beta(0.5, 2.5), Mixture([PointMass(1.0), SymmetricBeta(1.5)], [0.4, 0.6])]
+THEOREM1_LAWS = [
+    SymmetricBeta(0.4),
+    SymmetricBeta(5.0),
+    Beta(0.5, 2.5),
+    Mixture([PointMass(1.0), SymmetricBeta(1.5)], [0.4, 0.6]),
+]
 
 
 def _brute_force_unfolded(model, X, Y, lam_nodes, lam_weights):
@@ -54,7 +59,12 @@ def test_theorem1_folding(law):
 
 
 @settings(max_examples=15, deadline=None)
-@given(a=st.floats(0.2, 20.0), b=st.floats(0.2, 20.0), seed=st.integers(0, 1000), loss=st.sampled_from(["ce", "mse"]))
+@given(
+    a=st.floats(0.2, 20.0),
+    b=st.floats(0.2, 20.0),
+    seed=st.integers(0, 1000),
+    loss=st.sampled_from(["ce", "mse"]),
+)
 def test_theorem1_folding_property(a, b, seed, loss):
     """Folding holds for any law of λ (symmetric or not) under uniform pairing."""
     X, Y = make_data(6, 2, 3, seed=seed)
@@ -88,7 +98,16 @@ def test_sampled_loss_within_standard_error(per):
     model = make_mlp(3, 3, seed=47, scale=2.0)
     law = SymmetricBeta(0.5)
     exact = mixup_loss(model, X, Y, law)
-    est = mixup_loss(model, X, Y, law, method="sampled", per=per, num_draws=400, generator=torch.Generator().manual_seed(48))
+    est = mixup_loss(
+        model,
+        X,
+        Y,
+        law,
+        method="sampled",
+        per=per,
+        num_draws=400,
+        generator=torch.Generator().manual_seed(48),
+    )
     assert est.num_replicates == 400 and est.stderr > 0
     assert abs(est.zscore(exact)) <= 4
 
@@ -102,7 +121,9 @@ def test_sampled_standard_errors_are_honest():
     exact = mixup_loss(model, X, Y, law)
     z = np.array(
         [
-            mixup_loss(model, X, Y, law, method="sampled", num_draws=50, generator=torch.Generator().manual_seed(s)).zscore(exact)
+            mixup_loss(
+                model, X, Y, law, method="sampled", num_draws=50, generator=torch.Generator().manual_seed(s)
+            ).zscore(exact)
             for s in range(30)
         ]
     )
@@ -116,7 +137,9 @@ def test_closed_form_second_order_loss_matches_its_monte_carlo(loss):
     model = make_mlp(4, 3, seed=52, scale=1.5)
     geo = MixupGeometry(X, Y, SymmetricBeta(0.7))
     closed = second_order_loss(model, geo, loss)
-    mc = sampled_second_order_loss(model, geo, loss, num_draws=300, generator=torch.Generator().manual_seed(53))
+    mc = sampled_second_order_loss(
+        model, geo, loss, num_draws=300, generator=torch.Generator().manual_seed(53)
+    )
     assert abs(mc.zscore(closed)) <= 4
 
 

@@ -1,0 +1,203 @@
+r"""Small model builders and a deterministic training helper, shared by the CLI, analyses and tests.
+
+``build_model("mlp" | "cnn", in_shape, num_classes, activation=...)`` returns an
+``nn.Sequential`` (so the Taylor-mode estimator of :mod:`mixtheory.estimators` applies) with a
+smooth activation by default. The second-order theory of Carratino et al. (JMLR 2022) assumes a
+twice-differentiable network: ``tanh``, ``gelu``, ``softplus``, ``silu``, ``sigmoid`` and ``elu``
+qualify; ``relu`` (and ``pool="max"``) build piecewise-linear networks whose input Hessian is 0
+almost everywhere, kept for comparison.
+
+``train_model`` fits a model by Adam on full batches or minibatches, optionally on mixup batches
+(one λ ~ Beta(α, α) per batch and a random partner permutation, as training code does), and is
+deterministic given its seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ._validation import as_labels, as_tensor
+from .laws import SymmetricBeta
+
+__all__ = ["ACTIVATIONS", "ARCHITECTURES", "build_model", "parse_arch", "train_model"]
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "softplus": nn.Softplus,
+    "silu": nn.SiLU,
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+    "relu": nn.ReLU,
+}
+ARCHITECTURES = ("mlp", "cnn")
+
+
+def parse_arch(name: str) -> tuple[str, str | None]:
+    """``"mlp"`` → ("mlp", None); ``"cnn-gelu"`` / ``"cnn:gelu"`` → ("cnn", "gelu")."""
+    for sep in ("-", ":", "_"):
+        if sep in name:
+            arch, act = name.split(sep, 1)
+            break
+    else:
+        arch, act = name, None
+    arch = arch.lower()
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)} "
+                         f"(optionally with an activation, e.g. 'cnn-gelu')")
+    if act is not None and act.lower() not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {act!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return arch, None if act is None else act.lower()
+
+
+def build_model(
+    arch: str,
+    in_shape: Sequence[int] | int,
+    num_classes: int,
+    activation: str = "tanh",
+    *,
+    hidden: Sequence[int] = (64, 64),
+    channels: Sequence[int] = (8, 16),
+    pool: str = "avg",
+    batchnorm: bool = False,
+    dropout: float = 0.0,
+    dtype: torch.dtype = torch.float32,
+    seed: int = 0,
+) -> nn.Sequential:
+    r"""A small MLP or CNN mapping ``(B, *in_shape)`` to ``(B, num_classes)`` logits, in eval mode.
+
+    Args:
+        arch: ``"mlp"`` or ``"cnn"`` (``"cnn-gelu"`` also sets the activation).
+        in_shape: input shape without the batch dimension: ``(d,)`` or ``(C, H, W)`` for a CNN
+            (an MLP flattens any shape).
+        num_classes: c, the number of logits.
+        activation: one of :data:`ACTIVATIONS` (smooth ones for the second-order theory).
+        hidden: widths of the MLP's hidden layers (the CNN's head uses ``hidden[-1]``).
+        channels: the CNN's conv widths, each conv (3×3, padding 1) followed by a 2×2 pooling.
+        pool: ``"avg"`` (linear) or ``"max"`` (piecewise linear).
+        batchnorm, dropout: add batch norm after each conv/hidden linear layer, dropout before
+            the last layer (for testing mode handling).
+        dtype: parameter dtype; seed: initialization seed (the global RNG is left untouched).
+
+    >>> net = build_model("cnn", (1, 8, 8), 10, "gelu")
+    >>> net(torch.zeros(2, 1, 8, 8)).shape
+    torch.Size([2, 10])
+    """
+    arch_name, act_from_name = parse_arch(arch)
+    activation = (act_from_name or activation).lower()
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    if pool not in ("avg", "max"):
+        raise ValueError(f"pool must be 'avg' or 'max', got {pool!r}")
+    shape = (int(in_shape),) if isinstance(in_shape, int) else tuple(int(s) for s in in_shape)
+    act = ACTIVATIONS[activation]
+    layers: list[nn.Module] = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if arch_name == "mlp":
+            width = 1
+            for s in shape:
+                width *= s
+            if len(shape) > 1:
+                layers.append(nn.Flatten())
+            for h in hidden:
+                layers.append(nn.Linear(width, h))
+                if batchnorm:
+                    layers.append(nn.BatchNorm1d(h))
+                layers.append(act())
+                width = h
+        else:
+            if len(shape) != 3:
+                raise ValueError(f"a CNN needs in_shape (C, H, W), got {shape}")
+            c_in, height, width_px = shape
+            for c_out in channels:
+                layers.append(nn.Conv2d(c_in, c_out, 3, padding=1))
+                if batchnorm:
+                    layers.append(nn.BatchNorm2d(c_out))
+                layers.append(act())
+                if height >= 2 and width_px >= 2:
+                    layers.append(nn.AvgPool2d(2) if pool == "avg" else nn.MaxPool2d(2))
+                    height, width_px = height // 2, width_px // 2
+                c_in = c_out
+            layers.append(nn.Flatten())
+            layers.append(nn.Linear(c_in * height * width_px, hidden[-1]))
+            layers.append(act())
+            width = hidden[-1]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(width, num_classes))
+        model = nn.Sequential(*layers).to(dtype)
+    return model.eval()
+
+
+def train_model(
+    model: nn.Module,
+    X,
+    Y,
+    *,
+    epochs: int = 100,
+    lr: float = 1e-2,
+    batch_size: int | None = None,
+    mixup_alpha: float | None = None,
+    weight_decay: float = 0.0,
+    num_classes: int | None = None,
+    seed: int = 0,
+) -> list[float]:
+    r"""Fit ``model`` by Adam on soft-label cross-entropy; returns the loss of each epoch.
+
+    Args:
+        model: maps ``(B, *input_shape)`` to ``(B, c)`` logits; trained in place, left in eval.
+        X: ``(n, *input_shape)``; Y: class indices ``(n,)`` or label vectors ``(n, c)``.
+        epochs, lr, weight_decay: Adam settings.
+        batch_size: ``None`` for full batch, else shuffled minibatches.
+        mixup_alpha: train on mixup batches, ``λ ~ Beta(α, α)`` per batch, partners by a random
+            permutation of the batch (Zhang et al., ICLR 2018).
+        seed: seeds shuffling and λ; the run is deterministic given it (same device and threads).
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(40, 2, generator=g); y = (X[:, 0] > 0).long()
+    >>> net = build_model("mlp", 2, 2, hidden=(8,))
+    >>> losses = train_model(net, X, y, epochs=50, lr=0.05)
+    >>> losses[-1] < 0.5 * losses[0]
+    True
+    """
+    dtype = next(model.parameters()).dtype
+    device = next(model.parameters()).device
+    x = as_tensor("X", X, dtype=dtype, device=device)
+    y = as_labels("Y", Y, x.shape[0], num_classes, dtype, device)
+    n = x.shape[0]
+    gen = torch.Generator().manual_seed(seed)
+    law = None
+    if mixup_alpha is not None:
+        if mixup_alpha <= 0:
+            raise ValueError(f"mixup_alpha must be positive, got {mixup_alpha}")
+        law = SymmetricBeta(float(mixup_alpha))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    size = n if batch_size is None else int(batch_size)
+    history: list[float] = []
+    model.train()
+    try:
+        for _ in range(int(epochs)):
+            order = torch.randperm(n, generator=gen).to(device) if size < n else torch.arange(n)
+            total = 0.0
+            for start in range(0, n, size):
+                batch = order[start : start + size]
+                xb, yb = x[batch], y[batch]
+                if law is not None:
+                    lam = float(law.sample_lambda((1,), gen))
+                    perm = torch.randperm(batch.numel(), generator=gen).to(device)
+                    xb = lam * xb + (1 - lam) * xb[perm]
+                    yb = lam * yb + (1 - lam) * yb[perm]
+                logits = model(xb)
+                loss = (torch.logsumexp(logits, -1) - (yb * logits).sum(-1)).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss) * batch.numel()
+            history.append(total / n)
+    finally:
+        model.eval()
+    return history
