@@ -20,6 +20,7 @@ from .geometry import MixupGeometry
 from .laws import MixingLaw, SymmetricBeta
 from .losses import get_loss
 from .mixup_loss import mixup_loss, sampled_second_order_loss
+from .models import build_model, train_model
 from .reference import dense_lemma2, dense_regularizers
 from .regularizers import taylor_regularizers
 
@@ -45,16 +46,10 @@ def train_smooth_mlp(
     X: torch.Tensor, y: torch.Tensor, *, hidden: int = 32, steps: int = 300, seed: int = 0, lr: float = 0.02
 ) -> torch.nn.Module:
     """A float64 tanh MLP trained full-batch with Adam on cross-entropy (deterministic, seeded)."""
-    torch.manual_seed(seed)
-    num_classes = int(y.max()) + 1
-    model = torch.nn.Sequential(
-        torch.nn.Linear(X.shape[1], hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, num_classes)
-    ).to(torch.float64)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(X), y).backward()
-        opt.step()
+    model = build_model(
+        "mlp", X.shape[1], int(y.max()) + 1, "tanh", hidden=(hidden,), dtype=torch.float64, seed=seed
+    )
+    train_model(model, X, y, epochs=steps, lr=lr, seed=seed)
     return model.eval()
 
 

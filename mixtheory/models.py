@@ -196,7 +196,7 @@ def train_model(
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total += float(loss) * batch.numel()
+                total += float(loss.detach()) * batch.numel()
             history.append(total / n)
     finally:
         model.eval()
