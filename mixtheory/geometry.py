@@ -237,15 +237,6 @@ class MixupGeometry:
         p = s2 * q[:, None] * b + g2 * h  # P_iᵀ D⁻¹ z_i
         return first - beta[:, None, None] * p[:, :, None] * p[:, None, :]
 
-    def cross_apply(self, M, indices=None) -> Tensor:
-        r"""⟨Σ^(i)_xy, M_iᵀ⟩ pieces: returns M_i Σ^(i)_xy for M of shape (m, k, d) → (m, k, c)."""
-        idx = self._idx(indices)
-        M = torch.as_tensor(M, dtype=self.dtype, device=self.device)
-        a, b = self.centered_x[idx], self.centered_y[idx]
-        rank_one = (M @ a[:, :, None]) * b[:, None, :]
-        shared = (M @ self.basis) @ self.cross
-        return self.theta_var * rank_one + self.gamma2 * shared
-
     def pinv_sigma_xy(self, indices=None) -> Tensor:
         """(Σ^(i)_xx)⁺ Σ^(i)_xy, shape (m, d, c); used for J^(i) (m·d·c memory)."""
         idx = self._idx(indices)
