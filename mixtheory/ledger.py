@@ -41,6 +41,7 @@ import torch
 from scipy import optimize
 
 from . import symbolic
+from .geometry import MixupGeometry
 from .laws import (
     Beta,
     FromDensity,
@@ -51,6 +52,7 @@ from .laws import (
     WShaped,
     ZhangLambdaTilde,
 )
+from .losses import CrossEntropy
 
 __all__ = [
     "Evidence",
@@ -150,20 +152,21 @@ def _jsonable(value: Any) -> Any:
 # ============================================================================================
 # Shared numerics (numpy float64): Lemma 2 blocks, the softmax Hessian, random instances
 # ============================================================================================
+# Thin numpy views of the core formulas (one implementation each, in mixtheory.losses and
+# mixtheory.geometry): the ledger's searches work on numpy vectors.
+_CE = CrossEntropy()
+
+
 def softmax(u: np.ndarray) -> np.ndarray:
     """S(u) for a vector of logits."""
-    z = np.exp(u - np.max(u))
-    return z / z.sum()
+    return torch.softmax(torch.as_tensor(u, dtype=torch.float64), -1).numpy()
 
 
 def softmax_hessian(u: np.ndarray) -> np.ndarray:
-    """H(u) = diag(S) − S Sᵀ, with the diagonal S_k(1 − S_k) written as S_k Σ_{j≠k} S_j so that
-    saturated softmax outputs do not round H to an indefinite matrix."""
-    s = softmax(u)
-    rest = np.array([s[:k].sum() + s[k + 1 :].sum() for k in range(s.size)])
-    H = -np.outer(s, s)
-    np.fill_diagonal(H, s * rest)
-    return H
+    """H(u) = diag(S) − S Sᵀ (core CrossEntropy.hess_uu, diagonal S_k Σ_{j≠k} S_j so that
+    saturated outputs do not round H to an indefinite matrix)."""
+    uu = torch.as_tensor(u, dtype=torch.float64)[None]
+    return _CE.hess_uu(torch.zeros_like(uu), uu)[0].numpy()
 
 
 _LOGIT_BOUND = 12.0
@@ -175,33 +178,28 @@ def _bounded_logits(p: np.ndarray) -> np.ndarray:
 
 
 def softmax_hessian_pinv(u: np.ndarray) -> np.ndarray:
-    """H⁺ = P diag(1/S) P, P = I − 11ᵀ/c (exact Moore–Penrose inverse; proof softmax-hessian-singular)."""
-    s = softmax(u)
-    c = s.size
-    P = np.eye(c) - np.full((c, c), 1.0 / c)
-    return P @ np.diag(1.0 / s) @ P
+    """H⁺ = P diag(1/S) P, P = I − 11ᵀ/c (core CrossEntropy.inverse_uu_apply; the exact
+    Moore–Penrose inverse, proof softmax-hessian-singular)."""
+    uu = torch.as_tensor(u, dtype=torch.float64)[None]
+    eye = torch.eye(uu.shape[-1], dtype=torch.float64)[None]
+    return _CE.inverse_uu_apply(torch.zeros_like(uu), uu, eye)[0].numpy()
 
 
 def lemma2_blocks(X, labels, num_classes: int, alpha: float, i: int) -> dict[str, np.ndarray]:
     r"""Σ^{(i)}_xx, Σ^{(i)}_xy, Σ^{(i)}_yy (Lemma 2), ỹ_i and K_i = Σ_yx Σ_xx⁺ Σ_xy for data X
-    (n, d), integer ``labels`` (n,) one-hot encoded to ``num_classes``, λ ~ Beta(α, α)."""
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.eye(num_classes)[np.asarray(labels, dtype=int)]
-    n = X.shape[0]
-    law = SymmetricBeta(alpha)
-    tb, s2, g2 = law.theta_mean, law.theta_var, law.gamma2
-    a = X - X.mean(0)
-    b = Y - Y.mean(0)
-    sxx = s2 * np.outer(a[i], a[i]) + g2 * a.T @ a / n
-    sxy = s2 * np.outer(a[i], b[i]) + g2 * a.T @ b / n
-    syy = s2 * np.outer(b[i], b[i]) + g2 * b.T @ b / n
-    K = sxy.T @ np.linalg.pinv(sxx, hermitian=True) @ sxy
+    (n, d), integer ``labels`` (n,) one-hot encoded to ``num_classes``, λ ~ Beta(α, α), from the
+    core :class:`~mixtheory.geometry.MixupGeometry`."""
+    geo = MixupGeometry(
+        np.asarray(X, dtype=np.float64), torch.as_tensor(np.asarray(labels, dtype=np.int64)),
+        SymmetricBeta(alpha), num_classes=num_classes,
+    )
+    K = geo.projected_label_covariance([i])[0]
     return {
-        "sigma_xx": sxx,
-        "sigma_xy": sxy,
-        "sigma_yy": syy,
-        "K": 0.5 * (K + K.T),
-        "y_tilde": Y.mean(0) + tb * b[i],
+        "sigma_xx": geo.sigma_xx(i).numpy(),
+        "sigma_xy": geo.sigma_xy(i).numpy(),
+        "sigma_yy": geo.sigma_yy(i).numpy(),
+        "K": (0.5 * (K + K.T)).numpy(),
+        "y_tilde": geo.y_tilde[i].numpy(),
     }
 
 
@@ -338,7 +336,6 @@ def _network_regularizers() -> dict[str, Any]:
     data, n = 24, d = 3, c = 3, α ∈ {0.2, 1, 4}: 192 samples."""
     if "regs" in _NETWORK_CACHE:
         return _NETWORK_CACHE["regs"]
-    from .geometry import MixupGeometry
     from .regularizers import taylor_regularizers
 
     rows = {"R1": [], "R2": [], "R3": []}
@@ -687,8 +684,6 @@ def _slope(scales: list[float], errors: list[float]) -> float:
 
 @_register("seed000-r3-formula", "fails")
 def _r3_formula() -> Claim:
-    from .geometry import MixupGeometry
-    from .losses import CrossEntropy
     from .mixup_loss import mixup_loss
     from .regularizers import taylor_regularizers
 

@@ -101,7 +101,12 @@ class CrossEntropy(Loss):
 
     def hess_uu(self, y, u):
         s = torch.softmax(u, -1)
-        return torch.diag_embed(s) - s[:, :, None] * s[:, None, :]
+        # diagonal S_k(1 − S_k) written as S_k Σ_{j≠k} S_j: when S_k ≈ 1, 1 − S_k would cancel
+        # and round H to an indefinite matrix
+        others = (s[:, None, :] * (1 - torch.eye(s.shape[-1], dtype=s.dtype, device=s.device))).sum(-1)
+        return torch.diag_embed(s * others) - (s[:, :, None] * s[:, None, :]) * (
+            1 - torch.eye(s.shape[-1], dtype=s.dtype, device=s.device)
+        )
 
     def hess_uy(self, y, u):
         return -_eye_like(u)
