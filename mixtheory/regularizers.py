@@ -120,8 +120,8 @@ def regularizers_from_derivatives(
         "mkr,mkl,mlr->m", JVs, L_uu, JVs
     )
     JS_xy = s2 * Ja[:, :, None] * b[:, None, :] + g2 * (JV @ geometry.cross)  # ∇f Σ_xy, (m, c, c)
-    # ⟨Σ_yx, ℓ_yu ∇f⟩ = tr(ℓ_yu ∇f Σ_xy), ℓ_yu = ℓ_uyᵀ
-    cross = torch.einsum("mlk,mkl->m", L_uy, JS_xy)
+    # ⟨Σ_yx, ℓ_yu ∇f⟩ = tr(ℓ_yu ∇f Σ_xy) = Σ_kl (ℓ_uy)_kl (∇f Σ_xy)_kl, since ℓ_yu = ℓ_uyᵀ
+    cross = torch.einsum("mkl,mkl->m", L_uy, JS_xy)
     Q = 0.5 * quad + cross
 
     labels = label_regularizers(geometry, u, loss, indices=idx)

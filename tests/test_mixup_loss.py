@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from mixtheory import (
     ERM,
+    AutogradLoss,
     Beta,
     Mixture,
     MixupGeometry,
@@ -131,9 +132,12 @@ def test_sampled_standard_errors_are_honest():
     assert abs(z.var(ddof=1) - 1) <= 4 * math.sqrt(2 / 29)
 
 
-@pytest.mark.parametrize("loss", ["ce", "mse"])
+@pytest.mark.parametrize("loss", ["ce", "mse", "asymmetric"])
 def test_closed_form_second_order_loss_matches_its_monte_carlo(loss):
-    X, Y = make_data(30, 4, 3, seed=51, soft=(loss == "mse"))
+    if loss == "asymmetric":  # ℓ_uy ≠ ℓ_yu: catches a transposed cross term
+        A = torch.tensor([[1.0, 0.5, 0.0], [-0.3, 1.0, 0.8], [0.2, 0.0, 1.0]], dtype=torch.float64)
+        loss = AutogradLoss(lambda y, u: 0.5 * ((u - A @ y) ** 2).sum())
+    X, Y = make_data(30, 4, 3, seed=51, soft=(loss != "ce"))
     model = make_mlp(4, 3, seed=52, scale=1.5)
     geo = MixupGeometry(X, Y, SymmetricBeta(0.7))
     closed = second_order_loss(model, geo, loss)

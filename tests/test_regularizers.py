@@ -60,14 +60,31 @@ def test_generic_autograd_loss_matches_closed_form_loss():
         assert _rel(a[key], b[key]) <= 1e-12, key
 
 
-@pytest.mark.parametrize("loss", ["ce", "mse"])
+def _asymmetric_label_loss():
+    """ℓ = ½‖u − A y‖² with A not symmetric: ℓ_uy = −A ≠ ℓ_yu, so any transpose slip shows."""
+    A = torch.tensor([[1.0, 0.5, 0.0], [-0.3, 1.0, 0.8], [0.2, 0.0, 1.0]], dtype=torch.float64)
+    return AutogradLoss(lambda y, u: 0.5 * ((u - A @ y) ** 2).sum(), name="asymmetric")
+
+
+def test_asymmetric_cross_derivative_matches_brute_force():
+    X, Y = make_data(15, 4, 3, seed=35, soft=True)
+    model = make_mlp(4, 3, seed=36, scale=1.5)
+    geo = MixupGeometry(X, Y, SymmetricBeta(0.8))
+    loss = _asymmetric_label_loss()
+    fast = taylor_regularizers(model, geo, loss, return_j=True)
+    ref = dense_regularizers(model, geo, loss)
+    for key in ("erm", "R1", "R2", "R3", "R4", "J"):
+        assert _rel(fast[key], ref[key]) <= 1e-10, key
+
+
+@pytest.mark.parametrize("loss", ["ce", "mse", "asymmetric"])
 def test_completed_square(loss):
     """R1 + R3 = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ computed densely, machine precision."""
     X, Y = make_data(12, 5, 3, seed=24, soft=True)
     model = make_mlp(5, 3, seed=25, scale=2.0)
     geo = MixupGeometry(X, Y, WShaped(0.5))
-    L = get_loss(loss)
-    ref = dense_regularizers(model, geo, loss)
+    L = _asymmetric_label_loss() if loss == "asymmetric" else get_loss(loss)
+    ref = dense_regularizers(model, geo, L)
     for i in range(geo.n):
         xt = geo.x_tilde[i]
         u = model(xt[None]).detach()
