@@ -105,24 +105,19 @@ class MixupGeometry:
 
     # ----------------------------------------------------------------------------------------
     def _factorize(self, rcond: float | None) -> None:
-        """Σ_xx = V diag(s) Vᵀ on its range, from the smaller of the two Gram matrices."""
+        """Σ_xx = V diag(s) Vᵀ on its range, from the thin SVD of the centred data
+        (A/√n = U diag(√s) Vᵀ): V is orthonormal to machine precision whatever the conditioning
+        (building V from the n×n Gram matrix, Aᵀ U / √(n s), loses orthogonality like eps·s_max/s)."""
         n, d = self.n, self.d
-        a = self.centered_x
         eps = torch.finfo(self.dtype).eps
         rcond = max(n, d) * eps if rcond is None else float(rcond)
-        if d <= n:
-            s, vecs = torch.linalg.eigh(a.T @ a / n)
-            keep = s > rcond * s.max().clamp_min(0)
-            self.eigvals, self.basis = s[keep], vecs[:, keep]
-        else:
-            s, u = torch.linalg.eigh(a @ a.T / n)
-            keep = s > rcond * s.max().clamp_min(0)
-            s, u = s[keep], u[:, keep]
-            # V = Aᵀ U / sqrt(n s): orthonormal columns spanning the range of Σ_xx
-            self.eigvals, self.basis = s, a.T @ u / torch.sqrt(n * s)
+        _, sing, vh = torch.linalg.svd(self.centered_x / math.sqrt(n), full_matrices=False)
+        s = sing * sing
+        keep = s > rcond * s.max().clamp_min(0) if s.numel() else s > 0
+        self.eigvals, self.basis = s[keep], vh[keep].T
         self.rank = int(self.eigvals.numel())
-        self.coords = a @ self.basis  # z_i = Vᵀ a_i, (n, r)
-        self.cross = self.basis.T @ (a.T @ self.centered_y) / n  # C = Vᵀ Σ_xy, (r, c)
+        self.coords = self.centered_x @ self.basis  # z_i = Vᵀ a_i, (n, r)
+        self.cross = self.basis.T @ (self.centered_x.T @ self.centered_y) / n  # C = Vᵀ Σ_xy, (r, c)
 
     # --- dense blocks, one sample (small d, checks) ---------------------------------------------
     @property

@@ -54,9 +54,13 @@ __all__ = [
 ]
 
 DEFAULT_NODES = 96
-# Beyond these exponents the Gauss–Jacobi weight no longer resembles the density; switch to
-# Gauss–Legendre on the window holding all but _TAIL of the mass.
-_JACOBI_MAX_EXPONENT = 50.0
+# Gauss–Jacobi puts the endpoint behaviour (1−x)^{q−1}, x^{p−1} into the weight, which no Legendre
+# rule matches when an exponent is small and fractional. When both exponents are large the
+# density is a smooth bump far from both ends, and Gauss–Legendre on the window holding all but
+# _TAIL of the mass is more accurate; beyond _JACOBI_MAX_EXPONENT scipy's Jacobi rule overflows
+# (a small exponent together with one above it is the one case left less accurate).
+_JACOBI_SMOOTH_EXPONENT = 50.0
+_JACOBI_MAX_EXPONENT = 1000.0
 _TAIL = 1e-20
 
 
@@ -120,13 +124,14 @@ def _gauss_legendre(lo: float, hi: float, num_nodes: int) -> tuple[np.ndarray, n
 def _beta_rule(p: float, q: float, num_nodes: int, lower: float) -> QuadratureRule:
     r"""Rule for ``∫_lower^1 g(x) Beta(p, q)(x) dx``, lower ∈ {0, 1/2}; weights sum to P(X ≥ lower)."""
     log_norm = special.betaln(p, q)
-    if lower == 0.0 and max(p, q) <= _JACOBI_MAX_EXPONENT:
+    jacobi = min(p, q) <= _JACOBI_SMOOTH_EXPONENT and max(p, q) <= _JACOBI_MAX_EXPONENT
+    if lower == 0.0 and jacobi:
         # x = (1+t)/2: x^{p-1}(1-x)^{q-1} dx = 2^{-(p+q-1)} (1+t)^{p-1}(1-t)^{q-1} dt
         t, w = special.roots_jacobi(num_nodes, q - 1.0, p - 1.0)
         nodes = 0.5 * (1.0 + t)
         log_w = np.log(w) - (p + q - 1.0) * math.log(2.0) - log_norm
         return QuadratureRule(nodes, np.exp(log_w))
-    if lower == 0.5 and (q < 1.0 or max(p, q) <= _JACOBI_MAX_EXPONENT):
+    if lower == 0.5 and jacobi:
         # x = (3+t)/4 on [1/2, 1]: (1-x)^{q-1} = 4^{1-q}(1-t)^{q-1}, dx = dt/4; x^{p-1} is smooth
         t, w = special.roots_jacobi(num_nodes, q - 1.0, 0.0)
         nodes = 0.25 * (3.0 + t)
@@ -138,7 +143,12 @@ def _beta_rule(p: float, q: float, num_nodes: int, lower: float) -> QuadratureRu
     if not lo < hi:
         return QuadratureRule(np.zeros(0), np.zeros(0))
     nodes, w = _gauss_legendre(lo, hi, num_nodes)
-    return QuadratureRule(nodes, w * np.exp(stats.beta.logpdf(nodes, p, q)))
+    log_density = (p - 1.0) * np.log(nodes) + (q - 1.0) * np.log1p(-nodes)
+    weights = w * np.exp(log_density - log_density.max())
+    # normalize to the exact mass P(X ≥ lower) rather than through B(p, q), whose log-gamma
+    # evaluation loses ~1e-12 at these exponents
+    mass = 1.0 if lower == 0.0 else float(special.betaincc(p, q, lower))
+    return QuadratureRule(nodes, weights * (mass / weights.sum()))
 
 
 def _tanh_sinh(lo: float, hi: float, level: int = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -167,11 +177,11 @@ class MixingLaw:
     def lambda_rule(self, num_nodes: int = DEFAULT_NODES) -> QuadratureRule:
         raise NotImplementedError
 
-    def expect(self, g: Callable[[np.ndarray], np.ndarray], num_nodes: int = 96) -> float:
+    def expect(self, g: Callable[[np.ndarray], np.ndarray], num_nodes: int = DEFAULT_NODES) -> float:
         r"""E_θ[g(θ)] by quadrature over the folded law (g takes and returns numpy arrays)."""
         return self.theta_rule(num_nodes).expect(g)
 
-    def expect_lambda(self, g: Callable[[np.ndarray], np.ndarray], num_nodes: int = 96) -> float:
+    def expect_lambda(self, g: Callable[[np.ndarray], np.ndarray], num_nodes: int = DEFAULT_NODES) -> float:
         r"""E_λ[g(λ)] by quadrature over the law of λ itself."""
         return self.lambda_rule(num_nodes).expect(g)
 
@@ -571,7 +581,7 @@ class FromDensity(MixingLaw):
         weights = w * self.pdf(nodes)
         return QuadratureRule(nodes, weights / weights.sum())
 
-    def expect(self, g, num_nodes: int = 96) -> float:
+    def expect(self, g, num_nodes: int = DEFAULT_NODES) -> float:
         folded = lambda t: (self.pdf(t) + self.pdf(1.0 - t)) * g(t)  # noqa: E731
         value, _ = integrate.quad(folded, 0.5, 1.0, limit=200, epsabs=1e-14, epsrel=1e-13)
         return float(value)

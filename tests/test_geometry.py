@@ -162,3 +162,22 @@ def test_bad_inputs_are_rejected():
         geo.matvec_xx(torch.ones(10, 4, dtype=torch.float64))
     with pytest.raises(IndexError, match="indices must lie in"):
         geo.trace_xx([10])
+
+
+def test_range_basis_stays_orthonormal_when_ill_conditioned():
+    """d > n with the eigenvalues of Σ_xx spread over 1e12: the basis stays orthonormal (a basis
+    built from the Gram matrix, Aᵀ U / √(n s), is off by ~eps·s_max/s) and Σ Σ⁺ Σ_xy = Σ_xy."""
+    g = torch.Generator().manual_seed(15)
+    n, d = 40, 120
+    scales = torch.logspace(0, -5, n, dtype=torch.float64)  # singular values 1 … 1e-5
+    X = (torch.randn(n, n, generator=g, dtype=torch.float64) * scales) @ torch.randn(
+        n, d, generator=g, dtype=torch.float64
+    )
+    geo = MixupGeometry(X, torch.arange(n) % 3, SymmetricBeta(0.5))
+    eye = torch.eye(geo.rank, dtype=torch.float64)
+    assert (geo.basis.T @ geo.basis - eye).abs().max() <= 1e-13
+    for i in (0, 17):
+        S, S_xy = geo.sigma_xx(i), geo.sigma_xy(i)
+        K = geo.projected_label_covariance([i])[0]
+        assert _rel(S @ geo.pinv_sigma_xy([i])[0], S_xy) <= 1e-9
+        assert bool(torch.linalg.eigvalsh(K).min() >= -1e-12 * K.abs().max())

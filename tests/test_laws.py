@@ -107,6 +107,22 @@ def test_asymmetric_beta_moments(a, b):
     assert law.lambda_rule().expect(lambda x: x) == pytest.approx(a / (a + b), rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "a,b", [(0.5, 60.0), (60.0, 0.5), (0.2, 200.0), (1.5, 60.0), (60.0, 1.5), (900.0, 1.5), (300.0, 700.0)]
+)
+def test_beta_rules_with_one_large_exponent(a, b):
+    """A fractional endpoint exponent next to a large one: the rules keep their mass and mean
+    (the λ rule's mean against a/(a+b), the θ rule's against the closed form)."""
+    law = Beta(a, b)
+    lam, theta = law.lambda_rule(), law.theta_rule()
+    assert lam.weights.sum() == pytest.approx(1.0, abs=1e-13)
+    assert theta.weights.sum() == pytest.approx(1.0, abs=1e-11)
+    assert lam.expect(lambda x: x) == pytest.approx(a / (a + b), rel=1e-9)
+    assert theta.expect(lambda t: t) == pytest.approx(law.theta_mean, rel=1e-11)
+    zhang = ZhangLambdaTilde(a, b)
+    assert zhang.expect_lambda(lambda x: x) == pytest.approx(zhang.lambda_mean, rel=1e-9)
+
+
 def test_w_shaped_law_moments():
     law = WShaped(0.5)
     assert (law.theta_mean, law.theta_var) == (0.75, 1 / 32)
