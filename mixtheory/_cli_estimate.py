@@ -16,9 +16,9 @@ import json
 import sys
 import warnings
 
-import numpy as np
 import torch
 
+from .data import load_dataset
 from .estimators import METHODS, PROBES, estimate_regularizers
 from .laws import SymmetricBeta
 from .models import build_model, parse_arch
@@ -58,22 +58,19 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(t) for t in text.split(",") if t.strip())
 
 
-def load_data(spec: str, image: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs and integer labels: the bundled digits (``image``: (n, 1, 8, 8)) or an .npz."""
-    if spec == "digits":
-        from sklearn.datasets import load_digits
+def load_data(spec: str, image: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and labels (:func:`mixtheory.data.load_dataset`): the bundled digits (``image``:
+    reshaped to (n, 1, 8, 8)) or an .npz with arrays X and y."""
+    X, y = load_dataset(spec)
+    if spec == "digits" and image:
+        X = X.reshape(-1, 1, 8, 8)
+    if y.ndim == 1 and y.is_floating_point():
+        raise ValueError(f"--data {spec}: y must hold integer class indices (n,) or label vectors (n, c)")
+    return X, y
 
-        digits = load_digits()
-        X = digits.data.astype(np.float32) / 16.0
-        return (X.reshape(-1, 1, 8, 8) if image else X), digits.target.astype(np.int64)
-    try:
-        with np.load(spec) as f:
-            if "X" not in f or "y" not in f:
-                raise ValueError(f"{spec}: the .npz needs arrays named 'X' and 'y'; "
-                                 f"found {', '.join(f.files)}")
-            return f["X"].astype(np.float32), f["y"]
-    except FileNotFoundError as exc:
-        raise ValueError(f"--data {spec!r}: no such file (use 'digits' or an .npz path)") from exc
+
+def _num_classes(y: torch.Tensor) -> int:
+    return int(y.shape[1]) if y.ndim == 2 else int(y.max()) + 1
 
 
 def load_model(path: str, arch: str | None, in_shape, num_classes: int, args) -> torch.nn.Module:
@@ -103,8 +100,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         arch = args.arch
         image = arch is not None and parse_arch(arch)[0] == "cnn"
+        if args.samples is not None and args.samples < 1:
+            raise ValueError(f"--samples must be a positive number of samples, got {args.samples}")
         X, y = load_data(args.data, image)
-        num_classes = int(y.max()) + 1
+        num_classes = _num_classes(y)
         model = load_model(args.model, arch, X.shape[1:], num_classes, args)
     except (ValueError, OSError) as exc:
         print(f"mixtheory estimate: {exc}", file=sys.stderr)
@@ -120,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         est = estimate_regularizers(
-            model, torch.from_numpy(X).to(next(model.parameters()).dtype), torch.from_numpy(y),
+            model, X.to(next(model.parameters()).dtype), y,
             SymmetricBeta(args.alpha), indices, probes=args.probes, num_probes=args.num_probes,
             batch_size=args.batch_size, device=args.device, generator=gen, method=method,
             curvature=args.curvature, num_classes=num_classes)

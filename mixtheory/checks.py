@@ -147,7 +147,9 @@ def run_checks(
         probs = torch.softmax(model(geo.as_inputs(geo.x_tilde[sub])), -1)
     kappa = float((probs.max(-1).values / probs.min(-1).values).max())
     eps = torch.finfo(torch.float64).eps
-    tol = max(1e-9, 10 * kappa * eps)
+    # capped: beyond κ ≈ 5e11 the dense reference cannot confirm the values to 1e-3 and the
+    # check fails rather than passing vacuously
+    tol = min(max(1e-9, 10 * kappa * eps), 1e-3)
     for key in ("R1", "R2", "R3"):
         err = _rel(regs[key][sub], ref[key])
         rows.append(

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import torch
 import torch.distributed as dist
 
-from ._validation import Tensor
+from ._validation import Tensor, check_indices
 from .estimators import (
     RegularizerEstimates,
     _model_dtype_device,
@@ -151,7 +151,7 @@ def run_distributed(
     if world_size < 1:
         raise ValueError(f"world_size must be >= 1, got {world_size}")
     n = len(X)
-    idx = torch.arange(n) if indices is None else torch.as_tensor(indices).reshape(-1).long() % n
+    idx = check_indices(indices, n)
     seeds = probe_seeds(generator, idx)
     with tempfile.TemporaryDirectory() as tmp:
         payload_path, out_path = os.path.join(tmp, "payload.pt"), os.path.join(tmp, "out.pt")

@@ -562,7 +562,7 @@ def _hutch_plus_plus(ev: _Evaluator, geometry: MixupGeometry, idx: Tensor, xt: T
     _, rest = ev(xt, w, geometry.factor_apply(G, idx))
     rest = rest.to(geometry.dtype)
     trace = top.to(geometry.dtype).sum(1) + rest.mean(1)
-    se = rest.std(1) / math.sqrt(rest.shape[1]) if rest.shape[1] > 1 else torch.zeros_like(trace)
+    se = rest.std(1) / math.sqrt(rest.shape[1]) if rest.shape[1] > 1 else torch.full_like(trace, math.nan)
     return trace, se, LS, jv_s, False
 
 
@@ -687,12 +687,15 @@ def estimate_from_geometry(
         raise ValueError(f"num_probes must be a positive integer, got {num_probes!r}")
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if curvature == "secant" and not (math.isfinite(secant_step) and secant_step > 0):
+        raise ValueError(f"secant_step must be a finite number > 0, got {secant_step!r}")
     if method == "hutch++":
         if probes not in ("gaussian", "rademacher"):
             raise ValueError("method='hutch++' draws probes in the factor space: use "
                              "probes='gaussian' or 'rademacher'")
-        if num_probes < 3:
-            raise ValueError("method='hutch++' needs num_probes >= 3 (sketch, top, remainder)")
+        if num_probes < 6:
+            raise ValueError("method='hutch++' needs num_probes >= 6 (a third sketch, a third top, "
+                             "and at least two remainder probes for a standard error)")
         if curvature == "secant":
             raise ValueError("method='hutch++' needs Hessian-vector products: not with secant")
     if loss.requires_normalized_labels:

@@ -663,6 +663,7 @@ def law_from_name(name: str, alpha: float) -> MixingLaw:
     """Build a law from a command-line name: ``beta`` (default), ``w-shaped``, ``zhang``,
     ``uniform`` (ignores α), ``regmixup`` (half clean, half Beta(α, α))."""
     key = name.lower()
+    alpha = _check_positive("alpha", alpha)
     if key == "uniform":
         return Uniform()
     if key == "regmixup":

@@ -11,7 +11,7 @@ Conventions (all batched over a leading dimension b):
 Cross-entropy on logits with soft labels: ``ℓ(y, u) = logsumexp(u) − yᵀu`` (= −yᵀ log S(u) when
 Σy = 1). ``ℓ_u = S − y``, ``ℓ_uu = H = diag(S) − S Sᵀ``, ``ℓ_uy = −I``, ``ℓ_yy = 0``. H·1 = 0;
 its pseudo-inverse is ``H⁺ = P diag(1/S) P`` with ``P = I − 11ᵀ/c`` (for v ⊥ 1, x = P(v/S) solves
-Hx = v in 1⊥), which stays finite and exact however saturated the softmax is.
+Hx = v in 1⊥), exact however saturated the softmax is, as long as 1/S fits the dtype.
 """
 
 from __future__ import annotations
@@ -116,8 +116,15 @@ class CrossEntropy(Loss):
         return torch.zeros(b, c, c, dtype=u.dtype, device=u.device)
 
     def inverse_uu_apply(self, y, u, M):
-        # H⁺ = P diag(1/S) P; 1/S = exp(−log S) from log_softmax stays finite when saturated.
+        # H⁺ = P diag(1/S) P; 1/S = exp(−log S) from log_softmax, exact until it overflows
         inv_s = torch.exp(-torch.log_softmax(u, -1))
+        if not bool(torch.isfinite(inv_s).all()):
+            gap = float((u.amax(-1) - u.amin(-1)).max())
+            raise ValueError(
+                f"outputs are so saturated (logit gap {gap:.0f}) that 1/S overflows {u.dtype}: H⁺, "
+                "and with it R1 and R3 separately, exceed the floating-point range (R1 + R3 stays "
+                "finite). Use float64 outputs, or report R1 + R3 (the uncompleted quadratic form)."
+            )
         PM = M - M.mean(-2, keepdim=True)
         out = inv_s[:, :, None] * PM
         return out - out.mean(-2, keepdim=True)

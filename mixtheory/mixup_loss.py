@@ -68,6 +68,17 @@ def _prepare(model, X, Y, law, loss, dtype, device, num_classes=None):
     return x, y, loss
 
 
+def _checked_outputs(out: Tensor, m: int, c: int) -> Tensor:
+    """The model's outputs must have one column per label column (no silent broadcasting)."""
+    if out.shape != (m, c):
+        raise ValueError(
+            f"model returned outputs of shape {tuple(out.shape)} for {m} inputs, but Y has {c} label "
+            f"column(s): pass Y as (n, {out.shape[-1] if out.ndim == 2 else 'c'}) label vectors, or "
+            "integer class indices with num_classes set to the model's number of outputs"
+        )
+    return out
+
+
 def _progress(total: int, desc: str, enabled: bool | None):
     return tqdm(total=total, desc=desc, disable=(None if enabled is None else not enabled), leave=False)
 
@@ -132,7 +143,9 @@ def mixup_loss(
         nodes, weights = rule.to_torch(x.dtype, x.device)
         if chunk_size is None:
             chunk_size = max(1, int(2e7 // (n * x.shape[1] + n * y.shape[1])))
-        total = torch.zeros((), dtype=torch.float64)
+        elif int(chunk_size) != chunk_size or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        total = torch.zeros((), dtype=torch.float64, device=x.device)
         steps = nodes.numel() * math.ceil(n / chunk_size)
         with torch.no_grad(), _progress(steps, "exact mixup loss", progress if steps > 50 else False) as bar:
             for t, w in zip(nodes, weights):
@@ -141,8 +154,8 @@ def mixup_loss(
                     mixed_x = t * xi[:, None, :] + (1 - t) * x[None, :, :]
                     mixed_y = t * yi[:, None, :] + (1 - t) * y[None, :, :]
                     m = mixed_x.shape[0] * n
-                    out = model(mixed_x.reshape(m, *input_shape))
-                    values = loss.value(mixed_y.reshape(m, -1), out.reshape(m, -1).to(x.dtype))
+                    out = _checked_outputs(model(mixed_x.reshape(m, *input_shape)), m, y.shape[1])
+                    values = loss.value(mixed_y.reshape(m, -1), out.to(x.dtype))
                     total += (w * values.sum()).to(torch.float64)
                     bar.update(1)
         return float(total / (n * n))
@@ -162,7 +175,7 @@ def mixup_loss(
                 partner = torch.randperm(n, generator=generator).to(x.device)
             mixed_x = lam * x + (1 - lam) * x[partner]
             mixed_y = lam * y + (1 - lam) * y[partner]
-            out = model(mixed_x.reshape(n, *input_shape)).to(x.dtype)
+            out = _checked_outputs(model(mixed_x.reshape(n, *input_shape)), n, y.shape[1]).to(x.dtype)
             replicates.append(float(loss.value(mixed_y, out).mean()))
     return _replicate_estimate(replicates)
 

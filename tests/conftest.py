@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import settings
+
+# Property tests search deterministically: the same examples on every run and in CI, so a run is
+# reproducible from the commit alone (every other test seeds its own generators).
+settings.register_profile("mixtheory", derandomize=True, print_blob=True)
+settings.load_profile("mixtheory")
 
 
 def make_data(n: int, d: int, c: int, seed: int, *, soft: bool = False, constant_features: int = 0):

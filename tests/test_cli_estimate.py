@@ -72,7 +72,11 @@ def test_errors_are_reported(tmp_path, capsys):
     args = parse(["estimate", "--model", str(path), "--arch", "mlp", "--data", "nope.npz",
                   "--alpha", "1"])
     assert args.func(args) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "no data file at nope.npz" in capsys.readouterr().err
+    args = parse(["estimate", "--model", str(path), "--arch", "mlp", "--data", "digits",
+                  "--alpha", "1", "--samples", "-5"])
+    assert args.func(args) == 2
+    assert "--samples must be a positive" in capsys.readouterr().err
     args = parse(["estimate", "--model", str(path), "--arch", "cnn", "--data", "digits",
                   "--alpha", "1"])
     assert args.func(args) == 2

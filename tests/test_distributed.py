@@ -47,3 +47,10 @@ def test_two_processes_equal_one():
     for key in ("erm", "R1", "R2", "R3", "R1_se", "R2_se"):
         torch.testing.assert_close(sharded[key], single[key], rtol=1e-12, atol=1e-15, msg=key)
     assert sharded.probes == "rademacher" and sharded.num_probes == 32
+
+
+def test_out_of_range_indices_are_rejected_before_spawning():
+    X, Y = make_data(6, 3, 2, seed=0)
+    model = build_model("mlp", 3, 2, "tanh", hidden=(4,), dtype=torch.float64)
+    with pytest.raises(IndexError, match="indices must lie in"):
+        run_distributed(model, X, Y, SymmetricBeta(1.0), indices=[6], world_size=2)

@@ -377,6 +377,10 @@ def test_bad_arguments_are_named():
         estimate_regularizers(torch.nn.Linear(4, 2).double(), X, Y, LAW)
     with pytest.raises(ValueError, match="jet rule"):
         estimate_regularizers(torch.nn.Bilinear(4, 4, 3), X, Y, LAW, method="taylor")
+    with pytest.raises(ValueError, match="secant_step must be a finite number > 0"):
+        estimate_regularizers(model, X, Y, LAW, curvature="secant", secant_step=0.0)
+    with pytest.raises(ValueError, match="hutch\\+\\+' needs num_probes >= 6"):
+        estimate_regularizers(model, X, Y, LAW, method="hutch++", num_probes=5)
 
 
 def test_r3_is_the_same_with_exact_and_probe_r1_and_summary():

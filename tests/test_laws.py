@@ -244,6 +244,8 @@ def test_bad_inputs_are_rejected():
         FromDensity(lambda x: x - 0.5)
     with pytest.raises(ValueError, match="unknown law"):
         law_from_name("gaussian", 1.0)
+    with pytest.raises(ValueError, match="alpha must be"):
+        law_from_name("uniform", -1.0)
     with pytest.raises(ValueError, match="num_nodes"):
         SymmetricBeta(1.0).theta_rule(0)
 

@@ -97,3 +97,9 @@ def test_get_loss():
         get_loss("hinge")
     with pytest.raises(TypeError):
         get_loss(3)
+
+
+def test_overflowing_pseudo_inverse_is_an_error_not_nan():
+    u = torch.tensor([[800.0, 0.0, -1.0]], dtype=torch.float64)  # 1/S = e^800 > float64 max
+    with pytest.raises(ValueError, match="1/S overflows"):
+        CrossEntropy().inverse_uu_apply(torch.zeros_like(u), u, torch.eye(3, dtype=torch.float64)[None])
