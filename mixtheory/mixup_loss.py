@@ -111,8 +111,8 @@ def mixup_loss(
         method: ``"exact"`` (returns a float) or ``"sampled"`` (returns a MonteCarloEstimate).
         form: ``"folded"`` (θ on [1/2, 1], Theorem 1) or ``"unfolded"`` (λ on [0, 1]); exact only.
         num_nodes: quadrature nodes per Beta piece (exact).
-        chunk_size: anchors per chunk (exact); memory is ``chunk_size · n · d``. Default: fit ~2e7
-            numbers.
+        chunk_size: anchors per chunk (exact); memory is ``chunk_size · n · (d + c)``. Default:
+            ~2e6 numbers per mixed batch (``benchmarks/bench_exact_loss.py`` compares chunk sizes).
         num_draws: independent replicates (sampled); each is an average over all n anchors.
         per: ``"sample"`` (one λ and a uniform partner per anchor) or ``"batch"`` (one λ per
             replicate, partners a random permutation), as in training code.
@@ -142,7 +142,8 @@ def mixup_loss(
             raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
         nodes, weights = rule.to_torch(x.dtype, x.device)
         if chunk_size is None:
-            chunk_size = max(1, int(2e7 // (n * x.shape[1] + n * y.shape[1])))
+            # ~2e6 numbers per mixed batch: small enough to stay cache-friendly (see the benchmark)
+            chunk_size = max(1, int(2e6 // (n * x.shape[1] + n * y.shape[1])))
         elif int(chunk_size) != chunk_size or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         total = torch.zeros((), dtype=torch.float64, device=x.device)

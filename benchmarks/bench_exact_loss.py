@@ -1,0 +1,69 @@
+"""Exact mixup loss: cost per quadrature node against the chunk size, measured side by side.
+
+The exact loss evaluates the model on all n² mixed pairs per node of the θ rule, in chunks of
+anchors. This benchmark times one node (``PointMass``) at n = 2000, d = 64 with a tanh MLP for
+several chunk sizes (numbers per mixed batch), prints seconds, the ratio to the default and the
+whole-loss estimate for the default 96 nodes, and checks the values agree.
+
+Run: ``python benchmarks/bench_exact_loss.py [--n 2000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from mixtheory import PointMass, mixup_loss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--d", type=int, default=64)
+    args = parser.parse_args()
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(args.n, args.d, generator=g, dtype=torch.float64)
+    y = torch.randint(10, (args.n,), generator=g)
+    torch.manual_seed(0)
+    model = (
+        torch.nn.Sequential(torch.nn.Linear(args.d, 32), torch.nn.Tanh(), torch.nn.Linear(32, 10))
+        .double()
+        .eval()
+    )
+    law = PointMass(0.7)  # one quadrature node
+    per_anchor = args.n * (args.d + 10)
+    rows = []
+    for numbers in (2e7, 2e6, 5e5, 1e5):
+        chunk = max(1, int(numbers // per_anchor))
+        start = time.perf_counter()
+        value = mixup_loss(model, X, y, law, chunk_size=chunk, progress=False)
+        rows.append(
+            {"numbers": numbers, "chunk_size": chunk, "seconds": time.perf_counter() - start, "value": value}
+        )
+    start = time.perf_counter()
+    default_value = mixup_loss(model, X, y, law, progress=False)
+    default_s = time.perf_counter() - start
+    print(
+        f"exact mixup loss, one node, n = {args.n}, d = {args.d}, tanh MLP, {torch.get_num_threads()} threads"
+    )
+    print(f"{'numbers/batch':>14} {'chunk':>6} {'seconds':>8} {'÷ default':>9}")
+    for r in rows:
+        print(
+            f"{r['numbers']:>14.0e} {r['chunk_size']:>6} {r['seconds']:>8.2f} "
+            f"{r['seconds'] / default_s:>9.2f}"
+        )
+    print(f"{'default':>14} {'':>6} {default_s:>8.2f} {1.0:>9.2f}   (96 nodes ≈ {96 * default_s:.0f} s)")
+    spread = max(abs(r["value"] - default_value) for r in rows) / abs(default_value)
+    print(f"values agree to {spread:.1e}")
+    print(
+        json.dumps(
+            {"benchmark": "exact_loss_chunks", "n": args.n, "d": args.d, "default_s": default_s, "rows": rows}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
