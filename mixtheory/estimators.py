@@ -52,7 +52,7 @@ Derivative evaluation (``method=``):
   ``r1="probes"`` R1 rests on the num_probes // 3 sketch probes only: prefer ``r1="exact"``.
 - ``"auto"`` (default): ``"taylor"`` when every layer has a rule, else ``"hvp"``: the fastest
   accurate choices measured in ``benchmarks/bench_estimators.py`` (CIFAR-shaped GELU CNN on a
-  2-core CPU, per probe ÷ one forward: taylor 4.1, hvp 5.7, jvp 6.4, double-backward 9.0).
+  2-core CPU, idle, per probe ÷ one forward: taylor 2.7, hvp 4.4, jvp 4.5, double-backward 5.7).
 
 R1 (``r1=``): ``"exact"`` through the c×d Jacobian (c vector-Jacobian products) and the
 structured closed form of :func:`mixtheory.regularizers.regularizers_from_derivatives`; or

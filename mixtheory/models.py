@@ -21,6 +21,9 @@ from torch import nn
 
 from ._validation import as_labels, as_tensor
 from .laws import SymmetricBeta
+from .losses import CrossEntropy
+
+_CROSS_ENTROPY = CrossEntropy()  # soft-label cross-entropy on logits, the one implementation
 
 __all__ = ["ACTIVATIONS", "ARCHITECTURES", "build_model", "parse_arch", "train_model"]
 
@@ -192,7 +195,7 @@ def train_model(
                     xb = lam * xb + (1 - lam) * xb[perm]
                     yb = lam * yb + (1 - lam) * yb[perm]
                 logits = model(xb)
-                loss = (torch.logsumexp(logits, -1) - (yb * logits).sum(-1)).mean()
+                loss = _CROSS_ENTROPY.value(yb, logits).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
