@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from mixtheory import SymmetricBeta, _cli_estimate
+from mixtheory import SymmetricBeta
+from mixtheory.cli import estimate as _cli_estimate
 from mixtheory.estimators import estimate_regularizers
 from mixtheory.models import build_model
 

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from mixtheory import _cli_verify, ledger, symbolic
+from mixtheory import ledger, symbolic
+from mixtheory.cli import verify as _cli_verify
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,12 +18,11 @@ import warnings
 
 import torch
 
-from .data import load_dataset
-from .estimators import METHODS, PROBES, estimate_regularizers
-from .laws import SymmetricBeta
-from .models import build_model, parse_arch
+from ..data import load_dataset
+from ..estimators import METHODS, PROBES, estimate_regularizers
+from ..laws import SymmetricBeta
+from ..models import build_model, parse_arch
 
-__all__ = ["add_parser", "run", "load_data", "load_model"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

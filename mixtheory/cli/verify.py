@@ -22,12 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import ledger, symbolic
+from .. import ledger, symbolic
 
 DEFAULT_REPORT = Path("results") / "verify_report.md"
 PROOF_SOURCE = "mixtheory.symbolic"
 
-__all__ = ["add_parser", "run", "collect", "render_report", "DEFAULT_REPORT"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
