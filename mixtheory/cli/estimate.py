@@ -24,7 +24,6 @@ from ..laws import SymmetricBeta
 from ..models import build_model, parse_arch
 
 
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "estimate",
