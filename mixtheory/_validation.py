@@ -7,12 +7,99 @@ import torch
 Tensor = torch.Tensor
 
 
+def check_device(device, name: str = "device") -> torch.device | None:
+    """A ``torch.device`` from a string or device, refused clearly when it cannot be used here."""
+    if device is None:
+        return None
+    try:
+        dev = torch.device(device)
+    except (TypeError, RuntimeError, ValueError) as exc:
+        raise ValueError(
+            f"{name}={device!r} is not a device torch knows; use 'cpu', 'cuda', 'cuda:0' or 'mps'"
+        ) from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"{name}={device!r}: CUDA is not available on this machine (torch.cuda.is_available() is "
+            "False: no GPU, or a CPU-only build of torch); use device='cpu'"
+        )
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"{name}={device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type == "mps" and not (torch.backends.mps.is_available()):
+        raise ValueError(f"{name}={device!r}: Apple's MPS backend is not available here; use device='cpu'")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{name}={device!r}: mixtheory runs on 'cpu', 'cuda' or 'mps'")
+    return dev
+
+
+def model_dtype_device(model) -> tuple[torch.dtype | None, torch.device | None]:
+    """The floating dtype and device of a module's first floating parameter or buffer (None, None
+    for a plain callable or a module without floating tensors)."""
+    if isinstance(model, torch.nn.Module):
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                return t.dtype, t.device
+    return None, None
+
+
+def check_model_dtype(model) -> None:
+    """Half precision cannot carry second derivatives of a loss: refuse it with the fix."""
+    dtype, _ = model_dtype_device(model)
+    if dtype in (torch.float16, torch.bfloat16):
+        raise TypeError(
+            f"model has {dtype} parameters: second-order terms need at least float32 "
+            "(use model.float(), or model.double() for verification)"
+        )
+
+
+def model_outputs(model, inputs: Tensor, num_outputs: int | None, *, out_dtype: torch.dtype | None = None,
+                  allow_nonfinite: bool = False) -> Tensor:
+    """Call ``model`` on a batch in the model's own dtype and device and check what comes back:
+    a tensor of shape (batch, num_outputs), finite. Returns it in ``out_dtype`` on the inputs' device.
+
+    The one place every entry point feeds a model: float32 models get float32 inputs (and
+    float64 models float64), and a tuple, an array, a wrong shape or NaN gets an error naming the
+    model's output rather than a torch traceback further down."""
+    dtype, device = model_dtype_device(model)
+    x = inputs
+    if dtype is not None and x.is_floating_point() and x.dtype != dtype:
+        x = x.to(dtype)
+    if device is not None and x.device != device:
+        x = x.to(device)
+    out = model(x)
+    m = inputs.shape[0]
+    if not isinstance(out, Tensor):
+        kind = type(out).__name__
+        hint = " (a tuple: return only the logits, e.g. wrap the model in a lambda taking [0])" if isinstance(
+            out, (tuple, list)) else ""
+        raise TypeError(f"model must return a tensor of outputs (batch, c); it returned a {kind}{hint}")
+    if out.ndim != 2 or out.shape[0] != m or (num_outputs is not None and out.shape[1] != num_outputs):
+        want = f"({m}, {num_outputs})" if num_outputs is not None else f"({m}, c)"
+        raise ValueError(
+            f"model must map a batch of {m} inputs to {want} outputs (one column per label column); "
+            f"it returned shape {tuple(out.shape)}. Pass Y as (n, c) label vectors, or integer class "
+            "indices with num_classes set to the model's number of outputs"
+        )
+    if not out.is_floating_point():
+        raise TypeError(f"model returned {out.dtype} outputs; it must return floating-point logits")
+    if not allow_nonfinite and not bool(torch.isfinite(out).all()):
+        bad = int((~torch.isfinite(out)).any(-1).sum())
+        raise ValueError(
+            f"model returned NaN or infinite outputs for {bad} of {m} inputs: the network itself "
+            "diverged or overflowed (this is not softmax saturation); check its weights and inputs"
+        )
+    out = out.to(device=inputs.device)
+    return out if out_dtype is None else out.to(out_dtype)
+
+
 def as_tensor(name: str, value, dtype: torch.dtype | None = None, device=None) -> Tensor:
     """Convert numpy arrays, lists or tensors to a tensor; reject NaN and inf with a clear error."""
+    device = check_device(device)
     try:
         t = torch.as_tensor(value, device=device)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{name} must be an array or a tensor, got {type(value).__name__}") from exc
+    if t.is_complex():
+        raise TypeError(f"{name} is complex ({t.dtype}); mixup is defined for real inputs")
     if dtype is not None and (t.is_floating_point() or dtype.is_floating_point):
         t = t.to(dtype)
     if t.is_floating_point() and not torch.isfinite(t).all():
@@ -24,7 +111,15 @@ def as_tensor(name: str, value, dtype: torch.dtype | None = None, device=None) -
 def as_labels(name: str, Y, n: int, num_classes: int | None, dtype, device) -> Tensor:
     """Labels as an (n, c) float tensor: one-hot for integer class indices, as given otherwise."""
     y = torch.as_tensor(Y, device=device)
-    if y.ndim == 1 and not y.is_floating_point():
+    if y.dtype == torch.bool:
+        y = y.long()
+    if y.ndim == 1 and y.is_floating_point():
+        raise TypeError(
+            f"{name} is a 1-D {y.dtype} tensor: that is ambiguous. Pass class indices as integers "
+            f"({name}.long()), or label vectors as an (n, c) float array ({name}[:, None] for a "
+            "one-output loss such as binary logistic)"
+        )
+    if y.ndim == 1:
         if y.shape[0] != n:
             raise ValueError(f"{name} has {y.shape[0]} labels but X has {n} samples")
         if (y < 0).any():
@@ -56,6 +151,83 @@ def check_labels_sum_to_one(name: str, Y: Tensor, what: str) -> None:
         )
 
 
+class PiecewiseLinearWarning(UserWarning):
+    """The model is piecewise linear (ReLU, max-pool): autograd's input Hessian is 0 a.e."""
+
+
+_PIECEWISE_LINEAR = (
+    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "Hardtanh", "Threshold", "Hardshrink",
+    "Softshrink", "Hardsigmoid", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
+)  # fmt: skip
+
+
+def module_type_name(module: torch.nn.Module) -> str:
+    """The class name of a module (the original one for TorchScript modules)."""
+    return getattr(module, "original_name", None) or type(module).__name__
+
+
+def piecewise_linear_modules(model) -> list[str]:
+    """Names of the piecewise-linear layers in ``model`` (ReLU family, max-pooling): with any of
+    them the network's second derivative is 0 almost everywhere within their pieces."""
+    if not isinstance(model, torch.nn.Module):
+        return []
+    return sorted({module_type_name(m) for m in model.modules() if module_type_name(m) in _PIECEWISE_LINEAR})
+
+
+PIECEWISE_ADVICE = (
+    "the second-order theory, which assumes a twice differentiable f, does not apply. Use a smooth "
+    "activation (GELU, softplus, tanh) or the estimators' curvature='secant' (second differences "
+    "at the scale of the perturbations)"
+)
+
+
+def warn_piecewise_linear(model, curvature_all_zero: bool, stacklevel: int = 3) -> None:
+    """One warning when R2 comes out 0 because the model is piecewise linear (named layers, or
+    every curvature value exactly 0 for a plain callable)."""
+    import warnings
+
+    piecewise = piecewise_linear_modules(model)
+    if piecewise:
+        warnings.warn(
+            f"the model is piecewise linear ({', '.join(piecewise)}): its input Hessian is 0 almost "
+            "everywhere, so autograd gives R2 from the smooth layers only (0 for a pure ReLU/max-pool "
+            f"network) and {PIECEWISE_ADVICE}.",
+            PiecewiseLinearWarning,
+            stacklevel=stacklevel,
+        )
+    elif curvature_all_zero:
+        warnings.warn(
+            "every input-curvature value is exactly 0: the model behaves as piecewise linear (ReLU-"
+            "like operations, perhaps through torch.nn.functional), so autograd's R2 = 0 and "
+            f"{PIECEWISE_ADVICE}.",
+            PiecewiseLinearWarning,
+            stacklevel=stacklevel,
+        )
+
+
+class _ModelCallErrors:
+    """Turn torch's vmap randomness error (dropout in train mode inside a wrapped callable) into
+    the train-mode message."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is RuntimeError and "randomness" in str(exc):
+            raise ValueError(
+                "model makes random draws when called (dropout or another layer in train mode, "
+                "perhaps inside a wrapped callable): the regularizers need a fixed function of the "
+                "input. Call .eval() on the network first."
+            ) from exc
+        return False
+
+
+def model_call_errors() -> _ModelCallErrors:
+    """Context manager around derivative passes: clear errors for random (train-mode) models."""
+    return _ModelCallErrors()
+
+
 def check_eval_mode(model) -> None:
     """A model in train mode with batch norm or dropout is not a fixed function of its input."""
     if not isinstance(model, torch.nn.Module) or not model.training:
@@ -71,11 +243,21 @@ def check_eval_mode(model) -> None:
 
 
 def check_indices(indices, n: int, device=None) -> Tensor:
+    """Sample indices as a long tensor: None means all n; a boolean mask of length n selects."""
     if indices is None:
         return torch.arange(n, device=device)
-    idx = torch.as_tensor(indices, device=device).reshape(-1)
-    if idx.is_floating_point():
-        raise TypeError("indices must be integers")
+    try:
+        idx = torch.as_tensor(indices, device=device).reshape(-1)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"indices must be integers or a boolean mask, got {type(indices).__name__}") from exc
+    if idx.dtype == torch.bool:
+        if idx.numel() != n:
+            raise ValueError(f"indices is a boolean mask of length {idx.numel()}; a mask needs length n={n}")
+        idx = idx.nonzero().reshape(-1)
+    elif idx.is_floating_point() or idx.is_complex():
+        raise TypeError("indices must be integers or a boolean mask")
+    if idx.numel() == 0:
+        raise ValueError("indices is empty: ask for at least one sample")
     if idx.numel() and (int(idx.min()) < -n or int(idx.max()) >= n):
         raise IndexError(f"indices must lie in [0, {n}), got range [{int(idx.min())}, {int(idx.max())}]")
     return idx.long() % n

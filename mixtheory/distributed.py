@@ -22,10 +22,9 @@ from collections.abc import Callable
 import torch
 import torch.distributed as dist
 
-from ._validation import Tensor, check_indices
+from ._validation import Tensor, check_indices, model_dtype_device
 from .estimators import (
     RegularizerEstimates,
-    _model_dtype_device,
     estimate_from_geometry,
     probe_seeds,
 )
@@ -73,11 +72,11 @@ def estimate_regularizers_distributed(
                            "torch.distributed.init_process_group first (or use run_distributed)")
     rank, world = dist.get_rank(group), dist.get_world_size(group)
     if device is None:
-        _, model_device = _model_dtype_device(model)
+        _, model_device = model_dtype_device(model)
         device = model_device if model_device is not None else torch.device("cpu")
     geometry = MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype,
                              device=device)
-    idx = geometry._idx(indices).cpu()
+    idx = geometry.sample_indices(indices).cpu()
     # seeds as int64 on the collective's device (nccl needs CUDA tensors)
     comm_device = torch.device("cuda", torch.cuda.current_device()) if (
         dist.get_backend(group) == "nccl") else torch.device("cpu")

@@ -82,11 +82,28 @@ import torch
 from torch import nn
 from torch.func import jvp, vjp, vmap
 
-from ._validation import Tensor, check_eval_mode, check_labels_sum_to_one
+from ._validation import (
+    PiecewiseLinearWarning,
+    Tensor,
+    check_device,
+    check_eval_mode,
+    check_labels_sum_to_one,
+    check_model_dtype,
+    model_call_errors,
+    model_dtype_device,
+    model_outputs,
+    piecewise_linear_modules,
+    warn_piecewise_linear,
+)
 from .geometry import MixupGeometry
 from .laws import MixingLaw
 from .losses import Loss, get_loss
-from .regularizers import label_regularizers, regularizers_from_derivatives
+from .regularizers import (
+    cancellation,
+    label_regularizers,
+    regularizers_from_derivatives,
+    warn_if_cancelling,
+)
 
 __all__ = [
     "PROBES",
@@ -112,10 +129,6 @@ R1_EXACT_MAX_CLASSES = 16
 _GOLDEN = 0x9E3779B97F4A7C15  # seed mixing constant (2^64 / golden ratio)
 
 
-class PiecewiseLinearWarning(UserWarning):
-    """The model is piecewise linear (ReLU, max-pool): autograd's input Hessian is 0 a.e."""
-
-
 class TrainModeWarning(UserWarning):
     """A train-mode model with batch norm or dropout was switched to eval mode."""
 
@@ -126,8 +139,11 @@ class TrainModeWarning(UserWarning):
 class RegularizerEstimates:
     r"""Per-sample results of :func:`estimate_regularizers`; every tensor has shape (m,).
 
-    ``R1_se``/``R2_se`` are standard errors of the estimates (0 where computed exactly: R1 with
-    ``r1="exact"``, anything with ``probes="exact"``). ``R3`` and ``R4`` are always exact.
+    ``R13`` is R1 + R3 computed directly (never by adding the two: on a confident network each is
+    ~1e8 or more while R13 is O(1)); ``E_Q = erm + R13 + R2 + R4``. ``cancellation`` is
+    ``max(|R1|, |R3|) / |R13|`` per sample. ``R13_se``/``R1_se``/``R2_se`` are standard errors
+    of the estimates (0 where computed exactly: R13 and R1 with ``r1="exact"``, anything with
+    ``probes="exact"``; R1 = R13 − R3 shares R13's error). ``R3`` and ``R4`` are always exact.
     Index like a dict: ``est["R2"]``, ``est["R2_se"]``.
     """
 
@@ -139,6 +155,9 @@ class RegularizerEstimates:
     R4: Tensor
     R1_se: Tensor
     R2_se: Tensor
+    R13: Tensor
+    R13_se: Tensor
+    cancellation: Tensor
     probes: str = "gaussian"
     num_probes: int = 0
     method: str = "taylor"
@@ -146,7 +165,7 @@ class RegularizerEstimates:
     curvature: str = "autograd"
     info: dict = field(default_factory=dict)
 
-    _KEYS = ("indices", "erm", "R1", "R2", "R3", "R4", "R1_se", "R2_se")
+    _KEYS = ("indices", "erm", "R1", "R2", "R3", "R4", "R13", "R1_se", "R2_se", "R13_se", "cancellation")
 
     def __getitem__(self, key: str) -> Tensor:
         if key not in self._KEYS:
@@ -173,16 +192,16 @@ class RegularizerEstimates:
 
     def summary(self, quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)) -> dict[str, dict]:
         """Mean (with the standard error of the mean over samples, probe noise included),
-        quantiles and mean per-sample standard error of erm, R1, R2, R3."""
+        quantiles and mean per-sample standard error of erm, R1, R2, R3, R13."""
         out = {}
-        for key in ("erm", "R1", "R2", "R3"):
+        for key in ("erm", "R1", "R2", "R3", "R13"):
             v = self[key].double()
             m = v.numel()
             sd = float(v.std()) if m > 1 else float("nan")
             entry = {"mean": float(v.mean()), "sem": sd / math.sqrt(m) if m > 1 else float("nan")}
             q = torch.quantile(v, torch.tensor(quantiles, dtype=v.dtype))
             entry.update({f"q{round(100 * p):02d}": float(x) for p, x in zip(quantiles, q)})
-            if key in ("R1", "R2"):
+            if key in ("R1", "R2", "R13"):
                 entry["mean_se"] = float(self[f"{key}_se"].double().mean())
             out[key] = entry
         return out
@@ -219,7 +238,7 @@ def draw_probes(
     :meth:`MixupGeometry.sample_perturbations`), ``exact`` (the 1 + r columns of the factor;
     ``num_probes`` and ``seeds`` are ignored). ``seeds``: one per sample (:func:`probe_seeds`).
     """
-    idx = geometry._idx(indices)
+    idx = geometry.sample_indices(indices)
     p = 1 + geometry.rank
     if kind == "exact":
         eye = torch.eye(p, dtype=geometry.dtype, device=geometry.device)
@@ -238,33 +257,6 @@ def draw_probes(
 
 # ---------------------------------------------------------------------------------------------
 # model inspection
-_PIECEWISE_LINEAR = (
-    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "Hardtanh", "Threshold", "Hardshrink",
-    "Softshrink", "Hardsigmoid", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
-)
-
-
-def _type_name(module: nn.Module) -> str:
-    return getattr(module, "original_name", None) or type(module).__name__
-
-
-def piecewise_linear_modules(model) -> list[str]:
-    """Names of the piecewise-linear layers in ``model`` (ReLU family, max-pooling): with any of
-    them the network's second derivative is 0 almost everywhere within their pieces."""
-    if not isinstance(model, nn.Module):
-        return []
-    return sorted({_type_name(m) for m in model.modules() if _type_name(m) in _PIECEWISE_LINEAR})
-
-
-def _model_dtype_device(model) -> tuple[torch.dtype | None, torch.device | None]:
-    if isinstance(model, nn.Module):
-        for t in list(model.parameters()) + list(model.buffers()):
-            if t.is_floating_point():
-                return t.dtype, t.device
-    return None, None
-
-
 # ---------------------------------------------------------------------------------------------
 # second-order Taylor mode (jets) through nn.Sequential
 _ELEMENTWISE = (
@@ -519,16 +511,18 @@ def _mean_and_se(values: Tensor, exact: bool) -> tuple[Tensor, Tensor]:
     return values.mean(1), se
 
 
-def _r1_from_probes(geometry: MixupGeometry, loss: Loss, idx: Tensor, u: Tensor, V: Tensor,
-                    jv: Tensor) -> Tensor:
-    r"""Per-probe ``(∇f v − J v)ᵀ H (∇f v − J v)``, (m, k), with
-    ``J v = −ℓ_uu⁻¹ ℓ_uy Σ_yx Σ_xx⁺ v`` through the structured pseudo-inverse of the geometry."""
+def _r13_from_probes(geometry: MixupGeometry, loss: Loss, idx: Tensor, u: Tensor, V: Tensor,
+                     jv: Tensor) -> Tensor:
+    r"""Per-probe values of R13 = R1 + R3, (m, k): ``½ (∇f v)ᵀ ℓ_uu (∇f v) + (∇f v)ᵀ ℓ_uy p`` with
+    ``p = Σ_yx Σ_xx⁺ v``. Since ``E[v pᵀ] = Σ_xx Σ_xx⁺ Σ_xy = Σ_xy`` their mean is
+    ``½⟨Σ_xx, ∇fᵀℓ_uu∇f⟩ + ⟨Σ_yx, ℓ_yu∇f⟩`` = R13; no ℓ_uu⁻¹ enters, so nothing cancels however
+    saturated the softmax is (R1 = R13 − R3 with the exact R3)."""
     y = geometry.y_tilde[idx]
     P = geometry.pinv_sigma_xy(idx)  # Σ_xx⁺ Σ_xy, (m, d, c)
-    proj = torch.einsum("mkd,mdc->mck", V, P)  # Σ_yx Σ_xx⁺ v, (m, c, k)
-    Jv = -loss.inverse_uu_apply(y, u, loss.hess_uy(y, u) @ proj).transpose(1, 2)
-    e = jv - Jv
-    return torch.einsum("mkc,mcl,mkl->mk", e, loss.hess_uu(y, u), e)
+    proj = torch.einsum("mkd,mdc->mck", V, P)  # p = Σ_yx Σ_xx⁺ v, (m, c, k)
+    quad = torch.einsum("mkc,mcl,mkl->mk", jv, loss.hess_uu(y, u), jv)
+    cross = torch.einsum("mkc,mcl,mlk->mk", jv, loss.hess_uy(y, u), proj)
+    return 0.5 * quad + cross
 
 
 # ---------------------------------------------------------------------------------------------
@@ -638,7 +632,9 @@ def estimate_regularizers(
     >>> bool(torch.allclose(est["R2"], ref["R2"], rtol=1e-10, atol=1e-14))
     True
     """
-    model_dtype, model_device = _model_dtype_device(model)
+    device = check_device(device)
+    check_model_dtype(model)
+    model_dtype, model_device = model_dtype_device(model)
     if device is None:
         device = model_device if model_device is not None else torch.device("cpu")
     geometry = MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype, device=device)
@@ -729,10 +725,8 @@ def _estimate(model, geometry: MixupGeometry, indices, loss: Loss, probes: str, 
               secant_step: float, progress: bool | None, seeds) -> RegularizerEstimates:
     from tqdm.auto import tqdm
 
-    idx = geometry._idx(indices)
-    if idx.numel() == 0:
-        raise ValueError("indices is empty: ask for at least one sample")
-    model_dtype, _ = _model_dtype_device(model)
+    idx = geometry.sample_indices(indices)
+    model_dtype, _ = model_dtype_device(model)
     model_dtype = model_dtype or geometry.dtype
     if method == "auto":
         method = "taylor" if taylor_mode_supported(model) else "hvp"
@@ -741,16 +735,6 @@ def _estimate(model, geometry: MixupGeometry, indices, loss: Loss, probes: str, 
                          "(see taylor_mode_supported); use method='jvp'")
     if r1 == "auto":
         r1 = "exact" if geometry.c <= R1_EXACT_MAX_CLASSES else "probes"
-
-    piecewise = piecewise_linear_modules(model)
-    if piecewise and curvature == "autograd":
-        warnings.warn(
-            f"the model is piecewise linear ({', '.join(piecewise)}): its input Hessian is 0 "
-            "almost everywhere, so autograd gives R2 from the smooth layers only (0 for a pure "
-            "ReLU/max-pool network) and the second-order theory, which assumes a twice "
-            "differentiable f, does not apply. Use a smooth activation (GELU, softplus, tanh) "
-            "or curvature='secant' (second differences at the scale of the perturbations).",
-            PiecewiseLinearWarning, stacklevel=4)
 
     exact = probes == "exact"
     k_eff = 1 + geometry.rank if exact else num_probes
@@ -772,32 +756,27 @@ def _estimate(model, geometry: MixupGeometry, indices, loss: Loss, probes: str, 
         chunk = idx[start : start + samples_per_chunk]
         chunk_seeds = seeds[start : start + samples_per_chunk]
         xt = geometry.x_tilde[chunk]
-        with torch.no_grad():  # parameters need no graph; torch.func transforms ignore this
+        # parameters need no graph (torch.func transforms ignore no_grad for the inputs)
+        with torch.no_grad(), model_call_errors():
             parts.append(_estimate_chunk(ev, geometry, loss, chunk, chunk_seeds, xt, probes,
                                          num_probes, method, r1, curvature, exact, k_eff))
         all_curvature_zero &= parts[-1].info.pop("curvature_zero")
         bar.update(chunk.numel())
     bar.close()
 
-    if all_curvature_zero and curvature == "autograd" and not piecewise:
-        warnings.warn(
-            "every probe gave vᵀ∇²g v = 0 exactly: the model behaves as piecewise linear (ReLU-"
-            "like operations, perhaps through torch.nn.functional), so autograd's R2 = 0 and "
-            "the second-order theory does not apply; try curvature='secant'.",
-            PiecewiseLinearWarning, stacklevel=4)
-    return RegularizerEstimates.concatenate(parts)
+    if curvature == "autograd":
+        warn_piecewise_linear(model, all_curvature_zero, stacklevel=4)
+    result = RegularizerEstimates.concatenate(parts)
+    warn_if_cancelling(result.cancellation, geometry.dtype, stacklevel=4)
+    return result
 
 
 def _estimate_chunk(ev: _Evaluator, geometry: MixupGeometry, loss: Loss, chunk: Tensor,
                     chunk_seeds: list[int], xt: Tensor, probes: str, num_probes: int,
                     method: str, r1: str, curvature: str, exact: bool,
                     k_eff: int) -> RegularizerEstimates:
-    u = ev.forward(xt.to(ev.dtype))
-    if u.ndim != 2 or u.shape != (chunk.numel(), geometry.c):
-        raise ValueError(
-            f"model must map a batch of {chunk.numel()} inputs to ({chunk.numel()}, "
-            f"{geometry.c}) logits (c = number of label columns); got {tuple(u.shape)}")
-    u = u.to(geometry.dtype)
+    u = model_outputs(ev.model, geometry.as_inputs(xt.to(ev.dtype)), geometry.c,
+                      out_dtype=geometry.dtype)
     w = loss.grad_u(geometry.y_tilde[chunk], u)
 
     columns = exact
@@ -814,13 +793,15 @@ def _estimate_chunk(ev: _Evaluator, geometry: MixupGeometry, loss: Loss, chunk: 
 
     if r1 == "exact":
         jac = _jacobian(ev.forward, xt.to(ev.dtype), geometry.c).to(geometry.dtype)
-        regs = regularizers_from_derivatives(geometry, u, jac, loss, indices=chunk, r2=R2)
-        R1, R1_se = regs["R1"], torch.zeros_like(R2)
+        regs = regularizers_from_derivatives(geometry, u, jac, loss, indices=chunk, r2=R2, warn=False)
+        R13, R13_se = regs["R13"], torch.zeros_like(R2)
     else:
         regs = label_regularizers(geometry, u, loss, indices=chunk)
-        q1 = _r1_from_probes(geometry, loss, chunk, u, V, jv.to(geometry.dtype))
-        R1, R1_se = _mean_and_se(0.5 * q1, columns)
+        q13 = _r13_from_probes(geometry, loss, chunk, u, V, jv.to(geometry.dtype))
+        R13, R13_se = _mean_and_se(q13, columns)
+    R1 = R13 - regs["R3"]
     return RegularizerEstimates(
         indices=chunk, erm=regs["erm"], R1=R1, R2=R2, R3=regs["R3"], R4=regs["R4"],
-        R1_se=R1_se, R2_se=R2_se, probes=probes, num_probes=k_eff, method=method, r1=r1,
+        R1_se=R13_se, R2_se=R2_se, R13=R13, R13_se=R13_se,
+        cancellation=cancellation(R1, regs["R3"], R13), probes=probes, num_probes=k_eff, method=method, r1=r1,
         curvature=curvature, info={"curvature_zero": bool((curv == 0).all())})

@@ -47,7 +47,10 @@ class MixupGeometry:
         num_classes: number of classes when Y holds class indices (default: max + 1).
         dtype, device: where the geometry lives (float64 by default, for verification).
         rcond: eigenvalues of Σ_xx below ``rcond · s_max`` are treated as zero (default
-            ``max(n, d) · eps``, the convention of ``torch.linalg.pinv``).
+            ``max(n, d) · eps``, the convention of ``torch.linalg.pinv``). An absolute floor scaled
+            to the data applies as well: singular values of the centred data below
+            ``max(n, d) · eps · max|x|`` are rounding, not spread (data whose rows are all equal
+            have rank 0 however their values round).
 
     >>> import torch
     >>> from mixtheory.laws import SymmetricBeta
@@ -113,7 +116,10 @@ class MixupGeometry:
         rcond = max(n, d) * eps if rcond is None else float(rcond)
         _, sing, vh = torch.linalg.svd(self.centered_x / math.sqrt(n), full_matrices=False)
         s = sing * sing
-        keep = s > rcond * s.max().clamp_min(0) if s.numel() else s > 0
+        # centring x − x̄ rounds each entry by ~eps·|x|, so rounding alone produces singular values
+        # up to ~eps·max|x|·√d (of A/√n); only spread above that floor counts as rank
+        floor = max(n, d) * eps * float(self.X.abs().max()) if self.X.numel() else 0.0
+        keep = (s > rcond * s.max().clamp_min(0)) & (sing > floor) if s.numel() else s > 0
         self.eigvals, self.basis = s[keep], vh[keep].T
         self.rank = int(self.eigvals.numel())
         self.coords = self.centered_x @ self.basis  # z_i = Vᵀ a_i, (n, r)
@@ -147,8 +153,12 @@ class MixupGeometry:
         return self.theta_var * torch.outer(b, b) + self.gamma2 * self.cov_yy
 
     # --- structured operators over samples -------------------------------------------------------
-    def _idx(self, indices) -> Tensor:
+    def sample_indices(self, indices=None) -> Tensor:
+        """The requested samples as a long tensor on the geometry's device: None for all n,
+        integer indices, or a boolean mask of length n; an empty request is an error."""
         return check_indices(indices, self.n, self.device)
+
+    _idx = sample_indices  # old private name, kept for code written against it
 
     def _vectors(self, name: str, V: Tensor, m: int) -> Tensor:
         V = torch.as_tensor(V, dtype=self.dtype, device=self.device)
@@ -158,12 +168,12 @@ class MixupGeometry:
 
     def trace_xx(self, indices=None) -> Tensor:
         """tr Σ^(i)_xx = σ²‖a_i‖² + γ² tr Σ_xx, shape (m,)."""
-        a = self.centered_x[self._idx(indices)]
+        a = self.centered_x[self.sample_indices(indices)]
         return self.theta_var * (a * a).sum(-1) + self.gamma2 * self.eigvals.sum()
 
     def matvec_xx(self, V, indices=None) -> Tensor:
         """Σ^(i)_xx v for per-sample vectors V of shape (m, ..., d); same shape out."""
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         V = self._vectors("V", V, idx.numel())
         a = self.centered_x[idx].reshape(idx.numel(), *([1] * (V.ndim - 2)), self.d)
         shared = ((V @ self.basis) * self.eigvals) @ self.basis.T
@@ -171,7 +181,7 @@ class MixupGeometry:
 
     def quad_xx(self, V, indices=None) -> Tensor:
         """vᵀ Σ^(i)_xx v for V of shape (m, ..., d); shape (m, ...)."""
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         V = self._vectors("V", V, idx.numel())
         a = self.centered_x[idx].reshape(idx.numel(), *([1] * (V.ndim - 2)), self.d)
         w = V @ self.basis
@@ -187,7 +197,7 @@ class MixupGeometry:
 
     def solve_xx(self, V, indices=None) -> Tensor:
         """(Σ^(i)_xx)⁺ v for V of shape (m, ..., d), through Sherman–Morrison in the range basis."""
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         V = self._vectors("V", V, idx.numel())
         if self.gamma2 == 0.0 or self.rank == 0:
             return torch.zeros_like(V)
@@ -200,7 +210,7 @@ class MixupGeometry:
 
     def frobenius_xx(self, T, indices=None) -> Tensor:
         """⟨Σ^(i)_xx, T_i⟩_F for per-sample d×d matrices T (m, d, d) (dense; small d only)."""
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         T = torch.as_tensor(T, dtype=self.dtype, device=self.device)
         if T.shape != (idx.numel(), self.d, self.d):
             raise ValueError(f"T must have shape ({idx.numel()}, {self.d}, {self.d}), got {tuple(T.shape)}")
@@ -216,7 +226,7 @@ class MixupGeometry:
         with P_i = σ² z_i b_iᵀ + γ² C (range coordinates of Σ^(i)_xy),
         K_i = P_iᵀ D⁻¹ P_i / γ² − β_i (P_iᵀ D⁻¹ z_i)(P_iᵀ D⁻¹ z_i)ᵀ.
         """
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         m = idx.numel()
         if self.gamma2 == 0.0 or self.rank == 0:
             return torch.zeros(m, self.c, self.c, dtype=self.dtype, device=self.device)
@@ -234,7 +244,7 @@ class MixupGeometry:
 
     def pinv_sigma_xy(self, indices=None) -> Tensor:
         """(Σ^(i)_xx)⁺ Σ^(i)_xy, shape (m, d, c); used for J^(i) (m·d·c memory)."""
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         a, b = self.centered_x[idx], self.centered_y[idx]
         # columns of Σ^(i)_xy, as (m, c, d) vectors
         cols = self.theta_var * b[:, :, None] * a[:, None, :] + self.gamma2 * (self.basis @ self.cross).T
@@ -249,7 +259,7 @@ class MixupGeometry:
         Returns ``(delta, epsilon)`` of shapes (m, num_draws, d) and (m, num_draws, c), with
         ``x̃_i + δ = θ x_i + (1−θ) x_j`` exactly and ``E δ δᵀ = Σ^(i)_xx``.
         """
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         m = idx.numel()
         theta = self.law.sample_theta((m, num_draws), generator).to(self.dtype).to(self.device)
         j = torch.randint(self.n, (m, num_draws), generator=generator).to(self.device)
@@ -272,7 +282,7 @@ class MixupGeometry:
         >>> bool(torch.allclose(L @ L.T, geo.sigma_xx(3)))
         True
         """
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         coeffs = torch.as_tensor(coeffs, dtype=self.dtype, device=self.device)
         if coeffs.shape[-1] != 1 + self.rank or coeffs.shape[0] not in (1, idx.numel()):
             raise ValueError(
@@ -284,7 +294,7 @@ class MixupGeometry:
 
     def factor_transpose_apply(self, vectors, indices=None) -> Tensor:
         """``L_iᵀ v`` for vectors of shape (m, k, d): (m, k, 1 + r)."""
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         vectors = self._vectors("vectors", vectors, idx.numel())
         a = self.centered_x[idx][:, None, :]
         first = math.sqrt(self.theta_var) * (vectors * a).sum(-1, keepdim=True)
@@ -296,7 +306,7 @@ class MixupGeometry:
     ) -> Tensor:
         """Gaussian vectors v ~ N(0, Σ^(i)_xx), shape (m, num_draws, d): ``L_i ξ`` with standard
         normal ξ in the factor's 1 + r coordinates."""
-        idx = self._idx(indices)
+        idx = self.sample_indices(indices)
         xi = torch.randn(idx.numel(), num_draws, 1 + self.rank, generator=generator, dtype=self.dtype)
         return self.factor_apply(xi.to(self.device), idx)
 

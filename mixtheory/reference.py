@@ -70,7 +70,7 @@ def dense_regularizers(
 ) -> dict[str, Tensor]:
     """Per-sample R1–R4 and J with dense Σ^(i), pinv and full torch.func Hessians (small d)."""
     check_eval_mode(model)
-    idx = geometry._idx(indices)
+    idx = geometry.sample_indices(indices)
 
     def f(x_flat: Tensor) -> Tensor:
         return model(geometry.as_inputs(x_flat)[None])[0]

@@ -13,28 +13,77 @@ per sample, at ``(ỹ_i, f(x̃_i))`` with ``Σ = Σ^{(i)}``:
 - ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy Σ_yx Σ_xx⁺ Σ_xy ℓ_yu)``
 - ``R4 = ½ ⟨Σ_yy, ℓ_yy⟩``
 
-``R1 + R3`` is the completed square of ``Q = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩``; this module
-computes ``Q`` and ``R3`` from the structured geometry (no d×d matrix per sample) and returns
-``R1 = Q − R3``. The brute-force route that forms J and every Σ^(i) is
-:mod:`mixtheory.reference`; the tests hold one against the other.
+``R1 + R3`` is the completed square of ``R13 = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩``. This
+module computes ``R13`` and ``R3`` from the structured geometry (no d×d matrix per sample) and
+returns both, with ``R1 = R13 − R3``.
+
+**Read R13, not R1 + R3.** For cross-entropy ``ℓ_uu⁻¹ = H⁺ = P diag(1/S) P``, so R1 and −R3 each
+grow like ``1/min_k S_k`` on a confident network (1e8 on a digits MLP trained for 300 steps, 1e19
+when its logits are doubled) while R13 stays O(1): adding the two returned numbers loses every
+digit. ``E_Q = erm + R13 + R2 + R4`` per sample. The result carries ``cancellation``
+= ``max(|R1|, |R3|) / |R13|`` per sample (10^k: k digits lost by adding R1 and R3) and a
+:class:`CancellationWarning` is raised once per call when that exceeds ``1/√eps`` of the working
+dtype. The brute-force route that forms J and every Σ^(i) is :mod:`mixtheory.reference`; the
+tests hold one against the other.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
 
-from ._validation import Tensor, check_eval_mode, check_labels_sum_to_one
+from ._validation import (
+    Tensor,
+    check_eval_mode,
+    check_labels_sum_to_one,
+    check_model_dtype,
+    model_call_errors,
+    model_dtype_device,
+    model_outputs,
+    warn_piecewise_linear,
+)
 from .geometry import MixupGeometry
 from .losses import Loss, get_loss
 
 __all__ = [
+    "CancellationWarning",
+    "cancellation",
+    "warn_if_cancelling",
     "taylor_regularizers",
     "regularizers_from_derivatives",
     "label_regularizers",
     "model_derivatives",
 ]
+
+
+class CancellationWarning(UserWarning):
+    """R1 and R3 are each so much larger than R1 + R3 that adding them loses over half the digits."""
+
+
+def cancellation(R1: Tensor, R3: Tensor, R13: Tensor) -> Tensor:
+    r"""Per-sample conditioning of the sum R1 + R3: ``max(|R1|, |R3|) / |R13|`` (1 where all
+    three vanish). Adding the separately computed R1 and R3 loses about log10 of it in digits."""
+    big = torch.maximum(R1.abs(), R3.abs())
+    ratio = big / R13.abs()
+    return torch.where(big == 0, torch.ones_like(ratio), ratio)
+
+
+def warn_if_cancelling(ratio: Tensor, dtype: torch.dtype, stacklevel: int = 3) -> None:
+    """One :class:`CancellationWarning` when some sample's ``cancellation`` exceeds 1/√eps."""
+    limit = torch.finfo(dtype).eps ** -0.5
+    bad = ratio > limit
+    if bool(bad.any()):
+        warnings.warn(
+            f"R1 and −R3 exceed their sum R13 by up to {float(ratio.max()):.1e}× ({int(bad.sum())} of "
+            f"{ratio.numel()} samples above 1/√eps = {limit:.1e} for {dtype}): the softmax is "
+            "saturated and adding R1 and R3 loses more than half the digits. Use the 'R13' entry "
+            "(computed directly) for R1 + R3 and E_Q = erm + R13 + R2 + R4; R1 and R3 are each "
+            "right on their own but mostly cancel.",
+            CancellationWarning,
+            stacklevel=stacklevel,
+        )
 
 
 def _labels_ok(geometry: MixupGeometry, loss: Loss) -> None:
@@ -50,8 +99,8 @@ def label_regularizers(
     ``K_i = Σ^(i)_yx (Σ^(i)_xx)⁺ Σ^(i)_xy``, and ``R4 = ½⟨Σ^(i)_yy, ℓ_yy⟩``; each (m,)."""
     loss = get_loss(loss)
     _labels_ok(geometry, loss)
-    idx = geometry._idx(indices)
-    u = torch.as_tensor(outputs, dtype=geometry.dtype, device=geometry.device)
+    idx = geometry.sample_indices(indices)
+    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
     if u.shape != (idx.numel(), geometry.c):
         raise ValueError(f"outputs must have shape ({idx.numel()}, {geometry.c}), got {tuple(u.shape)}")
     y = geometry.y_tilde[idx]
@@ -77,8 +126,10 @@ def regularizers_from_derivatives(
     r2: Tensor | None = None,
     hessian_contraction: Tensor | None = None,
     return_j: bool = False,
+    warn: bool = True,
 ) -> dict[str, Tensor]:
-    r"""R1–R4 from the network's derivatives at the contracted points.
+    r"""R1–R4, the combined R13 = R1 + R3 and its ``cancellation`` from the network's derivatives
+    at the contracted points.
 
     Args:
         geometry: the mixup geometry.
@@ -90,15 +141,16 @@ def regularizers_from_derivatives(
         hessian_contraction: ``T_i = Σ_k (ℓ_u)_k ∇²f_k(x̃_i)``, (m, d, d), giving
             ``R2 = ½(σ² a_iᵀ T_i a_i + γ² ⟨Σ_xx, T_i⟩)``. With neither, R2 is NaN.
         return_j: also return ``J`` (m, c, d).
+        warn: raise a :class:`CancellationWarning` when R1 + R3 cancels badly.
 
-    Returns a dict of (m,) tensors ``erm, R1, R2, R3, R4`` (and ``J``).
+    Returns a dict of (m,) tensors ``erm, R1, R2, R3, R4, R13, cancellation`` (and ``J``).
     """
     loss = get_loss(loss)
     _labels_ok(geometry, loss)
-    idx = geometry._idx(indices)
+    idx = geometry.sample_indices(indices)
     m = idx.numel()
-    u = torch.as_tensor(outputs, dtype=geometry.dtype, device=geometry.device)
-    Jf = torch.as_tensor(jacobians, dtype=geometry.dtype, device=geometry.device)
+    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
+    Jf = torch.as_tensor(jacobians).to(dtype=geometry.dtype, device=geometry.device)
     if u.shape != (m, geometry.c):
         raise ValueError(f"outputs must have shape ({m}, {geometry.c}), got {tuple(u.shape)}")
     if Jf.shape != (m, geometry.c, geometry.d):
@@ -112,7 +164,7 @@ def regularizers_from_derivatives(
     L_uu = loss.hess_uu(y, u)
     L_uy = loss.hess_uy(y, u)
 
-    # Q = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ through Σ = σ² a aᵀ + γ² V diag(s) Vᵀ
+    # R13 = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ through Σ = σ² a aᵀ + γ² V diag(s) Vᵀ
     Ja = (Jf @ a[:, :, None]).squeeze(-1)  # (m, c)
     JV = Jf @ geometry.basis  # (m, c, r)
     JVs = JV * geometry.eigvals.sqrt()
@@ -122,7 +174,7 @@ def regularizers_from_derivatives(
     JS_xy = s2 * Ja[:, :, None] * b[:, None, :] + g2 * (JV @ geometry.cross)  # ∇f Σ_xy, (m, c, c)
     # ⟨Σ_yx, ℓ_yu ∇f⟩ = tr(ℓ_yu ∇f Σ_xy) = Σ_kl (ℓ_uy)_kl (∇f Σ_xy)_kl, since ℓ_yu = ℓ_uyᵀ
     cross = torch.einsum("mkl,mkl->m", L_uy, JS_xy)
-    Q = 0.5 * quad + cross
+    R13 = 0.5 * quad + cross
 
     labels = label_regularizers(geometry, u, loss, indices=idx)
 
@@ -134,7 +186,11 @@ def regularizers_from_derivatives(
         R2 = torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
 
     R3 = labels["R3"]
-    out = {"erm": labels["erm"], "R1": Q - R3, "R2": R2, "R3": R3, "R4": labels["R4"]}
+    R1 = R13 - R3
+    out = {"erm": labels["erm"], "R1": R1, "R2": R2, "R3": R3, "R4": labels["R4"], "R13": R13}
+    out["cancellation"] = cancellation(R1, R3, R13)
+    if warn:
+        warn_if_cancelling(out["cancellation"], geometry.dtype)
     if return_j:
         # J = −ℓ_uu⁻¹ ℓ_uy Σ_yx Σ_xx⁺ = −ℓ_uu⁻¹ ℓ_uy (Σ_xx⁺ Σ_xy)ᵀ
         pinv_xy = geometry.pinv_sigma_xy(idx)  # (m, d, c)
@@ -152,37 +208,41 @@ def model_derivatives(
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     r"""Dense derivatives at the contracted points: outputs (m, c), Jacobians (m, c, d) and, if
     ``hessian``, ``T_i = Σ_k (ℓ_u)_k ∇²f_k`` (m, d, d), the Hessian of ``g = wᵀf`` with
-    ``w = ℓ_u(ỹ_i, f(x̃_i))`` held fixed (one scalar function, not c Hessians)."""
+    ``w = ℓ_u(ỹ_i, f(x̃_i))`` held fixed (one scalar function, not c Hessians).
+
+    The network runs in its own dtype and on its own device (a float32 model gets float32 inputs);
+    the results come back in the geometry's dtype and device."""
     loss = get_loss(loss)
     check_eval_mode(model)
-    idx = geometry._idx(indices)
-    xt = geometry.x_tilde[idx]
-    y = geometry.y_tilde[idx]
+    check_model_dtype(model)
+    idx = geometry.sample_indices(indices)
+    model_dtype, model_device = model_dtype_device(model)
+    run_dtype = model_dtype or geometry.dtype
+    run_device = model_device or geometry.device
+    xt = geometry.x_tilde[idx].to(device=run_device, dtype=run_dtype)
+    y = geometry.y_tilde[idx].to(device=run_device, dtype=run_dtype)
 
     def f(x_flat: Tensor) -> Tensor:
         return model(geometry.as_inputs(x_flat)[None])[0]
 
+    def back(t: Tensor) -> Tensor:
+        return t.to(device=geometry.device, dtype=geometry.dtype)
+
     with torch.no_grad():
-        u = model(geometry.as_inputs(xt))
-    if u.ndim != 2 or u.shape != (idx.numel(), geometry.c):
-        raise ValueError(
-            f"model must map a batch of {idx.numel()} inputs to ({idx.numel()}, {geometry.c}) "
-            f"outputs (c = number of label columns); got {tuple(u.shape)}"
-        )
-    u = u.to(geometry.dtype)
+        u = model_outputs(model, geometry.as_inputs(xt), geometry.c)
     # Outer no_grad: torch.func transforms still differentiate w.r.t. the input, but no graph
     # is kept for the model's parameters.
-    with torch.no_grad():
+    with torch.no_grad(), model_call_errors():
         jac = torch.func.vmap(torch.func.jacrev(f))(xt)
         if not hessian:
-            return u, jac, None
+            return back(u), back(jac), None
         w = loss.grad_u(y, u)
 
         def g(x_flat: Tensor, weights: Tensor) -> Tensor:
             return (weights * f(x_flat)).sum()
 
         T = torch.func.vmap(torch.func.hessian(g, argnums=0))(xt, w)
-    return u, jac, T
+    return back(u), back(jac), back(T)
 
 
 def taylor_regularizers(
@@ -194,11 +254,18 @@ def taylor_regularizers(
     return_j: bool = False,
     chunk_size: int = 256,
 ) -> dict[str, Tensor]:
-    r"""Per-sample ``erm``, ``R1``, ``R2``, ``R3``, ``R4`` (and ``J``) of Theorem 3 for a model.
+    r"""Per-sample ``erm``, ``R1``, ``R2``, ``R3``, ``R4``, ``R13`` and ``cancellation`` (and ``J``)
+    of Theorem 3 for a model.
 
     The exact small-d reference path: dense ``torch.func`` Jacobians and input Hessians of the
     model at ``x̃_i``, combined with the structured geometry. ``model`` maps (batch, *input_shape)
     to (batch, c); cross-entropy uses H⁺ on 1⊥ and needs labels that sum to 1.
+
+    ``R13`` is R1 + R3 computed directly (module docstring): build E_Q from
+    ``erm + R13 + R2 + R4``, never from R1 + R3. The model runs in its own dtype and device;
+    verification wants float64 (``model.double()``), float32 models work with float32 accuracy.
+    A piecewise-linear model (ReLU, max-pool) gets a :class:`~mixtheory.PiecewiseLinearWarning`:
+    its R2 is 0 almost everywhere.
 
     >>> import torch
     >>> from mixtheory import MixupGeometry, SymmetricBeta
@@ -209,19 +276,25 @@ def taylor_regularizers(
     >>> regs = taylor_regularizers(lambda x: torch.tanh(x @ W), geo)
     >>> bool((regs["R1"] >= 0).all()), bool((regs["R3"] <= 0).all())
     (True, True)
+    >>> e_q = (regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean()   # E_Q, stably
     """
     loss = get_loss(loss)
     _labels_ok(geometry, loss)
-    idx = geometry._idx(indices)
+    idx = geometry.sample_indices(indices)
+    if int(chunk_size) != chunk_size or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     parts: list[dict[str, Tensor]] = []
+    curvature_zero = True
     for start in range(0, idx.numel(), chunk_size):
         chunk = idx[start : start + chunk_size]
         u, jac, T = model_derivatives(model, geometry, loss, chunk)
+        curvature_zero &= bool((T == 0).all())
         parts.append(
             regularizers_from_derivatives(
-                geometry, u, jac, loss, indices=chunk, hessian_contraction=T, return_j=return_j
+                geometry, u, jac, loss, indices=chunk, hessian_contraction=T, return_j=return_j, warn=False
             )
         )
-    if not parts:
-        raise ValueError("indices is empty: ask for at least one sample")
-    return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    out = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    warn_piecewise_linear(model, curvature_zero)
+    warn_if_cancelling(out["cancellation"], geometry.dtype)
+    return out

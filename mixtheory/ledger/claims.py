@@ -1,0 +1,272 @@
+r"""Ledger entries and their registry: a claim's metadata is written once, in :func:`claim`.
+
+A ledger entry is a :class:`Claim` with
+
+- ``id`` (``seed000-r1-bound``; the prefix names the source document), ``source`` (the key of the
+  source document, :class:`Source`), ``statement`` (in the source's own notation, quoted or
+  faithfully paraphrased);
+- ``verdict``: ``holds``, ``fails``, ``conditional`` (with ``condition`` spelled out) or
+  ``untested`` (an observation awaiting a reproduction experiment, named in ``decided_by``);
+- ``evidence``: an :class:`Evidence` with a ``kind`` (``proof``, ``counterexample``, ``search``,
+  ``experiment``, ``arithmetic``, ``pending``), a text, and the structured ``numbers``;
+- ``corrected``: the corrected statement where the source's is wrong or does not type-check.
+
+Everything fixed about an entry (id, source, statement, expected verdict, condition, corrected
+form, deciding experiment) is a :class:`ClaimInfo` given to the :func:`claim` decorator; the
+decorated function computes only the :class:`Finding` (verdict and evidence). ``condition`` and
+``corrected`` may name computed numbers as ``$name`` placeholders, filled from the evidence's
+``numbers`` (so prose that states a number states the computed one).
+
+>>> info = ClaimInfo("demo", Source("demo.txt", "a demo"), "1 + 1 = 2", "holds")
+>>> info.build(Finding("holds", Evidence("arithmetic", "1 + 1 = 2."))).verdict
+'holds'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from string import Template
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "VERDICTS",
+    "Source",
+    "Evidence",
+    "Claim",
+    "ClaimInfo",
+    "Finding",
+    "CLAIMS",
+    "METADATA",
+    "EXPECTED_VERDICTS",
+    "claim",
+    "observation",
+    "get_claim",
+    "all_claims",
+    "summary_counts",
+]
+
+VERDICTS = ("holds", "fails", "conditional", "untested")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source document: ``key`` (the name under which its summary was filed, kept as the stable
+    value of :attr:`Claim.source`) and ``title`` (the paper or slides it summarises)."""
+
+    key: str
+    title: str
+
+
+@dataclass
+class Evidence:
+    """What decides a verdict: ``kind`` (proof, counterexample, search, experiment, arithmetic,
+    pending), a ``text`` a researcher can read, and the ``numbers`` behind it."""
+
+    kind: str
+    text: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "numbers": _jsonable(self.numbers)}
+
+
+@dataclass
+class Claim:
+    """One evaluated ledger entry (see the module docstring)."""
+
+    id: str
+    source: str
+    statement: str
+    verdict: str
+    evidence: Evidence
+    condition: str | None = None
+    corrected: str | None = None
+    decided_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"{self.id}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict == "conditional" and not self.condition:
+            raise ValueError(f"{self.id}: a conditional verdict needs its condition")
+        if self.verdict == "untested" and not self.decided_by:
+            raise ValueError(f"{self.id}: an untested claim must name the experiment that decides it")
+
+    @property
+    def one_line(self) -> str:
+        """The first sentence of the evidence (for untested claims: what decides them), for tables."""
+        if self.verdict == "untested":
+            return f"awaits: {self.decided_by}"
+        text = self.evidence.text.strip().split("\n")[0]
+        cut = text.find(". ")
+        return text if cut < 0 else text[: cut + 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "statement": self.statement,
+            "verdict": self.verdict,
+            "condition": self.condition,
+            "corrected": self.corrected,
+            "decided_by": self.decided_by,
+            "evidence": self.evidence.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a claim function computes: the verdict it reached and the evidence for it."""
+
+    verdict: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class ClaimInfo:
+    """The fixed metadata of one entry; ``expected`` is the verdict the entry is expected to reach
+    (``mixtheory verify`` and the tests fail when the computed verdict differs)."""
+
+    id: str
+    source: Source
+    statement: str
+    expected: str
+    condition: str | None = None
+    corrected: str | None = None
+    decided_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.expected not in VERDICTS:
+            raise ValueError(f"{self.id}: expected verdict must be one of {VERDICTS}")
+
+    def build(self, finding: Finding) -> Claim:
+        """The :class:`Claim` for a computed finding, ``$name`` placeholders filled from its numbers."""
+        numbers = {k: _fmt(v) for k, v in finding.evidence.numbers.items()}
+
+        def fill(text: str | None) -> str | None:
+            return None if text is None else Template(text).substitute(numbers)
+
+        return Claim(
+            self.id,
+            self.source.key,
+            self.statement,
+            finding.verdict,
+            finding.evidence,
+            condition=fill(self.condition),
+            corrected=fill(self.corrected),
+            decided_by=self.decided_by,
+        )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else str(v)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, torch.Tensor):
+        return _jsonable(value.detach().cpu().numpy())
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+# --------------------------------------------------------------------------------------------
+FindingFn = Callable[[], Finding]
+ClaimFn = Callable[[], Claim]
+
+#: claim id → metadata, in registration order (the tests iterate this)
+METADATA: dict[str, ClaimInfo] = {}
+#: claim id → a function evaluating the entry
+CLAIMS: dict[str, ClaimFn] = {}
+#: claim id → the verdict each entry is expected to reach; ``mixtheory verify`` fails when one changes
+EXPECTED_VERDICTS: dict[str, str] = {}
+_CACHE: dict[str, Claim] = {}
+
+
+def _add(info: ClaimInfo, compute: FindingFn) -> None:
+    if info.id in METADATA:
+        raise ValueError(f"duplicate claim id {info.id}")
+    METADATA[info.id] = info
+    EXPECTED_VERDICTS[info.id] = info.expected
+    CLAIMS[info.id] = lambda: info.build(compute())
+
+
+def claim(
+    claim_id: str,
+    source: Source,
+    statement: str,
+    expected: str,
+    *,
+    condition: str | None = None,
+    corrected: str | None = None,
+    decided_by: str | None = None,
+) -> Callable[[FindingFn], FindingFn]:
+    """Register the decorated function (returning a :class:`Finding`) as the ledger entry with
+    this metadata."""
+    info = ClaimInfo(claim_id, source, statement, expected, condition, corrected, decided_by)
+
+    def wrap(fn: FindingFn) -> FindingFn:
+        _add(info, fn)
+        return fn
+
+    return wrap
+
+
+def observation(claim_id: str, source: Source, statement: str, decided_by: str, note: str = "") -> None:
+    """Register an observation that awaits a reproduction experiment (verdict ``untested``)."""
+    text = ("Observation; no reproduction yet. " + note).strip()
+    info = ClaimInfo(claim_id, source, statement, "untested", decided_by=decided_by)
+    _add(info, lambda: Finding("untested", Evidence("pending", text, {})))
+
+
+class _single_thread:
+    """Run torch single-threaded inside: the experiments here are tiny, and on a loaded 2-core
+    machine torch's thread pool turns a 40 ms quadrature into seconds. Restores the setting."""
+
+    def __enter__(self) -> None:
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        torch.set_num_threads(self._threads)
+
+
+def get_claim(claim_id: str) -> Claim:
+    """Evaluate (once per process) and return the ledger entry with this id."""
+    if claim_id not in CLAIMS:
+        raise KeyError(f"unknown claim {claim_id!r}")
+    if claim_id not in _CACHE:
+        with _single_thread():
+            _CACHE[claim_id] = CLAIMS[claim_id]()
+    return _CACHE[claim_id]
+
+
+def all_claims() -> list[Claim]:
+    """Every ledger entry, evaluated, in registration order."""
+    return [get_claim(cid) for cid in CLAIMS]
+
+
+def summary_counts(claims: list[Claim] | None = None) -> dict[str, int]:
+    """Number of entries per verdict."""
+    claims = all_claims() if claims is None else claims
+    out = dict.fromkeys(VERDICTS, 0)
+    for c in claims:
+        out[c.verdict] += 1
+    return out
