@@ -224,7 +224,7 @@ def run_checks(
     )
 
     # E_Q closed form against the Monte Carlo of the second-order polynomial
-    e_q = float(sum(regs[k] for k in ("erm", "R1", "R2", "R3", "R4")).mean())
+    e_q = float((regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean())
     mc = sampled_second_order_loss(model, geo, num_draws=num_draws, generator=gen)
     z = mc.zscore(e_q)
     rows.append(
@@ -281,7 +281,7 @@ def run_checks(
         gaps.append(
             abs(
                 mixup_loss(model, g.X, g.Y, law, num_nodes=num_nodes)
-                - float(sum(r[k] for k in ("erm", "R1", "R2", "R3", "R4")).mean())
+                - float((r["erm"] + r["R13"] + r["R2"] + r["R4"]).mean())
             )
         )
     slope = float(np.polyfit(np.log(scales), np.log(gaps), 1)[0])
