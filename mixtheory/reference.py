@@ -39,7 +39,9 @@ def dense_regularizers_from_derivatives(
     hessians: Tensor | None,
     loss: str | Loss = "ce",
 ) -> dict[str, Tensor]:
-    """R1–R4 and J for one sample from u (c,), ∇f (c, d) and the c×d×d Hessian (or None)."""
+    """R1–R4, J and the uncompleted ``R13 = ½⟨Σ_xx, ∇fᵀℓ_uu∇f⟩ + ⟨Σ_yx, ℓ_yu∇f⟩`` for one sample
+    from u (c,), ∇f (c, d) and the c×d×d Hessian (or None). R1 + R3 = R13 is Theorem 3's completed
+    square; R13 is formed here without ℓ_uu⁻¹, so it stays accurate on a saturated softmax."""
     loss = get_loss(loss)
     y = geometry.y_tilde[i][None]
     u = u[None]
@@ -54,12 +56,14 @@ def dense_regularizers_from_derivatives(
     E = jac - J
     R1 = 0.5 * torch.trace(S_xx @ E.T @ L_uu @ E)
     R3 = -0.5 * torch.trace(L_uu_inv @ L_uy @ S_xy.T @ S_xx_pinv @ S_xy @ L_uy.T)
+    # the uncompleted quadratic form: ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩, no ℓ_uu⁻¹ in it
+    R13 = 0.5 * torch.trace(S_xx @ jac.T @ L_uu @ jac) + torch.trace(L_uy.T @ jac @ S_xy)
     R4 = 0.5 * (S_yy * L_yy).sum()
     if hessians is None:
         R2 = torch.tensor(float("nan"), dtype=u.dtype)
     else:
         R2 = 0.5 * (S_xx * torch.einsum("k,kde->de", L_u, hessians)).sum()
-    return {"erm": loss.value(y, u)[0], "R1": R1, "R2": R2, "R3": R3, "R4": R4, "J": J}
+    return {"erm": loss.value(y, u)[0], "R1": R1, "R2": R2, "R3": R3, "R4": R4, "R13": R13, "J": J}
 
 
 def dense_regularizers(
