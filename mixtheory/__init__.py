@@ -5,9 +5,10 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 (Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization", JMLR 2022).
 """
 
+from ._validation import PiecewiseLinearWarning
+from .derivatives import directional_derivatives
 from .distributed import estimate_regularizers_distributed, run_distributed
 from .estimators import (
-    PiecewiseLinearWarning,
     RegularizerEstimates,
     TrainModeWarning,
     estimate_from_geometry,
@@ -32,13 +33,17 @@ from .laws import (
 )
 from .losses import AutogradLoss, BinaryLogistic, CrossEntropy, Loss, SquaredError, get_loss
 from .mixup_loss import (
-    MonteCarloEstimate,
+    exact_mixup_loss,
     mixup_loss,
+    sampled_mixup_loss,
     sampled_second_order_loss,
     second_order_loss,
 )
 from .models import build_model, train_model
+from .monte_carlo import MonteCarloEstimate, monte_carlo_estimate
 from .regularizers import (
+    CancellationWarning,
+    cancellation,
     label_regularizers,
     model_derivatives,
     regularizers_from_derivatives,
@@ -71,16 +76,21 @@ __all__ = [
     "BinaryLogistic",
     "AutogradLoss",
     "get_loss",
-    # Taylor regularizers (Theorem 3)
+    # Taylor regularizers (Theorem 3); R13 = R1 + R3 computed directly
     "taylor_regularizers",
+    "CancellationWarning",
+    "cancellation",
     "regularizers_from_derivatives",
     "label_regularizers",
     "model_derivatives",
     # the real mixup loss and its second-order approximation
+    "exact_mixup_loss",
+    "sampled_mixup_loss",
     "mixup_loss",
     "second_order_loss",
     "sampled_second_order_loss",
     "MonteCarloEstimate",
+    "monte_carlo_estimate",
     # network backend: probe estimators of R1–R3 on trained networks
     "estimate_regularizers",
     "estimate_from_geometry",
@@ -88,6 +98,7 @@ __all__ = [
     "PiecewiseLinearWarning",
     "TrainModeWarning",
     "second_order_jet",
+    "directional_derivatives",
     "estimate_regularizers_distributed",
     "run_distributed",
     # small models for the command line and the analyses

@@ -250,6 +250,8 @@ def check_indices(indices, n: int, device=None) -> Tensor:
         idx = torch.as_tensor(indices, device=device).reshape(-1)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"indices must be integers or a boolean mask, got {type(indices).__name__}") from exc
+    if idx.numel() == 0:
+        raise ValueError("indices is empty: ask for at least one sample")
     if idx.dtype == torch.bool:
         if idx.numel() != n:
             raise ValueError(f"indices is a boolean mask of length {idx.numel()}; a mask needs length n={n}")

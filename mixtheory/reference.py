@@ -38,10 +38,14 @@ def dense_regularizers_from_derivatives(
     jac: Tensor,
     hessians: Tensor | None,
     loss: str | Loss = "ce",
+    *,
+    inverse_terms: bool = True,
 ) -> dict[str, Tensor]:
     """R1–R4, J and the uncompleted ``R13 = ½⟨Σ_xx, ∇fᵀℓ_uu∇f⟩ + ⟨Σ_yx, ℓ_yu∇f⟩`` for one sample
     from u (c,), ∇f (c, d) and the c×d×d Hessian (or None). R1 + R3 = R13 is Theorem 3's completed
-    square; R13 is formed here without ℓ_uu⁻¹, so it stays accurate on a saturated softmax."""
+    square; R13 is formed here without ℓ_uu⁻¹, so it stays accurate on a saturated softmax.
+    ``inverse_terms=False`` leaves out R1, R3 and J, which need ℓ_uu⁻¹: the dense inverse of
+    H + 11ᵀ/c fails once the softmax saturates (condition number 1/min S beyond 1/eps)."""
     loss = get_loss(loss)
     y = geometry.y_tilde[i][None]
     u = u[None]
@@ -51,11 +55,6 @@ def dense_regularizers_from_derivatives(
     L_uu = loss.hess_uu(y, u)[0]
     L_uy = loss.hess_uy(y, u)[0]
     L_yy = loss.hess_yy(y, u)[0]
-    L_uu_inv = _pinv_uu(loss, L_uu)
-    J = -L_uu_inv @ L_uy @ S_xy.T @ S_xx_pinv
-    E = jac - J
-    R1 = 0.5 * torch.trace(S_xx @ E.T @ L_uu @ E)
-    R3 = -0.5 * torch.trace(L_uu_inv @ L_uy @ S_xy.T @ S_xx_pinv @ S_xy @ L_uy.T)
     # the uncompleted quadratic form: ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩, no ℓ_uu⁻¹ in it
     R13 = 0.5 * torch.trace(S_xx @ jac.T @ L_uu @ jac) + torch.trace(L_uy.T @ jac @ S_xy)
     R4 = 0.5 * (S_yy * L_yy).sum()
@@ -63,7 +62,15 @@ def dense_regularizers_from_derivatives(
         R2 = torch.tensor(float("nan"), dtype=u.dtype)
     else:
         R2 = 0.5 * (S_xx * torch.einsum("k,kde->de", L_u, hessians)).sum()
-    return {"erm": loss.value(y, u)[0], "R1": R1, "R2": R2, "R3": R3, "R4": R4, "R13": R13, "J": J}
+    out = {"erm": loss.value(y, u)[0], "R2": R2, "R4": R4, "R13": R13}
+    if inverse_terms:
+        L_uu_inv = _pinv_uu(loss, L_uu)
+        J = -L_uu_inv @ L_uy @ S_xy.T @ S_xx_pinv
+        E = jac - J
+        out["R1"] = 0.5 * torch.trace(S_xx @ E.T @ L_uu @ E)
+        out["R3"] = -0.5 * torch.trace(L_uu_inv @ L_uy @ S_xy.T @ S_xx_pinv @ S_xy @ L_uy.T)
+        out["J"] = J
+    return out
 
 
 def dense_regularizers(
@@ -71,8 +78,11 @@ def dense_regularizers(
     geometry: MixupGeometry,
     loss: str | Loss = "ce",
     indices=None,
+    *,
+    inverse_terms: bool = True,
 ) -> dict[str, Tensor]:
-    """Per-sample R1–R4 and J with dense Σ^(i), pinv and full torch.func Hessians (small d)."""
+    """Per-sample R1–R4, R13 and J with dense Σ^(i), pinv and full torch.func Hessians (small d);
+    ``inverse_terms=False`` skips R1, R3 and J (see :func:`dense_regularizers_from_derivatives`)."""
     check_eval_mode(model)
     idx = geometry.sample_indices(indices)
 
@@ -86,7 +96,9 @@ def dense_regularizers(
             u = f(xt)
             jac = torch.func.jacrev(f)(xt)
             hess = torch.func.hessian(f)(xt)
-            rows.append(dense_regularizers_from_derivatives(geometry, i, u, jac, hess, loss))
+            rows.append(
+                dense_regularizers_from_derivatives(geometry, i, u, jac, hess, loss, inverse_terms=inverse_terms)
+            )
     return {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
 
 
