@@ -51,8 +51,14 @@ def check_model_dtype(model) -> None:
         )
 
 
-def model_outputs(model, inputs: Tensor, num_outputs: int | None, *, out_dtype: torch.dtype | None = None,
-                  allow_nonfinite: bool = False) -> Tensor:
+def model_outputs(
+    model,
+    inputs: Tensor,
+    num_outputs: int | None,
+    *,
+    out_dtype: torch.dtype | None = None,
+    allow_nonfinite: bool = False,
+) -> Tensor:
     """Call ``model`` on a batch in the model's own dtype and device and check what comes back:
     a tensor of shape (batch, num_outputs), finite. Returns it in ``out_dtype`` on the inputs' device.
 
@@ -69,8 +75,11 @@ def model_outputs(model, inputs: Tensor, num_outputs: int | None, *, out_dtype: 
     m = inputs.shape[0]
     if not isinstance(out, Tensor):
         kind = type(out).__name__
-        hint = " (a tuple: return only the logits, e.g. wrap the model in a lambda taking [0])" if isinstance(
-            out, (tuple, list)) else ""
+        hint = (
+            " (a tuple: return only the logits, e.g. wrap the model in a lambda taking [0])"
+            if isinstance(out, (tuple, list))
+            else ""
+        )
         raise TypeError(f"model must return a tensor of outputs (batch, c); it returned a {kind}{hint}")
     if out.ndim != 2 or out.shape[0] != m or (num_outputs is not None and out.shape[1] != num_outputs):
         want = f"({m}, {num_outputs})" if num_outputs is not None else f"({m}, c)"
@@ -232,8 +241,12 @@ def check_eval_mode(model) -> None:
     """A model in train mode with batch norm or dropout is not a fixed function of its input."""
     if not isinstance(model, torch.nn.Module) or not model.training:
         return
-    stochastic = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.dropout._DropoutNd,
-                  torch.nn.Dropout, torch.nn.AlphaDropout)
+    stochastic = (
+        torch.nn.modules.batchnorm._BatchNorm,
+        torch.nn.modules.dropout._DropoutNd,
+        torch.nn.Dropout,
+        torch.nn.AlphaDropout,
+    )
     bad = sorted({type(m).__name__ for m in model.modules() if isinstance(m, stochastic)})
     if bad:
         raise ValueError(

@@ -53,8 +53,9 @@ def mean_and_stderr(values: Tensor, dim: int = -1) -> tuple[Tensor, Tensor]:
     return mean, values.std(dim) / math.sqrt(k)
 
 
-def monte_carlo_estimate(replicates: Sequence[float] | Tensor,
-                         checkpoints: Sequence[int] | None = None) -> MonteCarloEstimate:
+def monte_carlo_estimate(
+    replicates: Sequence[float] | Tensor, checkpoints: Sequence[int] | None = None
+) -> MonteCarloEstimate:
     """A :class:`MonteCarloEstimate` from independent replicates (at least two).
 
     >>> est = monte_carlo_estimate([1.0, 2.0, 3.0, 4.0], checkpoints=[2, 4])

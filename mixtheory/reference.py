@@ -97,7 +97,9 @@ def dense_regularizers(
             jac = torch.func.jacrev(f)(xt)
             hess = torch.func.hessian(f)(xt)
             rows.append(
-                dense_regularizers_from_derivatives(geometry, i, u, jac, hess, loss, inverse_terms=inverse_terms)
+                dense_regularizers_from_derivatives(
+                    geometry, i, u, jac, hess, loss, inverse_terms=inverse_terms
+                )
             )
     return {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
 

@@ -241,7 +241,7 @@ def test_bad_model_outputs_get_a_clear_error_everywhere(bad_model, error, messag
         "estimate": lambda: estimate_regularizers(bad_model, X, Y, LAW, method="jvp"),
         "sampled_l_q": lambda: sampled_second_order_loss(bad_model, geo, num_draws=2),
     }
-    for name, call in calls.items():
+    for call in calls.values():
         with pytest.raises(error, match=message):
             call()
 
