@@ -28,7 +28,6 @@ DEFAULT_REPORT = Path("results") / "verify_report.md"
 PROOF_SOURCE = "mixtheory.symbolic"
 
 
-
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register the ``verify`` subcommand on an argparse ``subparsers`` object."""
     p = subparsers.add_parser(

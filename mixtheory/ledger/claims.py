@@ -163,6 +163,8 @@ class ClaimInfo:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.4g}"
     return str(value)

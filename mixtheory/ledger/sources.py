@@ -37,4 +37,6 @@ MASKED_MIXING = Source(
 )
 
 #: every source, by key
-SOURCES: dict[str, Source] = {s.key: s for s in (DATA_VALUATION, CARRATINO_2022, MIXUPE, MIXUP_2018, MASKED_MIXING)}
+SOURCES: dict[str, Source] = {
+    s.key: s for s in (DATA_VALUATION, CARRATINO_2022, MIXUPE, MIXUP_2018, MASKED_MIXING)
+}

@@ -1,0 +1,220 @@
+r"""Claims of the data-valuation slides about their own data and experiments: forgetting
+statistics, sample counts, reported accuracy gains, and the observations that await reproduction
+(the slides summarise Carratino et al., JMLR 2022, and Zhang et al., ICLR 2021)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._tables import AIRPLANE_P, CIFAR100_CUTMIX_HMIX_GMIX, FORGETTING_ROWS, SINE_SCHEDULER_ACCURACY
+from .claims import Evidence, Finding, claim, observation
+from .sources import DATA_VALUATION as SRC
+
+_CORRECTED_DRAWS = 20_000
+
+
+@claim(
+    "seed000-forgetting-sampling",
+    SRC,
+    "np.random.choice(10, # of samples, p = forgetting_statistics[class] / np.amax(forgetting_statistics)) "
+    "with [Airplane] p = [" + ", ".join(f"{v:.4f}" for v in AIRPLANE_P) + "] samples mix-up partners.",
+    "fails",
+    corrected="p = stats[c] / stats[c].sum() (np.random.choice(10, k, p=p)).",
+)
+def forgetting_sampling() -> Finding:
+    p = np.asarray(AIRPLANE_P)
+    errors: dict[str, str | None] = {}
+    for name, probs in {"printed_p": p, "p_over_max": p / p.max()}.items():
+        try:
+            np.random.default_rng(0).choice(10, 5, p=probs)
+            errors[name] = None
+        except ValueError as exc:
+            errors[name] = str(exc)
+        try:
+            np.random.RandomState(0).choice(10, 5, p=probs)
+        except ValueError as exc:
+            errors[name + "_legacy"] = str(exc)
+    corrected = p / p.sum()
+    draws = np.random.default_rng(0).choice(10, _CORRECTED_DRAWS, p=corrected)
+    freq = np.bincount(draws, minlength=10) / draws.size
+    fails = all(v is not None for v in errors.values())
+    text = (
+        f"Fails: np.random.choice requires p to sum to 1. The printed p sums to {p.sum():.4f}, and "
+        "dividing by the maximum gives a vector whose largest entry is 1 and which sums to "
+        f"{(p / p.max()).sum():.4f} (any count vector with two or more non-zero entries sums to more "
+        "than 1 after division by its maximum; np.amax over the whole statistics matrix does not fix it "
+        "either). Both the legacy and the Generator API raise ValueError ('probabilities do not sum to "
+        f"1'). Dividing by the sum works: {_CORRECTED_DRAWS:,} draws reproduce p/Σp to within sampling "
+        f"error (max gap {np.abs(freq - corrected).max():.4f})."
+    )
+    numbers = {
+        "sum_printed_p": float(p.sum()),
+        "sum_p_over_max": float((p / p.max()).sum()),
+        "errors": errors,
+        "corrected_p": corrected,
+        "empirical_frequencies": freq,
+    }
+    return Finding("fails" if fails else "holds", Evidence("counterexample", text, numbers))
+
+
+@claim(
+    "seed000-forgetting-stats-shape",
+    SRC,
+    "Forgetting statistics: each (r, s)th stat is a vector of per-class event counts over the 10 "
+    "CIFAR-10 classes [airplane, …, truck].",
+    "fails",
+)
+def forgetting_stats_shape() -> Finding:
+    lengths = {k: [len(r) for r in rows] for k, rows in FORGETTING_ROWS.items()}
+    bad = [(k, i) for k, ls in lengths.items() for i, n in enumerate(ls) if n != 10]
+    described = "; ".join(
+        f"row {i + 1} of the {k} slide has {len(FORGETTING_ROWS[k][i])} entries {FORGETTING_ROWS[k][i]}"
+        for k, i in bad
+    )
+    text = (
+        f"Fails for {len(bad)} of {sum(len(v) for v in lengths.values())} printed rows: {described}; "
+        "they cannot be counts over 10 classes. The data (or its transcription) is corrupted there, so "
+        "per-class sampling probabilities built from it are ill-defined."
+    )
+    return Finding(
+        "fails" if bad else "holds", Evidence("arithmetic", text, {"row_lengths": lengths, "bad_rows": bad})
+    )
+
+
+@claim(
+    "seed000-sample-count",
+    SRC,
+    "Learned training data = 50,000 × 6 (original) + 500 × 10² × 6 (mixup) = 300,000 samples.",
+    "fails",
+    corrected="50,000 × 6 + 500 × 10² × 6 = $total samples.",
+)
+def sample_count() -> Finding:
+    original, mixup = 50_000 * 6, 500 * 10**2 * 6
+    text = (
+        f"Fails: 50,000 × 6 = {original:,} and 500 × 10² × 6 = {mixup:,}; the sum is {original + mixup:,}, "
+        "not 300,000 (each part alone is 300,000)."
+    )
+    numbers = {"original": original, "mixup": mixup, "total": original + mixup}
+    verdict = "fails" if original + mixup != 300_000 else "holds"
+    return Finding(verdict, Evidence("arithmetic", text, numbers))
+
+
+@claim(
+    "seed000-sine-scheduler-gain",
+    SRC,
+    'RegMixUp with sine λ scheduler "improves test accuracy ~0.4% compared to baseline (naïve RegMixUp '
+    'with α = 20)" (table: 96.95 vs 96.60, CIFAR-10).',
+    "holds",
+)
+def sine_scheduler_gain() -> Finding:
+    new, old = SINE_SCHEDULER_ACCURACY.values()
+    gain = round(new - old, 2)
+    text = (
+        f"On the slides' table: {new} − {old} = {gain} ≈ 0.4 points (rounded). Whether the gain is real "
+        "(one run, no error bars) is for a reproduction experiment."
+    )
+    return Finding(
+        "holds" if abs(gain - 0.4) <= 0.05 + 1e-9 else "fails", Evidence("arithmetic", text, {"gain": gain})
+    )
+
+
+_ABOUT_ONE = 0.85  # a gain that rounds to "~1%"
+
+
+@claim(
+    "seed000-hmix-gmix-gain",
+    SRC,
+    'H-mix, G-mix: "~1% test acc ↑ in CIFAR-100 compared to CutMix".',
+    "conditional",
+    condition="≈1 point (≥ 0.85) on $hmix_count of 5 architectures (HMix) and $gmix_count (GMix); the mean "
+    "gain is $hmix_mean (HMix) and $gmix_mean (GMix).",
+)
+def hmix_gmix_gain() -> Finding:
+    archs = list(CIFAR100_CUTMIX_HMIX_GMIX)
+    gains = {
+        m: [round(CIFAR100_CUTMIX_HMIX_GMIX[a][m] - CIFAR100_CUTMIX_HMIX_GMIX[a]["CutMix"], 2) for a in archs]
+        for m in ("HMix", "GMix")
+    }
+    near = {m: [a for a, g in zip(archs, gains[m]) if g >= _ABOUT_ONE] for m in gains}
+    means = {m: round(float(np.mean(g)), 2) for m, g in gains.items()}
+    counts = [len(v) for v in near.values()]
+    verdict = "holds" if min(counts) == len(archs) else "conditional" if max(counts) > 0 else "fails"
+    text = (
+        f"From Park, Yun, Chun's Table 2: HMix − CutMix = {gains['HMix']} (mean {means['HMix']:.2f}), "
+        f"GMix − CutMix = {gains['GMix']} (mean {means['GMix']:.2f}) over {archs}. About 1 point only on "
+        f"{', '.join(near['HMix'])} (HMix) and {', '.join(near['GMix'])} (GMix); on average "
+        f"{min(means.values()):.2f}–{max(means.values()):.2f} points. Reported numbers, not reproduced."
+    )
+    numbers = {
+        "architectures": archs,
+        "hmix_minus_cutmix": gains["HMix"],
+        "gmix_minus_cutmix": gains["GMix"],
+        "hmix_count": len(near["HMix"]),
+        "gmix_count": len(near["GMix"]),
+        "hmix_mean": f"{means['HMix']:.2f}",
+        "gmix_mean": f"{means['GMix']:.2f}",
+    }
+    return Finding(verdict, Evidence("arithmetic", text, numbers))
+
+
+# --------------------------------------------------------------------------------------------
+# Observations awaiting reproduction experiments
+# --------------------------------------------------------------------------------------------
+_TRAJECTORY = (
+    "training-trajectory experiment: ResNet-18 on CIFAR-10, α = 0.5, per-epoch R1, R3 (and R2) on fixed "
+    "100 training samples with the network backend (mixtheory.estimators), mixup vs ERM, ≥ 3 seeds"
+)
+_R2_TENSOR_ENTRIES = 3072**2 * 10
+observation(
+    "seed000-r3-negligible",
+    SRC,
+    'CIFAR-10, ResNet-18, α = 0.5: "R_3(f) can be negligible compared to R_1(f) which increases as epoch ↑".',
+    _TRAJECTORY,
+)
+observation(
+    "seed000-erm-r1-weaker",
+    SRC,
+    'Training without mix-up "cannot regularize R_1(f) well compared to mix-up (but better for −R_3(f))"; '
+    'with the same samples it "also ends up regularize R_1(f), but slower".',
+    _TRAJECTORY,
+    "The slides themselves flag randomness of the samples as a confounder.",
+)
+observation(
+    "seed000-hard-examples-r1",
+    SRC,
+    '"Hard examples x_i get larger R_1(f) values compared to easy examples" (forgetting-score hardness).',
+    "per-sample R1 (network backend) against forgetting counts on CIFAR-10, rank correlation with a "
+    "bootstrap interval",
+)
+observation(
+    "seed000-forgetting-symmetric",
+    SRC,
+    'The class-to-class forgetting summary "has symmetric shape" (e.g. truck↔automobile, dog↔cat).',
+    "forgetting-event matrix on CIFAR-10 (ResNet-18, 200 epochs) and a permutation test of symmetry",
+    "The summary matrix itself is not printed in the slides.",
+)
+observation(
+    "seed000-hard-pairing-cifar10",
+    SRC,
+    "Hard mix-up pairing on CIFAR-10 performs poorly (95.03%, penultimate layer, α = 0.3, 600 epochs) "
+    "because the partner pool becomes very restricted.",
+    "hard-pairing training run plus the perturbation geometry of Carratino et al.'s Lemma 2 under "
+    "non-uniform partner sampling (how much the restricted pool shrinks Σ^(i))",
+)
+observation(
+    "seed000-eta-pool",
+    SRC,
+    "In RegMixUp, limiting the mix-up partner pool to the top 100·η% hard samples degrades test accuracy as "
+    "η decreases.",
+    "RegMixUp runs on CIFAR-10 over η ∈ {0.1, 0.3, 0.5, 1.0}, ≥ 3 seeds each",
+)
+observation(
+    "seed000-r2-cost",
+    SRC,
+    '"R_2^{CE}(f) is extremely hard to calculate due to tensor hessian (dim = 3072² × 10)".',
+    "network-backend benchmark (mixtheory.estimators): Hutchinson/forward-over-forward R2 per sample on "
+    "ResNet-18, CIFAR-10, time and memory vs the dense Hessian",
+    f"Forming the tensor needs 3072² · 10 = {_R2_TENSOR_ENTRIES:,} entries "
+    f"({_R2_TENSOR_ENTRIES * 8 / 1e6:.0f} MB in float64) per sample, but R2 needs only tr(Σ∇²g) "
+    "for one scalar g, which probes estimate without forming it (Hutchinson's estimator of a Hessian trace).",
+)
