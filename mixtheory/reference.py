@@ -16,7 +16,7 @@ from ._validation import Tensor, check_eval_mode
 from .geometry import MixupGeometry
 from .losses import CrossEntropy, Loss, get_loss
 
-__all__ = ["dense_regularizers", "dense_regularizers_from_derivatives", "dense_lemma2"]
+__all__ = ["theorem3_dense", "dense_regularizers", "dense_regularizers_from_derivatives", "dense_lemma2"]
 
 
 def _pinv_uu(loss: Loss, L_uu: Tensor) -> Tensor:
@@ -31,6 +31,53 @@ def _pinv_uu(loss: Loss, L_uu: Tensor) -> Tensor:
     return torch.linalg.inv(L_uu)
 
 
+def _trace(matrix):
+    """Trace of a torch tensor or a sympy matrix."""
+    return matrix.trace() if hasattr(matrix, "is_square") else torch.trace(matrix)
+
+
+def theorem3_dense(
+    sigma_xx,
+    sigma_xy,
+    jacobian,
+    loss_uu,
+    loss_uy,
+    *,
+    loss_uu_inverse=None,
+    sigma_xx_pinv=None,
+    sigma_yy=None,
+    loss_yy=None,
+    hessian_contraction=None,
+) -> dict:
+    r"""Theorem 3 (Carratino et al., JMLR 2022) for one sample, written once with dense matrices,
+    for torch tensors and sympy matrices alike (only ``@``, ``.T`` and traces):
+
+    - ``R13 = ½ tr(Σ_xx ∇fᵀ ℓ_uu ∇f) + tr(ℓ_uyᵀ ∇f Σ_xy)`` (the uncompleted form, no ℓ_uu⁻¹);
+    - with ``loss_uu_inverse`` and ``sigma_xx_pinv``: ``J = −ℓ_uu⁻¹ ℓ_uy Σ_yx Σ_xx⁺``,
+      ``R1 = ½ tr(Σ_xx (∇f − J)ᵀ ℓ_uu (∇f − J))``, ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy Σ_yx Σ_xx⁺ Σ_xy ℓ_yu)``;
+    - with ``sigma_yy`` and ``loss_yy``: ``R4 = ½⟨Σ_yy, ℓ_yy⟩``; with ``hessian_contraction``
+      ``T = Σ_k (ℓ_u)_k ∇²f_k``: ``R2 = ½⟨Σ_xx, T⟩``.
+
+    Shapes: Σ_xx (d, d), Σ_xy (d, c), ∇f (c, d), ℓ_uu, ℓ_uy, ℓ_yy, Σ_yy (c, c), T (d, d).
+    The brute-force reference, the symbolic proof of the completed square and the tests all use
+    this one function."""
+    out = {
+        "R13": _trace(sigma_xx @ jacobian.T @ loss_uu @ jacobian) / 2
+        + _trace(loss_uy.T @ jacobian @ sigma_xy)
+    }
+    if loss_uu_inverse is not None and sigma_xx_pinv is not None:
+        J = -(loss_uu_inverse @ loss_uy @ sigma_xy.T @ sigma_xx_pinv)
+        E = jacobian - J
+        out["J"] = J
+        out["R1"] = _trace(sigma_xx @ E.T @ loss_uu @ E) / 2
+        out["R3"] = -_trace(loss_uu_inverse @ loss_uy @ sigma_xy.T @ sigma_xx_pinv @ sigma_xy @ loss_uy.T) / 2
+    if sigma_yy is not None and loss_yy is not None:
+        out["R4"] = _trace(sigma_yy.T @ loss_yy) / 2
+    if hessian_contraction is not None:
+        out["R2"] = _trace(sigma_xx.T @ hessian_contraction) / 2
+    return out
+
+
 def dense_regularizers_from_derivatives(
     geometry: MixupGeometry,
     i: int,
@@ -42,35 +89,32 @@ def dense_regularizers_from_derivatives(
     inverse_terms: bool = True,
 ) -> dict[str, Tensor]:
     """R1–R4, J and the uncompleted ``R13 = ½⟨Σ_xx, ∇fᵀℓ_uu∇f⟩ + ⟨Σ_yx, ℓ_yu∇f⟩`` for one sample
-    from u (c,), ∇f (c, d) and the c×d×d Hessian (or None). R1 + R3 = R13 is Theorem 3's completed
-    square; R13 is formed here without ℓ_uu⁻¹, so it stays accurate on a saturated softmax.
-    ``inverse_terms=False`` leaves out R1, R3 and J, which need ℓ_uu⁻¹: the dense inverse of
-    H + 11ᵀ/c fails once the softmax saturates (condition number 1/min S beyond 1/eps)."""
+    from u (c,), ∇f (c, d) and the c×d×d Hessian (or None), through :func:`theorem3_dense` with
+    dense Σ^(i) and ``torch.linalg.pinv``. R13 needs no ℓ_uu⁻¹, so it stays accurate on a
+    saturated softmax; ``inverse_terms=False`` leaves out R1, R3 and J, which need it (the dense
+    inverse of H + 11ᵀ/c fails once the condition number 1/min S passes 1/eps)."""
     loss = get_loss(loss)
     y = geometry.y_tilde[i][None]
     u = u[None]
     S_xx, S_xy, S_yy = geometry.sigma_xx(i), geometry.sigma_xy(i), geometry.sigma_yy(i)
-    S_xx_pinv = torch.linalg.pinv(S_xx, hermitian=True)
     L_u = loss.grad_u(y, u)[0]
     L_uu = loss.hess_uu(y, u)[0]
-    L_uy = loss.hess_uy(y, u)[0]
-    L_yy = loss.hess_yy(y, u)[0]
-    # the uncompleted quadratic form: ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩, no ℓ_uu⁻¹ in it
-    R13 = 0.5 * torch.trace(S_xx @ jac.T @ L_uu @ jac) + torch.trace(L_uy.T @ jac @ S_xy)
-    R4 = 0.5 * (S_yy * L_yy).sum()
+    hessian_contraction = None if hessians is None else torch.einsum("k,kde->de", L_u, hessians)
+    terms = theorem3_dense(
+        S_xx,
+        S_xy,
+        jac,
+        L_uu,
+        loss.hess_uy(y, u)[0],
+        loss_uu_inverse=_pinv_uu(loss, L_uu) if inverse_terms else None,
+        sigma_xx_pinv=torch.linalg.pinv(S_xx, hermitian=True) if inverse_terms else None,
+        sigma_yy=S_yy,
+        loss_yy=loss.hess_yy(y, u)[0],
+        hessian_contraction=hessian_contraction,
+    )
     if hessians is None:
-        R2 = torch.tensor(float("nan"), dtype=u.dtype)
-    else:
-        R2 = 0.5 * (S_xx * torch.einsum("k,kde->de", L_u, hessians)).sum()
-    out = {"erm": loss.value(y, u)[0], "R2": R2, "R4": R4, "R13": R13}
-    if inverse_terms:
-        L_uu_inv = _pinv_uu(loss, L_uu)
-        J = -L_uu_inv @ L_uy @ S_xy.T @ S_xx_pinv
-        E = jac - J
-        out["R1"] = 0.5 * torch.trace(S_xx @ E.T @ L_uu @ E)
-        out["R3"] = -0.5 * torch.trace(L_uu_inv @ L_uy @ S_xy.T @ S_xx_pinv @ S_xy @ L_uy.T)
-        out["J"] = J
-    return out
+        terms["R2"] = torch.tensor(float("nan"), dtype=u.dtype)
+    return {"erm": loss.value(y, u)[0], **terms}
 
 
 def dense_regularizers(
