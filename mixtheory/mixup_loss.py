@@ -88,9 +88,15 @@ def progress_bar(total: int, desc: str, enabled: bool | None):
                 mininterval=0.1 if interactive else 30.0, ascii=not interactive)
 
 
-def mix_batch(x: Tensor, y: Tensor, lam: Tensor, partner: Tensor) -> tuple[Tensor, Tensor]:
-    """``(λ x + (1 − λ) x[partner], λ y + (1 − λ) y[partner])`` for λ of shape (n, 1) or (1, 1)."""
-    return lam * x + (1 - lam) * x[partner], lam * y + (1 - lam) * y[partner]
+def mix_batch(
+    x: Tensor, y: Tensor, lam: Tensor, partner: Tensor, *, y_lam: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """``(λ x + (1 − λ) x[partner], λ y + (1 − λ) y[partner])``: the one mixup batch construction.
+
+    ``lam`` broadcasts against ``x`` (e.g. (n, 1) for flat inputs, (1, 1, 1, 1) for one λ per
+    image batch); ``y_lam`` (default ``lam``) against the (n, c) labels."""
+    y_lam = lam if y_lam is None else y_lam
+    return lam * x + (1 - lam) * x[partner], y_lam * y + (1 - y_lam) * y[partner]
 
 
 def exact_mixup_loss(

@@ -22,6 +22,7 @@ from torch import nn
 from ._validation import as_labels, as_tensor
 from .laws import SymmetricBeta
 from .losses import CrossEntropy
+from .mixup_loss import mix_batch
 
 _CROSS_ENTROPY = CrossEntropy()  # soft-label cross-entropy on logits, the one implementation
 
@@ -190,10 +191,9 @@ def train_model(
                 batch = order[start : start + size]
                 xb, yb = x[batch], y[batch]
                 if law is not None:
-                    lam = float(law.sample_lambda((1,), gen))
+                    lam = law.sample_lambda((1, 1), gen).to(dtype=dtype, device=device)
                     perm = torch.randperm(batch.numel(), generator=gen).to(device)
-                    xb = lam * xb + (1 - lam) * xb[perm]
-                    yb = lam * yb + (1 - lam) * yb[perm]
+                    xb, yb = mix_batch(xb, yb, lam.reshape((1,) * xb.ndim), perm, y_lam=lam)
                 logits = model(xb)
                 loss = _CROSS_ENTROPY.value(yb, logits).mean()
                 opt.zero_grad()
