@@ -10,43 +10,36 @@ import sympy as sp
 from mixtheory import symbolic
 from mixtheory.symbolic import Proof
 
-# proof id -> expected verdict (a change fails the suite)
-EXPECTED_PROOFS = {
-    "beta-variance": "holds",
-    "truncated-beta-moments": "holds",
-    "arcsine-moments": "holds",
-    "mixing-limits": "holds",
-    "theorem1-perturbations": "holds",
-    "lemma2-covariances": "holds",
-    "cross-entropy-derivatives": "holds",
-    "softmax-hessian-singular": "holds",
-    "completed-square": "holds",
-    "gini-below-entropy": "holds",
-    "w-shaped-moments": "holds",
-    "zhang-lambda-tilde-moments": "holds",
-}
+
+def test_registry_ids_are_the_function_names():
+    assert len(symbolic.PROOFS) == 12
+    for proof_id, fn in symbolic.PROOFS.items():
+        assert fn.__name__.replace("_", "-") == proof_id
+        assert getattr(symbolic, fn.__name__) is fn
 
 
-def test_registry_lists_exactly_the_expected_proofs():
-    assert list(symbolic.PROOFS) == list(EXPECTED_PROOFS)
-
-
-@pytest.mark.parametrize("proof_id", list(EXPECTED_PROOFS))
-def test_proof_verdict(proof_id: str):
+@pytest.mark.parametrize("proof_id", list(symbolic.PROOFS))
+def test_proof_holds(proof_id: str):
     proof = symbolic.get_proof(proof_id)
     assert isinstance(proof, Proof)
     assert proof.id == proof_id
     assert proof.statement and proof.steps
     failed = [s for s in proof.steps if s.startswith("FAILED")]
     assert failed == [], failed
-    assert proof.verdict == EXPECTED_PROOFS[proof_id]
+    assert proof.verdict == "holds"
 
 
 def test_all_proofs_are_the_registered_ones_in_order():
-    assert [p.id for p in symbolic.all_proofs()] == list(EXPECTED_PROOFS)
+    assert [p.id for p in symbolic.all_proofs()] == list(symbolic.PROOFS)
     assert all(
         set(p.to_dict()) == {"id", "statement", "steps", "verdict", "details"} for p in symbolic.all_proofs()
     )
+
+
+def test_decorator_stamps_the_id_and_rejects_duplicates():
+    assert symbolic.beta_variance().id == "beta-variance"
+    with pytest.raises(ValueError, match="duplicate"):
+        symbolic.proof(symbolic.beta_variance.__wrapped__)
 
 
 def test_truncated_beta_cross_checks_are_tight():
