@@ -32,7 +32,7 @@ ALPHAS = np.logspace(-3, 4, 57)
 def _mp_symmetric_beta(alpha: float):
     with mp.workdps(60):
         a = mp.mpf(alpha)
-        m = 1 / (a * mp.power(4, a) * mp.beta(a, a))  # MATH.md's form, not the code's
+        m = 1 / (a * mp.power(4, a) * mp.beta(a, a))  # the Beta-function form, not the code's
         return (mp.mpf(1) / 2 + m, 1 / (4 * (2 * a + 1)) - m**2, (a + 1) / (2 * (2 * a + 1)) - m)
 
 
@@ -89,10 +89,10 @@ def _mp_beta_folded(a, b, k):
     """E θ^k for λ ~ Beta(a, b) by mpmath quadrature of the folded density."""
     with mp.workdps(40):
         a, b = mp.mpf(a), mp.mpf(b)
+
         def dens(t):
-            return (
-                    (t ** (a - 1) * (1 - t) ** (b - 1) + t ** (b - 1) * (1 - t) ** (a - 1)) / mp.beta(a, b)
-                )  # noqa: E731
+            return (t ** (a - 1) * (1 - t) ** (b - 1) + t ** (b - 1) * (1 - t) ** (a - 1)) / mp.beta(a, b)  # noqa: E731
+
         return mp.quad(lambda t: t**k * dens(t), [0.5, 0.75, 1])
 
 
