@@ -34,7 +34,7 @@ class Proof:
 
     Attributes:
         id: short identifier (``"truncated-beta-moments"``).
-        statement: what is proved, in the notation of MATH.md.
+        statement: what is proved, in the notation of Carratino et al. (JMLR 2022).
         steps: the argument, one step per string, each checked by sympy or numerically.
         verdict: ``"holds"`` or ``"fails"``.
         details: numbers of the numerical cross-checks (max errors, grids, sizes).

@@ -11,7 +11,7 @@ from ._core import Proof, _proof, _Recorder, proof
 
 @proof
 def cross_entropy_derivatives(num_classes: int = 3) -> Proof:
-    r"""For ``ℓ(y, u) = logsumexp(u) − yᵀu`` (seed 001, "If we use Cross-entropy loss"):
+    r"""For ``ℓ(y, u) = logsumexp(u) − yᵀu`` (the Carratino et al. summary, "If we use Cross-entropy loss"):
     ``ℓ_y = −uᵀ``, ``ℓ_u = (S(u) − y)ᵀ``, ``ℓ_yy = 0``, ``ℓ_yu = −I``, ``ℓ_uu = H = diag(S) − SSᵀ``;
     ``H 1 = 0`` and ``vᵀHv = Σ_k S_k (v_k − Sᵀv)² ≥ 0`` (a variance under S), so H is PSD.
 

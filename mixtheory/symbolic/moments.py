@@ -30,7 +30,8 @@ from ._core import (
 
 @proof
 def beta_variance() -> Proof:
-    r"""Var X = 1/(4(2α+1)) for X ~ Beta(α, α) (seed 001, slide "Towards stronger regularization").
+    r"""Var X = 1/(4(2α+1)) for X ~ Beta(α, α) (the Carratino et al.
+    summary, slide "Towards stronger regularization").
 
     E X^k = B(α+k, α)/B(α, α); with k = 1, 2 and Γ(z+1) = zΓ(z).
     """
@@ -62,7 +63,7 @@ def _scipy_beta_var(alpha: float) -> float:
 
 @proof
 def truncated_beta_moments() -> Proof:
-    r"""Moments of θ = max(λ, 1−λ), λ ~ Beta(α, α), from the antiderivative identity (MATH.md §1).
+    r"""Moments of θ = max(λ, 1−λ), λ ~ Beta(α, α), from the antiderivative identity d/dx[xᵅ(1−x)ᵅ].
 
     ``d/dx[xᵅ(1−x)ᵅ] = −2α (x − ½) x^{α−1}(1−x)^{α−1}`` gives
     ``m(α) = E|X − ½| = 2∫_{1/2}^1 (x−½) p(x) dx = 4^{−α}/(α B(α, α))``; since θ = ½ + |X − ½|,

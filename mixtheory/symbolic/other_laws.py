@@ -13,7 +13,8 @@ from ._core import _HALF, ALPHA_GRID, Proof, _alpha, _mp_integrate_upper, _proof
 
 @proof
 def w_shaped_moments() -> Proof:
-    r"""The W-shaped law (seed 001): λ = X/2 or (X+1)/2 with probability ½ each, X ~ Beta(α, α).
+    r"""The W-shaped law (the Carratino et al. summary):
+    λ = X/2 or (X+1)/2 with probability ½ each, X ~ Beta(α, α).
 
     θ = max(λ, 1−λ) = (1 + X)/2 on the upper branch and 1 − X/2 = (1 + (1−X))/2 on the lower one;
     1 − X ~ X, so θ = (1+X)/2 in law: ``θ̄ = 3/4``, ``σ² = Var X/4 = 1/(16(2α+1))``,
@@ -60,8 +61,8 @@ def w_shaped_moments() -> Proof:
 
 @proof
 def zhang_lambda_tilde_moments() -> Proof:
-    r"""Zhang et al. (ICLR 2021) Lemma 3.1 as quoted in seed 000: with λ ~ Beta(α, β) and a loss
-    linear in y, the mixup loss is ``(1/n²) Σ_ij E_λ̃ ℓ(λ̃x_i + (1−λ̃)x_j, y_i)`` with
+    r"""Zhang et al. (ICLR 2021) Lemma 3.1 as quoted in the data-valuation slides: with
+    λ ~ Beta(α, β) and a loss linear in y, the mixup loss is ``(1/n²) Σ_ij E_λ̃ ℓ(λ̃x_i + (1−λ̃)x_j, y_i)`` with
 
     ``λ̃ ~ α/(α+β) Beta(α+1, β) + β/(α+β) Beta(β+1, α)``:
 

@@ -19,7 +19,7 @@ def _expect_theta(expr: sp.Expr, theta: sp.Symbol, theta_mean: sp.Symbol, sigma2
 
 @proof
 def theorem1_perturbations() -> Proof:
-    r"""Theorem 1 (seed 001): ``E_{θ,j} δ_i = E_{θ,j} ε_i = 0`` and
+    r"""Theorem 1 (Carratino et al., JMLR 2022): ``E_{θ,j} δ_i = E_{θ,j} ε_i = 0`` and
     ``x̃_i = E[θx_i + (1−θ)x_j] = x̄ + θ̄(x_i − x̄)`` (same for ỹ); and the folding step
     ``m_ij(λ) = m_ji(1−λ)``.
 
@@ -90,7 +90,8 @@ def theorem1_perturbations() -> Proof:
 
 @proof
 def lemma2_covariances() -> Proof:
-    r"""Lemma 2 (seed 001): ``E δδᵀ = σ² a_i a_iᵀ + γ² Σ_xx``, ``E δεᵀ = σ² a_i b_iᵀ + γ² Σ_xy``,
+    r"""Lemma 2 (Carratino et al., JMLR 2022):
+    ``E δδᵀ = σ² a_i a_iᵀ + γ² Σ_xx``, ``E δεᵀ = σ² a_i b_iᵀ + γ² Σ_xy``,
     ``E εεᵀ = σ² b_i b_iᵀ + γ² Σ_yy`` with ``a_i = x_i − x̄``, ``b_i = y_i − ȳ``.
 
     Two proofs. (1) General n, d, c: one entry (p, q) with δ_p = (θ−θ̄)a_ip + (1−θ)a_jp,
