@@ -1,0 +1,332 @@
+r"""Orchestration: per-sample erm, R1–R4 of a network from the geometry, the probes and the passes.
+
+R1 (``r1=``): ``"exact"`` through the c×d Jacobian (c vector-Jacobian products) and the structured
+closed form of :func:`mixtheory.regularizers.regularizers_from_derivatives`; or ``"probes"``, the
+Hutchinson estimate of R13 = R1 + R3 (:func:`.hutchinson.r13_per_probe`) from the ∇f·v the R2 pass
+already computes (free), and R1 = R13 − R3. ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy K_i ℓ_yu)`` with
+``K_i = Σ_yx Σ_xx⁺ Σ_xy`` needs no derivative of the network: it is computed exactly, as is R4.
+
+Piecewise-linear networks (ReLU, max-pool): ``∇²f = 0`` almost everywhere, so autograd gives
+``R2 = 0`` and the second-order theory (Theorem 3 of Carratino et al., JMLR 2022, which needs a
+twice-differentiable f) does not apply; a :class:`~mixtheory._validation.PiecewiseLinearWarning`
+says so, and ``curvature="secant"`` (:mod:`.evaluators`) measures the curvature at the scale of the
+actual perturbations instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .._validation import (
+    Tensor,
+    check_device,
+    check_eval_mode,
+    check_labels_sum_to_one,
+    check_model_dtype,
+    model_call_errors,
+    model_dtype_device,
+    model_outputs,
+    warn_piecewise_linear,
+)
+from ..geometry import MixupGeometry
+from ..laws import MixingLaw
+from ..losses import Loss, get_loss
+from ..regularizers import cancellation, label_regularizers, regularizers_from_derivatives, warn_if_cancelling
+from .evaluators import DerivativeEvaluator, input_jacobian
+from .hutchinson import probe_average, r13_per_probe
+from .meyer2021_hutchpp import hutch_plus_plus
+from .options import Curvature, EstimatorOptions, Method, ProbeKind, R1Mode, TrainMode
+from .probes import draw_probes, probe_seeds
+from .results import RegularizerEstimates
+
+__all__ = ["TrainModeWarning", "estimate_regularizers", "estimate_from_geometry"]
+
+Indices = Tensor | Sequence[int] | None
+
+
+class TrainModeWarning(UserWarning):
+    """A train-mode model with batch norm or dropout was switched to eval mode."""
+
+
+def estimate_regularizers(
+    model: Callable[[Tensor], Tensor],
+    X: Tensor,
+    Y: Tensor,
+    law: MixingLaw,
+    indices: Indices = None,
+    loss: str | Loss = "ce",
+    probes: ProbeKind = "gaussian",
+    num_probes: int = 16,
+    batch_size: int = 512,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+    *,
+    method: Method = "auto",
+    r1: R1Mode = "auto",
+    curvature: Curvature = "autograd",
+    secant_step: float = 1.0,
+    geometry_dtype: torch.dtype = torch.float64,
+    num_classes: int | None = None,
+    train_mode: TrainMode = "error",
+    progress: bool | None = None,
+    options: EstimatorOptions | None = None,
+) -> RegularizerEstimates:
+    r"""Per-sample ``erm``, ``R1``, ``R2``, ``R3`` (``R4``) of Theorem 3 (Carratino et al., JMLR 2022)
+    on a network, with standard errors for the estimated ones (:mod:`mixtheory.estimators`).
+
+    Args:
+        model: a module (or callable) mapping a batch ``(B, *input_shape)`` to logits ``(B, c)``;
+            samples must not interact (eval mode).
+        X: inputs ``(n, d)`` or ``(n, *input_shape)``; Y: labels ``(n, c)`` or class indices
+            ``(n,)``; law: the law of λ. The geometry uses all n samples.
+        indices: the samples to evaluate (default all).
+        loss: ``"ce"`` (default), ``"mse"``, ``"logistic"`` or a :class:`~mixtheory.losses.Loss`.
+        num_classes: number of classes when Y holds class indices (default: max + 1).
+        device: where the geometry and the passes run (default: the model's device).
+        generator: a ``torch.Generator`` (CPU) making the run deterministic.
+        geometry_dtype: dtype of the geometry and of all reductions (float64 by default); the
+            network runs in its own parameter dtype.
+        probes, num_probes, batch_size, method, r1, curvature, secant_step, train_mode, progress:
+            the fields of :class:`EstimatorOptions` (documented there); a train-mode model is
+            refused, or switched to eval with a :class:`TrainModeWarning` for ``train_mode="eval"``.
+        options: all of ``probes`` … ``progress`` as one :class:`EstimatorOptions`; those keyword
+            arguments must then be left at their defaults.
+
+    Returns a :class:`RegularizerEstimates`.
+
+    >>> import torch
+    >>> from mixtheory import SymmetricBeta, taylor_regularizers, MixupGeometry
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(12, 3, generator=g, dtype=torch.float64)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+    >>> net = net.double()
+    >>> est = estimate_regularizers(net, X, torch.arange(12) % 2, SymmetricBeta(1.0),
+    ...                             options=EstimatorOptions(probes="exact"))
+    >>> ref = taylor_regularizers(net, MixupGeometry(X, torch.arange(12) % 2, SymmetricBeta(1.0)))
+    >>> bool(torch.allclose(est["R2"], ref["R2"], rtol=1e-10, atol=1e-14))
+    True
+    """
+    device = check_device(device)
+    check_model_dtype(model)
+    _, model_device = model_dtype_device(model)
+    if device is None:
+        device = model_device if model_device is not None else torch.device("cpu")
+    geometry = MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype, device=device)
+    return estimate_from_geometry(
+        model,
+        geometry,
+        indices=indices,
+        loss=loss,
+        probes=probes,
+        num_probes=num_probes,
+        batch_size=batch_size,
+        generator=generator,
+        method=method,
+        r1=r1,
+        curvature=curvature,
+        secant_step=secant_step,
+        train_mode=train_mode,
+        progress=progress,
+        options=options,
+    )
+
+
+def estimate_from_geometry(
+    model: Callable[[Tensor], Tensor],
+    geometry: MixupGeometry,
+    indices: Indices = None,
+    loss: str | Loss = "ce",
+    probes: ProbeKind = "gaussian",
+    num_probes: int = 16,
+    batch_size: int = 512,
+    generator: torch.Generator | None = None,
+    *,
+    method: Method = "auto",
+    r1: R1Mode = "auto",
+    curvature: Curvature = "autograd",
+    secant_step: float = 1.0,
+    train_mode: TrainMode = "error",
+    progress: bool | None = None,
+    seeds: list[int] | None = None,
+    options: EstimatorOptions | None = None,
+) -> RegularizerEstimates:
+    """:func:`estimate_regularizers` on a prebuilt :class:`~mixtheory.geometry.MixupGeometry`.
+
+    ``seeds`` (one per requested sample) overrides the seeds drawn from ``generator``; the
+    distributed driver uses it to reproduce the single-process draws on every shard. ``options``
+    replaces the keyword arguments ``probes`` … ``progress`` (left at their defaults then).
+    """
+    loss = get_loss(loss)
+    if options is None:
+        options = EstimatorOptions(
+            probes=probes,
+            num_probes=num_probes,
+            batch_size=batch_size,
+            method=method,
+            r1=r1,
+            curvature=curvature,
+            secant_step=secant_step,
+            train_mode=train_mode,
+            progress=progress,
+        )
+    elif not _all_defaults(
+        probes, num_probes, batch_size, method, r1, curvature, secant_step, train_mode, progress
+    ):
+        raise ValueError("pass the estimator settings either as options= or as keyword arguments, not both")
+    if loss.requires_normalized_labels:
+        check_labels_sum_to_one("Y", geometry.Y, f"the {loss.name} regularizers")
+    switched_to_eval = _enter_eval_mode(model, options.train_mode)
+    try:
+        return _estimate(model, geometry, options, loss, indices, generator, seeds)
+    finally:
+        if switched_to_eval:
+            model.train()
+
+
+def _all_defaults(*values: object) -> bool:
+    """Whether the keyword settings equal :class:`EstimatorOptions`' defaults, in field order."""
+    defaults = [f.default for f in dataclasses.fields(EstimatorOptions)]
+    return list(values) == defaults
+
+
+def _enter_eval_mode(model: Callable[[Tensor], Tensor], train_mode: TrainMode) -> bool:
+    """Check (``"error"``) or switch (``"eval"``, with a warning) a train-mode model; whether it
+    was switched and must be put back into train mode afterwards."""
+    was_training = isinstance(model, nn.Module) and model.training
+    if train_mode == "error":
+        check_eval_mode(model)
+        return was_training
+    if not was_training:
+        return False
+    try:
+        check_eval_mode(model)
+    except ValueError as exc:
+        warnings.warn(
+            f"{exc} Switched to eval mode for this computation "
+            "(silence with warnings.filterwarnings('ignore', "
+            "category=mixtheory.estimators.TrainModeWarning)).",
+            TrainModeWarning,
+            stacklevel=4,
+        )
+        model.eval()
+        return True
+    return False
+
+
+def _estimate(
+    model: Callable[[Tensor], Tensor],
+    geometry: MixupGeometry,
+    options: EstimatorOptions,
+    loss: Loss,
+    indices: Indices,
+    generator: torch.Generator | None,
+    seeds: list[int] | None,
+) -> RegularizerEstimates:
+    """All requested samples, chunked so that a pass sees at most ``batch_size`` model inputs."""
+    idx = geometry.sample_indices(indices)
+    model_dtype, _ = model_dtype_device(model)
+    model_dtype = model_dtype or geometry.dtype
+    options = options.resolved(model, geometry.c)
+
+    probe_chunk = min(options.probes_per_sample(geometry.rank), options.batch_size)
+    samples_per_chunk = max(1, options.batch_size // probe_chunk)
+    if seeds is None:
+        seeds = probe_seeds(generator, idx) if not options.exact_probes else [0] * idx.numel()
+    elif len(seeds) != idx.numel():
+        raise ValueError(f"seeds must give one seed per sample ({idx.numel()}), got {len(seeds)}")
+    evaluator = DerivativeEvaluator(
+        model, geometry, options, model_dtype, probe_chunk, need_jv=options.r1 == "probes"
+    )
+
+    parts = []
+    all_curvature_zero = True
+    bar = _progress_bar(idx.numel(), samples_per_chunk, options.progress)
+    for start in range(0, idx.numel(), samples_per_chunk):
+        chunk = idx[start : start + samples_per_chunk]
+        chunk_seeds = seeds[start : start + samples_per_chunk]
+        # parameters need no graph (torch.func transforms ignore no_grad for the inputs)
+        with torch.no_grad(), model_call_errors():
+            parts.append(_estimate_chunk(evaluator, geometry, options, loss, chunk, chunk_seeds))
+        all_curvature_zero &= parts[-1].info.pop("curvature_zero")
+        bar.update(chunk.numel())
+    bar.close()
+
+    if options.curvature == "autograd":
+        warn_piecewise_linear(model, all_curvature_zero, stacklevel=4)
+    result = RegularizerEstimates.concatenate(parts)
+    warn_if_cancelling(result.cancellation, geometry.dtype, stacklevel=4)
+    return result
+
+
+def _progress_bar(num_samples: int, samples_per_chunk: int, progress: bool | None) -> tqdm:
+    """A tqdm bar over samples: as asked, or (``progress=None``) on a terminal for multi-chunk runs."""
+    if progress is not None:
+        disable = not progress
+    else:
+        disable = None if num_samples > samples_per_chunk else True
+    return tqdm(total=num_samples, unit="sample", desc="mixup regularizers", disable=disable)
+
+
+def _estimate_chunk(
+    evaluator: DerivativeEvaluator,
+    geometry: MixupGeometry,
+    options: EstimatorOptions,
+    loss: Loss,
+    chunk: Tensor,
+    chunk_seeds: list[int],
+) -> RegularizerEstimates:
+    """One chunk of samples: R2 from the curvature pass, R13 exact or from the same probes."""
+    xt = geometry.x_tilde[chunk]
+    u = model_outputs(
+        evaluator.model, geometry.as_inputs(xt.to(evaluator.dtype)), geometry.c, out_dtype=geometry.dtype
+    )
+    w = loss.grad_u(geometry.y_tilde[chunk], u)
+
+    exact_columns = options.exact_probes
+    if options.method == "hutch++":
+        sketch = hutch_plus_plus(
+            evaluator, geometry, chunk, xt, w, options.probes, options.num_probes, chunk_seeds
+        )
+        R2, R2_se = 0.5 * sketch.trace, 0.5 * sketch.trace_se
+        V, jv, exact_columns = sketch.probes, sketch.jv, sketch.exact_columns
+        curv = sketch.trace[:, None]
+    else:
+        V = draw_probes(geometry, options.probes, options.num_probes, chunk, chunk_seeds)
+        jv, curv = evaluator(xt, w, V)
+        curv = curv.to(geometry.dtype)
+        R2, R2_se = probe_average(0.5 * curv, options.exact_probes)
+
+    if options.r1 == "exact":
+        jac = input_jacobian(evaluator.forward, xt.to(evaluator.dtype), geometry.c).to(geometry.dtype)
+        regs = regularizers_from_derivatives(geometry, u, jac, loss, indices=chunk, r2=R2, warn=False)
+        R13, R13_se = regs["R13"], torch.zeros_like(R2)
+    else:
+        regs = label_regularizers(geometry, u, loss, indices=chunk)
+        per_probe = r13_per_probe(geometry, loss, chunk, u, V, jv.to(geometry.dtype))
+        R13, R13_se = probe_average(per_probe, exact_columns)
+    R1 = R13 - regs["R3"]
+    return RegularizerEstimates(
+        indices=chunk,
+        erm=regs["erm"],
+        R1=R1,
+        R2=R2,
+        R3=regs["R3"],
+        R4=regs["R4"],
+        R1_se=R13_se,
+        R2_se=R2_se,
+        R13=R13,
+        R13_se=R13_se,
+        cancellation=cancellation(R1, regs["R3"], R13),
+        probes=options.probes,
+        num_probes=options.probes_per_sample(geometry.rank),
+        method=options.method,
+        r1=options.r1,
+        curvature=options.curvature,
+        info={"curvature_zero": bool((curv == 0).all())},
+    )

@@ -1,0 +1,140 @@
+r"""The settings of the probe estimators as one typed, validated, immutable value."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from .._validation import Tensor
+from .jets import taylor_mode_supported
+
+__all__ = [
+    "EstimatorOptions",
+    "ProbeKind",
+    "Method",
+    "R1Mode",
+    "Curvature",
+    "TrainMode",
+    "PROBES",
+    "METHODS",
+    "R1_MODES",
+    "CURVATURES",
+    "TRAIN_MODES",
+    "R1_EXACT_MAX_CLASSES",
+]
+
+ProbeKind = Literal["gaussian", "rademacher", "mixup", "exact"]
+Method = Literal["auto", "taylor", "jvp", "hvp", "double-backward", "hutch++"]
+R1Mode = Literal["auto", "exact", "probes"]
+Curvature = Literal["autograd", "secant"]
+TrainMode = Literal["error", "eval"]
+
+PROBES: tuple[str, ...] = get_args(ProbeKind)
+METHODS: tuple[str, ...] = get_args(Method)
+R1_MODES: tuple[str, ...] = get_args(R1Mode)
+CURVATURES: tuple[str, ...] = get_args(Curvature)
+TRAIN_MODES: tuple[str, ...] = get_args(TrainMode)
+# exact R1 costs c reverse passes: worth it while c is small against a typical probe count
+R1_EXACT_MAX_CLASSES = 16
+
+
+@dataclass(frozen=True)
+class EstimatorOptions:
+    r"""How :func:`~mixtheory.estimators.estimate_regularizers` estimates R1 and R2.
+
+    Attributes:
+        probes: the law of the probes v with ``E[v vᵀ] = Σ^(i)_xx`` (:mod:`.probes`).
+        num_probes: probes per sample (products per sample for Hutch++; ignored for exact probes).
+        batch_size: model inputs (samples × probes) per derivative pass; bounds memory.
+        method: how ``vᵀ∇²g v`` is evaluated (:mod:`.evaluators`); ``"auto"`` is Taylor mode
+            when every layer has a jet rule, else forward-over-reverse HVPs.
+        r1: ``"exact"`` (c vector-Jacobian products), ``"probes"`` (Hutchinson, from the ∇f·v the
+            R2 pass computes) or ``"auto"`` (exact for at most 16 classes).
+        curvature: ``"autograd"`` or ``"secant"`` (second differences at step ``secant_step``·v).
+        secant_step: the step h of the second differences.
+        train_mode: ``"error"`` or ``"eval"`` (switch a train-mode model to eval, with a warning).
+        progress: tqdm progress bar over samples (default: shown on a terminal for long runs).
+
+    Invalid values raise ``ValueError`` naming the field:
+
+    >>> EstimatorOptions(probes="rademacher", num_probes=32).probes
+    'rademacher'
+    >>> EstimatorOptions(probes="uniform")
+    Traceback (most recent call last):
+    ...
+    ValueError: probes must be one of gaussian, rademacher, mixup, exact; got 'uniform'
+    """
+
+    probes: ProbeKind = "gaussian"
+    num_probes: int = 16
+    batch_size: int = 512
+    method: Method = "auto"
+    r1: R1Mode = "auto"
+    curvature: Curvature = "autograd"
+    secant_step: float = 1.0
+    train_mode: TrainMode = "error"
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice("probes", self.probes, PROBES)
+        _check_choice("method", self.method, METHODS)
+        _check_choice("curvature", self.curvature, CURVATURES)
+        _check_choice("r1", self.r1, R1_MODES)
+        if self.train_mode not in TRAIN_MODES:
+            raise ValueError(f"train_mode must be 'error' or 'eval'; got {self.train_mode!r}")
+        num_probes, batch_size = self.num_probes, self.batch_size
+        if self.probes != "exact" and (int(num_probes) < 1 or int(num_probes) != num_probes):
+            raise ValueError(f"num_probes must be a positive integer, got {num_probes!r}")
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if self.curvature == "secant" and not (math.isfinite(self.secant_step) and self.secant_step > 0):
+            raise ValueError(f"secant_step must be a finite number > 0, got {self.secant_step!r}")
+        if self.method == "hutch++":
+            self._check_hutch_plus_plus()
+        object.__setattr__(self, "num_probes", int(num_probes))
+        object.__setattr__(self, "batch_size", int(batch_size))
+
+    def _check_hutch_plus_plus(self) -> None:
+        if self.probes not in ("gaussian", "rademacher"):
+            raise ValueError(
+                "method='hutch++' draws probes in the factor space: use probes='gaussian' or 'rademacher'"
+            )
+        if self.num_probes < 6:
+            raise ValueError(
+                "method='hutch++' needs num_probes >= 6 (a third sketch, a third top, "
+                "and at least two remainder probes for a standard error)"
+            )
+        if self.curvature == "secant":
+            raise ValueError("method='hutch++' needs Hessian-vector products: not with secant")
+
+    @property
+    def exact_probes(self) -> bool:
+        """Whether the probes are the 1 + r columns of the factor of Σ^(i) (zero variance)."""
+        return self.probes == "exact"
+
+    def probes_per_sample(self, rank: int) -> int:
+        """Probes per sample for a geometry of rank r: the 1 + r factor columns, or num_probes."""
+        return 1 + rank if self.exact_probes else self.num_probes
+
+    def resolved(self, model: Callable[[Tensor], Tensor], num_classes: int) -> EstimatorOptions:
+        """The options with ``method`` and ``r1`` ``"auto"`` replaced by what they choose for
+        ``model`` and ``num_classes`` outputs; ``method="taylor"`` checked against the model."""
+        method, r1 = self.method, self.r1
+        if method == "auto":
+            method = "taylor" if taylor_mode_supported(model) else "hvp"
+        if method == "taylor" and not taylor_mode_supported(model):
+            raise ValueError(
+                "method='taylor' needs an nn.Sequential of layers with a jet rule "
+                "(see taylor_mode_supported); use method='jvp'"
+            )
+        if r1 == "auto":
+            r1 = "exact" if num_classes <= R1_EXACT_MAX_CLASSES else "probes"
+        return dataclasses.replace(self, method=method, r1=r1)
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")

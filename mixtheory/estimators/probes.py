@@ -1,0 +1,102 @@
+r"""Probe laws for Hutchinson-type traces against the mixup covariance Σ^(i)_xx.
+
+For any random probe ``v`` with ``E[v vᵀ] = Σ`` (Hutchinson 1989), ``E[vᵀ M v] = tr(Σ M)``. Write
+``Σ^(i)_xx = L Lᵀ`` with the factor ``L = [σ a_i, γ V diag(√s)]`` (d × (1 + r), ``Σ_xx = V diag(s) Vᵀ``;
+Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, all unbiased:
+
+- ``"gaussian"``: ``v = L ξ``, ξ ~ N(0, I): v ~ N(0, Σ). Variance of one probe ``2‖B‖_F²``.
+- ``"rademacher"``: ``v = L ξ``, ξ uniform on {±1}^{1+r}. Variance ``2(‖B‖_F² − Σ_j B_jj²)``,
+  never larger than Gaussian's (the diagonal of B in the eigenbasis of Σ_xx is free).
+- ``"mixup"``: the mixup perturbations δ_i themselves (θ from the folded law, a uniform partner),
+  ``E δδᵀ = Σ`` exactly; variance ``E(δᵀMδ)² − tr(ΣM)²`` is set by the data's fourth moments
+  (heavier than Gaussian when a few partners dominate). These are the directions training sees.
+- ``"exact"``: every column of L (1 + r probes, summed): ``tr(LᵀML) = tr(ΣM)``, zero variance;
+  affordable for small n (r ≤ n − 1) and the reference the random probes are tested against.
+
+Randomness: a base seed is drawn from a generator once; sample i's probes come from a private
+generator seeded by (base seed, i) (:func:`probe_seeds`), so they do not depend on batch size,
+chunking, the order of the requested samples or how samples are sharded over processes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._validation import Tensor
+from ..geometry import MixupGeometry
+from .options import ProbeKind
+
+__all__ = ["probe_seeds", "factor_space_coefficients", "draw_probes"]
+
+_GOLDEN = 0x9E3779B97F4A7C15  # seed mixing constant (2^64 / golden ratio)
+
+
+def probe_seeds(generator: torch.Generator | None, indices: Tensor) -> list[int]:
+    """One seed per sample from one draw of ``generator``: probes of sample i do not depend on
+    which other samples are processed with it.
+
+    >>> a = probe_seeds(torch.Generator().manual_seed(0), torch.tensor([3, 5]))
+    >>> b = probe_seeds(torch.Generator().manual_seed(0), torch.tensor([5]))
+    >>> a[1] == b[0]
+    True
+    """
+    base = int(torch.randint(0, 2**62, (1,), generator=generator))
+    return [(base + (int(i) + 1) * _GOLDEN) % 2**63 for i in indices.tolist()]
+
+
+def factor_space_coefficients(
+    kind: ProbeKind, seeds: list[int], num_probes: int, factor_dim: int, dtype: torch.dtype
+) -> Tensor:
+    """Coefficients ξ in the factor's coordinates, (m, num_probes, factor_dim), one seeded stream
+    per sample: standard normal for ``"gaussian"``, uniform on {±1} for ``"rademacher"``."""
+    rows = []
+    for seed in seeds:
+        gen = torch.Generator().manual_seed(seed)
+        if kind == "gaussian":
+            rows.append(torch.randn(num_probes, factor_dim, generator=gen, dtype=dtype))
+        elif kind == "rademacher":
+            rows.append(torch.randint(0, 2, (num_probes, factor_dim), generator=gen).to(dtype) * 2 - 1)
+        else:
+            raise ValueError(f"no factor-space coefficients for probes={kind!r}")
+    return torch.stack(rows)
+
+
+def draw_probes(
+    geometry: MixupGeometry,
+    kind: ProbeKind,
+    num_probes: int,
+    indices: Tensor | list[int] | None,
+    seeds: list[int] | None,
+) -> Tensor:
+    r"""Probes v with ``E[v vᵀ] = Σ^(i)_xx`` for each requested sample: (m, k, d).
+
+    ``kind``: ``gaussian``/``rademacher`` (``L ξ`` through the factor), ``mixup`` (the perturbations
+    δ_i of :meth:`MixupGeometry.sample_perturbations`), ``exact`` (the 1 + r columns of the factor;
+    ``num_probes`` and ``seeds`` are ignored). ``seeds``: one per sample (:func:`probe_seeds`).
+    This is the one sampler of N(0, Σ^(i)_xx) in the package.
+
+    >>> from mixtheory import SymmetricBeta
+    >>> g = torch.Generator().manual_seed(0)
+    >>> geo = MixupGeometry(torch.randn(6, 3, generator=g, dtype=torch.float64),
+    ...                     torch.arange(6) % 2, SymmetricBeta(1.0))
+    >>> L = draw_probes(geo, "exact", 0, [2], None)[0]          # (1 + r, d): the factor's columns
+    >>> bool(torch.allclose(L.T @ L, geo.sigma_xx(2)))
+    True
+    >>> draw_probes(geo, "rademacher", 5, [0, 2], probe_seeds(g, torch.tensor([0, 2]))).shape
+    torch.Size([2, 5, 3])
+    """
+    idx = geometry.sample_indices(indices)
+    factor_dim = 1 + geometry.rank
+    if kind == "exact":
+        eye = torch.eye(factor_dim, dtype=geometry.dtype, device=geometry.device)
+        return geometry.factor_apply(eye.expand(idx.numel(), factor_dim, factor_dim), idx)
+    if seeds is None or len(seeds) != idx.numel():
+        raise ValueError("draw_probes needs one seed per sample")
+    if kind == "mixup":
+        draws = []
+        for i, seed in zip(idx.tolist(), seeds):
+            gen = torch.Generator().manual_seed(seed)
+            draws.append(geometry.sample_perturbations(num_probes, [i], gen)[0])
+        return torch.cat(draws)
+    coeffs = factor_space_coefficients(kind, seeds, num_probes, factor_dim, geometry.dtype)
+    return geometry.factor_apply(coeffs.to(geometry.device), idx)
