@@ -10,7 +10,9 @@ Headline (asserted): for Beta(α, α), γ²/θ̄² rises monotonically with α f
 term keeps growing but the sample-specific term does not.
 
 Also visible: Zhang et al.'s λ̃ ~ Beta(α+1, α) folds to exactly the same θ law as Beta(α, α)
-(θ^α(1−θ)^{α−1} + (1−θ)^α θ^{α−1} = θ^{α−1}(1−θ)^{α−1}), so its curves lie on Beta's (dashed).
+(θ^α(1−θ)^{α−1} + (1−θ)^α θ^{α−1} = θ^{α−1}(1−θ)^{α−1}), so its curves lie exactly on Beta's:
+they are drawn on top, dashed with markers, and the legend says they coincide. The dotted vertical
+line in the middle panel marks the α at which σ²/θ̄² peaks for Beta(α, α).
 """
 
 from __future__ import annotations
@@ -42,6 +44,39 @@ def compute(alphas: np.ndarray) -> dict[str, dict[str, list[float]]]:
     return table
 
 
+COINCIDENT = "Zhang λ̃(α)"  # folds to the θ law of Beta(α, α): its curves lie on Beta's
+
+
+def draw(alphas: np.ndarray, table: dict, peak: int):
+    """The three panels; every legend entry visible (the coinciding curve dashed with markers, on
+    top), the vertical line labelled."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), constrained_layout=True)
+    keys = ("theta_mean", "theta_var_over_theta_mean2", "gamma2_over_theta_mean2")
+    for name, cols in table.items():
+        if name == COINCIDENT:
+            style = {"ls": "--", "lw": 1.5, "marker": "o", "markersize": 3.5, "markevery": 0.05,
+                     "color": "black", "zorder": 5,
+                     "label": f"{name}: coincides with Beta(α, α)"}
+        else:
+            style = {"lw": 2.5 if name.startswith("Beta") else 1.5, "zorder": 2, "label": name}
+        for ax, key in zip(axes, keys):
+            ax.plot(alphas, cols[key], **style)
+    titles = ("θ̄ = E max(λ, 1−λ)", "σ²/θ̄²  (rank-one term)", "γ²/θ̄²  (shared term)")
+    for ax, title in zip(axes, titles):
+        ax.set_xscale("log")
+        ax.set_xlabel("α")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[1].axvline(alphas[peak], color="grey", ls=":", lw=1.5, zorder=1,
+                    label=f"peak of σ²/θ̄² for Beta(α, α), α ≈ {alphas[peak]:.2g}")
+    axes[0].legend(fontsize=8)
+    axes[1].legend(handles=[axes[1].lines[-1]], fontsize=8, loc="upper right")
+    fig.suptitle("How the law of λ sets the strength of the mixup regularizers")
+    return fig
+
+
 def main(small: bool = False, out_dir: Path = FIGURES) -> dict:
     import matplotlib
 
@@ -60,20 +95,7 @@ def main(small: bool = False, out_dir: Path = FIGURES) -> dict:
     assert 0 < peak < len(s) - 1, "σ²/θ̄² should peak at an interior α"
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
-    for name, cols in table.items():
-        style = {"ls": "--", "lw": 2.5} if name.startswith("Zhang") else {"lw": 1.5}
-        axes[0].plot(alphas, cols["theta_mean"], label=name, **style)
-        axes[1].plot(alphas, cols["theta_var_over_theta_mean2"], label=name, **style)
-        axes[2].plot(alphas, cols["gamma2_over_theta_mean2"], label=name, **style)
-    for ax, title in zip(axes, ("θ̄ = E max(λ, 1−λ)", "σ²/θ̄²  (rank-one term)", "γ²/θ̄²  (shared term)")):
-        ax.set_xscale("log")
-        ax.set_xlabel("α")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    axes[1].axvline(alphas[peak], color="grey", ls=":", lw=1)
-    axes[0].legend()
-    fig.suptitle("How the law of λ sets the strength of the mixup regularizers")
+    fig = draw(alphas, table, peak)
     fig.savefig(out_dir / "mixing_law_design.png", dpi=120)
     plt.close(fig)
 
