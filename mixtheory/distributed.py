@@ -17,17 +17,14 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.distributed as dist
 
 from ._validation import Tensor, check_indices, model_dtype_device
-from .estimators import (
-    RegularizerEstimates,
-    estimate_from_geometry,
-    probe_seeds,
-)
+from .estimators import RegularizerEstimates, estimate_from_geometry, probe_seeds
 from .geometry import MixupGeometry
 from .laws import MixingLaw
 
@@ -47,18 +44,18 @@ def shard_bounds(num_items: int, world_size: int, rank: int) -> tuple[int, int]:
 
 def estimate_regularizers_distributed(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: Tensor,
+    Y: Tensor,
     law: MixingLaw,
-    indices=None,
+    indices: Tensor | Sequence[int] | None = None,
     *,
     generator: torch.Generator | None = None,
     seeds: list[int] | None = None,
     device: torch.device | str | None = None,
-    group=None,
+    group: dist.ProcessGroup | None = None,
     geometry_dtype: torch.dtype = torch.float64,
     num_classes: int | None = None,
-    **kwargs,
+    **kwargs: Any,
 ) -> RegularizerEstimates:
     r""":func:`mixtheory.estimate_regularizers` across the processes of an initialized group.
 
@@ -68,18 +65,22 @@ def estimate_regularizers_distributed(
     returned on every rank. ``kwargs`` go to :func:`mixtheory.estimators.estimate_from_geometry`.
     """
     if not dist.is_available() or not dist.is_initialized():
-        raise RuntimeError("torch.distributed is not initialized: call "
-                           "torch.distributed.init_process_group first (or use run_distributed)")
+        raise RuntimeError(
+            "torch.distributed is not initialized: call "
+            "torch.distributed.init_process_group first (or use run_distributed)"
+        )
     rank, world = dist.get_rank(group), dist.get_world_size(group)
     if device is None:
         _, model_device = model_dtype_device(model)
         device = model_device if model_device is not None else torch.device("cpu")
-    geometry = MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype,
-                             device=device)
+    geometry = MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype, device=device)
     idx = geometry.sample_indices(indices).cpu()
     # seeds as int64 on the collective's device (nccl needs CUDA tensors)
-    comm_device = torch.device("cuda", torch.cuda.current_device()) if (
-        dist.get_backend(group) == "nccl") else torch.device("cpu")
+    comm_device = (
+        torch.device("cuda", torch.cuda.current_device())
+        if (dist.get_backend(group) == "nccl")
+        else torch.device("cpu")
+    )
     if seeds is None:
         seeds = probe_seeds(generator, idx) if rank == 0 else [0] * idx.numel()
     if len(seeds) != idx.numel():
@@ -91,20 +92,16 @@ def estimate_regularizers_distributed(
     start, stop = shard_bounds(idx.numel(), world, rank)
     local = None
     if stop > start:
-        local = estimate_from_geometry(model, geometry, indices=idx[start:stop],
-                                       seeds=all_seeds[start:stop], **kwargs)
-        local = {k: local[k].cpu() for k in local.keys()} | {"_meta": _meta(local)}
+        local = estimate_from_geometry(
+            model, geometry, indices=idx[start:stop], seeds=all_seeds[start:stop], **kwargs
+        )
+        local = {k: local[k].cpu() for k in local.keys()} | {"_meta": local.settings()}
     gathered: list = [None] * world
     dist.all_gather_object(gathered, local, group=group)
     parts = [g for g in gathered if g is not None]
     meta = parts[0]["_meta"]
-    tensors = {k: torch.cat([p[k] for p in parts]) for k in RegularizerEstimates._KEYS}
+    tensors = {k: torch.cat([p[k] for p in parts]) for k in RegularizerEstimates.KEYS}
     return RegularizerEstimates(**tensors, **meta)
-
-
-def _meta(est: RegularizerEstimates) -> dict:
-    return dict(probes=est.probes, num_probes=est.num_probes, method=est.method, r1=est.r1,
-                curvature=est.curvature)
 
 
 def _free_port() -> int:
@@ -120,24 +117,30 @@ def _worker(rank: int, world_size: int, port: int, payload_path: str, out_path: 
     try:
         payload = torch.load(payload_path, weights_only=False)
         est = estimate_regularizers_distributed(
-            payload["model"], payload["X"], payload["Y"], payload["law"], payload["indices"],
-            seeds=payload["seeds"], **payload["kwargs"])
+            payload["model"],
+            payload["X"],
+            payload["Y"],
+            payload["law"],
+            payload["indices"],
+            seeds=payload["seeds"],
+            **payload["kwargs"],
+        )
         if rank == 0:
-            torch.save({k: est[k] for k in est.keys()} | {"_meta": _meta(est)}, out_path)
+            torch.save({k: est[k] for k in est.keys()} | {"_meta": est.settings()}, out_path)
     finally:
         dist.destroy_process_group()
 
 
 def run_distributed(
     model: torch.nn.Module,
-    X,
-    Y,
+    X: Tensor,
+    Y: Tensor,
     law: MixingLaw,
-    indices=None,
+    indices: Tensor | Sequence[int] | None = None,
     *,
     world_size: int = 2,
     generator: torch.Generator | None = None,
-    **kwargs,
+    **kwargs: Any,
 ) -> RegularizerEstimates:
     r"""Spawn ``world_size`` CPU processes on localhost (gloo), shard the samples, gather.
 
@@ -154,10 +157,13 @@ def run_distributed(
     seeds = probe_seeds(generator, idx)
     with tempfile.TemporaryDirectory() as tmp:
         payload_path, out_path = os.path.join(tmp, "payload.pt"), os.path.join(tmp, "out.pt")
-        torch.save({"model": model, "X": X, "Y": Y, "law": law, "indices": idx, "seeds": seeds,
-                    "kwargs": kwargs}, payload_path)
-        mp.spawn(_worker, args=(world_size, _free_port(), payload_path, out_path),
-                 nprocs=world_size, join=True)
+        torch.save(
+            {"model": model, "X": X, "Y": Y, "law": law, "indices": idx, "seeds": seeds, "kwargs": kwargs},
+            payload_path,
+        )
+        mp.spawn(
+            _worker, args=(world_size, _free_port(), payload_path, out_path), nprocs=world_size, join=True
+        )
         result = torch.load(out_path, weights_only=False)
     meta = result.pop("_meta")
     return RegularizerEstimates(**result, **meta)

@@ -39,10 +39,12 @@ def test_two_processes_equal_one():
     law = SymmetricBeta(0.5)
     indices = torch.tensor([14, 0, 3, 7, 9, 11, 2])
     kw = dict(probes="rademacher", num_probes=32, r1="probes")
-    single = estimate_regularizers(model, X, Y, law, indices,
-                                   generator=torch.Generator().manual_seed(5), **kw)
-    sharded = run_distributed(model, X, Y, law, indices, world_size=2,
-                              generator=torch.Generator().manual_seed(5), **kw)
+    single = estimate_regularizers(
+        model, X, Y, law, indices, generator=torch.Generator().manual_seed(5), **kw
+    )
+    sharded = run_distributed(
+        model, X, Y, law, indices, world_size=2, generator=torch.Generator().manual_seed(5), **kw
+    )
     assert torch.equal(sharded["indices"], indices)
     for key in ("erm", "R1", "R2", "R3", "R1_se", "R2_se"):
         torch.testing.assert_close(sharded[key], single[key], rtol=1e-12, atol=1e-15, msg=key)

@@ -1,4 +1,5 @@
-"""The network estimators of R1–R3 against the dense references (issue 4 §2), float64."""
+"""The network estimators of R1–R3 end to end (:mod:`mixtheory.estimators.core`) against the dense
+references (:mod:`mixtheory.reference`, ``taylor_regularizers``), float64."""
 
 from __future__ import annotations
 
@@ -16,15 +17,12 @@ from mixtheory import MixupGeometry, SymmetricBeta, taylor_regularizers
 from mixtheory.estimators import (
     PiecewiseLinearWarning,
     TrainModeWarning,
-    draw_probes,
     estimate_from_geometry,
     estimate_regularizers,
     piecewise_linear_modules,
-    probe_seeds,
-    second_order_jet,
     taylor_mode_supported,
 )
-from mixtheory.models import ACTIVATIONS, build_model
+from mixtheory.models import build_model
 from mixtheory.reference import dense_regularizers
 
 F64 = torch.float64
@@ -37,8 +35,17 @@ def problem(kind: str, n: int = 24, seed: int = 0):
         g = torch.Generator().manual_seed(seed)
         X = torch.randn(n, 1, 4, 4, generator=g, dtype=F64)
         Y = torch.arange(n) % 3
-        model = build_model("cnn", (1, 4, 4), 3, "gelu", channels=(3,), hidden=(6,), dtype=F64,
-                            seed=seed + 1, batchnorm=kind == "cnn-bn")
+        model = build_model(
+            "cnn",
+            (1, 4, 4),
+            3,
+            "gelu",
+            channels=(3,),
+            hidden=(6,),
+            dtype=F64,
+            seed=seed + 1,
+            batchnorm=kind == "cnn-bn",
+        )
         if kind == "cnn-bn":
             bn = model[1]
             gen = torch.Generator().manual_seed(seed + 2)
@@ -54,32 +61,6 @@ def problem(kind: str, n: int = 24, seed: int = 0):
 def reference(model, X, Y, law=LAW, loss="ce"):
     geo = MixupGeometry(X, Y, law)
     return geo, {k: v.detach() for k, v in taylor_regularizers(model, geo, loss).items()}
-
-
-# --- probes and the factor of Σ^(i) ---------------------------------------------------------
-def test_factor_reproduces_lemma2_covariance():
-    X, Y = make_data(9, 5, 3, seed=3, constant_features=1)
-    geo = MixupGeometry(X, Y, LAW)
-    p = 1 + geo.rank
-    L = geo.factor_apply(torch.eye(p, dtype=F64).expand(geo.n, p, p)).transpose(1, 2)  # (n, d, p)
-    assert L.shape == (9, 5, p)
-    for i in range(geo.n):
-        torch.testing.assert_close(L[i] @ L[i].T, geo.sigma_xx(i), rtol=1e-12, atol=1e-13)
-    u = torch.randn(9, 2, 5, generator=torch.Generator().manual_seed(0), dtype=F64)
-    torch.testing.assert_close(geo.factor_transpose_apply(u), u @ L, rtol=1e-12, atol=1e-13)
-
-
-@pytest.mark.parametrize("kind", ["gaussian", "rademacher", "mixup"])
-def test_probes_have_covariance_sigma(kind):
-    X, Y = make_data(8, 3, 2, seed=4)
-    geo = MixupGeometry(X, Y, LAW)
-    idx = torch.tensor([0, 5])
-    V = draw_probes(geo, kind, 40000, idx, probe_seeds(torch.Generator().manual_seed(1), idx))
-    assert V.shape == (2, 40000, 3)
-    outer = V[:, :, :, None] * V[:, :, None, :]
-    mean, se = outer.mean(1), outer.std(1) / 40000**0.5
-    truth = torch.stack([geo.sigma_xx(int(i)) for i in idx])
-    assert_within_standard_errors(mean, se, truth, what=f"{kind} E[vvᵀ]")
 
 
 # --- exact probes: machine precision against the dense references ------------------------------
@@ -103,8 +84,7 @@ def test_exact_probes_equal_taylor_reference(kind, method):
     if method == "taylor":
         assert taylor_mode_supported(model)
     for r1 in ("exact", "probes"):
-        est = estimate_from_geometry(model, geo, probes="exact", method=method, r1=r1,
-                                     batch_size=64)
+        est = estimate_from_geometry(model, geo, probes="exact", method=method, r1=r1, batch_size=64)
         assert est["R2"].shape == (X.shape[0],)
         for key in ("erm", "R1", "R2", "R3", "R4"):
             torch.testing.assert_close(est[key], ref[key], rtol=1e-10, atol=1e-14, msg=key)
@@ -130,8 +110,14 @@ def test_exact_probes_equal_brute_force_and_dense_hessian():
 def test_hutchpp_with_full_sketch_is_exact():
     X, Y, model = problem("mlp-tanh")
     geo, ref = reference(model, X, Y)
-    est = estimate_from_geometry(model, geo, method="hutch++", num_probes=3 * (1 + geo.rank),
-                                 generator=torch.Generator().manual_seed(0), r1="probes")
+    est = estimate_from_geometry(
+        model,
+        geo,
+        method="hutch++",
+        num_probes=3 * (1 + geo.rank),
+        generator=torch.Generator().manual_seed(0),
+        r1="probes",
+    )
     torch.testing.assert_close(est["R2"], ref["R2"], rtol=1e-10, atol=1e-14)
     torch.testing.assert_close(est["R1"], ref["R1"], rtol=1e-10, atol=1e-14)
 
@@ -145,24 +131,6 @@ def test_mse_loss_with_r4():
         torch.testing.assert_close(est[key], ref[key], rtol=1e-10, atol=1e-14)
 
 
-@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_jet_matches_dense_hessian(activation):
-    torch.manual_seed(0)
-    act = ACTIVATIONS[activation]()
-    if activation == "softplus":
-        act = torch.nn.Softplus(beta=2.0, threshold=1.5)  # exercises the linear branch too
-    net = torch.nn.Sequential(torch.nn.Linear(3, 7), act, torch.nn.Linear(7, 2)).double()
-    x = torch.randn(6, 3, dtype=F64) * 2
-    v = torch.randn(4, 6, 3, dtype=F64)
-    y, jv, curv = second_order_jet(net, x, v)
-    assert (y.shape, jv.shape, curv.shape) == ((6, 2), (4, 6, 2), (4, 6, 2))
-    for b in range(6):
-        H = torch.func.hessian(lambda z: net(z[None])[0])(x[b])
-        J = torch.func.jacrev(lambda z: net(z[None])[0])(x[b])
-        torch.testing.assert_close(curv[:, b], torch.einsum("ki,cij,kj->kc", v[:, b], H, v[:, b]))
-        torch.testing.assert_close(jv[:, b], v[:, b] @ J.T)
-
-
 # --- random probes: unbiased, honest standard errors --------------------------------------------
 @pytest.mark.parametrize(
     ("probes", "method"),
@@ -173,8 +141,15 @@ def test_random_probes_within_standard_errors(probes, method):
     X, Y, model, geo, ref = cached_problem("cnn")
     # Hutch++: a sketch of 8 < 1 + rank = 17 columns; its probed R1 would rest on those 8 only
     k, r1 = (24, "exact") if method == "hutch++" else (128, "probes")
-    est = estimate_from_geometry(model, geo, probes=probes, num_probes=k, method=method,
-                                 r1=r1, generator=torch.Generator().manual_seed(7))
+    est = estimate_from_geometry(
+        model,
+        geo,
+        probes=probes,
+        num_probes=k,
+        method=method,
+        r1=r1,
+        generator=torch.Generator().manual_seed(7),
+    )
     assert_within_standard_errors(est["R1"], est["R1_se"], ref["R1"], atol=1e-13, what="R1")
     assert_within_standard_errors(est["R2"], est["R2_se"], ref["R2"], what=f"{probes} R2")
     torch.testing.assert_close(est["R3"], ref["R3"], rtol=1e-10, atol=1e-14)
@@ -188,8 +163,15 @@ def test_hutchinson_converges_like_one_over_sqrt_k(probes):
     geo, ref = reference(model, X, Y)
     ses = []
     for k in (64, 1024, 16384):
-        est = estimate_from_geometry(model, geo, probes=probes, num_probes=k, r1="probes",
-                                     batch_size=2**15, generator=torch.Generator().manual_seed(k))
+        est = estimate_from_geometry(
+            model,
+            geo,
+            probes=probes,
+            num_probes=k,
+            r1="probes",
+            batch_size=2**15,
+            generator=torch.Generator().manual_seed(k),
+        )
         for key in ("R1", "R2"):
             assert_within_standard_errors(est[key], est[f"{key}_se"], ref[key], what=f"{key} K={k}")
         ses.append(est["R2_se"])
@@ -214,12 +196,27 @@ def test_plain_hutchinson_reaches_relative_error_1e3(key):
     X, Y, model = problem("mlp-gelu")
     geo, ref = reference(model, X, Y)
     pilot_k = 4096
-    pilot = estimate_from_geometry(model, geo, probes="rademacher", num_probes=pilot_k, r1="probes",
-                                   batch_size=2**16, generator=torch.Generator().manual_seed(1))
+    pilot = estimate_from_geometry(
+        model,
+        geo,
+        probes="rademacher",
+        num_probes=pilot_k,
+        r1="probes",
+        batch_size=2**16,
+        generator=torch.Generator().manual_seed(1),
+    )
     cv = pilot[f"{key}_se"] * pilot_k**0.5 / ref[key].abs()
     i = int(cv.argmin())
-    est = estimate_from_geometry(model, geo, indices=[i], probes="rademacher", num_probes=2**23,
-                                 r1="probes", batch_size=2**16, generator=torch.Generator().manual_seed(2))
+    est = estimate_from_geometry(
+        model,
+        geo,
+        indices=[i],
+        probes="rademacher",
+        num_probes=2**23,
+        r1="probes",
+        batch_size=2**16,
+        generator=torch.Generator().manual_seed(2),
+    )
     k = bonferroni_k(1, family_error=1e-3)
     assert_within_standard_errors(est[key], est[f"{key}_se"], ref[key][i : i + 1], family_error=1e-3)
     assert float(k * est[f"{key}_se"][0] / ref[key][i].abs()) < 1e-3
@@ -230,14 +227,16 @@ def test_hutchpp_reaches_relative_error_1e3():
     X, Y = make_data(40, 12, 3, seed=5, soft=True)
     model = build_model("mlp", 12, 3, "tanh", hidden=(10,), dtype=F64, seed=2)
     geo, ref = reference(model, X, Y)
-    est = estimate_from_geometry(model, geo, method="hutch++", num_probes=33, r1="exact",
-                                 generator=torch.Generator().manual_seed(3))
+    est = estimate_from_geometry(
+        model, geo, method="hutch++", num_probes=33, r1="exact", generator=torch.Generator().manual_seed(3)
+    )
     assert 33 // 3 < 1 + geo.rank  # a genuine sketch, not the exact shortcut
     assert_within_standard_errors(est["R2"], est["R2_se"], ref["R2"], atol=1e-15)
     rel = (est["R2"] - ref["R2"]).abs() / ref["R2"].abs()
     assert float(rel.max()) < 1e-3
-    plain = estimate_from_geometry(model, geo, method="hvp", num_probes=33, r1="exact",
-                                   generator=torch.Generator().manual_seed(3))
+    plain = estimate_from_geometry(
+        model, geo, method="hvp", num_probes=33, r1="exact", generator=torch.Generator().manual_seed(3)
+    )
     assert float(est["R2_se"].mean()) < 0.1 * float(plain["R2_se"].mean())
 
 
@@ -251,8 +250,14 @@ def test_standard_errors_are_honest(probes):
     K, seeds = 1024, 20
     z = {"R1": [], "R2": []}
     for seed in range(seeds):
-        est = estimate_from_geometry(model, geo, probes=probes, num_probes=K, r1="probes",
-                                     generator=torch.Generator().manual_seed(seed))
+        est = estimate_from_geometry(
+            model,
+            geo,
+            probes=probes,
+            num_probes=K,
+            r1="probes",
+            generator=torch.Generator().manual_seed(seed),
+        )
         for key in z:
             z[key].append((est[key] - ref[key]) / est[f"{key}_se"])
     for key, values in z.items():
@@ -265,11 +270,22 @@ def test_standard_errors_are_honest(probes):
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), alpha=st.floats(0.1, 5.0))
 def test_signs_of_r1_and_r3(seed, alpha):
+    """R1 ≥ 0 and R3 ≤ 0 (Theorem 3) for the exact R1. The probe estimate R1 = R13 − R3 is unbiased
+    but not a nonnegative quadratic form per probe (the cross term ``(∇f v)ᵀ ℓ_uy p`` has either sign),
+    so with 4 probes it can dip below 0 (seed=567, alpha=1: min R1 ≈ −1.6e-3 by the code before and
+    after the estimators were split into a package)."""
     X, Y, model = problem("mlp-tanh", n=10, seed=seed % 50)
-    est = estimate_regularizers(model, X, Y, SymmetricBeta(alpha), probes="gaussian",
-                                num_probes=4, r1="probes",
-                                generator=torch.Generator().manual_seed(seed))
-    assert bool((est["R1"] >= 0).all()) and bool((est["R3"] <= 1e-15).all())
+    est = estimate_regularizers(
+        model,
+        X,
+        Y,
+        SymmetricBeta(alpha),
+        probes="gaussian",
+        num_probes=4,
+        r1="exact",
+        generator=torch.Generator().manual_seed(seed),
+    )
+    assert bool((est["R1"] >= -1e-15).all()) and bool((est["R3"] <= 1e-15).all())
 
 
 # --- determinism, chunking, dtypes -------------------------------------------------------------
@@ -280,8 +296,9 @@ def test_deterministic_and_independent_of_chunking_and_order():
     a = estimate_from_geometry(model, geo, batch_size=512, generator=torch.Generator().manual_seed(2), **kw)
     b = estimate_from_geometry(model, geo, batch_size=3, generator=torch.Generator().manual_seed(2), **kw)
     perm = torch.randperm(24, generator=torch.Generator().manual_seed(0))
-    c = estimate_from_geometry(model, geo, indices=perm, batch_size=40,
-                               generator=torch.Generator().manual_seed(2), **kw)
+    c = estimate_from_geometry(
+        model, geo, indices=perm, batch_size=40, generator=torch.Generator().manual_seed(2), **kw
+    )
     d = estimate_from_geometry(model, geo, batch_size=512, generator=torch.Generator().manual_seed(3), **kw)
     for key in ("R1", "R2", "R1_se", "R2_se"):
         torch.testing.assert_close(a[key], b[key], rtol=1e-12, atol=1e-15)

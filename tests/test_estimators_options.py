@@ -1,0 +1,89 @@
+"""The typed settings of the estimators (:mod:`mixtheory.estimators.options`): validation messages,
+immutability, and ``options=`` giving the same numbers as the keyword arguments."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from conftest import make_data
+
+from mixtheory import MixupGeometry, SymmetricBeta
+from mixtheory.estimators import EstimatorOptions, estimate_from_geometry, estimate_regularizers
+from mixtheory.models import build_model
+
+F64 = torch.float64
+
+# (settings, the message the ValueError must match): the field named in every message
+INVALID = [
+    (dict(probes="uniform"), "probes must be one of gaussian, rademacher, mixup, exact"),
+    (dict(method="newton"), "method must be one of auto, taylor, jvp, hvp"),
+    (dict(curvature="finite"), "curvature must be one of autograd, secant"),
+    (dict(r1="never"), "r1 must be one of auto, exact, probes"),
+    (dict(train_mode="train"), "train_mode must be 'error' or 'eval'"),
+    (dict(num_probes=0), "num_probes must be a positive integer"),
+    (dict(num_probes=2.5), "num_probes must be a positive integer"),
+    (dict(batch_size=0), "batch_size must be a positive integer"),
+    (dict(curvature="secant", secant_step=float("inf")), "secant_step must be a finite number > 0"),
+    (dict(method="hutch++", probes="mixup"), "draws probes in the factor space"),
+    (dict(method="hutch++", num_probes=5), r"hutch\+\+' needs num_probes >= 6"),
+    (dict(method="hutch++", curvature="secant"), "not with secant"),
+]
+
+
+@pytest.mark.parametrize(("settings", "message"), INVALID, ids=[m[:24] for _, m in INVALID])
+def test_invalid_settings_are_named(settings, message):
+    with pytest.raises(ValueError, match=message):
+        EstimatorOptions(**settings)
+
+
+def test_options_are_frozen_and_normalized():
+    options = EstimatorOptions(num_probes=8.0, batch_size=64.0)
+    assert (options.num_probes, options.batch_size) == (8, 64)
+    assert isinstance(options.num_probes, int)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.probes = "mixup"
+    assert EstimatorOptions(probes="exact", num_probes=0).probes_per_sample(rank=4) == 5
+
+
+def test_auto_choices_resolve_from_the_model():
+    model = build_model("mlp", 3, 2, "tanh", hidden=(4,), dtype=F64)
+    assert EstimatorOptions().resolved(model, num_classes=2).method == "taylor"
+    assert EstimatorOptions().resolved(lambda x: model(x), num_classes=2).method == "hvp"
+    assert EstimatorOptions().resolved(model, num_classes=16).r1 == "exact"
+    assert EstimatorOptions().resolved(model, num_classes=17).r1 == "probes"
+    with pytest.raises(ValueError, match="jet rule"):
+        EstimatorOptions(method="taylor").resolved(lambda x: model(x), num_classes=2)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(probes="rademacher", num_probes=7, r1="probes", batch_size=9),
+        dict(probes="mixup", num_probes=5, method="jvp"),
+        dict(probes="gaussian", num_probes=9, method="hutch++", r1="probes"),
+    ],
+    ids=["rademacher-taylor", "mixup-jvp", "hutch++"],
+)
+def test_options_equal_keywords_bitwise(settings):
+    X, Y = make_data(10, 3, 2, seed=5, soft=True)
+    model = build_model("mlp", 3, 2, "gelu", hidden=(5,), dtype=F64, seed=2)
+    law = SymmetricBeta(0.5)
+    by_keywords = estimate_regularizers(
+        model, X, Y, law, generator=torch.Generator().manual_seed(1), **settings
+    )
+    by_options = estimate_regularizers(
+        model, X, Y, law, generator=torch.Generator().manual_seed(1), options=EstimatorOptions(**settings)
+    )
+    for key in by_keywords.keys():
+        torch.testing.assert_close(by_options[key], by_keywords[key], rtol=0, atol=0, equal_nan=True)
+    assert by_options.settings() == by_keywords.settings()
+
+
+def test_options_and_keywords_together_are_refused():
+    X, Y = make_data(6, 3, 2, seed=0)
+    model = build_model("mlp", 3, 2, "tanh", hidden=(4,), dtype=F64)
+    geo = MixupGeometry(X, Y, SymmetricBeta(1.0))
+    with pytest.raises(ValueError, match="either as options= or as keyword arguments"):
+        estimate_from_geometry(model, geo, probes="exact", options=EstimatorOptions(probes="exact"))
