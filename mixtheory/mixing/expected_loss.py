@@ -1,0 +1,276 @@
+r"""What the sampler's average loss converges to, exactly, and the sampler's average itself.
+
+:func:`exact_loss_for_rule` evaluates the limits derived in :mod:`mixtheory.mixing.sampler`:
+``E_mix`` (uniform and permutation partners), the deterministic pairing loss (flip and roll on a
+fixed batch order), ``(1/n) Σ_i Σ_j π(j|i) L(i, j)`` for a partner law, and
+``s_b E_ERM + (1 − s_b) E_≠`` with ``E_≠ = (n E_mix − E_ERM)/(n − 1)`` for batches of b drawn
+without replacement. Two routes:
+
+- ``E_mix`` through :func:`mixtheory.mixup_loss.exact_mixup_loss` (θ-quadrature, Theorem 1) when
+  the pairing is uniform and λ is one number per pair (no mask, not per element);
+- otherwise the brute force over the support of the partner law and the *atoms* of the mixing
+  weights: λ's quadrature nodes (``law.lambda_rule``; the law is not folded, since folding
+  needs a symmetric pair law), their tensor product over the input elements for
+  ``per="element"`` (``num_nodes^d`` atoms: small d only), or every mask position times the λ
+  nodes (:func:`mixtheory.mixing.masks.mask_atoms`: small images only). Every mixed batch is
+  built by :func:`mixtheory.mixup_loss.mix_batch`.
+
+:func:`sampled_loss_for_rule` averages independent replicates of the sampler (each the mean loss
+of one mixed batch) into a :class:`~mixtheory.monte_carlo.MonteCarloEstimate`, the quantity the
+tests hold to the exact limit in standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from .._validation import Tensor, as_labels, as_tensor, model_outputs
+from ..laws import DEFAULT_NODES, MixingLaw
+from ..losses import Loss, get_loss
+from ..mixup_loss import exact_mixup_loss, mix_batch
+from ..monte_carlo import MonteCarloEstimate, monte_carlo_estimate
+from .masks import MaskKind, mask_atoms, mask_from_name
+from .partners import FixedPairing, PartnerLaw, UniformPartner
+from .sampler import PARTNER_RULES, PartnerRule, Per, broadcast_mask, mix, partner_indices
+
+__all__ = [
+    "self_pair_fraction",
+    "distinct_pairs_loss",
+    "marginal_partner_law",
+    "mixing_atoms",
+    "erm_loss",
+    "exact_loss_for_rule",
+    "sampled_loss_for_rule",
+]
+
+#: the largest number of atoms (mixing-weight configurations) the brute force accepts
+MAX_ATOMS = 200_000
+
+
+def self_pair_fraction(partner: PartnerRule, batch_size: int) -> float:
+    r"""``s_b``: the expected fraction of anchors paired with themselves in a batch of b.
+
+    >>> [self_pair_fraction(rule, 5) for rule in ("uniform", "permutation", "flip", "roll")]
+    [0.2, 0.2, 0.2, 0.0]
+    """
+    b = int(batch_size)
+    if b != batch_size or b < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if partner in ("uniform", "permutation"):
+        return 1.0 / b
+    if partner == "flip":
+        return (b % 2) / b
+    if partner == "roll":
+        return 1.0 if b == 1 else 0.0
+    raise ValueError(f"partner must be one of {PARTNER_RULES}, got {partner!r}")
+
+
+def distinct_pairs_loss(e_mix: float, e_erm: float, n: int) -> float:
+    r"""``E_≠ = (n E_mix − E_ERM)/(n − 1)``: the mixup loss over ordered pairs j ≠ i.
+
+    >>> distinct_pairs_loss(e_mix=1.5, e_erm=0.5, n=3)    # (9·1.5 − 3·0.5) / 6
+    2.0
+    """
+    if n < 2:
+        raise ValueError("distinct pairs need n >= 2")
+    return (n * e_mix - e_erm) / (n - 1)
+
+
+def marginal_partner_law(partner: PartnerRule | PartnerLaw, n: int) -> PartnerLaw:
+    """Each anchor's marginal partner law on a fixed batch order: uniform for ``"uniform"`` and
+    ``"permutation"``, the fixed pairing for ``"flip"`` and ``"roll"``, a law as is."""
+    if isinstance(partner, PartnerLaw):
+        if partner.n != n:
+            raise ValueError(f"the partner law is on {partner.n} samples but X has {n}")
+        return partner
+    if partner in ("uniform", "permutation"):
+        return UniformPartner(n)
+    return FixedPairing(partner_indices(partner, n))
+
+
+def mixing_atoms(
+    law: MixingLaw,
+    input_shape: tuple[int, ...],
+    *,
+    per: Per = "batch",
+    mask: MaskKind | str | None = None,
+    num_nodes: int = DEFAULT_NODES,
+) -> tuple[Tensor, Tensor, Tensor]:
+    r"""Mixing weights with their probabilities: ``(weights (K,), lam (K, …) broadcasting against
+    (n, *input_shape), label_weight (K,))`` (module docstring)."""
+    rule = law.lambda_rule(num_nodes)
+    nodes = torch.as_tensor(rule.nodes, dtype=torch.float64)
+    weights = torch.as_tensor(rule.weights, dtype=torch.float64)
+    ndim = len(input_shape) + 1
+    if mask is not None:
+        if per == "element":
+            raise ValueError("per='element' is itself a mask of independent entries; give no mask")
+        if len(input_shape) < 2:
+            raise ValueError(f"masks need inputs (n, [C,] H, W); got input shape {tuple(input_shape)}")
+        w, masks, label = mask_atoms(mask_from_name(mask), input_shape[-2], input_shape[-1], law, num_nodes)
+        return w, broadcast_mask(masks, ndim)[:, None], label
+    if per in ("batch", "pair"):
+        return weights, nodes.reshape(-1, *([1] * ndim)), nodes
+    if per != "element":
+        raise ValueError(f"per must be 'batch', 'pair' or 'element', got {per!r}")
+    d = math.prod(input_shape)
+    if nodes.numel() ** d > MAX_ATOMS:
+        raise ValueError(
+            f"per='element' on {d} elements with {nodes.numel()} nodes needs {nodes.numel()}^{d} atoms "
+            f"(> {MAX_ATOMS}); use fewer elements or num_nodes"
+        )
+    grid = torch.cartesian_prod(*([nodes] * d)).reshape(-1, d)
+    prob = torch.cartesian_prod(*([weights] * d)).reshape(-1, d).prod(1)
+    return prob, grid.reshape(-1, 1, *input_shape), grid.mean(1)
+
+
+def _pair_rounds(law: PartnerLaw) -> tuple[Tensor, Tensor]:
+    """The support of ``Π`` as rounds: ``partners (R, n)`` and ``probabilities (R, n)`` with round r
+    holding each anchor's r-th partner (padded with probability 0), R the largest row support."""
+    P = law.dense()
+    support = P > 0
+    count = int(support.sum(1).max())
+    order = torch.argsort((~support).to(torch.int8), dim=1, stable=True)[:, :count]  # support first
+    probs = torch.gather(P, 1, order)
+    return order.T.contiguous(), probs.T.contiguous()
+
+
+def _brute_force(model, x, y, loss, atoms, law: PartnerLaw, chunk: int) -> float:
+    """``(1/n) Σ_i Σ_j π(j|i) Σ_k w_k ℓ(mixed)``, one model call per round and chunk of atoms."""
+    weights, lam, label = (t.to(x.dtype).to(x.device) for t in atoms)
+    n, c = x.shape[0], y.shape[1]
+    partners, probs = _pair_rounds(law)
+    total = torch.zeros((), dtype=torch.float64, device=x.device)
+    for partner, prob in zip(partners.to(x.device), probs.to(x.dtype).to(x.device)):
+        for start in range(0, weights.numel(), chunk):
+            sl = slice(start, start + chunk)
+            mixed_x, mixed_y = mix_batch(x, y, lam[sl], partner, y_lam=label[sl].reshape(-1, 1, 1))
+            k = mixed_x.shape[0]
+            out = model_outputs(model, mixed_x.reshape(k * n, *x.shape[1:]), c, out_dtype=x.dtype)
+            values = loss.value(mixed_y.reshape(k * n, c), out).reshape(k, n)
+            total += (weights[sl, None] * values * prob[None]).sum().to(torch.float64)
+    return float(total / n)
+
+
+def erm_loss(
+    model: Callable[[Tensor], Tensor], X, Y, loss: str | Loss = "ce", *, num_classes: int | None = None
+) -> float:
+    r"""``E_ERM = (1/n) Σ_i ℓ(y_i, f(x_i))``, the loss of every self-pair."""
+    x = as_tensor("X", X, dtype=torch.float64)
+    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    with torch.no_grad():
+        out = model_outputs(model, x, y.shape[1], out_dtype=x.dtype)
+    return float(get_loss(loss).value(y, out).mean())
+
+
+def exact_loss_for_rule(
+    model: Callable[[Tensor], Tensor],
+    X,
+    Y,
+    law: MixingLaw,
+    loss: str | Loss = "ce",
+    *,
+    partner: PartnerRule | PartnerLaw = "uniform",
+    per: Per = "batch",
+    mask: MaskKind | str | None = None,
+    batch_size: int | None = None,
+    num_nodes: int = DEFAULT_NODES,
+    route: str = "auto",
+    num_classes: int | None = None,
+    chunk_size: int = 256,
+) -> float:
+    r"""The exact limit of the sampler's average batch loss (module docstring of
+    :mod:`mixtheory.mixing.sampler` for the derivation).
+
+    Args:
+        model: callable (batch, *input_shape) → (batch, c). X: (n, *input_shape); Y: (n, c)
+            labels or (n,) class indices. law, loss: as for :func:`mix` and ``exact_mixup_loss``.
+        partner, per, mask: the sampler's options.
+        batch_size: None: the rule applied to (X, Y) in their order. b: the rule applied to a
+            uniformly random ordered batch of b out of the n samples, without replacement
+            (``s_b E_ERM + (1 − s_b) E_≠``; partner must then be a rule name).
+        route: ``"auto"`` (``exact_mixup_loss`` for ``E_mix`` and ``E_≠`` where it applies) or
+            ``"pairs"`` (always the brute force; the tests compare the two).
+        chunk_size: atoms per model call in the brute force.
+
+    >>> import torch
+    >>> from mixtheory import SymmetricBeta
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X, Y = torch.randn(6, 2, generator=g, dtype=torch.float64), torch.arange(6) % 2
+    >>> W = torch.randn(2, 2, generator=g, dtype=torch.float64)
+    >>> model = lambda x: torch.tanh(x @ W)
+    >>> law = SymmetricBeta(0.4)
+    >>> fast = exact_loss_for_rule(model, X, Y, law, partner="flip", batch_size=6)
+    >>> slow = exact_loss_for_rule(model, X, Y, law, partner="flip", batch_size=6, route="pairs")
+    >>> abs(fast - slow) < 1e-10
+    True
+    """
+    if route not in ("auto", "pairs"):
+        raise ValueError(f"route must be 'auto' or 'pairs', got {route!r}")
+    x = as_tensor("X", X, dtype=torch.float64)
+    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    loss = get_loss(loss)
+    n = x.shape[0]
+    scalar_lambda = mask is None and per in ("batch", "pair")
+    if batch_size is not None:
+        if isinstance(partner, PartnerLaw):
+            raise ValueError("batch_size applies to the rules 'uniform', 'permutation', 'flip', 'roll'")
+        if not 1 <= int(batch_size) <= n:
+            raise ValueError(f"batch_size must lie in [1, n = {n}], got {batch_size!r}")
+        s = self_pair_fraction(partner, batch_size)
+        e_erm = erm_loss(model, x, y, loss)
+        if s == 1.0:
+            return e_erm
+        if scalar_lambda and route == "auto":
+            e_mix = exact_mixup_loss(model, x, y, law, loss, num_nodes=num_nodes)
+            e_distinct = distinct_pairs_loss(e_mix, e_erm, n)
+        else:
+            atoms = mixing_atoms(law, tuple(x.shape[1:]), per=per, mask=mask, num_nodes=num_nodes)
+            with torch.no_grad():
+                e_distinct = _brute_force(model, x, y, loss, atoms, UniformPartner(n, False), chunk_size)
+        return s * e_erm + (1.0 - s) * e_distinct
+    uniform = not isinstance(partner, PartnerLaw) and partner in ("uniform", "permutation")
+    if uniform and scalar_lambda and route == "auto":
+        return exact_mixup_loss(model, x, y, law, loss, num_nodes=num_nodes)
+    atoms = mixing_atoms(law, tuple(x.shape[1:]), per=per, mask=mask, num_nodes=num_nodes)
+    with torch.no_grad():
+        return _brute_force(model, x, y, loss, atoms, marginal_partner_law(partner, n), chunk_size)
+
+
+def sampled_loss_for_rule(
+    model: Callable[[Tensor], Tensor],
+    X,
+    Y,
+    law: MixingLaw,
+    loss: str | Loss = "ce",
+    *,
+    num_draws: int = 256,
+    batch_size: int | None = None,
+    generator: torch.Generator | None = None,
+    num_classes: int | None = None,
+    **mix_options,
+) -> MonteCarloEstimate:
+    r"""The sampler's average loss: ``num_draws`` independent mixed batches, each scored by its
+    mean loss. ``batch_size``: draw each batch as b of the n samples in random order without
+    replacement (as a shuffling data loader does); None: mix (X, Y) as given. ``mix_options``
+    go to :func:`~mixtheory.mixing.sampler.mix` (``per``, ``partner``, ``mask``)."""
+    x = as_tensor("X", X, dtype=torch.float64)
+    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    loss = get_loss(loss)
+    n = x.shape[0]
+    if int(num_draws) != num_draws or num_draws < 2:
+        raise ValueError(f"num_draws must be an integer >= 2, got {num_draws!r}")
+    replicates = []
+    with torch.no_grad():
+        for _ in range(int(num_draws)):
+            xb, yb = x, y
+            if batch_size is not None:
+                pick = torch.randperm(n, generator=generator)[: int(batch_size)].to(x.device)
+                xb, yb = x[pick], y[pick]
+            out = mix(xb, yb, law, generator=generator, **mix_options)
+            values = loss.value(out.targets, model_outputs(model, out.inputs, y.shape[1], out_dtype=x.dtype))
+            replicates.append(float(values.mean()))
+    return monte_carlo_estimate(replicates)
