@@ -345,6 +345,8 @@ def _as_index_vector(name: str, value, length: int | None) -> Tensor:
         )
     if t.ndim != 1:
         raise ValueError(f"{name} must be a 1-D vector (b,), got shape {tuple(t.shape)}")
+    if t.numel() == 0:
+        return t.long()  # an empty list comes in as float32
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         raise TypeError(f"{name} must hold integers, got {t.dtype}")
     if length is not None and t.shape[0] != length:
