@@ -1,4 +1,4 @@
-"""Sharding over processes gives the single-process numbers (issue 4 §1, §2)."""
+"""Sharding over processes gives the single-process numbers (same per-sample seeds on every rank)."""
 
 from __future__ import annotations
 
