@@ -9,6 +9,7 @@ from ._validation import PiecewiseLinearWarning
 from .derivatives import directional_derivatives
 from .distributed import estimate_regularizers_distributed, run_distributed
 from .estimators import (
+    EstimatorOptions,
     RegularizerEstimates,
     TrainModeWarning,
     estimate_from_geometry,
@@ -95,6 +96,7 @@ __all__ = [
     "estimate_regularizers",
     "estimate_from_geometry",
     "RegularizerEstimates",
+    "EstimatorOptions",
     "PiecewiseLinearWarning",
     "TrainModeWarning",
     "second_order_jet",

@@ -158,7 +158,6 @@ class MixupGeometry:
         integer indices, or a boolean mask of length n; an empty request is an error."""
         return check_indices(indices, self.n, self.device)
 
-    _idx = sample_indices  # old private name, kept for code written against it
 
     def _vectors(self, name: str, V: Tensor, m: int) -> Tensor:
         V = torch.as_tensor(V, dtype=self.dtype, device=self.device)
@@ -300,15 +299,6 @@ class MixupGeometry:
         first = math.sqrt(self.theta_var) * (vectors * a).sum(-1, keepdim=True)
         rest = math.sqrt(self.gamma2) * (vectors @ self.basis) * self.eigvals.sqrt()
         return torch.cat([first, rest], -1)
-
-    def sample_gaussian(
-        self, num_draws: int, indices=None, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """Gaussian vectors v ~ N(0, Σ^(i)_xx), shape (m, num_draws, d): ``L_i ξ`` with standard
-        normal ξ in the factor's 1 + r coordinates."""
-        idx = self.sample_indices(indices)
-        xi = torch.randn(idx.numel(), num_draws, 1 + self.rank, generator=generator, dtype=self.dtype)
-        return self.factor_apply(xi.to(self.device), idx)
 
     # --- helpers -------------------------------------------------------------------------------
     def as_inputs(self, flat: Tensor) -> Tensor:

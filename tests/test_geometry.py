@@ -8,6 +8,7 @@ from _stats import assert_within_standard_errors
 from conftest import make_data
 
 from mixtheory import Beta, Mixture, MixupGeometry, PointMass, SymmetricBeta, WShaped
+from mixtheory.estimators import draw_probes, probe_seeds
 from mixtheory.monte_carlo import mean_and_stderr
 from mixtheory.reference import dense_lemma2
 
@@ -104,7 +105,7 @@ def test_sampled_perturbations_are_the_mixup_points():
     assert torch.allclose(geo.x_tilde[:, None, :] + delta, mixed, atol=1e-14, rtol=0)
 
 
-@pytest.mark.parametrize("sampler", ["perturbations", "gaussian"])
+@pytest.mark.parametrize("sampler", ["perturbations", "gaussian", "rademacher"])
 def test_sampled_covariances_converge(sampler):
     """E[vᵀ M v] = ⟨Σ^(i), M⟩ for both samplers, within the Bonferroni band of the estimator's own
     standard error (one comparison per sample)."""
@@ -116,8 +117,8 @@ def test_sampled_covariances_converge(sampler):
     draws = 20_000
     if sampler == "perturbations":
         v = geo.sample_perturbations(draws, generator=g)[0]
-    else:
-        v = geo.sample_gaussian(draws, generator=g)
+    else:  # the estimators' probes, drawn through the factor of Σ^(i)
+        v = draw_probes(geo, sampler, draws, None, probe_seeds(g, geo.sample_indices()))
     values = torch.einsum("nkd,de,nke->nk", v, M, v)
     est, se = mean_and_stderr(values, dim=1)
     exact = geo.frobenius_xx(M.expand(10, 3, 3))
