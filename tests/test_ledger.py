@@ -221,3 +221,36 @@ def test_softmax_hessian_helpers_agree_with_core_loss():
     M = torch.eye(4, dtype=torch.float64)[None]
     assert np.allclose(ledger.softmax_hessian_pinv(u), ce.inverse_uu_apply(ut, ut, M)[0].numpy(), rtol=1e-10)
     assert np.linalg.eigvalsh(ledger.softmax_hessian(np.array([40.0, 0.0, -40.0]))).min() >= -1e-30
+
+
+# --------------------------------------------------------------------------------------------
+# Entries decided on networks trained here and on the sources' tables
+# --------------------------------------------------------------------------------------------
+def test_network_entries_report_both_r3_forms_and_r13():
+    numbers = ledger.get_claim("seed000-r3-negligible").evidence.numbers
+    r1, r3, r13 = (np.asarray(numbers[k]) for k in ("mixup_R1", "mixup_R3_Hplus", "mixup_R13"))
+    assert r1.shape == r3.shape == r13.shape == (len(numbers["epochs"]),)
+    assert np.all(r1 >= 0) and np.all(r3 <= 0)
+    assert np.allclose(r1 + r3, r13, rtol=1e-6, atol=1e-9)  # unsaturated mixup net: the sum is stable
+    erm = ledger.get_claim("seed000-erm-r1-weaker").evidence.numbers["final"]["erm"]
+    assert erm["R1"] > 1e8 and abs(erm["R13"]) < 10  # saturated softmax: R13 is O(1), R1 is not
+
+
+def test_eta_hat_attached_gradient_is_the_mixup_gradient():
+    numbers = ledger.get_claim("seed002-eta-hat-detach").evidence.numbers
+    assert numbers["grad_gap_attached"] < 1e-12 and numbers["regularizer_share_of_gradient"] > 1e-3
+
+
+def test_erm_limit_is_attributed_to_the_mixupe_slides_only():
+    assert "seed003-erm-limit" not in ledger.METADATA
+    assert ledger.METADATA["seed002-erm-limit"].source.key == ledger.SOURCES["002_522ba7f9715f69d8.txt"].key
+
+
+def test_r2_laplacian_counterexample_recomputed_with_core_geometry():
+    numbers = ledger.get_claim("seed001-r2-laplacian").evidence.numbers
+    b = _core_blocks(numbers["instance"])
+    w = b["S"] - b["y_tilde"]
+    d = b["sigma_xx"].shape[0]
+    assert abs(float(w.sum())) < 1e-12
+    common = torch.einsum("k,de->kde", torch.ones(3, dtype=torch.float64), torch.eye(d, dtype=torch.float64))
+    assert abs(float(0.5 * torch.einsum("de,k,kde->", b["sigma_xx"], w, common))) < 1e-12

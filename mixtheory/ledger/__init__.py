@@ -28,9 +28,11 @@ in seconds on two CPU cores.
 from . import (  # noqa: F401  (importing a source module registers its claims)
     carratino2022,
     carratino2022_bounds,
+    carratino2022_networks,
     data_valuation,
     data_valuation_experiments,
     data_valuation_formulas,
+    data_valuation_networks,
     mixupe,
     park2022,
     zhang2018,

@@ -13,6 +13,14 @@ __all__ = [
     "IMAGENET_ERM_VS_MIXUP",
     "SPEECH_TEST_ERROR",
     "LATENT_MIXING_TEST_ERROR",
+    "MIXUPE_IMAGE_ERROR",
+    "MIXUPE_TABULAR_ERROR",
+    "MIXUPE_SPEECH_ERROR",
+    "MIXUPE_GRAPH_ERROR",
+    "CIFAR100_TABLE2",
+    "ADVERSARIAL_ERROR",
+    "CORRUPTED_LABELS_ERROR",
+    "NON_IMAGE_ERROR",
 ]
 
 #: Data-valuation slides, "Forgetting statistics" rows (automobile/truck slide, then cat/dog slide).
@@ -99,4 +107,133 @@ LATENT_MIXING_TEST_ERROR = {
     "Layer 3": (5.39, 5.55),
     "Layer 4": (5.95, 5.43),
     "Layer 5": (5.39, 5.15),
+}
+
+#: MixupE slides, image classification test error (%) (ERM, Mixup, MixupE) per architecture and data set.
+MIXUPE_IMAGE_ERROR: dict[str, dict[str, tuple[float, float, float]]] = {
+    "PreActResNet50": {
+        "CIFAR10": (4.71, 4.53, 3.53),
+        "CIFAR100": (24.68, 23.03, 20.23),
+        "SVHN": (2.80, 2.65, 2.42),
+    },
+    "PreActResNet101": {
+        "CIFAR10": (4.21, 4.43, 3.35),
+        "CIFAR100": (23.20, 23.05, 18.86),
+        "SVHN": (2.95, 2.79, 2.35),
+    },
+    "Wide-Resnet-28-10": {
+        "CIFAR10": (4.24, 3.03, 2.94),
+        "CIFAR100": (22.20, 19.38, 17.12),
+        "SVHN": (2.82, 2.48, 2.29),
+    },
+}
+#: MixupE slides, Table 4: UCI tabular test error (%) (ERM, Mixup, MixupE).
+MIXUPE_TABULAR_ERROR: dict[str, tuple[float, float, float]] = {
+    "Arrhythmia": (34.60, 35.49, 34.85),
+    "Letter": (4.56, 3.71, 4.04),
+    "Balance-scale": (3.87, 3.70, 3.68),
+    "Mfeat-factors": (2.74, 2.44, 2.56),
+    "Mfeat-fourier": (17.69, 17.80, 17.57),
+    "Mfeat-karhunen": (3.74, 3.06, 2.47),
+    "Mfeat-morph": (25.00, 24.62, 24.66),
+    "Mfeat-zernike": (17.58, 15.19, 15.55),
+    "CMC": (45.77, 46.67, 45.42),
+    "Optdigits": (1.48, 1.15, 1.33),
+    "Pendigits": (1.03, 0.76, 0.72),
+    "Iris": (9.06, 8.14, 7.29),
+    "Mnist_784": (2.83, 2.57, 2.56),
+    "Abalone": (35.05, 35.07, 34.91),
+    "Volkert": (33.26, 32.74, 32.54),
+}
+#: MixupE slides, Table 5: Google Speech Commands test error (%) (ERM, Mixup, MixupE).
+MIXUPE_SPEECH_ERROR = {
+    "LeNet": (10.43, 10.12, 10.02),
+    "VGG-11": (6.04, 4.63, 3.93),
+    "VGG-13": (5.77, 4.68, 3.84),
+}
+#: MixupE slides, Table 6: TUDatasets graph classification test error (%) (ERM, Mixup, MixupE).
+MIXUPE_GRAPH_ERROR = {
+    "MUTAG": (10.15, 10.67, 10.06),
+    "NCII": (17.79, 18.59, 17.74),
+    "PTC": (38.37, 34.87, 35.50),
+    "PROTEINS": (25.43, 24.44, 23.72),
+    "IMDBBINARY": (25.60, 25.30, 25.20),
+    "IMDBMULTI": (50.33, 49.27, 48.53),
+}
+
+#: Park, Yun, Chun Table 2, all rows: CIFAR-100 top-1 accuracy (None: not reported).
+CIFAR100_TABLE2: dict[str, dict[str, float | None]] = {
+    "Vanilla": {
+        "RN56": 73.23,
+        "WRN28-2": 73.50,
+        "PreActRN18": 76.73,
+        "PreActRN34": 77.68,
+        "PreActRN50": 79.07,
+    },
+    "Mixup": {"RN56": 73.12, "WRN28-2": 74.05, "PreActRN18": 77.21, "PreActRN34": 79.02, "PreActRN50": 79.34},
+    "CutMix": {
+        "RN56": 74.83,
+        "WRN28-2": 74.79,
+        "PreActRN18": 78.66,
+        "PreActRN34": 80.05,
+        "PreActRN50": 81.23,
+    },
+    "PuzzleMix": {
+        "RN56": None,
+        "WRN28-2": 76.51,
+        "PreActRN18": 79.38,
+        "PreActRN34": 80.89,
+        "PreActRN50": 82.46,
+    },
+    "Stochastic Mixup & CutMix": {
+        "RN56": 74.88,
+        "WRN28-2": 75.49,
+        "PreActRN18": 79.25,
+        "PreActRN34": 81.05,
+        "PreActRN50": 81.21,
+    },
+    "HMix": {"RN56": 74.99, "WRN28-2": 75.68, "PreActRN18": 79.25, "PreActRN34": 81.07, "PreActRN50": 81.38},
+    "GMix": {"RN56": 75.75, "WRN28-2": 76.15, "PreActRN18": 79.17, "PreActRN34": 80.52, "PreActRN50": 81.45},
+}
+
+#: Zhang et al. (ICLR 2018) adversarial test error (%) on ImageNet: (attack, box, metric) → (ERM, mixup).
+ADVERSARIAL_ERROR = {
+    ("FGSM", "white", "top-1"): (90.7, 75.2),
+    ("I-FGSM", "white", "top-1"): (99.9, 99.6),
+    ("FGSM", "white", "top-5"): (63.1, 49.1),
+    ("I-FGSM", "white", "top-5"): (93.4, 95.8),
+    ("FGSM", "black", "top-1"): (57.0, 46.0),
+    ("I-FGSM", "black", "top-1"): (57.3, 40.9),
+    ("FGSM", "black", "top-5"): (24.8, 17.4),
+    ("I-FGSM", "black", "top-5"): (18.1, 11.8),
+}
+#: Zhang et al. (ICLR 2018) corrupted labels, CIFAR-10 test error (best, last) per corruption level.
+CORRUPTED_LABELS_ERROR = {
+    "20%": {
+        "ERM": (12.7, 16.6),
+        "ERM + dropout": (8.8, 10.4),
+        "mixup": (5.9, 6.4),
+        "mixup + dropout": (6.2, 6.2),
+    },
+    "50%": {
+        "ERM": (18.8, 44.6),
+        "ERM + dropout": (14.1, 15.5),
+        "mixup": (11.3, 12.7),
+        "mixup + dropout": (10.9, 10.9),
+    },
+    "80%": {
+        "ERM": (36.5, 73.9),
+        "ERM + dropout": (30.9, 35.1),
+        "mixup": (25.3, 30.9),
+        "mixup + dropout": (24.0, 24.8),
+    },
+}
+#: Zhang et al. (ICLR 2018) UCI data sets: test error (%) (ERM, mixup).
+NON_IMAGE_ERROR = {
+    "Abalone": (74.0, 73.6),
+    "Arcene": (57.6, 48.0),
+    "Arrhythmia": (56.6, 46.3),
+    "Htru2": (2.0, 2.0),
+    "Iris": (21.3, 17.3),
+    "Phishing": (16.3, 15.2),
 }

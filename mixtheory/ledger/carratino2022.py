@@ -17,7 +17,7 @@ from .. import symbolic
 from ..geometry import MixupGeometry
 from ..laws import Beta, FromDensity, MixingLaw, Mixture, PointMass, SymmetricBeta, WShaped
 from . import _numerics as nm
-from .claims import Evidence, Finding, claim, observation
+from .claims import Evidence, Finding, claim
 from .proofs import proof_evidence
 from .sources import CARRATINO_2022 as SRC
 
@@ -265,12 +265,3 @@ def beta_variance() -> Finding:
         "beta-variance", text="Holds: E X = ½, E X² = (α+1)/(2(2α+1)), Var X = 1/(4(2α+1))"
     )
     return Finding("holds" if ok else "fails", ev)
-
-
-observation(
-    "seed001-collinearity-rare",
-    SRC,
-    "Chidambaram et al.: on MNIST and CIFAR-10/100 collinearity of mixup points with other classes rarely "
-    "occurs.",
-    "minimum distance from mixup points to third-class points on MNIST/CIFAR (nearest-neighbour search)",
-)

@@ -157,35 +157,53 @@ def hmix_gmix_gain() -> Finding:
     return Finding(verdict, Evidence("arithmetic", text, numbers))
 
 
+@claim(
+    "seed000-forgetting-indexing",
+    SRC,
+    "Forgetting slides: 'Criterion for selection: top 10 of # of forgetting events on each class'; "
+    "'automobile (class index = 1)', 'truck (class index = 9)', 'cat (class index = 3)', 'dog (class index = "
+    "5)'; note: 'Truck tends to be confusing with Automobile (2,10)', 'Dog tends to be confusing with Cat "
+    "(4,6)'.",
+    "fails",
+    corrected="12 rows per slide (a 3×4 grid), not 10; all 24 rows are zero at the 0-based index of the "
+    "first "
+    "class shown (automobile = 1, cat = 3), so they are that class's samples; the headers are 0-based, the "
+    "note's (2,10) and (4,6) 1-based.",
+)
+def forgetting_indexing() -> Finding:
+    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    first = {"automobile-truck": 1, "cat-dog": 3}
+    rows_per_slide = {k: len(v) for k, v in FORGETTING_ROWS.items()}
+    zero_at_own = {k: all(r[first[k]] == 0 for r in rows) for k, rows in FORGETTING_ROWS.items()}
+    # the note's pairs read 1-based: (2,10) = (automobile, truck), (4,6) = (cat, dog)
+    note_pairs = {"(2,10)": (classes[2 - 1], classes[10 - 1]), "(4,6)": (classes[4 - 1], classes[6 - 1])}
+    top_partner = {
+        k: int(sum(1 for r in rows if len(r) >= 10 and int(np.argmax(r[:10])) == other))
+        for (k, rows), other in zip(FORGETTING_ROWS.items(), (9, 5))
+    }
+    ok_fail = all(n != 10 for n in rows_per_slide.values()) and all(zero_at_own.values())
+    text = (
+        f"Fails as printed: each slide lists {rows_per_slide} rows ('(1,1)th' … '(3,4)th', a 3×4 grid), not "
+        "the top 10. Indexing: every row is zero at the 0-based index of the slide's first class "
+        "(automobile = 1, cat = 3; a sample is never forgotten into its own class), so the rows are that "
+        "class's samples and the headers 'class index = 1, 9, 3, 5' are 0-based, while the note's (2,10) "
+        f"and (4,6) are 1-based: {note_pairs}. The partner class is the largest entry in "
+        f"{top_partner['automobile-truck']} of 12 automobile rows (truck) and {top_partner['cat-dog']} of 12 "
+        "cat rows (dog); two automobile rows have 11 entries (seed000-forgetting-stats-shape)."
+    )
+    numbers = {
+        "rows_per_slide": rows_per_slide,
+        "zero_at_own_class": zero_at_own,
+        "note_pairs_1_based": note_pairs,
+        "rows_with_partner_max": top_partner,
+    }
+    return Finding("fails" if ok_fail else "holds", Evidence("arithmetic", text, numbers))
+
+
 # --------------------------------------------------------------------------------------------
-# Observations awaiting reproduction experiments
+# Observations awaiting reproduction experiments (the ones decidable on networks trained here are in
+# .data_valuation_networks)
 # --------------------------------------------------------------------------------------------
-_TRAJECTORY = (
-    "training-trajectory experiment: ResNet-18 on CIFAR-10, α = 0.5, per-epoch R1, R3 (and R2) on fixed "
-    "100 training samples with the network backend (mixtheory.estimators), mixup vs ERM, ≥ 3 seeds"
-)
-_R2_TENSOR_ENTRIES = 3072**2 * 10
-observation(
-    "seed000-r3-negligible",
-    SRC,
-    'CIFAR-10, ResNet-18, α = 0.5: "R_3(f) can be negligible compared to R_1(f) which increases as epoch ↑".',
-    _TRAJECTORY,
-)
-observation(
-    "seed000-erm-r1-weaker",
-    SRC,
-    'Training without mix-up "cannot regularize R_1(f) well compared to mix-up (but better for −R_3(f))"; '
-    'with the same samples it "also ends up regularize R_1(f), but slower".',
-    _TRAJECTORY,
-    "The slides themselves flag randomness of the samples as a confounder.",
-)
-observation(
-    "seed000-hard-examples-r1",
-    SRC,
-    '"Hard examples x_i get larger R_1(f) values compared to easy examples" (forgetting-score hardness).',
-    "per-sample R1 (network backend) against forgetting counts on CIFAR-10, rank correlation with a "
-    "bootstrap interval",
-)
 observation(
     "seed000-forgetting-symmetric",
     SRC,
@@ -207,14 +225,4 @@ observation(
     "In RegMixUp, limiting the mix-up partner pool to the top 100·η% hard samples degrades test accuracy as "
     "η decreases.",
     "RegMixUp runs on CIFAR-10 over η ∈ {0.1, 0.3, 0.5, 1.0}, ≥ 3 seeds each",
-)
-observation(
-    "seed000-r2-cost",
-    SRC,
-    '"R_2^{CE}(f) is extremely hard to calculate due to tensor hessian (dim = 3072² × 10)".',
-    "network-backend benchmark (mixtheory.estimators): Hutchinson/forward-over-forward R2 per sample on "
-    "ResNet-18, CIFAR-10, time and memory vs the dense Hessian",
-    f"Forming the tensor needs 3072² · 10 = {_R2_TENSOR_ENTRIES:,} entries "
-    f"({_R2_TENSOR_ENTRIES * 8 / 1e6:.0f} MB in float64) per sample, but R2 needs only tr(Σ∇²g) "
-    "for one scalar g, which probes estimate without forming it (Hutchinson's estimator of a Hessian trace).",
 )
