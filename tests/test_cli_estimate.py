@@ -342,3 +342,16 @@ def test_the_training_lines_make_a_model_estimate_reads(tmp_path, monkeypatch, c
     rc = main(["estimate", "--model", "mlp.pt", "--arch", "mlp-tanh", "--data", "digits",
                "--alpha", "1", "--samples", "5"])
     assert rc == 0 and "5 samples" in capsys.readouterr().out
+
+
+def test_mlp_state_dict_reads_image_shaped_npz_and_junk_npz_is_refused(saved, tmp_path, capsys):
+    images = tmp_path / "images.npz"
+    np.savez(images, X=np.random.default_rng(0).uniform(size=(6, 8, 8)), y=np.arange(6))
+    rc, out, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", "--data",
+                          str(images), "--alpha", "1", "--num-probes", "2"], capsys)
+    assert rc == 0 and "6 samples of shape (64,)" in out
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not an archive")
+    rc, _, err = run_cli(["--model", saved["state"], "--arch", "mlp", "--data", str(junk),
+                          "--alpha", "1"], capsys)
+    assert rc == 2 and "is not an .npz archive" in err

@@ -199,7 +199,9 @@ def load_data(spec: str) -> tuple[torch.Tensor, torch.Tensor]:
     except (OSError, ValueError, EOFError) as exc:  # np.load on a file that is not an .npz
         if isinstance(exc, ValueError) and "lacks array" in str(exc):
             raise CommandError(str(exc)) from None
-        raise CommandError(f"--data {spec} is not an .npz archive numpy can read ({exc})") from None
+        raise CommandError(f"--data {spec} is not an .npz archive of numeric arrays X and y that numpy "
+                           f"reads safely (numpy says: {str(exc).splitlines()[0] if str(exc) else exc!r})"
+                           ) from None
     if y.ndim == 1 and y.is_floating_point():
         raise CommandError(f"--data {spec}: y must hold integer class indices (n,) or label vectors (n, c)")
     if X.shape[0] != y.shape[0]:
@@ -384,7 +386,17 @@ def prepare(args: argparse.Namespace):
                                    f"has samples of shape {tuple(X.shape[1:])}, not a square image")
             X = X.reshape(X.shape[0], *shape)
         num_classes = args.num_classes or _outputs_of_state_dict(state) or label_classes
-        model = build_from_state(state, args.arch, tuple(X.shape[1:]), num_classes, args, args.model)
+        if arch_name == "mlp" and X.ndim > 2:
+            # an MLP saved for flat inputs (n, d), or one built for the image shape (Flatten first)
+            try:
+                model = build_from_state(state, args.arch, (math.prod(X.shape[1:]),), num_classes,
+                                         args, args.model)
+                X = X.reshape(X.shape[0], -1)
+            except CommandError:
+                model = build_from_state(state, args.arch, tuple(X.shape[1:]), num_classes, args,
+                                         args.model)
+        else:
+            model = build_from_state(state, args.arch, tuple(X.shape[1:]), num_classes, args, args.model)
     model = model.eval()
     outputs = model_outputs_count(model, X)
     num_classes = args.num_classes if args.num_classes is not None else outputs
