@@ -19,7 +19,17 @@ from .expected_loss import (
     sampled_loss_for_rule,
     self_pair_fraction,
 )
-from .masks import CutMix, GMix, HMix, MaskKind, mask_from_name, mask_moments, sample_masks
+from .masks import (
+    CutMix,
+    GMix,
+    HMix,
+    MaskKind,
+    mask_atoms,
+    mask_from_name,
+    mask_mean,
+    mask_moments,
+    sample_masks,
+)
 from .partners import (
     ClassConditional,
     DensePairing,
@@ -62,6 +72,8 @@ __all__ = [
     "GMix",
     "mask_from_name",
     "sample_masks",
+    "mask_atoms",
+    "mask_mean",
     "mask_moments",
     # schedules
     "LambdaSchedule",

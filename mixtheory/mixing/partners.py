@@ -406,7 +406,8 @@ class HardPool(PartnerLaw):
         if self.include_self:
             col = V.sum(0, keepdim=True) / size
             return self.in_pool.to(V.device).reshape((-1,) + (1,) * (V.ndim - 1)) * col
-        weights = torch.where(self.in_pool, 1.0 / (size - 1), 1.0 / size).to(V.dtype).to(V.device)
+        weights = torch.full((self.n,), 1.0 / size, dtype=V.dtype, device=V.device)
+        weights[self.in_pool.to(V.device)] = 1.0 / (size - 1)
         w = weights.reshape((-1,) + (1,) * (V.ndim - 1))
         # j in the pool collects from every anchor i ≠ j
         col = (w * V).sum(0, keepdim=True) - w * V
