@@ -844,13 +844,17 @@ _LAW_NAMES = {
 }
 
 
-def law_from_name(name: str, alpha: float) -> MixingLaw:
+def law_from_name(name: str, alpha: float | None = None) -> MixingLaw:
     """Build a law from a command-line name: ``beta`` (default), ``w-shaped``, ``zhang``,
-    ``uniform`` (ignores α), ``regmixup`` (half clean, half Beta(α, α))."""
+    ``regmixup`` (half clean, half Beta(α, α)), each needing ``alpha``; ``uniform`` takes none."""
     key = name.lower()
-    alpha = _check_positive("alpha", alpha)
     if key == "uniform":
+        if alpha is not None:
+            raise ValueError("the uniform law has no parameter: leave alpha out")
         return Uniform()
+    if alpha is None:
+        raise ValueError(f"the {name!r} law needs alpha (its parameter α > 0)")
+    alpha = _check_positive("alpha", alpha)
     if key == "regmixup":
         return Mixture([PointMass(1.0), SymmetricBeta(alpha)], [0.5, 0.5])
     if key not in _LAW_NAMES:

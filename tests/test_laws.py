@@ -244,8 +244,12 @@ def test_bad_inputs_are_rejected():
         FromDensity(lambda x: x - 0.5)
     with pytest.raises(ValueError, match="unknown law"):
         law_from_name("gaussian", 1.0)
-    with pytest.raises(ValueError, match="alpha must be"):
+    with pytest.raises(ValueError, match="uniform law has no parameter"):
         law_from_name("uniform", -1.0)
+    with pytest.raises(ValueError, match="needs alpha"):
+        law_from_name("beta")
+    with pytest.raises(ValueError, match="alpha must be"):
+        law_from_name("beta", -1.0)
     with pytest.raises(ValueError, match="num_nodes"):
         SymmetricBeta(1.0).theta_rule(0)
 

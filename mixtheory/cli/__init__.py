@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import check, estimate, moments, verify
@@ -22,12 +23,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; bad input and failures of the computation end in one line on stderr (set
+    ``MIXTHEORY_DEBUG=1`` for the full traceback) and exit code 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"mixtheory {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, RuntimeError) as exc:
+        if os.environ.get("MIXTHEORY_DEBUG"):
+            raise
+        kind = "" if isinstance(exc, (ValueError, TypeError)) else f"{type(exc).__name__}: "
+        print(f"mixtheory {args.command}: error: {kind}{exc}", file=sys.stderr)
+        if not isinstance(exc, (ValueError, TypeError, FileNotFoundError)):
+            print("(set MIXTHEORY_DEBUG=1 to see the full traceback)", file=sys.stderr)
         return 2
 
 

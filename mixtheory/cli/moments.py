@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"mixtheory moments: error: --law {args.law} has no parameter; drop --alpha",
                   file=sys.stderr)
             return 2
-        law = law_from_name(key, 1.0)  # the α passed here is not used by a parameterless law
+        law = law_from_name(key)
     else:
         if args.alpha is None:
             law_from_name(key, 1.0)  # an unknown name is reported first, with the choices
