@@ -102,11 +102,6 @@ def load_npz(path: str | Path, dtype: torch.dtype = torch.float64) -> tuple[torc
         if missing:
             raise ValueError(f"{path} lacks array(s) {sorted(missing)}; it has {archive.files}")
         X_raw, y_raw = archive["X"], archive["y"]
-    if X_raw.ndim == 0 or y_raw.ndim not in (1, 2) or X_raw.shape[0] != y_raw.shape[0]:
-        raise ValueError(
-            f"{path}: X must be (n, ...) and y (n,) or (n, c) with the same n; "
-            f"got X {X_raw.shape}, y {y_raw.shape}"
-        )
     X = torch.as_tensor(X_raw, dtype=dtype)
     y = torch.as_tensor(y_raw)
     y = y.long() if not y.is_floating_point() else y.to(dtype)
@@ -442,6 +437,11 @@ def load_split(
             norm = "features standardised by train mean and std"
         else:
             X, y = load_npz(path, dtype=dtype)
+            if X.ndim == 0 or y.ndim not in (1, 2) or X.shape[0] != y.shape[0]:
+                raise ValueError(
+                    f"{path}: X must be (n, ...) and y (n,) or (n, c) with the same n; "
+                    f"got X {tuple(X.shape)}, y {tuple(y.shape)}"
+                )
             source, norm = f"arrays X, y from {path}", "no normalisation (arrays as stored)"
         if num_samples is not None and name != "blobs" and y.ndim == 1:
             keep = torch.as_tensor(_balanced_subset(y.numpy(), num_samples, seed))

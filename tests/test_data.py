@@ -124,7 +124,7 @@ def test_npz_split_keeps_arrays_as_stored(tmp_path):
         load_npz(tmp_path / "single.npy")
     np.savez(tmp_path / "mismatch.npz", X=np.zeros((3, 2)), y=np.zeros(4, dtype=int))
     with pytest.raises(ValueError, match=r"the same n; got X \(3, 2\), y \(4,\)"):
-        load_npz(tmp_path / "mismatch.npz")
+        load_split("npz", path=tmp_path / "mismatch.npz")
 
 
 # ---------------------------------------------------------------------------------------------
