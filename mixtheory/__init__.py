@@ -6,6 +6,7 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 """
 
 from ._validation import PiecewiseLinearWarning
+from .approximate import approximate_mixup_targets, rescale
 from .derivatives import directional_derivatives
 from .distributed import estimate_regularizers_distributed, run_distributed
 from .estimators import (
@@ -40,6 +41,13 @@ from .mixup_loss import (
     sampled_second_order_loss,
     second_order_loss,
 )
+from .mixupe import (
+    directional_expansion,
+    first_order_term,
+    first_order_term_approx,
+    mixupe_regularizer,
+    q_hat_relative_error,
+)
 from .models import build_model, train_model
 from .monte_carlo import MonteCarloEstimate, monte_carlo_estimate
 from .regularizers import (
@@ -49,6 +57,14 @@ from .regularizers import (
     model_derivatives,
     regularizers_from_derivatives,
     taylor_regularizers,
+)
+from .zhang2021 import (
+    compare_expansions,
+    fit_remainder_order,
+    zhang_exact_loss,
+    zhang_lambda_tilde,
+    zhang_regularizers,
+    zhang_second_order_loss,
 )
 
 __version__ = "0.1.0"
@@ -103,6 +119,20 @@ __all__ = [
     "directional_derivatives",
     "estimate_regularizers_distributed",
     "run_distributed",
+    # beyond uniform mixup: Zhang et al. (ICLR 2021), MixupE (UAI 2023), approximate mixup (Eq. 15)
+    "zhang_regularizers",
+    "zhang_second_order_loss",
+    "zhang_exact_loss",
+    "zhang_lambda_tilde",
+    "compare_expansions",
+    "fit_remainder_order",
+    "first_order_term",
+    "first_order_term_approx",
+    "directional_expansion",
+    "mixupe_regularizer",
+    "q_hat_relative_error",
+    "approximate_mixup_targets",
+    "rescale",
     # small models for the command line and the analyses
     "build_model",
     "train_model",
