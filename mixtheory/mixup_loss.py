@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from ._validation import (
@@ -46,7 +47,7 @@ from ._validation import (
 from .derivatives import directional_derivatives
 from .geometry import MixupGeometry
 from .laws import DEFAULT_NODES, MixingLaw
-from .losses import Loss, get_loss
+from .losses import BinaryLogistic, CrossEntropy, Loss, SquaredError, get_loss
 from .monte_carlo import MonteCarloEstimate, monte_carlo_estimate
 from .regularizers import taylor_regularizers
 
@@ -84,8 +85,14 @@ def progress_bar(total: int, desc: str, enabled: bool | None):
     if enabled is None:
         enabled = total > 50
     interactive = sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False,
-                mininterval=0.1 if interactive else 30.0, ascii=not interactive)
+    return tqdm(
+        total=total,
+        desc=desc,
+        disable=not enabled,
+        leave=False,
+        mininterval=0.1 if interactive else 30.0,
+        ascii=not interactive,
+    )
 
 
 def mix_batch(
@@ -141,8 +148,6 @@ def exact_mixup_loss(
     """
     x, y, loss = _prepare(model, X, Y, law, loss, dtype, device, num_classes)
     n = x.shape[0]
-    input_shape = x.shape[1:]
-    x = x.reshape(n, -1)
     if form == "folded":
         rule = law.theta_rule(num_nodes)
     elif form == "unfolded":
@@ -150,25 +155,68 @@ def exact_mixup_loss(
     else:
         raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
     nodes, weights = rule.to_torch(x.dtype, x.device)
+    with torch.no_grad():
+        z, head, z_shape = _mixing_space(model, x)
     if chunk_size is None:
         # ~2e6 numbers per mixed batch: small enough to stay cache-friendly (see the benchmark)
-        chunk_size = max(1, int(2e6 // (n * x.shape[1] + n * y.shape[1])))
+        chunk_size = max(1, int(2e6 // (n * z.shape[1] + n * y.shape[1])))
     elif int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    # a non-finite output makes these losses' values non-finite, so one check of each chunk's
+    # sum replaces the element-wise check of every output (the failing chunk is re-checked)
+    sum_checks_outputs = type(loss) in (CrossEntropy, SquaredError, BinaryLogistic)
     total = torch.zeros((), dtype=torch.float64, device=x.device)
     steps = nodes.numel() * math.ceil(n / chunk_size)
     with torch.no_grad(), progress_bar(steps, "exact mixup loss", progress) as bar:
         for t, w in zip(nodes, weights):
+            # the partners' side (1 − t)·z_j is shared by every chunk of anchors
+            partner_z, partner_y = (1 - t) * z, (1 - t) * y
             for start in range(0, n, chunk_size):
-                xi, yi = x[start : start + chunk_size], y[start : start + chunk_size]
-                mixed_x = t * xi[:, None, :] + (1 - t) * x[None, :, :]
-                mixed_y = t * yi[:, None, :] + (1 - t) * y[None, :, :]
-                m = mixed_x.shape[0] * n
-                out = model_outputs(model, mixed_x.reshape(m, *input_shape), y.shape[1], out_dtype=x.dtype)
-                values = loss.value(mixed_y.reshape(m, -1), out)
-                total += (w * values.sum()).to(torch.float64)
+                zi, yi = z[start : start + chunk_size], y[start : start + chunk_size]
+                mixed_z = (t * zi[:, None, :] + partner_z[None]).reshape(-1, *z_shape)
+                mixed_y = (t * yi[:, None, :] + partner_y[None]).reshape(mixed_z.shape[0], -1)
+                out = model_outputs(
+                    head, mixed_z, y.shape[1], out_dtype=x.dtype, allow_nonfinite=sum_checks_outputs
+                )
+                chunk_total = (w * loss.value(mixed_y, out).sum()).to(torch.float64)
+                if sum_checks_outputs and not bool(torch.isfinite(chunk_total)):
+                    model_outputs(head, mixed_z, y.shape[1])  # raises, naming the outputs
+                    raise ValueError(f"{loss.name}: the loss overflowed on finite outputs")
+                total += chunk_total
                 bar.update(1)
     return float(total / (n * n))
+
+
+#: first layers that are exactly affine in their input, W x + b: mixing commutes with them
+_AFFINE_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def _affine_split(model: Callable[[Tensor], Tensor]) -> tuple[nn.Module, nn.Module] | None:
+    """``(first, rest)`` for an ``nn.Sequential`` (exactly, no subclass or hooks that could change
+    its forward) whose first layer is exactly an affine layer; None otherwise."""
+    if type(model) is not nn.Sequential or len(model) == 0 or type(model[0]) not in _AFFINE_LAYERS:
+        return None
+    if any(m._forward_hooks or m._forward_pre_hooks for m in (model, model[0])):
+        return None
+    return model[0], model[1:]
+
+
+def _mixing_space(
+    model: Callable[[Tensor], Tensor], x: Tensor
+) -> tuple[Tensor, Callable[[Tensor], Tensor], tuple[int, ...]]:
+    r"""Where to mix: ``(z, head, shape)`` with ``model(mixed x) = head(mixed z)``, z flat (n, ·).
+
+    For a model ``head ∘ A`` whose first layer ``A x = W x + b`` is affine, the mixed pre-activation
+    is ``A(t x_i + (1 − t) x_j) = t A x_i + (1 − t) A x_j`` (the weights sum to 1, so the bias
+    mixes to itself): ``A`` runs once on the n inputs instead of once per pair and node. Any other
+    callable mixes in input space (``z = x``, ``head = model``)."""
+    split = _affine_split(model)
+    if split is None:
+        return x.reshape(x.shape[0], -1), model, tuple(x.shape[1:])
+    first, head = split
+    model_dtype, model_device = model_dtype_device(first)
+    z = first(x.to(dtype=model_dtype or x.dtype, device=model_device or x.device))
+    return z.reshape(x.shape[0], -1).to(dtype=x.dtype, device=x.device), head, tuple(z.shape[1:])
 
 
 def sampled_mixup_loss(

@@ -38,24 +38,86 @@ def test_moments_bad_input_exits_2(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_check_passes_on_digits(capsys):
-    """The whole check suite on a small digits subset; exits 0 and every row passes."""
-    code = main(["check", "--samples", "80", "--draws", "100", "--json"])
-    report = json.loads(capsys.readouterr().out)
+def _check_json(argv, capsys):
+    code = main(["check", *argv, "--json"])
+    captured = capsys.readouterr()
+    assert captured.out, (code, captured.err[-2000:])
+    report = json.loads(captured.out)
     failed = [c["name"] for c in report["checks"] if not c["passed"]]
+    return code, report, failed
+
+
+def test_check_quick_passes_every_row(capsys):
+    """The quick variant (a few seconds on an idle machine): exits 0 and every row passes."""
+    code, report, failed = _check_json(["--quick"], capsys)
     assert code == 0 and report["passed"], failed
     names = " ".join(c["name"] for c in report["checks"])
     for needle in (
         "Theorem 1",
         "Lemma 2",
         "Completed square",
+        "R13: structured",
+        "cancellation",
         "sampled l_Q",
         "sampled mixup",
         "slope",
+        "order",
         "R1 ≥ 0",
     ):
         assert needle in names
+
+
+@pytest.mark.slow
+def test_check_passes_on_digits(capsys):
+    """The default suite on a small digits subset; exits 0 and every row passes."""
+    code, report, failed = _check_json(["--samples", "80", "--draws", "100"], capsys)
+    assert code == 0 and report["passed"], failed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("samples", [20, 30, 50, 200])
+def test_remainder_slope_at_several_sample_counts(samples, capsys):
+    """The contraction scales follow the data: no sample count fails spuriously (30 and 50 did
+    with fixed scales)."""
+    code, report, failed = _check_json(["--samples", str(samples), "--only", "remainder-slope"], capsys)
+    assert code == 0 and not failed, report["checks"]
+
+
+def test_check_only_runs_one_check(capsys):
+    code, report, failed = _check_json(["--quick", "--only", "moments"], capsys)
+    assert code == 0 and not failed
+    assert [c["name"][:2] for c in report["checks"]] == ["θ̄", "σ²", "γ²"]
+
+
+def test_check_list(capsys):
+    from mixtheory.checks import CHECKS
+
+    assert main(["check", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in CHECKS)
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--draws", "1"], "--draws must be at least 2"),
+        (["--samples", "1"], "--samples must be between 2 and 1797"),
+        (["--samples", "5000"], "--samples must be between 2 and 1797"),
+        (["--alpha", "-1"], "--alpha must be a positive number"),
+        (["--law", "cauchy"], "unknown law"),
+        (["--only", "nonsense"], "--only: unknown check 'nonsense'"),
+    ],
+)
+def test_check_rejects_bad_options_before_computing(argv, message, capsys, monkeypatch):
+    """Invalid options exit 2 with a message naming the option, before any computation."""
+    from mixtheory import checks
+
+    def no_computation(**kwargs):
+        raise AssertionError("computation started")
+
+    monkeypatch.setattr(checks, "iter_checks", no_computation)
+    assert main(["check", *argv]) == 2
+    assert message in capsys.readouterr().err
 
 
 def test_check_fails_loudly_when_a_check_fails(monkeypatch, capsys):
@@ -63,11 +125,10 @@ def test_check_fails_loudly_when_a_check_fails(monkeypatch, capsys):
     from mixtheory import checks
 
     def fake(**kwargs):
-        row = checks.CheckResult("forced failure", 1.0, 2.0, 0.5, 1e-10, "relative", False)
-        return [row], 0.0
+        yield checks.CheckResult("forced failure", 1.0, 2.0, 0.5, 1e-10, "relative", False)
 
-    monkeypatch.setattr(checks, "timed_checks", fake)
-    assert main(["check"]) == 1
+    monkeypatch.setattr(checks, "iter_checks", fake)
+    assert main(["check", "--only", "moments"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
 

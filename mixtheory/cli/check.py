@@ -1,10 +1,17 @@
-"""``mixtheory check``: every check of the theory on bundled digits with a network trained here."""
+"""``mixtheory check``: every check of the theory on bundled digits with a network trained here.
+
+Rows are printed as each check completes (a progress bar over the checks goes to stderr);
+``--json`` prints one object at the end. Options are validated before any computation."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import sys
+import time
+
+MAX_SAMPLES = 1797  # the bundled digits
 
 
 def _finite(value: float) -> float | None:
@@ -17,42 +24,106 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("--alpha", type=float, default=0.5, help="mixup's α (default 0.5)")
     p.add_argument("--law", default="beta", help="law of λ, as for `moments`")
-    p.add_argument("--samples", type=int, default=200, help="digits used for the exact checks (default 200)")
-    p.add_argument("--draws", type=int, default=200, help="Monte Carlo replicates (default 200)")
+    p.add_argument(
+        "--samples", type=int, default=None, help="digits used for the exact checks (default 200; quick 40)"
+    )
+    p.add_argument(
+        "--draws", type=int, default=None, help="Monte Carlo replicates, ≥ 2 (default 200; quick 100)"
+    )
     p.add_argument("--seed", type=int, default=0)
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick", action="store_true", help="a few seconds: 40 digits, briefly trained network"
+    )
+    size.add_argument(
+        "--full", action="store_true", help="96 quadrature nodes everywhere (the original size)"
+    )
+    p.add_argument(
+        "--only", action="append", metavar="NAME", help="run only this check (repeatable; see --list)"
+    )
+    p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
-
     return p
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..checks import format_table, timed_checks
-    from ..laws import law_from_name
+def _validate(args: argparse.Namespace) -> str | None:
+    """The first invalid option, as a message naming it, or None."""
+    from ..checks import CHECKS
 
-    law = law_from_name(args.law, args.alpha)
-    rows, seconds = timed_checks(num_samples=args.samples, law=law, seed=args.seed, num_draws=args.draws)
+    if args.samples is not None and not 2 <= args.samples <= MAX_SAMPLES:
+        return f"--samples must be between 2 and {MAX_SAMPLES} (the bundled digits), got {args.samples}"
+    if args.draws is not None and args.draws < 2:
+        return f"--draws must be at least 2 (a standard error needs two replicates), got {args.draws}"
+    if not (math.isfinite(args.alpha) and args.alpha > 0):
+        return f"--alpha must be a positive number, got {args.alpha}"
+    if args.seed < 0:
+        return f"--seed must be non-negative, got {args.seed}"
+    unknown = [n for n in args.only or [] if n not in CHECKS]
+    if unknown:
+        return f"--only: unknown check {unknown[0]!r}; choose from {', '.join(CHECKS)}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..checks import CHECKS, format_header, format_row, iter_checks, select_checks
+    from ..laws import law_from_name
+    from ..mixup_loss import progress_bar
+
+    if args.list:
+        for c in CHECKS.values():
+            print(f"{c.name:<18} {c.summary}")
+        return 0
+    problem = _validate(args)
+    if problem is None:
+        try:
+            law = law_from_name(args.law, args.alpha)
+        except ValueError as e:
+            problem = f"--law/--alpha: {e}"
+    if problem is not None:
+        print(f"mixtheory check: {problem}", file=sys.stderr)
+        return 2
+    preset = "quick" if args.quick else "full" if args.full else "default"
+    samples = args.samples or (40 if args.quick else 200)
+    data = f"digits (bundled), {samples} samples"
+    if not args.json:
+        print(f"mixtheory check ({preset}): {data}, {law!r}, tanh MLP trained here\n")
+        print(format_header(), flush=True)
+    start, rows = time.perf_counter(), []
+    checks = select_checks(args.only)
+    with progress_bar(len(checks), "mixtheory check", True) as bar:
+        for row in iter_checks(
+            preset=preset,
+            num_samples=args.samples,
+            law=law,
+            seed=args.seed,
+            num_draws=args.draws,
+            only=args.only,
+            on_check=lambda _: bar.update(1),
+        ):
+            rows.append(row)
+            if not args.json:
+                bar.clear()
+                print(format_row(row), flush=True)
+    seconds = time.perf_counter() - start
     failed = [r for r in rows if not r.passed]
     if args.json:
+        checks_json = [
+            {k: (_finite(v) if isinstance(v, float) else v) for k, v in r.as_dict().items()} for r in rows
+        ]
         print(
             json.dumps(
                 {
-                    "data": f"digits (bundled), {args.samples} samples",
+                    "data": data,
+                    "preset": preset,
                     "law": repr(law),
                     "seconds": seconds,
                     "passed": not failed,
-                    "checks": [
-                        {k: (_finite(v) if isinstance(v, float) else v) for k, v in r.as_dict().items()}
-                        for r in rows
-                    ],
+                    "checks": checks_json,
                 }
             )
         )
     else:
-        print(f"mixtheory check: digits (bundled), {args.samples} samples, {law!r}, tanh MLP trained here\n")
-        print(format_table(rows))
         verdict = "all checks passed" if not failed else f"{len(failed)} check(s) FAILED"
         print(f"\n{verdict} in {seconds:.1f} s")
     return 0 if not failed else 1
-
-

@@ -1,0 +1,88 @@
+r"""The registry of checks: each check is a small function of a shared prepared context that
+returns its rows (:class:`CheckResult`); :func:`check` registers one under a short name, so
+``mixtheory check --only NAME`` runs it alone and ``--list`` lists them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .context import CheckContext
+
+__all__ = ["CheckResult", "Check", "CHECKS", "check", "select_checks"]
+
+Kind = Literal["relative", "z-score", "slope", "count", "info"]
+
+
+@dataclass
+class CheckResult:
+    """One row: a quantity, its closed form, the independent reference, the error of the kind
+    named by ``kind``, the derived tolerance and the verdict (``tolerance = inf``: reported only)."""
+
+    name: str
+    closed_form: float
+    reference: float
+    error: float
+    tolerance: float
+    kind: str  # one of Kind
+    passed: bool
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        # plain Python types (numpy scalars are not JSON serializable)
+        self.passed = bool(self.passed)
+        self.closed_form, self.reference = float(self.closed_form), float(self.reference)
+        self.error, self.tolerance = float(self.error), float(self.tolerance)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def informational(self) -> bool:
+        return math.isinf(self.tolerance)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: ``name`` (for ``--only``), a one-line ``summary`` and ``run(context)``."""
+
+    name: str
+    summary: str
+    run: Callable[[CheckContext], list[CheckResult]]
+
+
+#: every registered check, in table order
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str, summary: str) -> Callable[[Callable[[CheckContext], list[CheckResult]]], Any]:
+    """Register ``fn(context) -> list[CheckResult]`` under ``name``."""
+
+    def register(fn: Callable[[CheckContext], list[CheckResult]]):
+        if name in CHECKS:
+            raise ValueError(f"check {name!r} is registered twice")
+        CHECKS[name] = Check(name, summary, fn)
+        return fn
+
+    return register
+
+
+def select_checks(only: Iterable[str] | None = None) -> list[Check]:
+    """The checks named in ``only`` (all of them when None), in table order; unknown names raise."""
+    if only is None:
+        return list(CHECKS.values())
+    wanted = list(only)
+    unknown = [n for n in wanted if n not in CHECKS]
+    if unknown:
+        raise ValueError(f"unknown check(s) {', '.join(map(repr, unknown))}; choose from {', '.join(CHECKS)}")
+    return [c for name, c in CHECKS.items() if name in wanted]
+
+
+def relative_row(name: str, closed: float, ref: float, tol: float, detail: str = "") -> CheckResult:
+    """A row comparing two numbers by relative error |closed − ref| / |ref|."""
+    closed, ref = float(closed), float(ref)
+    err = abs(closed - ref) / max(abs(ref), 1e-300)
+    return CheckResult(name, closed, ref, err, tol, "relative", err <= tol, detail)
