@@ -360,9 +360,11 @@ def test_functional_relu_is_detected_at_run_time():
 
     X, Y = make_data(10, 4, 3, seed=0)
     model = Functional().double()
-    assert piecewise_linear_modules(model) == [] and not taylor_mode_supported(model)
-    with pytest.warns(PiecewiseLinearWarning, match="exactly 0"):
-        estimate_regularizers(model, X, Y, LAW, probes="exact")
+    # no ReLU module to find, but torch.fx Taylor mode traces F.relu; the zero curvature is caught
+    assert piecewise_linear_modules(model) == [] and taylor_mode_supported(model)
+    for method in ("taylor", "hvp"):
+        with pytest.warns(PiecewiseLinearWarning, match="exactly 0"):
+            estimate_regularizers(model, X, Y, LAW, probes="exact", method=method)
 
 
 # --- train mode, bad inputs, result object ----------------------------------------------------

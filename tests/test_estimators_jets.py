@@ -3,6 +3,8 @@ Hessians and Jacobians (the brute-force reference), float64."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -37,5 +39,114 @@ def test_supported_layers_and_refusals():
     assert taylor_mode_supported(net)
     assert not taylor_mode_supported(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.MaxPool1d(2)))
     assert not taylor_mode_supported(torch.nn.Sequential(torch.nn.Dropout(0.1)).train())
-    with pytest.raises(TypeError, match="no Taylor-mode rule for MaxPool1d"):
+    with pytest.raises(TypeError, match="no Taylor-mode rule for function torch.nn.functional.max_pool1d"):
         second_order_jet(torch.nn.MaxPool1d(2), torch.zeros(1, 1, 4), torch.zeros(1, 1, 1, 4))
+
+
+# --- torch.fx Taylor mode: residual sums, concatenation, reshapes, norms, functional activations ---
+class _GraphNet(torch.nn.Module):
+    """Every graph rule once: residual sum, product of jets, concatenation, view with a size read off
+    the input, average and adaptive pooling, zero padding, layer and group norm, eval batch norm,
+    functional activations, constants added, multiplied and divided."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.ln = torch.nn.LayerNorm([4, 5, 5])
+        self.gn = torch.nn.GroupNorm(2, 4)
+        self.head = torch.nn.Linear(8 * 25, 3)
+
+    def forward(self, x):
+        h = torch.nn.functional.gelu(self.bn(self.conv(x)))
+        h = self.ln(h) * torch.sigmoid(h) + 2.0
+        g = torch.nn.functional.silu(self.gn(torch.tanh(h))) - h / 3
+        z = torch.cat([g, torch.nn.functional.softplus(h, beta=2.0)], dim=1)
+        pooled = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(z, (1, 1, 1, 1)), 3, stride=1)
+        z = torch.nn.functional.adaptive_avg_pool2d(z, 5) + pooled
+        z = z.view(z.size(0), -1)
+        return self.head(torch.add(z, z, alpha=0.5)).mul(2)
+
+
+def _seeded(model):
+    gen = torch.Generator().manual_seed(7)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.copy_(torch.randn(module.num_features, generator=gen, dtype=F64))
+            module.running_var.copy_(torch.rand(module.num_features, generator=gen, dtype=F64) + 0.5)
+        if isinstance(module, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)):
+            module.weight.data.copy_(torch.randn(module.weight.shape, generator=gen, dtype=F64))
+            module.bias.data.copy_(torch.randn(module.bias.shape, generator=gen, dtype=F64))
+    return model.eval()
+
+
+def _graph_models():
+    from mixtheory.resnet import smooth_resnet18
+
+    return {
+        "graph-rules": (_seeded(_GraphNet().double()), (2, 5, 5)),
+        "resnet18-silu": (_seeded(smooth_resnet18(4, (3, 8, 8), "silu", width=4, dtype=F64)), (3, 8, 8)),
+    }
+
+
+@pytest.mark.parametrize("name", ["graph-rules", "resnet18-silu"])
+def test_fx_jet_matches_nested_jvp(name):
+    from mixtheory.derivatives import directional_derivatives
+
+    model, shape = _graph_models()[name]
+    assert not isinstance(model, torch.nn.Sequential) and taylor_mode_supported(model)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(3, *shape, generator=gen, dtype=F64)
+    v = torch.randn(4, 3, *shape, generator=gen, dtype=F64)
+    y, jv, curv = second_order_jet(model, x, v)
+    assert (y.shape, jv.shape, curv.shape) == ((3, y.shape[1]), (4, 3, y.shape[1]), (4, 3, y.shape[1]))
+    torch.testing.assert_close(y, model(x), rtol=1e-12, atol=1e-14)
+    for j in range(4):
+        ref_jv, ref_curv = directional_derivatives(model, x, v[j])
+        torch.testing.assert_close(jv[j], ref_jv.detach(), rtol=1e-10, atol=1e-14)
+        torch.testing.assert_close(curv[j], ref_curv.detach(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["graph-rules", "resnet18-silu"])
+def test_collapsed_jet_is_the_group_sum(name):
+    model, shape = _graph_models()[name]
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(2, *shape, generator=gen, dtype=F64)
+    v = torch.randn(6, 2, *shape, generator=gen, dtype=F64)
+    _, jv, curv = second_order_jet(model, x, v)
+    _, jv3, curv3 = second_order_jet(model, x, v, groups=3)
+    assert curv3.shape == (3, *curv.shape[1:])
+    torch.testing.assert_close(jv3, jv, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(curv3, curv.reshape(3, 2, *curv.shape[1:]).sum(1), rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="groups must divide"):
+        second_order_jet(model, x, v, groups=4)
+
+
+class _MaxNet(torch.nn.Module):
+    def forward(self, x):
+        return torch.max(x, dim=1).values[:, None]
+
+
+class _BranchNet(torch.nn.Module):
+    def forward(self, x):
+        return x if x.sum() > 0 else -x
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (_MaxNet(), r"function torch.max \(node 'max_1'\)"),
+        (_BranchNet(), "torch.fx cannot trace _BranchNet"),
+        (
+            torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2).train()),
+            "BatchNorm1d in train mode",
+        ),
+    ],
+    ids=["unsupported-op", "untraceable", "train-batchnorm"],
+)
+def test_unsupported_operation_is_named(model, message):
+    from mixtheory.estimators.jets import taylor_mode_unsupported
+
+    assert re.search(message, taylor_mode_unsupported(model))
+    with pytest.raises(TypeError, match="no Taylor-mode rule for"):
+        second_order_jet(model, torch.zeros(2, 2), torch.zeros(1, 2, 2))

@@ -50,7 +50,7 @@ def test_options_are_frozen_and_normalized():
 def test_auto_choices_resolve_from_the_model():
     model = build_model("mlp", 3, 2, "tanh", hidden=(4,), dtype=F64)
     assert EstimatorOptions().resolved(model, num_classes=2).method == "taylor"
-    assert EstimatorOptions().resolved(lambda x: model(x), num_classes=2).method == "hvp"
+    assert EstimatorOptions().resolved(lambda x: model(x), num_classes=2).method == "jvp"
     assert EstimatorOptions().resolved(model, num_classes=16).r1 == "exact"
     assert EstimatorOptions().resolved(model, num_classes=17).r1 == "probes"
     with pytest.raises(ValueError, match="jet rule"):

@@ -40,9 +40,10 @@ from ..losses import Loss, get_loss
 from ..regularizers import cancellation, label_regularizers, regularizers_from_derivatives, warn_if_cancelling
 from .evaluators import DerivativeEvaluator, input_jacobian
 from .hutchinson import probe_average, r13_per_probe
+from .jets import taylor_mode_unsupported
 from .meyer2021_hutchpp import hutch_plus_plus
 from .options import Curvature, EstimatorOptions, Method, ProbeKind, R1Mode, TrainMode
-from .probes import draw_probes, probe_seeds
+from .probes import draw_probe_batch, probe_seeds
 from .results import RegularizerEstimates
 
 __all__ = ["TrainModeWarning", "estimate_regularizers", "estimate_from_geometry"]
@@ -232,6 +233,7 @@ def _estimate(
     idx = geometry.sample_indices(indices)
     model_dtype, _ = model_dtype_device(model)
     model_dtype = model_dtype or geometry.dtype
+    requested_method = options.method
     options = options.resolved(model, geometry.c)
 
     probe_chunk = min(options.probes_per_sample(geometry.rank), options.batch_size)
@@ -260,6 +262,8 @@ def _estimate(
     if options.curvature == "autograd":
         warn_piecewise_linear(model, all_curvature_zero, stacklevel=4)
     result = RegularizerEstimates.concatenate(parts)
+    if requested_method == "auto" and options.method != "taylor":
+        result.info["taylor_unsupported"] = taylor_mode_unsupported(model)
     warn_if_cancelling(result.cancellation, geometry.dtype, stacklevel=4)
     return result
 
@@ -294,11 +298,20 @@ def _estimate_chunk(
             evaluator, geometry, chunk, xt, w, options.probes, options.num_probes, chunk_seeds
         )
         R2, R2_se = 0.5 * sketch.trace, 0.5 * sketch.trace_se
-        V, jv, exact_columns = sketch.probes, sketch.jv, sketch.exact_columns
+        coords, jv, exact_columns = sketch.coords, sketch.jv, sketch.exact_columns
         curv = sketch.trace[:, None]
     else:
-        V = draw_probes(geometry, options.probes, options.num_probes, chunk, chunk_seeds)
-        jv, curv = evaluator(xt, w, V)
+        probes = draw_probe_batch(
+            geometry,
+            options.probes,
+            options.num_probes,
+            chunk,
+            chunk_seeds,
+            evaluator.dtype,
+            evaluator.device,
+        )
+        coords = probes.coords
+        jv, curv = evaluator(xt, w, probes.vectors)
         curv = curv.to(geometry.dtype)
         R2, R2_se = probe_average(0.5 * curv, options.exact_probes)
 
@@ -308,7 +321,7 @@ def _estimate_chunk(
         R13, R13_se = regs["R13"], torch.zeros_like(R2)
     else:
         regs = label_regularizers(geometry, u, loss, indices=chunk)
-        per_probe = r13_per_probe(geometry, loss, chunk, u, V, jv.to(geometry.dtype))
+        per_probe = r13_per_probe(geometry, loss, chunk, u, coords, jv.to(geometry.dtype))
         R13, R13_se = probe_average(per_probe, exact_columns)
     R1 = R13 - regs["R3"]
     return RegularizerEstimates(

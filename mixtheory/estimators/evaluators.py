@@ -61,6 +61,7 @@ class DerivativeEvaluator:
         self.method, self.curvature = options.method, options.curvature
         self.secant_step = float(options.secant_step)
         self.dtype = model_dtype
+        self.device = _model_device(model, geometry.device)
         self.probe_chunk = max(1, int(probe_chunk))
         self.need_jv = need_jv
 
@@ -161,6 +162,15 @@ class DerivativeEvaluator:
         if self.need_jv:
             jv = vmap(lambda v: jvp(self.forward, (xt,), (v,))[1])(Vk)
         return jv, curv
+
+
+def _model_device(model: Callable[[Tensor], Tensor], default: torch.device) -> torch.device:
+    """The device of the model's first parameter (where its passes run), else ``default``."""
+    parameters = getattr(model, "parameters", None)
+    if callable(parameters):
+        for p in parameters():
+            return p.device
+    return default
 
 
 def input_jacobian(forward: Callable[[Tensor], Tensor], xt: Tensor, c: int) -> Tensor:

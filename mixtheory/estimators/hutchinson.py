@@ -42,17 +42,39 @@ def probe_average(values: Tensor, exact: bool) -> tuple[Tensor, Tensor]:
 
 
 def r13_per_probe(
-    geometry: MixupGeometry, loss: Loss, idx: Tensor, u: Tensor, V: Tensor, jv: Tensor
+    geometry: MixupGeometry, loss: Loss, idx: Tensor, u: Tensor, coords: Tensor, jv: Tensor
 ) -> Tensor:
     r"""Per-probe values of R13 = R1 + R3, (m, k): ``½ (∇f v)ᵀ ℓ_uu (∇f v) + (∇f v)ᵀ ℓ_uy p`` with
-    ``p = Σ_yx Σ_xx⁺ v``, for outputs u (m, c), probes V (m, k, d) and ``∇f v`` = jv (m, k, c).
+    ``p = Σ_yx Σ_xx⁺ v``, for outputs u (m, c), probes given by their range coordinates
+    ``coords = Vᵀ v`` (m, k, r) and ``∇f v`` = jv (m, k, c) (``docs/theory.md`` §7.3).
 
     Since ``E[v pᵀ] = Σ_xx Σ_xx⁺ Σ_xy = Σ_xy`` their mean is ``½⟨Σ_xx, ∇fᵀℓ_uu∇f⟩ + ⟨Σ_yx, ℓ_yu∇f⟩``
     = R13 (Theorem 3 with R3's completed square undone); no ℓ_uu⁻¹ enters, so nothing cancels however
-    saturated the softmax is (R1 = R13 − R3 with the exact R3)."""
+    saturated the softmax is (R1 = R13 − R3 with the exact R3).
+
+    p in O(r·c) per probe: every probe and every column of ``Σ_xy`` lies in the range of V, so with
+    ``Σ^(i)_xx = V (σ² z zᵀ + γ² D) Vᵀ`` and ``Σ^(i)_xy = V P_i``, ``P_i = σ² z_i b_iᵀ + γ² C``,
+    ``p = Q_iᵀ (Vᵀ v)`` with ``Q_i = (σ² z zᵀ + γ² D)⁻¹ P_i = D⁻¹P_i/γ² − β_i u_i (u_iᵀ P_i)``
+    (Sherman–Morrison, ``u_i = D⁻¹ z_i``): an (r × c) matrix per sample, never a d-vector per probe.
+    """
     y = geometry.y_tilde[idx]
-    P = geometry.pinv_sigma_xy(idx)  # Σ_xx⁺ Σ_xy, (m, d, c)
-    proj = torch.einsum("mkd,mdc->mck", V, P)  # p = Σ_yx Σ_xx⁺ v, (m, c, k)
+    proj = torch.einsum("mkr,mrc->mkc", coords, _pinv_sigma_xy_coords(geometry, idx))
     quad = torch.einsum("mkc,mcl,mkl->mk", jv, loss.hess_uu(y, u), jv)
-    cross = torch.einsum("mkc,mcl,mlk->mk", jv, loss.hess_uy(y, u), proj)
+    cross = torch.einsum("mkc,mcl,mkl->mk", jv, loss.hess_uy(y, u), proj)
     return 0.5 * quad + cross
+
+
+def _pinv_sigma_xy_coords(geometry: MixupGeometry, idx: Tensor) -> Tensor:
+    """``Q_i = Vᵀ (Σ^(i)_xx)⁺ Σ^(i)_xy`` (m, r, c): :meth:`MixupGeometry.pinv_sigma_xy` in range
+    coordinates, O(r·c) per sample by Sherman–Morrison."""
+    m, r = idx.numel(), geometry.rank
+    if geometry.gamma2 == 0.0 or r == 0:
+        return torch.zeros(m, r, geometry.c, dtype=geometry.dtype, device=geometry.device)
+    z, u, beta = geometry._sherman_morrison(idx)
+    b = geometry.centered_y[idx]
+    P = geometry.theta_var * z[:, :, None] * b[:, None, :] + geometry.gamma2 * geometry.cross  # (m, r, c)
+    uP = torch.einsum("mr,mrc->mc", u, P)
+    return (
+        P / (geometry.gamma2 * geometry.eigvals[:, None])
+        - beta[:, None, None] * u[:, :, None] * uP[:, None, :]
+    )

@@ -25,18 +25,20 @@ from ..geometry import MixupGeometry
 from ..monte_carlo import mean_and_stderr
 from .evaluators import DerivativeEvaluator
 from .options import ProbeKind
-from .probes import factor_space_coefficients
+from .probes import factor_space_coefficients, range_coordinates
 
 __all__ = ["HutchPlusPlusTrace", "hutch_plus_plus"]
 
 
 class HutchPlusPlusTrace(NamedTuple):
     """Per-sample ``tr(Lᵀ∇²g L)`` (m,) with its standard error (m,), the probes V (m, k, d) whose
-    ``∇f V`` (m, k, c) came for free, and whether V are the exact factor columns."""
+    ``∇f V`` (m, k, c) came for free, their range coordinates ``Vᵀ v`` (m, k, r), and whether V are
+    the exact factor columns."""
 
     trace: Tensor
     trace_se: Tensor
     probes: Tensor
+    coords: Tensor
     jv: Tensor
     exact_columns: bool
 
@@ -65,7 +67,8 @@ def hutch_plus_plus(
         L = geometry.factor_apply(eye.expand(len(seeds), factor_dim, factor_dim), idx)
         jv, curv = evaluator(xt, w, L)
         trace = curv.to(geometry.dtype).sum(1)
-        return HutchPlusPlusTrace(trace, torch.zeros_like(trace), L, jv, True)
+        coords = range_coordinates(geometry, eye.expand(len(seeds), factor_dim, factor_dim), idx)
+        return HutchPlusPlusTrace(trace, torch.zeros_like(trace), L, coords, jv, True)
     k_rest = max(1, num_products - 2 * k)
     coeffs = factor_space_coefficients(kind, seeds, k + k_rest, factor_dim, geometry.dtype)
     coeffs = coeffs.to(geometry.device)
@@ -80,4 +83,4 @@ def hutch_plus_plus(
     _, rest = evaluator(xt, w, geometry.factor_apply(G, idx))
     rest_mean, rest_se = mean_and_stderr(rest.to(geometry.dtype), dim=1)
     trace = top.to(geometry.dtype).sum(1) + rest_mean
-    return HutchPlusPlusTrace(trace, rest_se, LS, jv_sketch, False)
+    return HutchPlusPlusTrace(trace, rest_se, LS, range_coordinates(geometry, S, idx), jv_sketch, False)

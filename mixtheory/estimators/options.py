@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from .._validation import Tensor
-from .jets import taylor_mode_supported
+from .jets import taylor_mode_unsupported
 
 __all__ = [
     "EstimatorOptions",
@@ -50,7 +50,9 @@ class EstimatorOptions:
         num_probes: probes per sample (products per sample for Hutch++; ignored for exact probes).
         batch_size: model inputs (samples × probes) per derivative pass; bounds memory.
         method: how ``vᵀ∇²g v`` is evaluated (:mod:`.evaluators`); ``"auto"`` is Taylor mode
-            when every layer has a jet rule, else forward-over-reverse HVPs.
+            when every operation has a jet rule (an ``nn.Sequential`` of known layers, or a
+            ``torch.fx`` trace), else nested forward mode (``"jvp"``; the result's
+            ``info["taylor_unsupported"]`` names the operation without a rule).
         r1: ``"exact"`` (c vector-Jacobian products), ``"probes"`` (Hutchinson, from the ∇f·v the
             R2 pass computes) or ``"auto"`` (exact for at most 16 classes).
         curvature: ``"autograd"`` or ``"secant"`` (second differences at step ``secant_step``·v).
@@ -123,13 +125,16 @@ class EstimatorOptions:
         """The options with ``method`` and ``r1`` ``"auto"`` replaced by what they choose for
         ``model`` and ``num_classes`` outputs; ``method="taylor"`` checked against the model."""
         method, r1 = self.method, self.r1
-        if method == "auto":
-            method = "taylor" if taylor_mode_supported(model) else "hvp"
-        if method == "taylor" and not taylor_mode_supported(model):
-            raise ValueError(
-                "method='taylor' needs an nn.Sequential of layers with a jet rule "
-                "(see taylor_mode_supported); use method='jvp'"
-            )
+        if method in ("auto", "taylor"):
+            reason = taylor_mode_unsupported(model)
+            if method == "taylor" and reason is not None:
+                raise ValueError(
+                    f"method='taylor' needs a jet rule for every operation (see taylor_mode_supported): "
+                    f"no rule for {reason}; use method='jvp'"
+                )
+            # forward-over-forward needs the same forward-mode rules as forward-over-reverse and
+            # measured cheaper on residual networks (benchmarks/bench_estimators.py)
+            method = "taylor" if reason is None else "jvp"
         if r1 == "auto":
             r1 = "exact" if num_classes <= R1_EXACT_MAX_CLASSES else "probes"
         return dataclasses.replace(self, method=method, r1=r1)

@@ -13,6 +13,11 @@ Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, al
 - ``"exact"``: every column of L (1 + r probes, summed): ``tr(LᵀML) = tr(ΣM)``, zero variance;
   affordable for small n (r ≤ n − 1) and the reference the random probes are tested against.
 
+In the hot path (:func:`draw_probe_batch`) only the coefficients ξ are drawn per sample (O(k·r));
+the probes ``L ξ`` are formed in one batched product in the model's dtype on the model's device,
+and their range coordinates ``Vᵀ v`` (r numbers each) come with them, so the R13 correction
+(:func:`.hutchinson.r13_per_probe`) needs no d-dimensional work per probe (``docs/theory.md`` §7.3).
+
 Randomness: a base seed is drawn from a generator once; sample i's probes come from a private
 generator seeded by (base seed, i) (:func:`probe_seeds`), so they do not depend on batch size,
 chunking, the order of the requested samples or how samples are sharded over processes.
@@ -20,13 +25,24 @@ chunking, the order of the requested samples or how samples are sharded over pro
 
 from __future__ import annotations
 
+import math
+import weakref
+from typing import NamedTuple
+
 import torch
 
 from .._validation import Tensor
 from ..geometry import MixupGeometry
 from .options import ProbeKind
 
-__all__ = ["probe_seeds", "factor_space_coefficients", "draw_probes"]
+__all__ = [
+    "probe_seeds",
+    "factor_space_coefficients",
+    "draw_probes",
+    "ProbeBatch",
+    "draw_probe_batch",
+    "range_coordinates",
+]
 
 _GOLDEN = 0x9E3779B97F4A7C15  # seed mixing constant (2^64 / golden ratio)
 
@@ -100,3 +116,104 @@ def draw_probes(
         return torch.cat(draws)
     coeffs = factor_space_coefficients(kind, seeds, num_probes, factor_dim, geometry.dtype)
     return geometry.factor_apply(coeffs.to(geometry.device), idx)
+
+
+class ProbeBatch(NamedTuple):
+    """Probes for m samples: ``vectors`` v (m, k, d) in the network's dtype and device, their range
+    coordinates ``Vᵀ v`` (m, k, r) in the geometry's dtype, and whether they are the exact factor
+    columns (summed, zero variance)."""
+
+    vectors: Tensor
+    coords: Tensor
+    exact: bool
+
+
+_SCALED_BASIS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _scaled_basis(geometry: MixupGeometry, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``γ diag(√s) Vᵀ`` (r, d) in the network's dtype and device, cached per geometry."""
+    per_geometry = _SCALED_BASIS.setdefault(geometry, {})
+    key = (dtype, str(device))
+    if key not in per_geometry:
+        scaled = (math.sqrt(geometry.gamma2) * geometry.eigvals.sqrt())[:, None] * geometry.basis.T
+        per_geometry[key] = scaled.to(device=device, dtype=dtype).contiguous()
+    return per_geometry[key]
+
+
+def range_coordinates(geometry: MixupGeometry, coeffs: Tensor, idx: Tensor) -> Tensor:
+    """``Vᵀ L_i ξ = σ ξ₀ z_i + γ √s ⊙ ξ₁:`` (m, k, r) for factor coefficients ξ (m, k, 1 + r),
+    ``z_i = Vᵀ a_i``: the range coordinates of the probes ``L_i ξ`` in O(r) each."""
+    coeffs = coeffs.to(dtype=geometry.dtype, device=geometry.device)
+    z = geometry.coords[idx][:, None, :]
+    shared = coeffs[..., 1:] * (math.sqrt(geometry.gamma2) * geometry.eigvals.sqrt())
+    return math.sqrt(geometry.theta_var) * coeffs[..., :1] * z + shared
+
+
+def draw_probe_batch(
+    geometry: MixupGeometry,
+    kind: ProbeKind,
+    num_probes: int,
+    idx: Tensor,
+    seeds: list[int],
+    dtype: torch.dtype,
+    device: torch.device | str | None = None,
+) -> ProbeBatch:
+    r"""The probes of :func:`draw_probes` (the same draws, seed for seed) for the samples ``idx``,
+    formed for the network: ``L_i ξ`` as one batched product ``σ ξ₀ a_i + ξ₁: (γ diag(√s) Vᵀ)`` in
+    ``dtype`` on ``device`` (the coefficients ξ, O(k·r) per sample, come from the per-sample
+    streams), with their range coordinates. Mixup probes ``δ = (θ − θ̄) a_i + (1 − θ) a_j`` have
+    coordinates ``(θ − θ̄) z_i + (1 − θ) z_j``.
+
+    >>> from mixtheory import SymmetricBeta
+    >>> g = torch.Generator().manual_seed(0)
+    >>> geo = MixupGeometry(torch.randn(6, 3, generator=g, dtype=torch.float64),
+    ...                     torch.arange(6) % 2, SymmetricBeta(1.0))
+    >>> idx = torch.tensor([1, 4]); seeds = probe_seeds(g, idx)
+    >>> batch = draw_probe_batch(geo, "gaussian", 5, idx, seeds, torch.float64)
+    >>> bool(torch.allclose(batch.vectors, draw_probes(geo, "gaussian", 5, idx, seeds)))
+    True
+    >>> bool(torch.allclose(batch.coords, batch.vectors @ geo.basis))
+    True
+    """
+    device = geometry.device if device is None else torch.device(device)
+    factor_dim = 1 + geometry.rank
+    if kind == "mixup":
+        return _mixup_batch(geometry, num_probes, idx, seeds, dtype, device)
+    if kind == "exact":
+        coeffs = torch.eye(factor_dim, dtype=geometry.dtype, device=geometry.device)
+        coeffs = coeffs.expand(idx.numel(), factor_dim, factor_dim)
+    else:
+        if len(seeds) != idx.numel():
+            raise ValueError("draw_probe_batch needs one seed per sample")
+        coeffs = factor_space_coefficients(kind, seeds, num_probes, factor_dim, geometry.dtype)
+    coords = range_coordinates(geometry, coeffs, idx)
+    xi = coeffs.to(device=device, dtype=dtype)
+    a = geometry.centered_x[idx].to(device=device, dtype=dtype)
+    vectors = (math.sqrt(geometry.theta_var) * xi[..., :1]) * a[:, None, :]
+    if geometry.rank:
+        vectors = vectors + xi[..., 1:] @ _scaled_basis(geometry, dtype, device)
+    return ProbeBatch(vectors, coords, kind == "exact")
+
+
+def _mixup_batch(
+    geometry: MixupGeometry,
+    num_probes: int,
+    idx: Tensor,
+    seeds: list[int],
+    dtype: torch.dtype,
+    device: torch.device,
+) -> ProbeBatch:
+    """Mixup perturbations drawn as :meth:`MixupGeometry.sample_perturbations` draws them (θ, then
+    the partners j, from each sample's stream), with their range coordinates."""
+    thetas, partners = [], []
+    for seed in seeds:
+        gen = torch.Generator().manual_seed(seed)
+        thetas.append(geometry.law.sample_theta((1, num_probes), gen).to(geometry.dtype))
+        partners.append(torch.randint(geometry.n, (1, num_probes), generator=gen))
+    theta = torch.cat(thetas).to(geometry.device)[..., None]  # (m, k, 1)
+    j = torch.cat(partners).to(geometry.device)
+    own, partner = theta - geometry.theta_mean, 1 - theta
+    vectors = own * geometry.centered_x[idx][:, None, :] + partner * geometry.centered_x[j]
+    coords = own * geometry.coords[idx][:, None, :] + partner * geometry.coords[j]
+    return ProbeBatch(vectors.to(device=device, dtype=dtype), coords, False)
