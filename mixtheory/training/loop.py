@@ -1,0 +1,389 @@
+r"""The training loop: any objective, SGD or AdamW, cosine or step learning-rate schedules, recorders,
+checkpoints and bit-for-bit resumption on the CPU.
+
+Randomness has three sources, each seeded from ``seed`` and each saved in every checkpoint: the
+data order (a CPU ``torch.Generator``: one ``randperm`` per epoch), the mixing (a second CPU
+generator: λ, partners, masks), and torch's global generators (dropout), forked so that the
+caller's global state is left as it was. Together with the model, optimizer and scheduler states,
+the forgetting tracker, the objective's state (a hard-pairing pool) and the recorders' rows, they
+make a run resumed from its last checkpoint equal to the uninterrupted run, bit for bit on the CPU
+(``tests/test_training.py`` compares the parameters with ``torch.equal``). On a GPU, reductions can
+be non-deterministic; the run is then reproducible only to rounding.
+
+Files under ``out``: ``history.csv`` (one row per epoch: loss, learning rate, the objective's
+parts, seconds), one ``<recorder>.csv`` (and ``.npz``) per recorder, ``model.pt`` (the state dict),
+``checkpoint.pt`` (the last checkpoint) and ``provenance.json``
+(:func:`mixtheory.provenance.write_provenance`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .._validation import Tensor, check_device
+from ..provenance import write_provenance
+from ..scores import ForgettingTracker
+from .objectives import ERMObjective, Objective, TrainingData
+from .recorders import RecordContext, Recorder
+
+__all__ = ["train", "TrainingResult", "OptimizerName", "LRSchedule", "check_out_dir", "CHECKPOINT"]
+
+OptimizerName = Literal["sgd", "adamw"]
+LRSchedule = Literal["cosine", "step", "constant"]
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainingResult:
+    """``model`` (trained, eval mode), ``history`` (one dict per epoch), ``recorders``, ``out`` (the
+    output directory or None) and ``paths`` (name → file written), ``resumed_from`` (epoch or None)."""
+
+    model: nn.Module
+    history: list[dict[str, Any]]
+    recorders: list[Recorder]
+    out: Path | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+    resumed_from: int | None = None
+
+    def column(self, name: str) -> list:
+        """One column of the history table, e.g. ``result.column("loss")``."""
+        return [row.get(name) for row in self.history]
+
+
+def check_out_dir(out: str | Path, resume: bool) -> Path:
+    """Check ``out`` before any training: a directory (or creatable), writable; holding a run
+    (``checkpoint.pt``) exactly when ``resume`` is set."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"out={str(out)!r} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"out={str(out)!r} cannot be created or written: {exc.strerror or exc}") from exc
+    has_run = (path / CHECKPOINT).exists()
+    if resume and not has_run:
+        raise ValueError(f"resume: {path} holds no {CHECKPOINT} to resume from")
+    if not resume and has_run:
+        raise ValueError(f"{path} already holds a run ({CHECKPOINT}); resume it or choose another directory")
+    return path
+
+
+def _optimizer(model, name, lr, momentum, nesterov, weight_decay) -> torch.optim.Optimizer:
+    if name == "sgd":
+        return torch.optim.SGD(
+            model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
+        )
+    if name == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {name!r}")
+
+
+def _scheduler(opt, schedule, epochs, step_size, gamma):
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    if schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=step_size or max(1, epochs // 3), gamma=gamma)
+    if schedule == "constant":
+        return None
+    raise ValueError(f"lr_schedule must be 'cosine', 'step' or 'constant', got {schedule!r}")
+
+
+@dataclass
+class _Run:
+    """Everything that changes during training and goes into a checkpoint."""
+
+    model: nn.Module
+    objective: Objective
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    data_gen: torch.Generator
+    mix_gen: torch.Generator
+    tracker: ForgettingTracker | None
+    recorders: list[Recorder]
+    history: list[dict[str, Any]]
+    config: dict[str, Any]
+
+    def state_dict(self, epoch: int) -> dict:
+        return {
+            "epoch": epoch,
+            "config": self.config,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            "data_gen": self.data_gen.get_state(),
+            "mix_gen": self.mix_gen.get_state(),
+            "tracker": None if self.tracker is None else self.tracker.state_dict(),
+            "objective": self.objective.state_dict(),
+            "recorders": {r.name: r.state_dict() for r in self.recorders},
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state: dict) -> int:
+        differ = {
+            k: (state["config"].get(k), v) for k, v in self.config.items() if state["config"].get(k) != v
+        }
+        if differ:
+            text = "; ".join(f"{k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in differ.items())
+            raise ValueError(
+                f"the checkpoint was made with other settings ({text}); resume with the same ones"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.data_gen.set_state(state["data_gen"])
+        self.mix_gen.set_state(state["mix_gen"])
+        if self.tracker is not None:
+            self.tracker.load_state_dict(state["tracker"])
+        self.objective.load_state_dict(state["objective"])
+        for r in self.recorders:
+            if r.name in state["recorders"]:
+                r.load_state_dict(state["recorders"][r.name])
+        self.history = list(state["history"])
+        return int(state["epoch"])
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module):
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
+def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> dict[str, Any]:
+    """One pass over the data in a seeded order; returns the history row."""
+    start_time = time.perf_counter()
+    model, objective = run.model, run.objective
+    with _eval_mode(model):
+        objective.begin_epoch(model, data, epoch, run.tracker)
+    lr = run.optimizer.param_groups[0]["lr"]
+    model.train()
+    order = torch.randperm(data.n, generator=run.data_gen)
+    sums: dict[str, float] = {"loss": 0.0}
+    for start in range(0, data.n, batch_size):
+        idx = order[start : start + batch_size]
+        out = objective.batch_loss(model, data, idx, epoch, run.mix_gen)
+        if not bool(torch.isfinite(out.loss)):
+            raise RuntimeError(
+                f"the {objective.name} loss became {float(out.loss)} at epoch {epoch + 1}; "
+                "lower the learning rate"
+            )
+        run.optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        run.optimizer.step()
+        if run.tracker is not None:
+            logits = out.clean_logits
+            if logits is None:
+                with torch.no_grad():
+                    logits = model(data.X[idx.to(data.X.device)])
+            run.tracker.update(idx, logits.argmax(-1).cpu(), data.labels[idx])
+        sums["loss"] += float(out.loss.detach()) * idx.numel()
+        for key, value in out.parts.items():
+            sums[key] = sums.get(key, 0.0) + value * idx.numel()
+    if run.scheduler is not None:
+        run.scheduler.step()
+    model.eval()
+    row = {"epoch": epoch + 1, "lr": lr, **{k: v / data.n for k, v in sums.items()}}
+    row["seconds"] = time.perf_counter() - start_time
+    return row
+
+
+def _record(run: _Run, data: TrainingData, test: TrainingData | None, epoch: int) -> None:
+    law = run.objective.training_law(max(epoch - 1, 0))
+    ctx = RecordContext(run.model, data, test, run.objective, law, run.tracker)
+    with _eval_mode(run.model):
+        for recorder in run.recorders:
+            recorder.record(ctx, epoch)
+
+
+def _write_outputs(run: _Run, out: Path, epoch: int, seed: int, device, started: float, data_note) -> dict:
+    paths: dict[str, Path] = {}
+    if run.history:
+        paths["history"] = out / "history.csv"
+        with paths["history"].open("w", newline="") as fh:
+            names = list(dict.fromkeys(k for row in run.history for k in row))
+            writer = csv.DictWriter(fh, fieldnames=names)
+            writer.writeheader()
+            writer.writerows(run.history)
+    for recorder in run.recorders:
+        for path in recorder.write(out):
+            paths[path.stem if path.suffix == ".csv" else f"{path.stem}_npz"] = path
+    paths["model"] = out / "model.pt"
+    torch.save(run.model.state_dict(), paths["model"])
+    paths["provenance"] = write_provenance(
+        out / "provenance.json",
+        seeds={"seed": seed},
+        device=device,
+        wall_time_s=time.perf_counter() - started,
+        data=data_note,
+        epochs_done=epoch,
+        config=run.config,
+        objective=run.objective.describe(),
+        recorders=[r.name for r in run.recorders],
+    )
+    return paths
+
+
+def train(
+    model: nn.Module,
+    X,
+    Y,
+    objective: Objective | None = None,
+    *,
+    epochs: int = 10,
+    batch_size: int = 128,
+    optimizer: OptimizerName = "sgd",
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    nesterov: bool = False,
+    weight_decay: float = 5e-4,
+    lr_schedule: LRSchedule = "cosine",
+    step_size: int | None = None,
+    gamma: float = 0.1,
+    recorders: Sequence[Recorder] = (),
+    test: tuple[Tensor, Tensor] | None = None,
+    out: str | Path | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    num_classes: int | None = None,
+    progress: bool | None = None,
+    data_description: str | None = None,
+) -> TrainingResult:
+    r"""Train ``model`` with ``objective`` (default ERM), recording as it goes (module docstring).
+
+    Args:
+        model: maps (B, *input_shape) to (B, c) logits; trained in place on ``device`` (default:
+            where its parameters are), left in eval mode.
+        X: (n, *input_shape) training inputs; Y: (n,) class indices or (n, c) label vectors.
+        objective: an :class:`~mixtheory.training.Objective` (``ERMObjective``, ``Mixup``,
+            ``RegMixup``, ``ApproximateMixup``, ``HardPairing``, ``ForgettingPartners``, ``MixupE``).
+        epochs, batch_size: passes over the data and minibatch size (the last batch may be smaller).
+        optimizer: ``"sgd"`` (with ``momentum``, ``nesterov``) or ``"adamw"``; lr, weight_decay.
+        lr_schedule: ``"cosine"`` (to 0 over ``epochs``), ``"step"`` (× ``gamma`` every ``step_size``
+            epochs, default epochs // 3) or ``"constant"``; stepped once per epoch.
+        recorders: measured after every epoch (and on the initial model, epoch 0), each name once.
+        test: (X_test, Y_test) for the accuracy recorder.
+        out: directory for tables, checkpoints, the model and provenance (checked before training).
+        checkpoint_every: save ``checkpoint.pt`` every k epochs (and after the last).
+        resume: continue the run in ``out`` from its checkpoint (same settings required).
+        seed: seeds the data order, the mixing and torch's global generators (forked).
+        progress: a tqdm bar over epochs (None: only on a terminal).
+
+    Returns a :class:`TrainingResult`.
+    """
+    objective = ERMObjective() if objective is None else objective
+    if not isinstance(objective, Objective):
+        raise TypeError(f"objective must be a mixtheory.training Objective, got {type(objective).__name__}")
+    for name, value in (
+        ("epochs", epochs),
+        ("batch_size", batch_size),
+        ("checkpoint_every", checkpoint_every),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    names = [r.name for r in recorders]
+    if len(set(names)) != len(names):
+        raise ValueError(f"each recorder may appear once, got {names}")
+    out_dir = None if out is None else check_out_dir(out, resume)
+    if resume and out_dir is None:
+        raise ValueError("resume needs out (the directory holding the checkpoint)")
+    dev = check_device(device) or next(model.parameters()).device
+    model.to(dev)
+    dtype = next(model.parameters()).dtype
+    data = TrainingData.from_arrays(X, Y, num_classes=num_classes, dtype=dtype, device=dev)
+    test_data = (
+        None
+        if test is None
+        else TrainingData.from_arrays(*test, num_classes=data.num_classes, dtype=dtype, device=dev)
+    )
+    config = {
+        "objective": objective.describe(),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seed": seed,
+        "optimizer": optimizer,
+        "lr": lr,
+        "momentum": momentum,
+        "nesterov": nesterov,
+        "weight_decay": weight_decay,
+        "lr_schedule": lr_schedule,
+        "step_size": step_size,
+        "gamma": gamma,
+    }
+    fork_devices = [dev.index or 0] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        opt = _optimizer(model, optimizer, lr, momentum, nesterov, weight_decay)
+        needs_tracker = objective.needs_tracker or any(r.needs_tracker for r in recorders)
+        run = _Run(
+            model,
+            objective,
+            opt,
+            _scheduler(opt, lr_schedule, epochs, step_size, gamma),
+            torch.Generator().manual_seed(seed),
+            torch.Generator().manual_seed(seed + 1),
+            ForgettingTracker(data.n, data.num_classes) if needs_tracker else None,
+            list(recorders),
+            [],
+            config,
+        )
+        return _train_loop(
+            run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_description
+        )
+
+
+def _train_loop(run: _Run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_note):
+    started = time.perf_counter()
+    epochs, seed = run.config["epochs"], run.config["seed"]
+    for recorder in run.recorders:
+        recorder.setup(data)
+    start = 0
+    if resume:
+        start = run.load_state_dict(torch.load(out_dir / CHECKPOINT, weights_only=False, map_location=dev))
+    else:
+        _record(run, data, test_data, 0)
+    paths: dict[str, Path] = {}
+    try:
+        bar = tqdm(
+            range(start, epochs),
+            desc=f"train {run.objective.name}",
+            leave=False,
+            disable=None if progress is None else not progress,
+        )
+        for epoch in bar:
+            row = _run_epoch(run, data, epoch, run.config["batch_size"])
+            run.history.append(row)
+            bar.set_postfix(loss=f"{row['loss']:.4f}")
+            _record(run, data, test_data, epoch + 1)
+            if out_dir is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                torch.save(run.state_dict(epoch + 1), out_dir / CHECKPOINT)
+                paths = _write_outputs(run, out_dir, epoch + 1, seed, dev, started, data_note)
+        if out_dir is not None:
+            paths = _write_outputs(run, out_dir, epochs, seed, dev, started, data_note)
+            paths["checkpoint"] = out_dir / CHECKPOINT
+    finally:
+        run.model.eval()
+    return TrainingResult(run.model, run.history, run.recorders, out_dir, paths, start if resume else None)
