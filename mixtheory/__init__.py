@@ -5,8 +5,10 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 (Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization", JMLR 2022).
 """
 
+from . import mixing, scores
 from ._validation import PiecewiseLinearWarning
 from .approximate import approximate_mixup_targets, rescale
+from .data import DataSplit, load_cifar10, load_mnist, load_split
 from .derivatives import directional_derivatives
 from .distributed import estimate_regularizers_distributed, run_distributed
 from .estimators import (
@@ -58,6 +60,7 @@ from .regularizers import (
     regularizers_from_derivatives,
     taylor_regularizers,
 )
+from .scores import ForgettingTracker, el2n, grand, margin, prediction_entropy
 from .zhang2021 import (
     compare_expansions,
     fit_remainder_order,
@@ -133,6 +136,20 @@ __all__ = [
     "q_hat_relative_error",
     "approximate_mixup_targets",
     "rescale",
+    # data valuation (Paul et al. 2021; Toneva et al. 2019)
+    "el2n",
+    "grand",
+    "margin",
+    "prediction_entropy",
+    "ForgettingTracker",
+    # data (bundled or from a local path; nothing downloads)
+    "DataSplit",
+    "load_split",
+    "load_mnist",
+    "load_cifar10",
+    # subpackages
+    "mixing",
+    "scores",
     # small models for the command line and the analyses
     "build_model",
     "train_model",
