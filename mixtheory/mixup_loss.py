@@ -237,11 +237,13 @@ def sampled_mixup_loss(
     r"""The mixup loss as training draws it: ``num_draws`` independent replicates, each an average
     over all n anchors, with the standard error across replicates.
 
-    ``per="sample"``: one λ and a uniform partner (self included) per anchor, whose mean is the
-    exact mixup loss. ``per="batch"``: one λ per replicate and partners a random permutation (as
-    training code mixes a shuffled batch); a permutation pairs i with itself only by chance, so its
-    mean is ``E_mix`` only up to O(1/n). ``checkpoints``: replicate counts at which to record the
-    running estimate.
+    ``per="sample"``: one λ and a uniform partner (self included) per anchor. ``per="batch"``: one λ
+    per replicate and partners a uniformly random permutation (as training code mixes a shuffled
+    batch). Both means are exactly the mixup loss ``E_mix``: under a uniform permutation each
+    anchor's partner is uniform over all n, itself included with probability 1/n; sharing one λ
+    changes only the variance. (Flipping or rolling a batch never pairs a sample with itself and
+    converges to ``(n·E_mix − E_ERM)/(n − 1)`` instead: see :mod:`mixtheory.mixing`.)
+    ``checkpoints``: replicate counts at which to record the running estimate.
     """
     x, y, loss = _prepare(model, X, Y, law, loss, dtype, device, num_classes)
     if per not in ("sample", "batch"):
