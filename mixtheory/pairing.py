@@ -1,0 +1,326 @@
+r"""Mixup with non-uniform partners ``π(j | i)``: the exact loss in both forms, the second-order
+loss with anchor weights, and how much a restricted partner pool shrinks the regularizers.
+
+**Theorem 1 for a pairing** (``docs/theory.md §8.1``). With anchors uniform and partners from
+``π(j | i)``, the mixup loss is, by definition (the *unfolded* form),
+
+.. math::
+
+    E_π(f) = \frac1n \sum_{i,j} π(j|i)\, E_λ\, m_{ij}(λ), \qquad
+    m_{ij}(λ) = ℓ(λ y_i + (1−λ) y_j, f(λ x_i + (1−λ) x_j)).
+
+Since ``m_ij(λ) = m_ji(1 − λ)``, split λ at ½ and rename (i, j) → (j, i) on {λ < ½}. When λ's law
+is symmetric about ½ (density p(θ) = p(1 − θ)) both halves carry the folded θ law, and
+
+.. math::
+
+    E_π(f) = \sum_{i,j} P(i, j)\, E_θ\, m_{ij}(θ), \qquad P(i, j) = \frac{π(j|i) + π(i|j)}{2n},
+
+the *folded* form (θ = max(λ, 1 − λ)). Writing ``P(i, j) = p_i Q(j|i)`` with
+``p_i = Σ_j P(i, j) = (1 + Σ_j π(i|j))/(2n)`` and centring at
+``x̃_i = E_{θ, j∼Q}[θ x_i + (1−θ) x_j] = θ̄ x_i + (1 − θ̄) μ_i`` gives
+
+.. math::
+
+    E_π(f) = \sum_i p_i\, E_{θ, j∼Q(·|i)}\, ℓ(ỹ_i + ε_i, f(x̃_i + δ_i)),
+
+``δ_i = (θ − θ̄)(x_i − μ_i) + (1 − θ)(x_j − μ_i)``; θ ⊥ j and ``E_j(x_j − μ_i) = 0`` give
+``Σ^(i)_xx = σ²(x_i − μ_i)(x_i − μ_i)ᵀ + γ² C_i`` (:class:`~mixtheory.geometry.PairedMixupGeometry`).
+Expanding to second order exactly as in ``docs/theory.md §4`` (the expansion point does not depend on
+(θ, j), so first-order terms vanish) gives
+
+.. math::
+
+    E_Q(f) = \sum_i p_i \big[ℓ(ỹ_i, f(x̃_i)) + R_{13} + R_2 + R_4\big]
+
+with ``R`` the formulas of Theorem 3 at the per-anchor ``Σ^(i)``; the remainder is O(s³) under a
+joint contraction (``docs/theory.md §6.3``, tested in ``tests/test_pairing.py``).
+
+For an asymmetric λ law the weight of (i, j, θ) is ``P'(i,j) p(θ) + P'(j,i) p(1 − θ)`` with
+``P'(i, j) = π(j|i)/n``, which does not factor: the folded functions here refuse such laws
+(the unfolded form needs no symmetry).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import torch
+
+from ._validation import Tensor, as_labels, as_tensor, check_labels_sum_to_one, model_outputs
+from .geometry import MixupGeometry, as_partner_law, require_symmetric_lambda
+from .laws import DEFAULT_NODES, MixingLaw
+from .losses import Loss, get_loss
+from .regularizers import CancellationWarning, cancellation, model_derivatives, warn_if_cancelling
+
+__all__ = [
+    "symmetrised_pair_law",
+    "exact_mixup_loss_with_pairing",
+    "paired_regularizers_from_derivatives",
+    "paired_taylor_regularizers",
+    "weighted_second_order_loss",
+    "pool_shrinkage",
+]
+
+Form = Literal["folded", "unfolded"]
+
+
+def symmetrised_pair_law(pairing, n: int) -> Tensor:
+    r"""``P(i, j) = (π(j|i) + π(i|j))/(2n)`` (n, n), float64: the folded pair law (sums to 1).
+
+    ``pairing``: a :class:`~mixtheory.mixing.PartnerLaw` or an n×n row-stochastic tensor.
+
+    >>> P = symmetrised_pair_law(torch.tensor([[0.0, 1.0], [0.5, 0.5]]), 2)
+    >>> P.tolist(), float(P.sum())
+    ([[0.0, 0.375], [0.375, 0.25]], 1.0)
+    """
+    law = as_partner_law(pairing, n)
+    Pi = law.dense().to(torch.float64)
+    return (Pi + Pi.T) / (2 * n)
+
+
+def exact_mixup_loss_with_pairing(
+    model: Callable[[Tensor], Tensor],
+    X,
+    Y,
+    law: MixingLaw,
+    pairing,
+    loss: str | Loss = "ce",
+    *,
+    form: Form = "folded",
+    num_nodes: int = DEFAULT_NODES,
+    chunk_size: int = 4096,
+    num_classes: int | None = None,
+) -> float:
+    r"""The exact mixup loss with partners from ``π(j | i)`` (module docstring).
+
+    - ``form="unfolded"``: ``(1/n) Σ_i Σ_j π(j|i) E_λ m_ij(λ)``, the definition, by
+      :func:`mixtheory.mixing.exact_loss_for_rule` (λ's own quadrature rule, any law).
+    - ``form="folded"``: ``Σ_{i,j} P(i, j) E_θ m_ij(θ)`` with the symmetrised pair law and θ's
+      rule (λ must be symmetric about ½). Cost: (pairs with P > 0) × nodes model calls.
+
+    ``pairing=None`` or ``UniformPartner(n)`` (self included) is
+    :func:`mixtheory.mixup_loss.exact_mixup_loss` itself.
+
+    Args:
+        model: (batch, *input_shape) → (batch, c). X: (n, d) or (n, *input_shape);
+            Y: (n, c) labels or (n,) class indices. law: λ's law. pairing: a PartnerLaw or an n×n
+            row-stochastic tensor. chunk_size: mixed points per model call (folded form).
+
+    >>> import torch
+    >>> from mixtheory import SymmetricBeta
+    >>> from mixtheory.mixing import KNearest
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X, Y = torch.randn(8, 2, generator=g, dtype=torch.float64), torch.arange(8) % 2
+    >>> W = torch.randn(2, 2, generator=g, dtype=torch.float64)
+    >>> model = lambda x: torch.tanh(x @ W)
+    >>> knn = KNearest(X, 2)
+    >>> folded = exact_mixup_loss_with_pairing(model, X, Y, SymmetricBeta(0.5), knn)
+    >>> unfolded = exact_mixup_loss_with_pairing(model, X, Y, SymmetricBeta(0.5), knn, form="unfolded")
+    >>> abs(folded - unfolded) / folded < 1e-10
+    True
+    """
+    from .mixing.expected_loss import exact_loss_for_rule  # lazy: mixing imports mixup_loss
+    from .mixup_loss import exact_mixup_loss
+
+    if form not in ("folded", "unfolded"):
+        raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
+    x = as_tensor("X", X, dtype=torch.float64)
+    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    n = x.shape[0]
+    loss = get_loss(loss)
+    from .geometry import _is_uniform_with_self
+
+    if pairing is None or _is_uniform_with_self(pairing):
+        if pairing is not None and pairing.n != n:
+            raise ValueError(f"the pairing is on {pairing.n} samples but X has {n}")
+        return exact_mixup_loss(model, x, y, law, loss, form=form, num_nodes=num_nodes)
+    partner_law = as_partner_law(pairing, n)
+    if form == "unfolded":
+        return exact_loss_for_rule(
+            model, x, y, law, loss, partner=partner_law, route="pairs", num_nodes=num_nodes
+        )
+    require_symmetric_lambda(law, "the folded form")
+    P = symmetrised_pair_law(partner_law, n).to(x.device)
+    anchor, partner = (P > 0).nonzero(as_tuple=True)
+    pair_weight = P[anchor, partner]
+    nodes, weights = law.theta_rule(num_nodes).to_torch(x.dtype, x.device)
+    flat = x.reshape(n, -1)
+    total = torch.zeros((), dtype=torch.float64, device=x.device)
+    with torch.no_grad():
+        for t, w in zip(nodes, weights):
+            for start in range(0, anchor.numel(), chunk_size):
+                i, j = anchor[start : start + chunk_size], partner[start : start + chunk_size]
+                mixed_x = (t * flat[i] + (1 - t) * flat[j]).reshape(-1, *x.shape[1:])
+                mixed_y = t * y[i] + (1 - t) * y[j]
+                out = model_outputs(model, mixed_x, y.shape[1], out_dtype=x.dtype)
+                total += w * (pair_weight[start : start + chunk_size] * loss.value(mixed_y, out)).sum()
+    return float(total)
+
+
+def paired_regularizers_from_derivatives(
+    geometry: MixupGeometry,
+    outputs: Tensor,
+    jacobians: Tensor,
+    loss: str | Loss = "ce",
+    *,
+    indices=None,
+    hessian_contraction: Tensor | None = None,
+    r2: Tensor | None = None,
+    warn: bool = True,
+) -> dict[str, Tensor]:
+    r"""Theorem 3's terms through the per-anchor factors only, for any geometry (uniform or
+    paired): with ``Σ_xx = L Lᵀ``, ``Σ_xy = L L^yᵀ`` (:meth:`~MixupGeometry.factor_transpose_apply`,
+    :meth:`~MixupGeometry.cross_factor`),
+
+    - ``R13 = ½ ‖ℓ_uu^{1/2} ∇f L‖²_F + ⟨ℓ_uy, (∇f L)(L^y)ᵀ⟩`` (the uncompleted form, no ℓ_uu⁻¹);
+    - ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy K ℓ_yu)`` with ``K`` from :meth:`projected_label_covariance`;
+    - ``R4 = ½ ⟨Σ_yy, ℓ_yy⟩`` (:meth:`frobenius_yy`), ``R2 = ½ ⟨Σ_xx, T⟩`` (:meth:`frobenius_xx`);
+    - ``R1 = R13 − R3`` and ``cancellation`` as in :mod:`mixtheory.regularizers`.
+
+    Shapes as in :func:`mixtheory.regularizers.regularizers_from_derivatives`: outputs (m, c),
+    jacobians (m, c, d), hessian_contraction (m, d, d) or r2 (m,). On a uniform geometry it agrees
+    with that function to rounding (a test)."""
+    loss = get_loss(loss)
+    if loss.requires_normalized_labels:
+        check_labels_sum_to_one("Y", geometry.Y, f"the {loss.name} regularizers")
+    idx = geometry.sample_indices(indices)
+    m = idx.numel()
+    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
+    jac = torch.as_tensor(jacobians).to(dtype=geometry.dtype, device=geometry.device)
+    if u.shape != (m, geometry.c) or jac.shape != (m, geometry.c, geometry.d):
+        raise ValueError(
+            f"outputs must be ({m}, {geometry.c}) and jacobians ({m}, {geometry.c}, {geometry.d}); "
+            f"got {tuple(u.shape)} and {tuple(jac.shape)}"
+        )
+    y = geometry.y_tilde[idx]
+    L_uu, L_uy, L_yy = loss.hess_uu(y, u), loss.hess_uy(y, u), loss.hess_yy(y, u)
+    JL = geometry.factor_transpose_apply(jac, idx)  # ∇f L_i, (m, c, w)
+    quad = torch.einsum("mkw,mkl,mlw->m", JL, L_uu, JL)
+    JS_xy = JL @ geometry.cross_factor(idx).transpose(1, 2)  # ∇f Σ_xy, (m, c, c)
+    R13 = 0.5 * quad + torch.einsum("mkl,mkl->m", L_uy, JS_xy)
+    K = geometry.projected_label_covariance(idx)
+    inner = L_uy @ K @ L_uy.transpose(1, 2)
+    R3 = -0.5 * torch.diagonal(loss.inverse_uu_apply(y, u, inner), dim1=-2, dim2=-1).sum(-1)
+    R4 = 0.5 * geometry.frobenius_yy(L_yy, idx)
+    if r2 is not None:
+        R2 = torch.as_tensor(r2, dtype=geometry.dtype, device=geometry.device).reshape(m)
+    elif hessian_contraction is not None:
+        R2 = 0.5 * geometry.frobenius_xx(hessian_contraction, idx)
+    else:
+        R2 = torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
+    R1 = R13 - R3
+    out = {"erm": loss.value(y, u), "R1": R1, "R2": R2, "R3": R3, "R4": R4, "R13": R13}
+    out["cancellation"] = cancellation(R1, R3, R13)
+    if warn:
+        warn_if_cancelling(out["cancellation"], geometry.dtype)
+    return out
+
+
+def paired_taylor_regularizers(
+    model: Callable[[Tensor], Tensor],
+    geometry: MixupGeometry,
+    loss: str | Loss = "ce",
+    *,
+    indices=None,
+    chunk_size: int = 256,
+) -> dict[str, Tensor]:
+    r"""Per-anchor ``erm, R1, R2, R3, R4, R13, cancellation`` (m,) at the contracted points of a
+    paired (or uniform) geometry: dense ``torch.func`` derivatives
+    (:func:`mixtheory.regularizers.model_derivatives`) and
+    :func:`paired_regularizers_from_derivatives`. Small d (the input Hessian is formed)."""
+    idx = geometry.sample_indices(indices)
+    parts = []
+    for start in range(0, idx.numel(), chunk_size):
+        chunk = idx[start : start + chunk_size]
+        u, jac, T = model_derivatives(model, geometry, loss, chunk)
+        parts.append(
+            paired_regularizers_from_derivatives(
+                geometry, u, jac, loss, indices=chunk, hessian_contraction=T, warn=False
+            )
+        )
+    out = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    warn_if_cancelling(out["cancellation"], geometry.dtype)
+    return out
+
+
+def weighted_second_order_loss(
+    model: Callable[[Tensor], Tensor], geometry: MixupGeometry, loss: str | Loss = "ce"
+) -> float:
+    r"""``E_Q = Σ_i p_i [ℓ(ỹ_i, f(x̃_i)) + R13 + R2 + R4]`` with the anchor weights ``p_i`` of the
+    geometry (1/n for uniform pairing, ``(1 + Σ_j π(i|j))/(2n)`` otherwise; module docstring)."""
+    regs = paired_taylor_regularizers(model, geometry, loss)
+    terms = regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]
+    return float((geometry.anchor_weights * terms).sum())
+
+
+def pool_shrinkage(
+    X,
+    Y,
+    law: MixingLaw,
+    scores,
+    etas: Sequence[float] = (1, 0.5, 0.2, 0.1, 0.05),
+    model: Callable[[Tensor], Tensor] | None = None,
+    loss: str | Loss = "ce",
+    *,
+    num_classes: int | None = None,
+) -> list[dict[str, float]]:
+    r"""How much a hard pool (partners uniform over the top-η fraction by ``scores``,
+    :class:`~mixtheory.mixing.HardPool`) shrinks the mixup perturbations and regularizers.
+
+    One row per η: ``eta``, ``pool_size``, ``trace`` = ``Σ_i p_i tr Σ^(i)_xx`` and ``trace_ratio``
+    (to the uniform geometry, whose ``Σ_i tr Σ^(i)_xx / n = (σ² + γ²) tr Σ_xx``), ``trace_pool`` and
+    ``trace_rest`` (the p-weighted mean over anchors in / outside the pool), ``weight_pool`` (their
+    total weight Σ_{i∈pool} p_i); with a model also the p-weighted ``R1, R2, R3, R13`` and
+    ``E_Q − erm`` (with ratios ``*_ratio`` to uniform). A first row ``eta = "uniform"`` is the
+    paper's geometry. η = 1 is the uniform law computed through the paired route.
+
+    Args:
+        X: (n, d) or (n, *input_shape); Y: (n, c) or (n,) class indices; law: symmetric λ law;
+        scores: (n,) (e.g. per-sample losses); etas: pool fractions in (0, 1];
+        model: optional, for the regularizers (dense input Hessians: small d).
+    """
+    from .mixing.partners import HardPool
+
+    x = as_tensor("X", X, dtype=torch.float64)
+    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    scores = torch.as_tensor(scores, dtype=torch.float64).reshape(-1)
+    rows: list[dict[str, float]] = []
+    geometries: list[tuple[object, MixupGeometry, Tensor | None]] = [
+        ("uniform", MixupGeometry(x, y, law), None)
+    ]
+    for eta in etas:
+        pool = HardPool(scores, float(eta))
+        geometries.append((float(eta), MixupGeometry(x, y, law, pairing=pool), pool.in_pool))
+    base: dict[str, float] = {}
+    for eta, geo, in_pool in geometries:
+        p = geo.anchor_weights
+        traces = geo.trace_xx()
+        row: dict[str, float] = {
+            "eta": eta,
+            "pool_size": int(in_pool.sum()) if in_pool is not None else geo.n,
+        }
+        row["trace"] = float((p * traces).sum())
+        if in_pool is not None:
+            w_pool = float(p[in_pool].sum())
+            row["weight_pool"] = w_pool
+            row["trace_pool"] = float((p * traces)[in_pool].sum() / w_pool) if w_pool > 0 else float("nan")
+            rest = ~in_pool
+            w_rest = float(p[rest].sum())
+            row["trace_rest"] = float((p * traces)[rest].sum() / w_rest) if w_rest > 0 else float("nan")
+        if model is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CancellationWarning)
+                regs = paired_taylor_regularizers(model, geo, loss)
+            for key in ("R1", "R2", "R3", "R13"):
+                row[key] = float((p * regs[key]).sum())
+            row["E_Q-erm"] = float((p * (regs["R13"] + regs["R2"] + regs["R4"])).sum())
+        if not base:
+            base = dict(row)
+        for key in ("trace", "R1", "R2", "R3", "R13", "E_Q-erm"):
+            if key in row:
+                row[f"{key}_ratio"] = row[key] / base[key] if base[key] != 0 else float("nan")
+        rows.append(row)
+    return rows
