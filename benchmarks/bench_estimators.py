@@ -1,193 +1,216 @@
-r"""Benchmark of the network estimators (issue 4 §3): CIFAR-shaped input, small smooth CNN.
+r"""Benchmark of the network estimators against competent baselines at equal probes.
 
-Measured side by side in one run, on the same model, samples and probes:
+Every route evaluates the same K probes per sample on the same model and samples; routes are timed
+in paired, interleaved, rotated rounds after a warm-up (``_timing.paired_rounds``), and every cost
+is reported as the median [min–max] over rounds of time(route) / time(one warm forward pass over
+the same m·K inputs, timed in the same round): "forward units per probe". Routes:
 
-- cost per probe of each derivative method (Taylor mode, jvp-of-jvp, forward-over-reverse HVP,
-  reverse-over-reverse "double backward" HVP as in PyHessian/BackPACK, Hutch++), divided by
-  the cost of one forward pass over the same number of inputs;
-- the dense route (torch.func Jacobian + full d×d input Hessian of g = wᵀf), per sample;
-- peak memory of each (CPU: resident-set high-water mark, reset before each method through
-  /proc/self/clear_refs; GPU: torch.cuda.max_memory_allocated);
-- accuracy at equal wall-clock: relative error of R2 (against exact factor-column probes) for
-  each probe type with the probe count the same time buys.
+- ``forward``: the unit, ``model(x)`` over m·K inputs without a graph;
+- ``taylor kernel``: :func:`~mixtheory.estimators.second_order_jet` on pre-drawn probes alone;
+- ``taylor collapsed g=8``: the same with the second-order stream summed in 8 groups (R2 only);
+- ``library r1=probes``: :func:`~mixtheory.estimators.estimate_from_geometry` end to end (drawing
+  probes, R1 + R2 + R3 with standard errors), ``r1="probes"``;
+- ``library default``: the same with the default settings (``r1="auto"``: exact R1 by c VJPs);
+- ``double-backward loop``: PyHessian-style reverse-over-reverse, one ``autograd.grad`` per probe
+  on the graph of ∇g (vᵀ∇²g v only: less than the library computes);
+- ``vmap(jvp(grad))``: forward-over-reverse HVPs vmapped over the probes (vᵀ∇²g v only);
+- ``exact factor columns``: the library with the 1 + r columns of the factor (zero variance), on
+  a smaller geometry, per column.
 
-A ResNet-18-sized network runs only when a GPU is present. Prints a table and one JSON line.
+Speed ratios of the library (r1=probes, and default) against each baseline are per-round ratios.
+Peak memory per route is the growth of peak RSS in a fresh process (``_timing.peak_memory_mib``).
+Run with 1 and 2 threads. Two models: the CIFAR-shaped GELU CNN (``nn.Sequential``) and a smooth
+residual CNN (ResNet-18 layout, width 8, GELU), which Taylor mode reaches through ``torch.fx``.
 
-    python benchmarks/bench_estimators.py [--quick]
+    python benchmarks/bench_estimators.py [--quick] [--no-memory]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
-import time
+import statistics
+import sys
 
 import torch
 
-from mixtheory import MixupGeometry, SymmetricBeta
-from mixtheory.estimators import estimate_from_geometry
-from mixtheory.models import build_model
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import fmt_ratio, paired_rounds, peak_memory_mib, ratio  # noqa: E402
+
+from mixtheory import MixupGeometry, SymmetricBeta  # noqa: E402
+from mixtheory.estimators import estimate_from_geometry, second_order_jet  # noqa: E402
+from mixtheory.estimators.probes import draw_probe_batch, probe_seeds  # noqa: E402
+from mixtheory.models import build_model  # noqa: E402
+from mixtheory.resnet import smooth_resnet18  # noqa: E402
+
+K = 16
+SIZES = {"cnn": dict(n=512, m=32), "resnet": dict(n=256, m=16)}
 
 
-def _reset_peak() -> float:
-    if torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()
-        return 0.0
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
-    return _rss("VmRSS")
+def make_problem(kind: str, quick: bool = False):
+    """(model, geometry, indices) for a named benchmark problem, float32 network."""
+    size = SIZES[kind]
+    n, m = (128, 8) if quick else (size["n"], size["m"])
+    gen = torch.Generator().manual_seed(0)
+    X = torch.rand(n, 3, 32, 32, generator=gen)
+    Y = torch.randint(10, (n,), generator=gen)
+    if kind == "cnn":
+        model = build_model("cnn", (3, 32, 32), 10, "gelu", channels=(16, 32), hidden=(64,), seed=0)
+    else:
+        model = smooth_resnet18(10, (3, 32, 32), "gelu", width=8, seed=0)
+    return model, MixupGeometry(X, Y, SymmetricBeta(1.0)), torch.arange(m)
 
 
-def _rss(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return float(line.split()[1]) / 1024  # MiB
-    return float("nan")
+def make_routes(kind: str, quick: bool = False) -> dict:
+    """Every timed route of one problem as a zero-argument callable."""
+    model, geo, idx = make_problem(kind, quick)
+    m = idx.numel()
+    seeds = probe_seeds(torch.Generator().manual_seed(1), idx)
+    probes = draw_probe_batch(geo, "gaussian", K, idx, seeds, torch.float32).vectors  # (m, K, d)
+    xt = geo.x_tilde[idx].float()
+    x_img = geo.as_inputs(xt)
+    tangent = geo.as_inputs(probes.transpose(0, 1).contiguous())  # (K, m, *shape)
+    x_rep = x_img.repeat(K, *([1] * (x_img.ndim - 1)))
+    with torch.no_grad():
+        w = torch.softmax(model(x_img), -1) - geo.y_tilde[idx].float()
+
+    def forward():
+        with torch.no_grad():
+            return model(x_rep)
+
+    def kernel(groups=None):
+        with torch.no_grad():
+            return second_order_jet(model, x_img, tangent, groups=groups)
+
+    def library(**settings):
+        return estimate_from_geometry(
+            model, geo, indices=idx, num_probes=K, generator=torch.Generator().manual_seed(1), **settings
+        )
+
+    def double_backward():
+        x = x_img.detach().requires_grad_(True)
+        out = model(x)
+        (grad,) = torch.autograd.grad((out * w).sum(), x, create_graph=True)
+        values = []
+        for v in tangent:  # one reverse-over-reverse product per probe, as PyHessian does
+            (hv,) = torch.autograd.grad(grad, x, v, retain_graph=True)
+            values.append((hv * v).flatten(1).sum(1))
+        return torch.stack(values)
+
+    def g(x):
+        return (model(x) * w).sum()
+
+    grad_g = torch.func.grad(g)
+
+    def vmap_jvp_grad():
+        def quad(v):
+            return (torch.func.jvp(grad_g, (x_img,), (v,))[1] * v).flatten(1).sum(1)
+
+        return torch.vmap(quad)(tangent)
+
+    routes = {
+        "forward": forward,
+        "taylor kernel": kernel,
+        "taylor collapsed g=8": lambda: kernel(8),
+        "library r1=probes": lambda: library(r1="probes"),
+        "library default": library,
+        "double-backward loop": double_backward,
+        "vmap(jvp(grad))": vmap_jvp_grad,
+    }
+    return routes, dict(m=m, n=geo.n, d=geo.d, rank=geo.rank)
 
 
-def _peak_since(base: float) -> float:
-    if torch.cuda.is_available():
-        return torch.cuda.max_memory_allocated() / 2**20
-    return _rss("VmHWM") - base
+def make_exact_routes(kind: str, quick: bool = False) -> dict:
+    """The exact factor-column route on a small geometry (1 + r columns per sample) and its unit."""
+    model, _, _ = make_problem(kind, quick)
+    gen = torch.Generator().manual_seed(0)
+    n, m = 64, 2
+    X = torch.rand(n, 3, 32, 32, generator=gen)
+    geo = MixupGeometry(X, torch.randint(10, (n,), generator=gen), SymmetricBeta(1.0))
+    idx = torch.arange(m)
+    x_rep = geo.as_inputs(geo.x_tilde[idx].float()).repeat(1 + geo.rank, 1, 1, 1)
+
+    def forward():
+        with torch.no_grad():
+            return model(x_rep)
+
+    def exact():
+        return estimate_from_geometry(model, geo, indices=idx, probes="exact", r1="probes", batch_size=512)
+
+    return {"forward": forward, "exact factor columns": exact}
 
 
-def timed(fn, reps: int) -> tuple[float, float, object]:
-    """Best wall-clock of ``reps`` runs (the machine is shared: min is the honest figure)."""
-    best, peak, out = math.inf, 0.0, fn()  # warm-up: first calls pay for allocation and dispatch
-    for _ in range(reps):
-        base = _reset_peak()
-        t = time.perf_counter()
-        out = fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t)
-        peak = max(peak, _peak_since(base))
-    return best, peak, out
+# module-level factories for the memory probes (spawned processes)
+def _memory_factory(kind: str, route: str):
+    return make_routes(kind, quick=False)[0][route]
+
+
+class _Factory:
+    def __init__(self, kind: str, route: str) -> None:
+        self.kind, self.route = kind, route
+
+    def __call__(self):
+        return _memory_factory(self.kind, self.route)
+
+
+BASELINES = ("double-backward loop", "vmap(jvp(grad))")
+LIBRARY = ("library r1=probes", "library default")
+
+
+def measure(kind: str, threads: int, rounds: int, quick: bool) -> dict:
+    torch.set_num_threads(threads)
+    routes, info = make_routes(kind, quick)
+    times = paired_rounds(routes, rounds=rounds)
+    units = {name: ratio(times, name, "forward") for name in routes}
+    speedups = {f"{lib} vs {base}": ratio(times, base, lib) for lib in LIBRARY for base in BASELINES}
+    speedups["library r1=probes over taylor kernel"] = ratio(times, "library r1=probes", "taylor kernel")
+    exact_routes = make_exact_routes(kind, quick)
+    exact_times = paired_rounds(exact_routes, rounds=max(3, rounds // 2))
+    units["exact factor columns"] = ratio(exact_times, "exact factor columns", "forward")
+    forward_ms = 1e3 * statistics.median(times["forward"])
+    return dict(kind=kind, threads=threads, info=info, units=units, speedups=speedups, forward_ms=forward_ms)
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    ap.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    ap.add_argument("--no-memory", action="store_true", help="skip the per-route memory processes")
     args = ap.parse_args(argv)
-    quick = args.quick
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    n, m, K, reps = (128, 8, 16, 1) if quick else (512, 32, 16, 3)
-    gen = torch.Generator().manual_seed(0)
-    X = torch.rand(n, 3, 32, 32, generator=gen)
-    Y = torch.randint(10, (n,), generator=gen)
-    model = build_model("cnn", (3, 32, 32), 10, "gelu", channels=(16, 32), hidden=(64,),
-                        seed=0).to(device)
-    law = SymmetricBeta(1.0)
-    t = time.perf_counter()
-    geo = MixupGeometry(X, Y, law, device=device)
-    t_geometry = time.perf_counter() - t
-    idx = torch.arange(m)
-    rows: list[dict] = []
-
-    # one forward pass over m·K inputs (the unit of cost)
-    xin = geo.as_inputs(geo.x_tilde[idx].float()).repeat(K, 1, 1, 1)
-    with torch.no_grad():
-        t_fwd, _, _ = timed(lambda: model(xin), reps + 2)
-
-    def run(method, probes="gaussian", k=K, r1="probes", sub=idx):
-        return estimate_from_geometry(model, geo, indices=sub, probes=probes, num_probes=k,
-                                      method=method, r1=r1, batch_size=512,
-                                      generator=torch.Generator().manual_seed(1))
-
-    for method in ("taylor", "jvp", "hvp", "double-backward", "hutch++"):
-        sec, peak, _ = timed(lambda method=method: run(method), reps)
-        rows.append({"route": method, "probes": K, "seconds": sec, "per_sample_ms": 1e3 * sec / m,
-                     "per_probe_over_forward": sec / t_fwd, "peak_mib": peak})
-    sec, peak, _ = timed(lambda: run("taylor", r1="exact"), reps)
-    rows.append({"route": "taylor + exact R1", "probes": K, "seconds": sec,
-                 "per_sample_ms": 1e3 * sec / m, "per_probe_over_forward": sec / t_fwd,
-                 "peak_mib": peak})
-
-    # dense route: Jacobian (c×d) and the full d×d input Hessian of g = wᵀf, one sample at a time
-    dense_samples = 1 if quick else 2
-    f = lambda z: model(geo.as_inputs(z)[None])[0]  # noqa: E731
-
-    def dense():
-        out = []
-        for i in range(dense_samples):
-            x = geo.x_tilde[i].float()
-            u = f(x).detach()
-            w = (torch.softmax(u, -1) - geo.y_tilde[i].float()).detach()
-            jac = torch.func.jacrev(f)(x)
-            hess = torch.func.hessian(lambda z, w=w: (f(z) * w).sum())(x)  # (d, d)
-            out.append(0.5 * geo.frobenius_xx(hess.double()[None], [i]))
-            del jac
-        return torch.cat(out)
-
-    base = _reset_peak()
-    start = time.perf_counter()
-    r2_dense = dense().detach()
-    sec, peak = time.perf_counter() - start, _peak_since(base)
-    dense_per_sample = sec / dense_samples
-    rows.append({"route": "dense (jacrev + hessian)", "probes": geo.d,
-                 "seconds": sec, "per_sample_ms": 1e3 * dense_per_sample,
-                 "per_probe_over_forward": float("nan"), "peak_mib": peak})
-
-    # accuracy at equal wall-clock: reference from the exact factor columns (1 + rank probes)
-    acc_samples = torch.arange(4 if quick else 8)
-    ref = estimate_from_geometry(model, geo, indices=acc_samples, probes="exact", r1="exact",
-                                 batch_size=1024)["R2"]
-    dense_err = float(((r2_dense - ref[:dense_samples]).abs() / ref[:dense_samples].abs()).max())
-    per_probe = {r["route"]: r["seconds"] / (m * K) for r in rows if r["probes"] == K}
-    budget = 64 * per_probe["taylor"]  # the time 64 Taylor-mode probes take, per sample
-    accuracy = []
-    for probes, method in (("gaussian", "taylor"), ("rademacher", "taylor"), ("mixup", "taylor"),
-                           ("gaussian", "hutch++"), ("rademacher", "hutch++")):
-        k = max(3, int(budget / per_probe[method]))
-        errs = []
-        for seed in range(2 if quick else 4):
-            est = estimate_from_geometry(model, geo, indices=acc_samples, probes=probes,
-                                         num_probes=k, method=method, r1="exact",
-                                         generator=torch.Generator().manual_seed(100 + seed))
-            errs.append(float((est["R2"] - ref).norm() / ref.norm()))
-        accuracy.append({"probes": probes, "method": method, "num_probes": k,
-                         "relative_error_R2": sum(errs) / len(errs)})
-
-    default = next(r for r in rows if r["route"] == "taylor")
-    ratios = {
-        "dense_over_default_per_sample": dense_per_sample / (default["seconds"] / m),
-        "double_backward_over_default": next(
-            r["seconds"] for r in rows if r["route"] == "double-backward") / default["seconds"],
-        "jvp_over_default": next(r["seconds"] for r in rows if r["route"] == "jvp")
-        / default["seconds"],
-        "default_per_probe_over_forward": default["per_probe_over_forward"],
-    }
-
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-               f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
-               + (torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"))
-    print(f"machine: {machine}")
-    print(f"CNN gelu 3×32×32 → 10, d = {geo.d}, n = {n}, rank = {geo.rank}, {m} samples × {K} "
-          f"probes, float32; geometry built in {t_geometry:.2f} s; one forward over {m * K} "
-          f"inputs: {1e3 * t_fwd:.1f} ms")
-    print(f"{'route':26}{'s total':>10}{'ms/sample':>12}{'÷ forward':>11}{'peak MiB':>10}")
-    for r in rows:
-        print(f"{r['route']:26}{r['seconds']:>10.3f}{r['per_sample_ms']:>12.1f}"
-              f"{r['per_probe_over_forward']:>11.2f}{r['peak_mib']:>10.0f}")
-    print("ratios: " + ", ".join(f"{k} = {v:.1f}" for k, v in ratios.items()))
-    print(f"dense route R2 vs exact-probe R2: max relative difference {dense_err:.1e}")
-    print(f"accuracy at equal wall-clock (budget = 64 Taylor-mode probes per sample, "
-          f"{len(acc_samples)} samples):")
-    for a in accuracy:
-        print(f"  {a['probes']:11}{a['method']:9} K = {a['num_probes']:5d}   "
-              f"relative error of R2 {a['relative_error_R2']:.3f}")
-    if not torch.cuda.is_available():
-        print("ResNet-18-sized network: skipped (no GPU on this machine)")
-    record = {"machine": machine, "d": geo.d, "n": n, "samples": m, "probes": K,
-              "forward_seconds": t_fwd, "rows": rows, "ratios": ratios,
-              "dense_vs_exact_probe_R2": dense_err, "accuracy": accuracy, "quick": quick}
+    rounds = 3 if args.quick else 5
+    machine = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"torch {torch.__version__}, "
+        + (torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU")
+    )
+    print(f"machine: {machine}; float32; {K} Gaussian probes per sample; {rounds} paired rounds")
+    results = []
+    for kind in ("cnn", "resnet"):
+        for threads in (1, 2):
+            res = measure(kind, threads, rounds, args.quick)
+            results.append(res)
+            info = res["info"]
+            print(
+                f"\n{kind}: n = {info['n']}, d = {info['d']}, rank = {info['rank']}, "
+                f"{info['m']} samples × {K} probes, {threads} thread(s); "
+                f"forward over {info['m'] * K} inputs: {res['forward_ms']:.0f} ms"
+            )
+            print(f"  {'route':28}forward units per probe, median [min–max] over rounds")
+            for name, stats in res["units"].items():
+                print(f"  {name:28}{fmt_ratio(stats, '')}")
+            print("  speed ratios (baseline time / library time, per round):")
+            for name, stats in res["speedups"].items():
+                print(f"    {name:52}{fmt_ratio(stats)}")
+    memory = {}
+    if not args.no_memory:
+        print("\npeak memory growth per route, fresh process each, 1 thread (MiB):")
+        for kind in ("cnn", "resnet"):
+            for route in ("forward", "taylor kernel", "taylor collapsed g=8", "library r1=probes",
+                          "library default", "double-backward loop", "vmap(jvp(grad))"):  # fmt: skip
+                memory[f"{kind}: {route}"] = peak_memory_mib(_Factory(kind, route), threads=1)
+                print(f"  {kind:7}{route:28}{memory[f'{kind}: {route}']:8.0f}")
+    record = dict(machine=machine, probes=K, results=results, memory_mib=memory, quick=args.quick)
     print(json.dumps(record))
     return record
 
