@@ -1,0 +1,51 @@
+r"""Shared drawing helpers. Matplotlib is imported here, inside the functions, never at import
+time of the library: ``import mixtheory.reproduce`` works without it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["pyplot", "save", "errorbar_line", "COLORS"]
+
+#: a colour-blind-safe cycle (Okabe–Ito)
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (unless pyplot was already imported elsewhere)."""
+    try:
+        import matplotlib
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("drawing figures needs matplotlib: pip install 'mixtheory[plot]'") from exc
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"axes.grid": True, "grid.alpha": 0.3, "legend.framealpha": 0.85})
+    return plt
+
+
+def errorbar_line(
+    ax: Any, x: Sequence[float], mean: Sequence[float], std: Sequence[float], **style: Any
+) -> Any:
+    """A line with ± std error bars (caps), sorted by x; the bars vanish for a single seed."""
+    order = np.argsort(np.asarray(x, dtype=float))
+    x, mean, std = (np.asarray(a, dtype=float)[order] for a in (x, mean, std))
+    style.setdefault("capsize", 3)
+    style.setdefault("marker", "o")
+    style.setdefault("markersize", 4)
+    return ax.errorbar(x, mean, yerr=std, **style)
+
+
+def save(fig: Any, png: Path, pdf: Path, dpi: int = 130) -> None:
+    """Write ``fig`` as PNG and PDF and close it."""
+    plt = pyplot()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=dpi)
+    fig.savefig(pdf)
+    plt.close(fig)

@@ -1,0 +1,133 @@
+r"""The registry of reproducible figures: what a figure declares, and the table it hands over.
+
+A figure is a :class:`Figure`: a name (``second-order-accuracy``), a title, the ledger claims it
+decides (ids of :mod:`mixtheory.ledger`), a quick and a full :class:`Config`, and four functions:
+
+- ``units(params) -> [Unit, ...]``: the independent pieces of work of one seed (a training regime,
+  a law, a method); a run is resumable per (unit, seed);
+- ``compute(unit, seed, params, ctx) -> [row, ...]``: the measurements of one (unit, seed), as
+  tidy rows: dicts of coordinates plus ``metric`` and ``value`` (long format, one row per
+  measured number);
+- ``draw(rows, info) -> matplotlib Figure``: the picture, from the rows read back from the CSV;
+- ``headline(rows) -> dict``: the measured headline (numbers and a ``text``), and
+  ``checks(headline) -> {name: bool}``: what the quick run is expected to show, asserted in tests.
+
+Adding a figure is one new module in :mod:`mixtheory.reproduce` that calls :func:`register`; the
+package imports every public module on import, so nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from ._runner import Context
+
+__all__ = ["Mode", "Requirement", "Config", "Unit", "DrawInfo", "Figure", "FIGURES", "register", "get_figure"]
+
+Mode = Literal["quick", "full"]
+Requirement = Literal["gpu", "cifar10"]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Config:
+    """One scale of a figure.
+
+    ``describe`` names the data and the scale in words (it goes into the title and the provenance),
+    ``params`` are handed to ``units`` and ``compute``, ``seeds`` is the default number of seeds,
+    ``requires`` what the run needs beyond the CPU and the bundled data."""
+
+    describe: str
+    params: Mapping[str, Any]
+    seeds: int = 1
+    requires: tuple[Requirement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of work of one seed, cached on its own: ``key`` (a file-name-safe label such as
+    ``mixup``) and the ``params`` that distinguish it from the figure's other units."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DrawInfo:
+    """What ``draw`` may know beyond the rows: the configuration the rows came from (its
+    ``describe`` and ``params``), the mode and the seeds found in the rows."""
+
+    figure: Figure
+    mode: Mode
+    config: Config
+    seeds: tuple[int, ...]
+
+    @property
+    def title(self) -> str:
+        """The figure's title, the data and scale, and the number of seeds."""
+        k = len(self.seeds)
+        over = f"mean ± std over {k} seeds" if k > 1 else "one seed"
+        if not self.figure.seeded:
+            over = "closed forms"
+        return f"{self.figure.title}\n{self.config.describe} ({self.mode}; {over})"
+
+
+def _one_unit(params: Mapping[str, Any]) -> list[Unit]:
+    return [Unit("all")]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A registered figure (module docstring). ``seeded=False`` for deterministic figures (closed
+    forms): they run seed 0 only, whatever ``--seeds`` says. ``version`` is part of the cache key:
+    bump it when ``compute`` changes what it measures."""
+
+    name: str
+    title: str
+    claims: tuple[str, ...]
+    quick: Config
+    full: Config
+    compute: Callable[[Unit, int, Mapping[str, Any], Context], list[Row]]
+    draw: Callable[[list[Row], DrawInfo], Any]
+    headline: Callable[[list[Row]], dict[str, Any]]
+    checks: Callable[[dict[str, Any]], dict[str, bool]]
+    units: Callable[[Mapping[str, Any]], Sequence[Unit]] = _one_unit
+    seeded: bool = True
+    statement: str = ""
+    version: int = 1
+
+    @property
+    def stem(self) -> str:
+        """The file stem of the outputs: the name with ``_`` for ``-`` (``second_order_accuracy``)."""
+        return self.name.replace("-", "_")
+
+    def config(self, mode: Mode) -> Config:
+        if mode not in ("quick", "full"):
+            raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
+        return self.quick if mode == "quick" else self.full
+
+
+FIGURES: dict[str, Figure] = {}
+
+
+def register(figure: Figure) -> Figure:
+    """Add ``figure`` to :data:`FIGURES` (names are unique; claims must be ledger ids)."""
+    from ..ledger import METADATA
+
+    if figure.name in FIGURES and FIGURES[figure.name] is not figure:
+        raise ValueError(f"a figure named {figure.name!r} is already registered")
+    unknown = [c for c in figure.claims if c not in METADATA]
+    if unknown:
+        raise ValueError(f"figure {figure.name!r} names unknown ledger claims {unknown}")
+    FIGURES[figure.name] = figure
+    return figure
+
+
+def get_figure(name: str) -> Figure:
+    """The registered figure called ``name`` (a ValueError listing the names otherwise)."""
+    if name not in FIGURES:
+        raise ValueError(f"unknown figure {name!r}; registered: {', '.join(sorted(FIGURES))}")
+    return FIGURES[name]
