@@ -1,0 +1,106 @@
+"""Masked mixing expanded around the anchor (Park, Yun, Chun, NeurIPS 2022; docs/theory.md §8.3):
+reduction to Zhang et al.'s terms, the tilted hole moments, and the third-order remainder against
+the exact masked loss (every partner × λ nodes × every box position on 4×5 images)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mixtheory import SymmetricBeta
+from mixtheory.checks.tolerances import t_critical
+from mixtheory.mixing import CutMix, GMix, HMix
+from mixtheory.msda import (
+    exact_masked_loss,
+    masked_regularizers,
+    masked_second_order_loss,
+    pixel_pair_weights,
+    tilted_hole_moments,
+    weight_by_distance,
+)
+from mixtheory.zhang2021 import fit_remainder_order, zhang_regularizers
+
+N, H, W, C = 8, 4, 5, 3
+MASKS = {"mixup": None, "cutmix": CutMix(), "hmix": HMix(ratio=0.5), "gmix": GMix()}
+
+
+def _setup(seed=1):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(N, H, W, generator=g, dtype=torch.float64)
+    Y = torch.arange(N) % C
+    torch.manual_seed(seed + 2)
+    model = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(H * W, 6), torch.nn.Tanh(), torch.nn.Linear(6, C)
+    )
+    return X, Y, model.double().eval()
+
+
+def test_mixup_mask_reduces_to_zhang():
+    X, Y, model = _setup()
+    law = SymmetricBeta(0.8)
+    ours, zhang = masked_regularizers(model, X, Y, law), zhang_regularizers(model, X, Y, law)
+    assert ours["R1"].shape == (N,)
+    for key in ("erm", "R1", "R2", "R3"):
+        assert float((ours[key] - zhang[key]).abs().max()) <= 1e-10 * float(zhang[key].abs().max()), key
+
+
+def test_hmix_without_box_is_mixup():
+    law = SymmetricBeta(0.5)
+    mean0, W0 = tilted_hole_moments(law, (H, W))
+    mean1, W1 = tilted_hole_moments(law, (H, W), HMix(ratio=0.0))
+    assert torch.allclose(mean1, mean0, rtol=0, atol=1e-13) and torch.allclose(W1, W0, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["cutmix", "hmix", "gmix"])
+def test_tilted_moments_are_a_second_moment(name):
+    mean, Wm = tilted_hole_moments(SymmetricBeta(1.0), (1, H, W), MASKS[name], num_nodes=8)
+    assert mean.shape == (H * W,) and Wm.shape == (H * W, H * W)
+    assert torch.allclose(Wm, Wm.T, rtol=0, atol=1e-15)
+    assert float(torch.linalg.eigvalsh(Wm).min()) >= -1e-13  # E H̃H̃ᵀ is PSD
+    assert float((torch.diagonal(Wm) - mean).max()) <= 1e-13  # H̃ ∈ [0, 1]: H̃² ≤ H̃
+    if name == "cutmix":  # binary hole: E H̃_p² = E H̃_p
+        assert torch.allclose(torch.diagonal(Wm), mean, rtol=0, atol=1e-13)
+
+
+def test_cutmix_weights_decay_with_distance_and_mixup_does_not():
+    g = torch.Generator().manual_seed(4)
+    X = torch.randn(30, 6, 6, generator=g, dtype=torch.float64)
+    law = SymmetricBeta(1.0)
+    _, mix = weight_by_distance(pixel_pair_weights(X, law, None, num_nodes=16)["mask"], 6, 6)
+    _, cut = weight_by_distance(pixel_pair_weights(X, law, "cutmix", num_nodes=16)["mask"], 6, 6)
+    assert float(mix.max() - mix.min()) <= 1e-14
+    assert float(cut[0]) > float(cut[1]) > float(cut[3]) > float(cut[-1])
+
+
+def _remainder_fit(mask, scales):
+    X, Y, model = _setup()
+    law = SymmetricBeta(0.8)
+    x_bar = X.mean(0)
+    gaps = []
+    for s in scales:
+        Xs = x_bar + s * (X - x_bar)  # inputs only: the label is exact in the re-anchored form
+        exact = exact_masked_loss(model, Xs, Y, law, mask=mask, num_nodes=8)
+        gaps.append(abs(exact - masked_second_order_loss(model, Xs, Y, law, mask=mask, num_nodes=8)))
+    return fit_remainder_order(scales, gaps, correction=True)
+
+
+def _check_third_order(name):
+    fit = _remainder_fit(MASKS[name], 0.1 * 0.5 ** np.arange(6))
+    assert abs(fit.slope - 3.0) <= t_critical(1e-3, fit.dof) * fit.stderr, fit
+
+
+def test_cutmix_remainder_is_third_order():
+    _check_third_order("cutmix")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mixup", "hmix", "gmix"])
+def test_masked_remainder_is_third_order(name):
+    _check_third_order(name)
+
+
+def test_squared_error_is_refused():
+    X, Y, model = _setup()
+    with pytest.raises(ValueError, match="h\\(u\\)"):
+        masked_regularizers(model, X, Y, SymmetricBeta(1.0), "mse", mask="cutmix", num_nodes=4)
