@@ -279,11 +279,33 @@ def mixup_loss(
 ) -> float | MonteCarloEstimate:
     r"""Convenience: :func:`exact_mixup_loss` (a float) for ``method="exact"``, or
     :func:`sampled_mixup_loss` (a :class:`MonteCarloEstimate`) for ``method="sampled"``; the
-    options are theirs."""
+    options are theirs.
+
+    ``pairing=`` (an option): partners drawn from π(j | i) instead of uniformly — a dense n×n
+    row-stochastic matrix ``P[i, j] = π(j | i)`` or a :class:`mixtheory.mixing.PartnerLaw`; anchor i
+    uniform, λ from the law (docs/theory.md §8.1). The exact method is then
+    :func:`mixtheory.pairing.exact_mixup_loss_with_pairing`, the sampled one
+    :func:`mixtheory.mixing.sampled_loss_for_rule` with that partner law."""
+    pairing = options.pop("pairing", None)
+    if pairing is not None:
+        return _mixup_loss_with_pairing(model, X, Y, law, loss, method, pairing, options)
     if method == "exact":
         return exact_mixup_loss(model, X, Y, law, loss, **options)
     if method == "sampled":
         return sampled_mixup_loss(model, X, Y, law, loss, **options)
+    raise ValueError(f"method must be 'exact' or 'sampled', got {method!r}")
+
+
+def _mixup_loss_with_pairing(model, X, Y, law, loss, method, pairing, options):
+    from .geometry import as_partner_law
+    from .mixing import sampled_loss_for_rule
+    from .pairing import exact_mixup_loss_with_pairing
+
+    if method == "exact":
+        return exact_mixup_loss_with_pairing(model, X, Y, law, pairing, loss, **options)
+    if method == "sampled":
+        n = torch.as_tensor(X).shape[0]
+        return sampled_loss_for_rule(model, X, Y, law, loss, partner=as_partner_law(pairing, n), **options)
     raise ValueError(f"method must be 'exact' or 'sampled', got {method!r}")
 
 
@@ -293,7 +315,10 @@ def second_order_loss(
     r"""Closed-form ``E_Q = (1/n) Σ_i [ℓ(ỹ_i, f(x̃_i)) + R13 + R2 + R4]`` (Theorem 3), with
     ``R13 = R1 + R3`` computed directly (no cancellation on a saturated softmax)."""
     regs = taylor_regularizers(model, geometry, loss)
-    return float((regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean())
+    terms = regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]
+    if getattr(geometry, "pairing", None) is not None:
+        return float((geometry.anchor_weights * terms).sum())  # anchor weights p_i (§8.1)
+    return float(terms.mean())
 
 
 def sampled_second_order_loss(

@@ -319,3 +319,46 @@ def test_pool_shrinkage_rows():
     for r in rows[1:]:
         assert abs(r["weight_pool"] - (r["pool_size"] / 28 + 0.5)) <= 1e-12
     assert abs(rows[3]["trace_ratio"] - 1) > 1e-3  # a restricted pool changes the spread
+
+
+def test_public_entry_points_take_a_pairing():
+    """mixup_loss(pairing=...), taylor_regularizers and second_order_loss on a paired geometry give
+    the pairing module's numbers (anchor weights p_i, not 1/n); the sampled loss agrees with the
+    exact one within its standard error."""
+    from _stats import assert_within_standard_errors
+
+    from mixtheory import mixup_loss, second_order_loss, taylor_regularizers
+    from mixtheory.pairing import (
+        exact_mixup_loss_with_pairing,
+        paired_taylor_regularizers,
+        weighted_second_order_loss,
+    )
+
+    X, Y = make_data(12, 3, 2, seed=31)
+    model = make_mlp(3, 2, seed=32)
+    law = SymmetricBeta(0.7)
+    g = torch.Generator().manual_seed(33)
+    P = torch.rand(12, 12, generator=g, dtype=torch.float64)
+    P = P / P.sum(1, keepdim=True)
+    exact = mixup_loss(model, X, Y, law, pairing=P, num_nodes=16)
+    assert exact == exact_mixup_loss_with_pairing(model, X, Y, law, P, num_nodes=16)
+    geo = MixupGeometry(X, Y, law, pairing=P)
+    regs = taylor_regularizers(model, geo)
+    ref = paired_taylor_regularizers(model, geo)
+    for key in ("erm", "R13", "R2", "R3", "R4"):
+        torch.testing.assert_close(regs[key], ref[key], rtol=0, atol=0)
+    assert second_order_loss(model, geo) == weighted_second_order_loss(model, geo)
+    assert abs(geo.anchor_weights.sum() - 1) < 1e-12 and not torch.allclose(
+        geo.anchor_weights, torch.full_like(geo.anchor_weights, 1 / 12)
+    )
+    sampled = mixup_loss(
+        model,
+        X,
+        Y,
+        law,
+        method="sampled",
+        pairing=P,
+        num_draws=400,
+        generator=torch.Generator().manual_seed(34),
+    )
+    assert_within_standard_errors([sampled.value], [sampled.stderr], [exact], what="sampled paired loss")
