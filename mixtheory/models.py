@@ -37,7 +37,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "elu": nn.ELU,
     "relu": nn.ReLU,
 }
-ARCHITECTURES = ("mlp", "cnn")
+ARCHITECTURES = ("mlp", "cnn", "resnet18")
 
 
 def parse_arch(name: str) -> tuple[str, str | None]:
@@ -70,11 +70,14 @@ def build_model(
     dropout: float = 0.0,
     dtype: torch.dtype = torch.float32,
     seed: int = 0,
-) -> nn.Sequential:
-    r"""A small MLP or CNN mapping ``(B, *in_shape)`` to ``(B, num_classes)`` logits, in eval mode.
+) -> nn.Module:
+    r"""A small MLP or CNN, or a smooth ResNet-18, mapping ``(B, *in_shape)`` to ``(B, num_classes)``
+    logits, in eval mode.
 
     Args:
-        arch: ``"mlp"`` or ``"cnn"`` (``"cnn-gelu"`` also sets the activation).
+        arch: ``"mlp"``, ``"cnn"`` or ``"resnet18"`` (``"cnn-gelu"`` also sets the activation;
+            ``"resnet18"`` is :func:`mixtheory.resnet.smooth_resnet18`, CIFAR stem, and uses only
+            ``activation``, ``dtype`` and ``seed``).
         in_shape: input shape without the batch dimension: ``(d,)`` or ``(C, H, W)`` for a CNN
             (an MLP flattens any shape).
         num_classes: c, the number of logits.
@@ -97,6 +100,10 @@ def build_model(
     if pool not in ("avg", "max"):
         raise ValueError(f"pool must be 'avg' or 'max', got {pool!r}")
     shape = (int(in_shape),) if isinstance(in_shape, int) else tuple(int(s) for s in in_shape)
+    if arch_name == "resnet18":
+        from .resnet import smooth_resnet18
+
+        return smooth_resnet18(num_classes, shape, activation, dtype=dtype, seed=seed)
     act = ACTIVATIONS[activation]
     layers: list[nn.Module] = []
     with torch.random.fork_rng(devices=[]):
