@@ -5,7 +5,7 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 (Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization", JMLR 2022).
 """
 
-from . import mixing, scores
+from . import mixing, scores, training
 from ._validation import PiecewiseLinearWarning
 from .approximate import approximate_mixup_targets, rescale
 from .data import DataSplit, load_cifar10, load_mnist, load_split
@@ -150,6 +150,7 @@ __all__ = [
     # subpackages
     "mixing",
     "scores",
+    "training",
     # small models for the command line and the analyses
     "build_model",
     "train_model",

@@ -1,5 +1,5 @@
 """The ``mixtheory`` command line: one module per command (``moments``, ``check``, ``verify``,
-``estimate``), each with ``add_parser(subparsers)`` and ``run(args) -> int``."""
+``estimate``, ``train``, ``reproduce``), each with ``add_parser(subparsers)`` and ``run(args) -> int``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import argparse
 import os
 import sys
 
-from . import check, estimate, moments, verify
+from . import check, estimate, moments, reproduce, train, verify
 
-COMMANDS = (moments, check, verify, estimate)
+COMMANDS = (moments, check, verify, estimate, train, reproduce)
 
 
 def build_parser() -> argparse.ArgumentParser:
