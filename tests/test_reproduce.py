@@ -139,7 +139,9 @@ def test_full_without_gpu_or_data_says_what_is_needed(monkeypatch):
 def test_every_registered_figure_is_well_formed():
     from mixtheory.ledger import METADATA
 
-    assert "mixing-law-design" in FIGURES
+    assert {"mixing-law-design", "second-order-accuracy", "implicit-bias-linear", "score-heatmaps"} <= set(
+        FIGURES
+    )
     for name, figure in FIGURES.items():
         assert figure.name == name and figure.title and figure.quick.describe and figure.full.describe
         assert all(c in METADATA for c in figure.claims)
