@@ -131,9 +131,9 @@ def exact_mixup_loss_with_pairing(
     y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
     n = x.shape[0]
     loss = get_loss(loss)
-    from .geometry import _is_uniform_with_self
+    from .geometry import is_uniform_with_self
 
-    if pairing is None or _is_uniform_with_self(pairing):
+    if pairing is None or is_uniform_with_self(pairing):
         if pairing is not None and pairing.n != n:
             raise ValueError(f"the pairing is on {pairing.n} samples but X has {n}")
         return exact_mixup_loss(model, x, y, law, loss, form=form, num_nodes=num_nodes)

@@ -173,41 +173,12 @@ def regularizers_from_derivatives(
     _labels_ok(geometry, loss)
     idx = geometry.sample_indices(indices)
     m = idx.numel()
-    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
-    Jf = torch.as_tensor(jacobians).to(dtype=geometry.dtype, device=geometry.device)
-    if u.shape != (m, geometry.c):
-        raise ValueError(f"outputs must have shape ({m}, {geometry.c}), got {tuple(u.shape)}")
-    if Jf.shape != (m, geometry.c, geometry.d):
-        raise ValueError(
-            f"jacobians must have shape ({m}, {geometry.c}, {geometry.d}), got {tuple(Jf.shape)}"
-        )
+    u, Jf = _checked_derivatives(geometry, outputs, jacobians, m)
     y = geometry.y_tilde[idx]
-    s2, g2 = geometry.theta_var, geometry.gamma2
-    a, b = geometry.centered_x[idx], geometry.centered_y[idx]
-
-    L_uu = loss.hess_uu(y, u)
     L_uy = loss.hess_uy(y, u)
-
-    # R13 = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ through Σ = σ² a aᵀ + γ² V diag(s) Vᵀ
-    Ja = (Jf @ a[:, :, None]).squeeze(-1)  # (m, c)
-    JV = Jf @ geometry.basis  # (m, c, r)
-    JVs = JV * geometry.eigvals.sqrt()
-    quad = s2 * torch.einsum("mk,mkl,ml->m", Ja, L_uu, Ja) + g2 * torch.einsum(
-        "mkr,mkl,mlr->m", JVs, L_uu, JVs
-    )
-    JS_xy = s2 * Ja[:, :, None] * b[:, None, :] + g2 * (JV @ geometry.cross)  # ∇f Σ_xy, (m, c, c)
-    # ⟨Σ_yx, ℓ_yu ∇f⟩ = tr(ℓ_yu ∇f Σ_xy) = Σ_kl (ℓ_uy)_kl (∇f Σ_xy)_kl, since ℓ_yu = ℓ_uyᵀ
-    cross = torch.einsum("mkl,mkl->m", L_uy, JS_xy)
-    R13 = 0.5 * quad + cross
-
+    R13 = _completed_square(geometry, idx, Jf, loss.hess_uu(y, u), L_uy)
     labels = label_regularizers(geometry, u, loss, indices=idx)
-
-    if r2 is not None:
-        R2 = torch.as_tensor(r2, dtype=geometry.dtype, device=geometry.device).reshape(m)
-    elif hessian_contraction is not None:
-        R2 = 0.5 * geometry.frobenius_xx(hessian_contraction, idx)
-    else:
-        R2 = torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
+    R2 = _curvature_term(geometry, idx, r2, hessian_contraction)
 
     R3 = labels["R3"]
     R1 = R13 - R3
@@ -220,6 +191,50 @@ def regularizers_from_derivatives(
         pinv_xy = geometry.pinv_sigma_xy(idx)  # (m, d, c)
         out["J"] = -loss.inverse_uu_apply(y, u, L_uy @ pinv_xy.transpose(1, 2))
     return out
+
+
+def _checked_derivatives(
+    geometry: MixupGeometry, outputs: Tensor, jacobians: Tensor, m: int
+) -> tuple[Tensor, Tensor]:
+    """Outputs (m, c) and Jacobians (m, c, d) in the geometry's dtype and device, shapes checked."""
+    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
+    Jf = torch.as_tensor(jacobians).to(dtype=geometry.dtype, device=geometry.device)
+    if u.shape != (m, geometry.c):
+        raise ValueError(f"outputs must have shape ({m}, {geometry.c}), got {tuple(u.shape)}")
+    if Jf.shape != (m, geometry.c, geometry.d):
+        raise ValueError(
+            f"jacobians must have shape ({m}, {geometry.c}, {geometry.d}), got {tuple(Jf.shape)}"
+        )
+    return u, Jf
+
+
+def _completed_square(geometry: MixupGeometry, idx: Tensor, Jf: Tensor, L_uu: Tensor, L_uy: Tensor) -> Tensor:
+    """R13 = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ per sample (m,), through the shared
+    factorisation Σ = σ² a aᵀ + γ² V diag(s) Vᵀ (uniform pairing)."""
+    s2, g2 = geometry.theta_var, geometry.gamma2
+    a, b = geometry.centered_x[idx], geometry.centered_y[idx]
+    Ja = (Jf @ a[:, :, None]).squeeze(-1)  # (m, c)
+    JV = Jf @ geometry.basis  # (m, c, r)
+    JVs = JV * geometry.eigvals.sqrt()
+    quad = s2 * torch.einsum("mk,mkl,ml->m", Ja, L_uu, Ja) + g2 * torch.einsum(
+        "mkr,mkl,mlr->m", JVs, L_uu, JVs
+    )
+    JS_xy = s2 * Ja[:, :, None] * b[:, None, :] + g2 * (JV @ geometry.cross)  # ∇f Σ_xy, (m, c, c)
+    # ⟨Σ_yx, ℓ_yu ∇f⟩ = tr(ℓ_yu ∇f Σ_xy) = Σ_kl (ℓ_uy)_kl (∇f Σ_xy)_kl, since ℓ_yu = ℓ_uyᵀ
+    cross = torch.einsum("mkl,mkl->m", L_uy, JS_xy)
+    return 0.5 * quad + cross
+
+
+def _curvature_term(
+    geometry: MixupGeometry, idx: Tensor, r2: Tensor | None, hessian_contraction: Tensor | None
+) -> Tensor:
+    """R2 (m,): the given values, ``½⟨Σ^(i)_xx, T_i⟩`` from the Hessian contraction, or NaN."""
+    m = idx.numel()
+    if r2 is not None:
+        return torch.as_tensor(r2, dtype=geometry.dtype, device=geometry.device).reshape(m)
+    if hessian_contraction is not None:
+        return 0.5 * geometry.frobenius_xx(hessian_contraction, idx)
+    return torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
 
 
 def derivatives_at(
