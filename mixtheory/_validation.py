@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-Tensor = torch.Tensor
+from ._types import ArrayLike, DeviceLike, Indices, Model, Tensor
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .losses import Loss
+
+# Tensor stays importable from here (several modules do); it is the alias of mixtheory._types.
 
 
-def check_device(device, name: str = "device") -> torch.device | None:
+def check_device(device: DeviceLike, name: str = "device") -> torch.device | None:
     """A ``torch.device`` from a string or device, refused clearly when it cannot be used here."""
     if device is None:
         return None
@@ -31,7 +40,7 @@ def check_device(device, name: str = "device") -> torch.device | None:
     return dev
 
 
-def model_dtype_device(model) -> tuple[torch.dtype | None, torch.device | None]:
+def model_dtype_device(model: Model) -> tuple[torch.dtype | None, torch.device | None]:
     """The floating dtype and device of a module's first floating parameter or buffer (None, None
     for a plain callable or a module without floating tensors)."""
     if isinstance(model, torch.nn.Module):
@@ -41,7 +50,7 @@ def model_dtype_device(model) -> tuple[torch.dtype | None, torch.device | None]:
     return None, None
 
 
-def check_model_dtype(model) -> None:
+def check_model_dtype(model: Model) -> None:
     """Half precision cannot carry second derivatives of a loss: refuse it with the fix."""
     dtype, _ = model_dtype_device(model)
     if dtype in (torch.float16, torch.bfloat16):
@@ -52,7 +61,7 @@ def check_model_dtype(model) -> None:
 
 
 def model_outputs(
-    model,
+    model: Model,
     inputs: Tensor,
     num_outputs: int | None,
     *,
@@ -100,7 +109,9 @@ def model_outputs(
     return out if out_dtype is None else out.to(out_dtype)
 
 
-def as_tensor(name: str, value, dtype: torch.dtype | None = None, device=None) -> Tensor:
+def as_tensor(
+    name: str, value: ArrayLike, dtype: torch.dtype | None = None, device: DeviceLike = None
+) -> Tensor:
     """Convert numpy arrays, lists or tensors to a tensor; reject NaN and inf with a clear error."""
     device = check_device(device)
     try:
@@ -117,7 +128,14 @@ def as_tensor(name: str, value, dtype: torch.dtype | None = None, device=None) -
     return t
 
 
-def as_labels(name: str, Y, n: int, num_classes: int | None, dtype, device) -> Tensor:
+def as_labels(
+    name: str,
+    Y: ArrayLike,
+    n: int,
+    num_classes: int | None,
+    dtype: torch.dtype | None,
+    device: DeviceLike,
+) -> Tensor:
     """Labels as an (n, c) float tensor: one-hot for integer class indices, as given otherwise."""
     y = torch.as_tensor(Y, device=device)
     if y.dtype == torch.bool:
@@ -176,7 +194,7 @@ def module_type_name(module: torch.nn.Module) -> str:
     return getattr(module, "original_name", None) or type(module).__name__
 
 
-def piecewise_linear_modules(model) -> list[str]:
+def piecewise_linear_modules(model: Model) -> list[str]:
     """Names of the piecewise-linear layers in ``model`` (ReLU family, max-pooling): with any of
     them the network's second derivative is 0 almost everywhere within their pieces."""
     if not isinstance(model, torch.nn.Module):
@@ -191,7 +209,7 @@ PIECEWISE_ADVICE = (
 )
 
 
-def warn_piecewise_linear(model, curvature_all_zero: bool, stacklevel: int = 3) -> None:
+def warn_piecewise_linear(model: Model, curvature_all_zero: bool, stacklevel: int = 3) -> None:
     """One warning when R2 comes out 0 because the model is piecewise linear (named layers, or
     every curvature value exactly 0 for a plain callable)."""
     import warnings
@@ -222,7 +240,12 @@ class _ModelCallErrors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
         if exc_type is RuntimeError and "randomness" in str(exc):
             raise ValueError(
                 "model makes random draws when called (dropout or another layer in train mode, "
@@ -237,7 +260,7 @@ def model_call_errors() -> _ModelCallErrors:
     return _ModelCallErrors()
 
 
-def check_eval_mode(model) -> None:
+def check_eval_mode(model: Model) -> None:
     """A model in train mode with batch norm or dropout is not a fixed function of its input."""
     if not isinstance(model, torch.nn.Module) or not model.training:
         return
@@ -255,7 +278,7 @@ def check_eval_mode(model) -> None:
         )
 
 
-def check_indices(indices, n: int, device=None) -> Tensor:
+def check_indices(indices: Indices, n: int, device: DeviceLike = None) -> Tensor:
     """Sample indices as a long tensor: None means all n; a boolean mask of length n selects."""
     if indices is None:
         return torch.arange(n, device=device)
@@ -276,3 +299,21 @@ def check_indices(indices, n: int, device=None) -> Tensor:
     if idx.numel() and (int(idx.min()) < -n or int(idx.max()) >= n):
         raise IndexError(f"indices must lie in [0, {n}), got range [{int(idx.min())}, {int(idx.max())}]")
     return idx.long() % n
+
+
+def prepare_flat_inputs(
+    model: Model, X: ArrayLike, Y: ArrayLike, loss: str | Loss, num_classes: int | None = None
+) -> tuple[Tensor, Tensor, tuple[int, ...], Loss]:
+    """Flat float64 inputs (n, d), labels (n, c), the model's per-sample input shape, the Loss
+    (the entry points of :mod:`mixtheory.zhang2021`, :mod:`mixtheory.mixupe`, :mod:`mixtheory.msda`)."""
+    from .losses import get_loss  # lazy: losses imports this module
+
+    check_eval_mode(model)
+    check_model_dtype(model)
+    x = as_tensor("X", X, dtype=torch.float64)
+    if x.ndim < 2 or x.shape[0] < 2:
+        raise ValueError(f"X must be (n, d) or (n, *input_shape) with n >= 2, got shape {tuple(x.shape)}")
+    n = x.shape[0]
+    input_shape = tuple(x.shape[1:])
+    y = as_labels("Y", Y, n, num_classes, x.dtype, x.device)
+    return x.reshape(n, -1), y, input_shape, get_loss(loss)

@@ -49,11 +49,11 @@ from typing import Literal
 
 import torch
 
-from ._validation import Tensor, model_call_errors, model_outputs
+from ._validation import Tensor, model_call_errors, model_outputs, prepare_flat_inputs
 from .derivatives import directional_derivatives
 from .laws import MixingLaw
 from .losses import Loss
-from .zhang2021 import _prepare, check_linear_in_label, lambda_tilde_moment
+from .zhang2021 import check_linear_in_label, lambda_tilde_moment
 
 __all__ = [
     "Moments",
@@ -103,7 +103,7 @@ def first_order_term(
     >>> bool(torch.allclose(q, dense, rtol=1e-12, atol=0))
     True
     """
-    x, y, shape, loss = _prepare(model, X, Y, loss, num_classes)
+    x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     centre = x.mean(0) if x_mean is None else torch.as_tensor(x_mean, dtype=x.dtype).reshape(-1)
     f = _flat_model(model, shape)
     with torch.no_grad(), model_call_errors():
@@ -123,7 +123,7 @@ def first_order_term_approx(
     r"""MixupE's ``q̂(x_i) = (y_i − g(f(x_i)))ᵀ f(x_i) = −ℓ_u(y_i, f(x_i))ᵀ f(x_i)`` (Eq. 1), or
     ``|q̂|`` with ``absolute=True`` (module docstring). Differentiable in the model's parameters
     (a training penalty). X: (n, d) or (n, *input_shape); Y: (n, c); returns (n,)."""
-    x, y, shape, loss = _prepare(model, X, Y, loss, num_classes)
+    x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     u = model(x.reshape(-1, *shape))
     if u.shape != y.shape:
         raise ValueError(f"model returned shape {tuple(u.shape)}, labels are {tuple(y.shape)}")
@@ -221,7 +221,7 @@ def directional_expansion(
         raise ValueError(f"order must be 1, 2 or 3, got {order!r}")
     if moments not in ("lambda_tilde", "lambda"):
         raise ValueError(f"moments must be 'lambda_tilde' or 'lambda', got {moments!r}")
-    x, y, shape, loss = _prepare(model, X, Y, loss, num_classes)
+    x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     n = x.shape[0]
     with torch.no_grad():
         u = model_outputs(model, x.reshape(n, *shape), y.shape[1], out_dtype=x.dtype)

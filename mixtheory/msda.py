@@ -49,11 +49,11 @@ from collections.abc import Callable
 
 import torch
 
-from ._validation import Tensor
+from ._validation import Tensor, prepare_flat_inputs
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss
 from .regularizers import derivatives_at
-from .zhang2021 import _prepare, check_linear_in_label
+from .zhang2021 import check_linear_in_label
 
 __all__ = [
     "tilted_hole_moments",
@@ -125,7 +125,7 @@ def masked_regularizers(
     docstring). X: (n, [C,] H, W) for a mask, (n, d) or any shape for Mixup (mask=None);
     Y: (n, c) or (n,) class indices; loss affine in the label (cross-entropy, logistic).
     Dense d×d per anchor (the input Hessian): small images."""
-    x, y, shape, loss = _prepare(model, X, Y, loss, num_classes)
+    x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     n, d = x.shape
     idx = torch.arange(n) if indices is None else torch.as_tensor(indices).long().reshape(-1)
     hole_mean, W = tilted_hole_moments(law, shape, mask, num_nodes=num_nodes)

@@ -54,7 +54,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 import torch
 
-from ._validation import Tensor, as_labels, as_tensor, check_eval_mode, check_model_dtype, model_outputs
+from ._validation import Tensor, model_outputs, prepare_flat_inputs
 from .geometry import MixupGeometry
 from .laws import DEFAULT_NODES, Beta, FromDensity, MixingLaw, QuadratureRule, SymmetricBeta, ZhangLambdaTilde
 from .losses import BinaryLogistic, CrossEntropy, Loss, get_loss
@@ -158,19 +158,6 @@ def lambda_tilde_moment(law: MixingLaw, k: int, *, printed: bool = False) -> flo
 # --------------------------------------------------------------------------------------------
 # Inputs and the affinity check
 # --------------------------------------------------------------------------------------------
-def _prepare(model, X, Y, loss, num_classes=None) -> tuple[Tensor, Tensor, tuple[int, ...], Loss]:
-    """Flat float64 inputs (n, d), labels (n, c), the model's per-sample input shape, the Loss."""
-    check_eval_mode(model)
-    check_model_dtype(model)
-    x = as_tensor("X", X, dtype=torch.float64)
-    if x.ndim < 2 or x.shape[0] < 2:
-        raise ValueError(f"X must be (n, d) or (n, *input_shape) with n >= 2, got shape {tuple(x.shape)}")
-    n = x.shape[0]
-    input_shape = tuple(x.shape[1:])
-    y = as_labels("Y", Y, n, num_classes, x.dtype, x.device)
-    return x.reshape(n, -1), y, input_shape, get_loss(loss)
-
-
 def check_linear_in_label(loss: str | Loss, Y: Tensor, U: Tensor) -> Loss:
     r"""Raise unless ``ℓ(y, u) = h(u) − yᵀu`` + const: the λ̃ identity needs ℓ affine in y.
 
@@ -227,7 +214,7 @@ def zhang_exact_loss(
     >>> abs(zhang_exact_loss(model, X, Y, law) - exact_mixup_loss(model, X, Y, law)) < 1e-12
     True
     """
-    x, y, shape, loss = _prepare(model, X, Y, loss, num_classes)
+    x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     n = x.shape[0]
     rule = zhang_lambda_tilde(law).lambda_rule(num_nodes)
     with torch.no_grad():
@@ -288,7 +275,7 @@ def zhang_regularizers(
     """
     if r3_form not in ("correct", "printed"):
         raise ValueError(f"r3_form must be 'correct' or 'printed', got {r3_form!r}")
-    x, y, shape, loss = _prepare(model, X, Y, loss, num_classes)
+    x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     geometry = MixupGeometry(x.reshape(-1, *shape), y, SymmetricBeta(1.0))  # only x̄, V, s are used
     idx = geometry.sample_indices(indices)
     u, jac, T = derivatives_at(model, x[idx], y[idx], loss, input_shape=shape, hessian=True)
@@ -398,7 +385,7 @@ def compare_expansions(
     ``error_carratino = carratino − exact`` and ``error_zhang``, and ``ratio`` =
     |error_zhang| / |error_carratino| (> 1: Carratino's expansion is closer).
     """
-    x, y, shape, loss = _prepare(model, X, Y, loss)
+    x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss)
     inputs = x.reshape(-1, *shape)
     rows = []
     for alpha in alphas:
