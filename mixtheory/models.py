@@ -15,10 +15,12 @@ deterministic given its seed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from torch import nn
 
+from ._types import ArrayLike
 from ._validation import as_labels, as_tensor
 from .laws import SymmetricBeta
 from .losses import CrossEntropy
@@ -38,6 +40,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
 }
 ARCHITECTURES = ("mlp", "cnn", "resnet18")
+Pool = Literal["avg", "max"]
 
 
 def parse_arch(name: str) -> tuple[str, str | None]:
@@ -50,8 +53,10 @@ def parse_arch(name: str) -> tuple[str, str | None]:
         arch, act = name, None
     arch = arch.lower()
     if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)} "
-                         f"(optionally with an activation, e.g. 'cnn-gelu')")
+        raise ValueError(
+            f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)} "
+            f"(optionally with an activation, e.g. 'cnn-gelu')"
+        )
     if act is not None and act.lower() not in ACTIVATIONS:
         raise ValueError(f"unknown activation {act!r}; choose one of {', '.join(ACTIVATIONS)}")
     return arch, None if act is None else act.lower()
@@ -65,7 +70,7 @@ def build_model(
     *,
     hidden: Sequence[int] = (64, 64),
     channels: Sequence[int] = (8, 16),
-    pool: str = "avg",
+    pool: Pool = "avg",
     batchnorm: bool = False,
     dropout: float = 0.0,
     dtype: torch.dtype = torch.float32,
@@ -105,38 +110,12 @@ def build_model(
 
         return smooth_resnet18(num_classes, shape, activation, dtype=dtype, seed=seed)
     act = ACTIVATIONS[activation]
-    layers: list[nn.Module] = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if arch_name == "mlp":
-            width = 1
-            for s in shape:
-                width *= s
-            if len(shape) > 1:
-                layers.append(nn.Flatten())
-            for h in hidden:
-                layers.append(nn.Linear(width, h))
-                if batchnorm:
-                    layers.append(nn.BatchNorm1d(h))
-                layers.append(act())
-                width = h
+            layers, width = _mlp_layers(shape, hidden, act, batchnorm)
         else:
-            if len(shape) != 3:
-                raise ValueError(f"a CNN needs in_shape (C, H, W), got {shape}")
-            c_in, height, width_px = shape
-            for c_out in channels:
-                layers.append(nn.Conv2d(c_in, c_out, 3, padding=1))
-                if batchnorm:
-                    layers.append(nn.BatchNorm2d(c_out))
-                layers.append(act())
-                if height >= 2 and width_px >= 2:
-                    layers.append(nn.AvgPool2d(2) if pool == "avg" else nn.MaxPool2d(2))
-                    height, width_px = height // 2, width_px // 2
-                c_in = c_out
-            layers.append(nn.Flatten())
-            layers.append(nn.Linear(c_in * height * width_px, hidden[-1]))
-            layers.append(act())
-            width = hidden[-1]
+            layers, width = _cnn_layers(shape, channels, hidden, act, pool, batchnorm)
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         layers.append(nn.Linear(width, num_classes))
@@ -144,10 +123,57 @@ def build_model(
     return model.eval()
 
 
+def _mlp_layers(
+    shape: tuple[int, ...], hidden: Sequence[int], act: type[nn.Module], batchnorm: bool
+) -> tuple[list[nn.Module], int]:
+    """The MLP's layers up to the last hidden activation, and the width they end with."""
+    layers: list[nn.Module] = []
+    width = 1
+    for s in shape:
+        width *= s
+    if len(shape) > 1:
+        layers.append(nn.Flatten())
+    for h in hidden:
+        layers.append(nn.Linear(width, h))
+        if batchnorm:
+            layers.append(nn.BatchNorm1d(h))
+        layers.append(act())
+        width = h
+    return layers, width
+
+
+def _cnn_layers(
+    shape: tuple[int, ...],
+    channels: Sequence[int],
+    hidden: Sequence[int],
+    act: type[nn.Module],
+    pool: Pool,
+    batchnorm: bool,
+) -> tuple[list[nn.Module], int]:
+    """The CNN's convolutions, pooling and hidden head layer, and the width they end with."""
+    if len(shape) != 3:
+        raise ValueError(f"a CNN needs in_shape (C, H, W), got {shape}")
+    layers: list[nn.Module] = []
+    c_in, height, width_px = shape
+    for c_out in channels:
+        layers.append(nn.Conv2d(c_in, c_out, 3, padding=1))
+        if batchnorm:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(act())
+        if height >= 2 and width_px >= 2:
+            layers.append(nn.AvgPool2d(2) if pool == "avg" else nn.MaxPool2d(2))
+            height, width_px = height // 2, width_px // 2
+        c_in = c_out
+    layers.append(nn.Flatten())
+    layers.append(nn.Linear(c_in * height * width_px, hidden[-1]))
+    layers.append(act())
+    return layers, hidden[-1]
+
+
 def train_model(
     model: nn.Module,
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
     epochs: int = 100,
     lr: float = 1e-2,
