@@ -74,10 +74,10 @@ def test_exit_code_is_one_when_a_proof_fails_or_a_verdict_changes(tmp_path, monk
     changed = ledger.Claim(
         "seed000-sample-count", "000_733ca9e95aa63fd6.txt", "s", "holds", ledger.Evidence("arithmetic", "t")
     )
-    monkeypatch.setattr(_cli_verify, "collect", lambda select=None: ([bad], []))
+    monkeypatch.setattr(_cli_verify, "collect", lambda select=None, jobs=1: ([bad], []))
     assert _run(["verify", "--report", str(tmp_path / "a.md")]) == 1
     assert "proof broken: fails" in capsys.readouterr().err
-    monkeypatch.setattr(_cli_verify, "collect", lambda select=None: ([], [changed]))
+    monkeypatch.setattr(_cli_verify, "collect", lambda select=None, jobs=1: ([], [changed]))
     assert _run(["verify", "--report", str(tmp_path / "b.md")]) == 1
     assert "expected fails" in capsys.readouterr().err
     assert "PROBLEMS" in (tmp_path / "b.md").read_text(encoding="utf-8")
@@ -94,3 +94,20 @@ def test_full_verify_passes_and_reports_every_entry(tmp_path, capsys):
     for cid in ledger.CLAIMS:
         assert cid in out and f'<a id="{cid}"></a>' in text
     assert "status: OK" in text
+
+
+def test_parallel_collection_returns_the_sequential_results_in_order(monkeypatch):
+    monkeypatch.setattr(_cli_verify, "_MIN_PARALLEL_ITEMS", 1)  # force two processes on a small selection
+    proofs_1, claims_1 = _cli_verify.collect("seed004", jobs=1)
+    monkeypatch.setattr(ledger.claims, "_CACHE", {})  # the forked workers must evaluate, not inherit
+    proofs_2, claims_2 = _cli_verify.collect("seed004", jobs=2)
+    assert proofs_1 == proofs_2 == []
+    expected_ids = [c for c in ledger.CLAIMS if "seed004" in c]
+    assert [c.id for c in claims_2] == [c.id for c in claims_1] == expected_ids
+    assert [c.to_dict() for c in claims_2] == [c.to_dict() for c in claims_1]
+    groups = _cli_verify._groups([("claim", c.id) for c in claims_1])
+    assert [len(g) for g in groups] == [len(claims_1) - 1, 1]  # park2022 entries, one observation
+
+
+def test_jobs_option_defaults_to_two():
+    assert _parser().parse_args(["verify"]).jobs == 2

@@ -199,17 +199,103 @@ def test_searches_report_their_budgets():
         assert numbers.get("random_draws", numbers.get("draws")) >= 1000
 
 
+def test_order_decision_needs_the_interval_and_every_local_slope():
+    # exact s³(1 + 4s): accepted at 3 and nowhere else
+    scales = [0.1 / 2**k for k in range(6)]
+    cubic = [s**3 * (1 + 4 * s) for s in scales]
+    assert ledger._numerics.order_decision(scales, cubic, 3)["accepted"]
+    assert not ledger._numerics.order_decision(scales, cubic, 2)["accepted"]
+    # a small s² term: its fitted slope over these scales is ≈ 2.6 (inside a window [2.5, 3.5]), but the
+    # local slopes drift toward 2, so order 3 is rejected
+    mixed = [s**3 + 0.01 * s**2 for s in scales]
+    decision = ledger._numerics.order_decision(scales, mixed, 3)
+    assert 2.5 <= float(np.polyfit(np.log(scales), np.log(mixed), 1)[0]) <= 3.5
+    assert not decision["accepted"] and min(decision["local_slopes"]) < 2.5
+    # noise in the errors widens the 99% interval until no order is accepted
+    rng = np.random.default_rng(0)
+    noisy = [s**3 * math.exp(0.5 * rng.standard_normal()) for s in scales]
+    assert not ledger._numerics.order_decision(scales, noisy, 3)["accepted"]
+
+
 @pytest.mark.slow
-def test_r3_formula_slopes():
+def test_r3_formula_orders():
     numbers = ledger.get_claim("seed000-r3-formula").evidence.numbers
-    assert 2.5 <= numbers["slope_corollary4"] <= 3.5
-    assert numbers["slope_seed000"] < 2.5
+    assert numbers["order3_corollary4"]["accepted"]
+    assert numbers["order2_seed000"]["accepted"] and not numbers["order3_seed000"]["accepted"]
+    lo, hi = numbers["order3_corollary4"]["interval_99"]
+    assert 2.5 < lo <= numbers["slope_corollary4"] <= hi < 3.5
 
 
-def test_zhang_slopes():
+def test_zhang_orders_on_both_instances():
     numbers = ledger.get_claim("seed000-zhang-lemma31-r3").evidence.numbers
-    assert 2.5 <= numbers["slope_correct"] <= 3.5
-    assert numbers["slope_seed"] >= 1.5 and numbers["slope_seed"] < 2.5
+    assert len(numbers["instances"]) == 2
+    for result in numbers["instances"].values():
+        assert result["correct_order3"]["accepted"]
+        assert result["printed_order2"]["accepted"] and not result["printed_order3"]["accepted"]
+        assert len(result["correct_order3"]["local_slopes"]) == len(result["correct_order3"]["scales"]) - 1
+    # E(1−λ̃)² = E λ(1−λ) = 1/6 and E[1 − λ̃²] = 1/2 for λ ~ U(0, 1) (by hand)
+    assert abs(numbers["E_one_minus_lambda_tilde_squared"] - 1 / 6) < 1e-13
+    assert abs(numbers["E_one_minus_lambda_tilde_squared_printed"] - 0.5) < 1e-13
+
+
+def test_theorem1_law_orders():
+    numbers = ledger.get_claim("seed002-theorem1-law").evidence.numbers
+    assert numbers["order_lambda_tilde"]["accepted"] and numbers["order_lambda"]["accepted"]
+    assert not numbers["order3_lambda"]["accepted"]
+    assert numbers["gap_tilde"] < 1e-12
+
+
+def test_erm_limit_is_first_order_in_alpha():
+    numbers = ledger.get_claim("seed002-erm-limit").evidence.numbers
+    assert numbers["order1"]["accepted"]
+    assert np.all(np.diff(numbers["abs_gap_to_erm"]) < 0)
+
+
+def test_multiclass_lemma_matches_the_exact_loss():
+    numbers = ledger.get_claim("seed000-zhang-multiclass").evidence.numbers
+    assert max(numbers["identity_relative_gaps"].values()) < 1e-10
+    row = numbers["compare_expansions_alpha1"]
+    assert abs(row["carratino"] - row["exact"] - row["error_carratino"]) < 1e-12
+
+
+def test_mask_mean_reads_the_core_mask_module():
+    from mixtheory.laws import Uniform
+    from mixtheory.mixing import mask_mean
+
+    numbers = ledger.get_claim("seed004-mask-mean").evidence.numbers
+    clipped = mask_mean("cutmix", 32, 32, Uniform(), border="clip")
+    assert numbers["clipped_corner"] == float(clipped[0, 0]) > 0.8
+    assert abs(numbers["clipped_centre"] - 0.5) < 0.01  # the centre pixel sees E[M] ≈ E λ = 0.5
+
+
+def test_q_hat_exact_only_for_centred_bias_free_relu():
+    gaps = ledger.get_claim("seed002-q-hat").evidence.numbers["relative_gap"]
+    assert gaps["ReLU, no bias, centred"] < 1e-12
+    assert min(v for k, v in gaps.items() if k != "ReLU, no bias, centred") > 1e-3
+
+
+def test_adversarial_radius_brackets_the_inequality():
+    from mixtheory.ledger import zhang2021_robustness as robust
+
+    for cid in ("seed000-mixup-adversarial-bound", "seed001-mixup-adversarial-bound"):
+        numbers = ledger.get_claim(cid).evidence.numbers
+        assert f"{numbers['radius']:.4g}" in ledger.get_claim(cid).condition
+    for name in ("mixup", "erm"):
+        row = numbers[name]
+        assert row["erm_loss"] <= row["adversarial_loss_at_radius"] <= row["mixup_loss"]
+        assert row["adversarial_loss_at_1.05_radius"] > row["mixup_loss"]
+    # the search finds the analytic maximum of a linear logistic model: ℓ grows along −y w, so the
+    # worst-case loss at radius ε is softplus(−(y w·x) + ε‖w‖) (binary, two logits)
+    w = torch.tensor([[1.5, -0.5], [-1.5, 0.5]], dtype=torch.float64)
+    model = torch.nn.Linear(2, 2, bias=False).double()
+    with torch.no_grad():
+        model.weight.copy_(w)
+    X = torch.tensor([[0.3, 0.1], [-0.2, 0.4], [1.0, -1.0]], dtype=torch.float64)
+    labels = torch.tensor([0, 1, 0])
+    eps = 0.3
+    margin = (X @ (w[0] - w[1])) * torch.where(labels == 0, 1.0, -1.0)
+    analytic = float(torch.nn.functional.softplus(-margin + eps * (w[0] - w[1]).norm()).mean())
+    assert abs(robust.adversarial_loss(model, X, labels, eps) - analytic) < 1e-10
 
 
 def test_softmax_hessian_helpers_agree_with_core_loss():

@@ -90,3 +90,28 @@ def test_completed_square_detects_a_wrong_sign():
     Q = (Sxx * F.T * L * F).trace() / 2 + (B.T * F * Sxy).trace()
     assert sp.simplify(R1 + R3 - Q) == 0
     assert sp.simplify(R1 - R3 - Q) != 0
+
+
+def test_numerical_cross_checks_live_in_helpers_that_record_passing_steps():
+    from mixtheory.symbolic import moments, other_laws, perturbations
+
+    rec = symbolic._Recorder()
+    details = moments._truncated_beta_cross_checks(rec)
+    assert rec.verdict() == "holds" and len(rec.steps) == 6
+    assert details["max_rel_err_direct_quadrature"] <= 1e-12
+
+    rec = symbolic._Recorder()
+    theta, tb, s2 = sp.symbols("theta theta_bar sigma2", real=True)
+    assert perturbations._lemma2_explicit_check(rec, theta, tb, s2) == {"n": 3, "d": 2, "c": 2}
+    assert rec.verdict() == "holds" and len(rec.steps) == 5
+
+    rec = symbolic._Recorder()
+    a, b = sp.symbols("alpha beta", positive=True)
+    mean = (a * (a + 1) + b * (b + 1)) / ((a + b) * (a + b + 1))
+    m2 = (a * b * (b + 1) + b * a * (a + 1)) / ((a + b) * (a + b + 1) * (a + b + 2))
+    details = other_laws._lambda_tilde_cross_checks(rec, mean, m2, a, b)
+    assert rec.verdict() == "holds" and details["max_rel_err"] < 1e-10
+    # a wrong target moment must fail the cross-check
+    rec = symbolic._Recorder()
+    other_laws._lambda_tilde_cross_checks(rec, mean, 2 * m2, a, b)
+    assert rec.verdict() == "fails"

@@ -8,7 +8,8 @@ data-valuation / forgetting slides; and Zhang et al., "mixup: Beyond Empirical R
 (ICLR 2018). One module per source document registers its claims:
 
 - :mod:`.data_valuation`, :mod:`.data_valuation_formulas`, :mod:`.data_valuation_experiments`
-  (the data-valuation slides), :mod:`.zhang2021` (Lemma 3.1 as quoted there);
+  (the data-valuation slides), :mod:`.zhang2021` (Lemma 3.1 as quoted there),
+  :mod:`.zhang2021_robustness` (its adversarial bound, quoted in two summaries);
 - :mod:`.carratino2022`, :mod:`.carratino2022_bounds` (the summary of Carratino et al.);
 - :mod:`.mixupe`, :mod:`.zhang2018`, :mod:`.park2022`.
 
@@ -37,6 +38,7 @@ from . import (  # noqa: F401  (importing a source module registers its claims)
     park2022,
     zhang2018,
     zhang2021,
+    zhang2021_robustness,
 )
 from ._numerics import lemma2_blocks, softmax, softmax_hessian, softmax_hessian_pinv
 from ._tables import AIRPLANE_P, FORGETTING_ROWS
@@ -44,6 +46,7 @@ from .claims import (
     CLAIMS,
     EXPECTED_VERDICTS,
     METADATA,
+    MODULES,
     VERDICTS,
     Claim,
     ClaimInfo,
@@ -67,6 +70,7 @@ __all__ = [
     "VERDICTS",
     "CLAIMS",
     "METADATA",
+    "MODULES",
     "EXPECTED_VERDICTS",
     "get_claim",
     "all_claims",

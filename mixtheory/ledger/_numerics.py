@@ -35,7 +35,7 @@ __all__ = [
     "store",
     "entropy",
     "bounded_logits",
-    "loglog_slope",
+    "order_decision",
     "toy_data",
     "toy_model",
     "ALPHAS",
@@ -140,10 +140,41 @@ def store(inst: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return out
 
 
-def loglog_slope(scales: list[float], errors: list[float]) -> float:
-    """Least-squares slope of log(error) against log(scale): the order of a remainder."""
-    x, y = np.log(np.asarray(scales)), np.log(np.asarray(errors))
-    return float(np.polyfit(x, y, 1)[0])
+def order_decision(scales: list[float], errors: list[float], order: int) -> dict[str, Any]:
+    r"""Accept or reject a remainder of order ``order`` from errors measured at several scales.
+
+    Fit ``log|e| = b + p log s + c s`` (:func:`mixtheory.zhang2021.fit_remainder_order` with the
+    first correction, ≥ 4 scales) and accept iff the fit's 99% interval ``p ± t_{0.995, dof} SE(p)``
+    and every slope between consecutive scales (the error ratios as orders) lie inside
+    ``(order − ½, order + ½)``. A fixed window on the plain slope alone let an O(s²) term pass as
+    third order; the interval and the local slopes make the decision depend on how well the scales
+    resolve the order.
+
+    >>> s = [0.1 / 2**k for k in range(5)]
+    >>> order_decision(s, [v**3 * (1 + 4 * v) for v in s], 3)["accepted"]
+    True
+    >>> order_decision(s, [v**3 + 0.05 * v**2 for v in s], 3)["accepted"]     # an s² term: rejected
+    False
+    """
+    from scipy.stats import t as student_t
+
+    from ..zhang2021 import fit_remainder_order
+
+    fit = fit_remainder_order(scales, errors, correction=True)
+    half_width = float(student_t.ppf(0.995, fit.dof)) * fit.stderr
+    low, high = fit.slope - half_width, fit.slope + half_width
+    inside = [order - 0.5 < v < order + 0.5 for v in (low, high, *fit.local)]
+    return {
+        "order": order,
+        "accepted": bool(all(inside)),
+        "slope": fit.slope,
+        "stderr": fit.stderr,
+        "dof": fit.dof,
+        "interval_99": [low, high],
+        "local_slopes": list(fit.local),
+        "scales": list(scales),
+        "errors": list(errors),
+    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ __all__ = [
     "CLAIMS",
     "METADATA",
     "EXPECTED_VERDICTS",
+    "MODULES",
     "claim",
     "observation",
     "get_claim",
@@ -197,6 +198,9 @@ ClaimFn = Callable[[], Claim]
 METADATA: dict[str, ClaimInfo] = {}
 #: claim id → a function evaluating the entry
 CLAIMS: dict[str, ClaimFn] = {}
+#: claim id → the module of the function that computes it (entries of one module may share cached
+#: fixtures; ``mixtheory verify --jobs`` keeps them in one process)
+MODULES: dict[str, str] = {}
 #: claim id → the verdict each entry is expected to reach; ``mixtheory verify`` fails when one changes
 EXPECTED_VERDICTS: dict[str, str] = {}
 _CACHE: dict[str, Claim] = {}
@@ -206,6 +210,7 @@ def _add(info: ClaimInfo, compute: FindingFn) -> None:
     if info.id in METADATA:
         raise ValueError(f"duplicate claim id {info.id}")
     METADATA[info.id] = info
+    MODULES[info.id] = getattr(compute, "__module__", None) or __name__
     EXPECTED_VERDICTS[info.id] = info.expected
     CLAIMS[info.id] = lambda: info.build(compute())
 

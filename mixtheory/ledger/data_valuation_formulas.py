@@ -17,7 +17,8 @@ from .proofs import proof_evidence
 from .sources import DATA_VALUATION as SRC
 
 _R3_SIZES = {"n": 40, "c": 3, "alpha": 1.0, "data_seed": 7, "model_seed": 17}
-_SCALES = [1.0, 0.5, 0.25, 0.125]
+#: contraction scales: halving, small enough that the fitted order's 99% interval is narrow
+_SCALES = [0.2 / 2**k for k in range(6)]
 
 
 def _r3_formula_rows() -> tuple[list[dict[str, float]], list[float], list[float], int]:
@@ -68,23 +69,34 @@ def _r3_formula_rows() -> tuple[list[dict[str, float]], list[float], list[float]
 )
 def r3_formula() -> Finding:
     rows, err_cor, err_seed, d = _r3_formula_rows()
-    slope_cor, slope_seed = nm.loglog_slope(_SCALES, err_cor), nm.loglog_slope(_SCALES, err_seed)
-    fails = 2.5 <= slope_cor <= 3.5 and slope_seed < 2.5 and err_seed[-1] > 10 * err_cor[-1]
+    third_cor = nm.order_decision(_SCALES, err_cor, 3)
+    third_seed, second_seed = nm.order_decision(_SCALES, err_seed, 3), nm.order_decision(_SCALES, err_seed, 2)
+    fails = third_cor["accepted"] and not third_seed["accepted"] and second_seed["accepted"]
     ratio = rows[0]["R3_seed000"] / rows[0]["R3_corollary4"]
     n, c, a = _R3_SIZES["n"], _R3_SIZES["c"], _R3_SIZES["alpha"]
+    lo_c, hi_c = third_cor["interval_99"]
+    lo_s, hi_s = second_seed["interval_99"]
     text = (
         "Fails: besides the ill-typed product (see seed000-r3-bound), it pairs K = Σ_ỹx̃Σ_x̃x̃⁻¹Σ_x̃ỹ "
         "with H where Corollary 4 has H⁻¹ (H⁺ on 1⊥): −½‖Σ_x̃ỹ H^{−1/2}‖²_{Σ⁻¹} = −½tr(KH⁺) "
         "(see seed001-r3-trace-identity). Against the exact mixup loss (quadrature × all partners, "
         f"n = {n} digits, d = {d}, c = {c}, tanh network, λ ~ Beta({a:g}, {a:g})) under joint contraction s "
-        f"of x and y: |E_mix − E_Q| falls like s^{slope_cor:.2f} with Corollary 4's R3 (third order, as "
-        f"Theorem 3 predicts) but like s^{slope_seed:.2f} with the slides' (a second-order error). At "
-        f"s = 1 the slides' R3 is {ratio:.3f} × Corollary 4's."
+        f"= {_SCALES[0]:g} … {_SCALES[-1]:g} of x and y, the fitted order of |E_mix − E_Q| "
+        f"(log e = b + p log s + c s, 99% interval) is {third_cor['slope']:.3f} [{lo_c:.3f}, {hi_c:.3f}] "
+        f"with Corollary 4's R3 (third order, as Theorem 3 predicts; consecutive-scale slopes "
+        f"{min(third_cor['local_slopes']):.2f}–{max(third_cor['local_slopes']):.2f}) but "
+        f"{second_seed['slope']:.3f} [{lo_s:.3f}, {hi_s:.3f}] with the slides' (a second-order error; local "
+        f"{min(second_seed['local_slopes']):.2f}–{max(second_seed['local_slopes']):.2f}). Order p is "
+        "accepted iff the interval and every local slope lie in (p − ½, p + ½). At "
+        f"s = {_SCALES[0]:g} the slides' R3 is {ratio:.3f} × Corollary 4's."
     )
     numbers = {
         "rows": rows,
-        "slope_corollary4": slope_cor,
-        "slope_seed000": slope_seed,
+        "slope_corollary4": third_cor["slope"],
+        "slope_seed000": second_seed["slope"],
+        "order3_corollary4": third_cor,
+        "order3_seed000": third_seed,
+        "order2_seed000": second_seed,
         "sizes": {"d": d, **_R3_SIZES},
     }
     return Finding("fails" if fails else "holds", Evidence("experiment", text, numbers))

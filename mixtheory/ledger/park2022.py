@@ -34,56 +34,52 @@ def reported_deltas() -> Finding:
     )
 
 
-def cutmix_mask_mean(width: int, lam: float, wrap: bool) -> np.ndarray:
-    """E[1 − M | λ] per pixel of a width×width image, exact over every box centre (Yun et al. 2019:
-    side ⌊W√(1−λ)⌋, centre uniform, clipped at the border unless ``wrap``)."""
-    cut = int(width * math.sqrt(1.0 - lam))
-    total = np.zeros(width)
-    idx = np.arange(width)
-    for cx in range(width):
-        if wrap:
-            cols = np.zeros(width, dtype=bool)
-            cols[(cx - cut // 2 + np.arange(cut)) % width] = True
-        else:
-            lo, hi = max(cx - cut // 2, 0), min(cx + cut // 2, width)
-            cols = (idx >= lo) & (idx < hi)
-        total += cols.astype(float)  # x-profile; y by the outer product below
-    profile = total / width
-    return np.outer(profile, profile)
-
-
 @claim(
     "seed004-mask-mean",
     SRC,
     "MSDA analysis assumes E[M(λ)] = λ·1 (per pixel), for Mixup and CutMix alike.",
     "conditional",
     condition="the mask law is translation invariant (Mixup, or CutMix with wrap-around boxes); false for "
-    "border-clipped CutMix boxes.",
+    "border-clipped CutMix boxes (E λ = $lambda_mean: E[M] = $clipped_corner at a corner, "
+    "$clipped_centre at the centre).",
 )
 def mask_mean() -> Finding:
-    W, lam = 32, 0.5
-    clipped = cutmix_mask_mean(W, lam, wrap=False)
-    torus = cutmix_mask_mean(W, lam, wrap=True)
-    cut = int(W * math.sqrt(1 - lam))
-    constant_torus = float(torus.max() - torus.min()) < 1e-12
-    constant_clipped = float(clipped.max() - clipped.min()) < 1e-12
+    from ..laws import PointMass, Uniform
+    from ..mixing import mask_mean as exact_mask_mean
+
+    side = 32
+    laws = {"λ ~ U(0, 1)": Uniform(), "λ = 0.5": PointMass(0.5)}
+    table = {}
+    for name, law in laws.items():
+        clipped = exact_mask_mean("cutmix", side, side, law, border="clip")
+        torus = exact_mask_mean("cutmix", side, side, law, border="wrap")
+        table[name] = {
+            "clipped_corner": float(clipped[0, 0]),
+            "clipped_centre": float(clipped[side // 2, side // 2]),
+            "clipped_mean": float(clipped.mean()),
+            "torus_min": float(torus.min()),
+            "torus_max": float(torus.max()),
+        }
+    uniform = table["λ ~ U(0, 1)"]
+    constant_torus = all(r["torus_max"] - r["torus_min"] < 1e-12 for r in table.values())
+    constant_clipped = any(r["clipped_corner"] - r["clipped_centre"] < 1e-12 for r in table.values())
     text = (
-        "Holds for Mixup (M = λ1) and for CutMix boxes that wrap around the image (every pixel covered "
-        f"with probability {(cut / W) ** 2:.4f} = box area at λ = {lam:g}, W = {W}). Fails for CutMix as "
-        "usually implemented (box centre uniform, box clipped at the border): exact enumeration over all "
-        f"centres gives E[1 − M] = {clipped[0, 0]:.4f} at a corner and {clipped[W // 2, W // 2]:.4f} at the "
-        f"centre (mean {clipped.mean():.4f}), so the mask mean is not constant and the Mixup/CutMix "
-        "comparison through E[(1−M)(1−M)ᵀ] must use the actual mask law."
+        "Holds for Mixup (M = λ1) and for CutMix boxes that wrap around the image (exact E[M] constant to "
+        f"{max(r['torus_max'] - r['torus_min'] for r in table.values()):.1e} over the {side}×{side} pixels). "
+        "Fails for CutMix as usually implemented (box centre uniform, box clipped at the border): the exact "
+        "mask mean (mixtheory.mixing.mask_mean, every centre enumerated, λ by quadrature) is "
+        f"{uniform['clipped_corner']:.4f} at a corner and {uniform['clipped_centre']:.4f} at the centre for "
+        f"λ ~ U(0, 1) (E λ = 0.5; pixel mean {uniform['clipped_mean']:.4f}), and "
+        f"{table['λ = 0.5']['clipped_corner']:.4f} vs {table['λ = 0.5']['clipped_centre']:.4f} for λ = 0.5: "
+        "border pixels are kept more often, so the Mixup/CutMix comparison through E[(1−M)(1−M)ᵀ] must use "
+        "the actual mask law."
     )
     numbers = {
-        "width": W,
-        "lambda": lam,
-        "box_side": cut,
-        "clipped_corner": float(clipped[0, 0]),
-        "clipped_centre": float(clipped[W // 2, W // 2]),
-        "clipped_mean": float(clipped.mean()),
-        "torus_min": float(torus.min()),
-        "torus_max": float(torus.max()),
+        "side": side,
+        "lambda_mean": 0.5,
+        "by_law": table,
+        "clipped_corner": uniform["clipped_corner"],
+        "clipped_centre": uniform["clipped_centre"],
     }
     verdict = "conditional" if constant_torus and not constant_clipped else "fails"
     return Finding(verdict, Evidence("experiment", text, numbers))

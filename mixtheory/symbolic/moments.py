@@ -61,47 +61,8 @@ def _scipy_beta_var(alpha: float) -> float:
     return float(stats.beta(alpha, alpha).var())
 
 
-@proof
-def truncated_beta_moments() -> Proof:
-    r"""Moments of θ = max(λ, 1−λ), λ ~ Beta(α, α), from the antiderivative identity d/dx[xᵅ(1−x)ᵅ].
-
-    ``d/dx[xᵅ(1−x)ᵅ] = −2α (x − ½) x^{α−1}(1−x)^{α−1}`` gives
-    ``m(α) = E|X − ½| = 2∫_{1/2}^1 (x−½) p(x) dx = 4^{−α}/(α B(α, α))``; since θ = ½ + |X − ½|,
-    ``θ̄ = ½ + m``, ``σ² = Var X − m² = 1/(4(2α+1)) − m²``, ``γ² = E(½ − |X−½|)² = (α+1)/(2(2α+1)) − m``,
-    and ``θ̄ = 1 − I_{1/2}(α+1, α)``. Cross-checked on :data:`ALPHA_GRID` against
-    ``SymmetricBeta(α)`` (rel. err ≤ 1e-11) and ``1 − scipy.special.betainc(α+1, α, ½)``.
-    """
-    rec = _Recorder()
-    a = _alpha
-    x = sp.Symbol("x", positive=True)
-    F = x**a * (1 - x) ** a
-    rhs = -2 * a * (x - _HALF) * x ** (a - 1) * (1 - x) ** (a - 1)
-    rec.check(
-        sp.simplify(sp.diff(F, x) / rhs) == 1,
-        "d/dx[xᵅ(1−x)ᵅ] = −2α (x − ½) x^{α−1}(1−x)^{α−1}  (antiderivative identity)",
-    )
-    B = sp.gamma(a) ** 2 / sp.gamma(2 * a)
-    # G is an antiderivative of (x − ½) p(x), p the Beta(α, α) density
-    G = -F / (2 * a * B)
-    density = x ** (a - 1) * (1 - x) ** (a - 1) / B
-    rec.zero(
-        sp.simplify((sp.diff(G, x) - (x - _HALF) * density) / density),
-        "G = −xᵅ(1−x)ᵅ/(2αB) has G' = (x−½) p(x)",
-    )
-    G_at_1 = sp.limit(G, x, 1, "-")
-    G_at_half = G.subs(x, _HALF)
-    m = sp.simplify(2 * (G_at_1 - G_at_half))
-    rec.zero(G_at_1, "G(1) = 0 for α > 0")
-    rec.zero(
-        sp.gammasimp(m - _symbolic_m()),
-        "m = E|X−½| = 2[G(1) − G(½)] = (½)^{2α}/(α B(α, α)) = 1/(α 4^α B(α, α))  (X symmetric about ½)",
-    )
-    rec.zero(
-        sp.simplify(
-            sp.gammasimp(_symbolic_m() - sp.gamma(a + _HALF) / (2 * sp.sqrt(sp.pi) * sp.gamma(a + 1)))
-        ),
-        "Legendre duplication: m = Γ(α+½)/(2√π Γ(α+1))  (the form the package evaluates)",
-    )
+def _check_fold_identity(rec: _Recorder) -> None:
+    """θ = max(X, 1 − X) = ½ + |X − ½|, at three points and symbolically on both sides of ½."""
     t = sp.Symbol("t", real=True)
     rec.check(
         all(
@@ -118,35 +79,12 @@ def truncated_beta_moments() -> Proof:
         == 0,
         "θ = max(X, 1−X) = ½ + |X − ½| (checked on both sides of ½)",
     )
-    var_x = 1 / (4 * (2 * a + 1))
-    sym = _symbolic_truncated_moments()
-    rec.note("θ̄ = ½ + E|X−½| = ½ + m")
-    rec.zero(
-        sym["theta_var"] - (var_x - _symbolic_m() ** 2),
-        "σ² = E(θ−½)² − (θ̄−½)² = E(X−½)² − m² = Var X − m² = 1/(4(2α+1)) − m²  (Var X: proof beta-variance)",
-    )
-    gamma2_from_def = sp.Rational(1, 4) - _symbolic_m() + var_x  # E(½ − |X−½|)²
-    rec.zero(
-        sp.simplify(gamma2_from_def - sym["gamma2"]),
-        "γ² = E(1−θ)² = E(½ − |X−½|)² = ¼ − m + Var X = (α+1)/(2(2α+1)) − m",
-    )
-    rec.zero(
-        sp.simplify(sym["gamma2"] - (sym["theta_var"] + (1 - sym["theta_mean"]) ** 2)),
-        "γ² = σ² + (1 − θ̄)²",
-    )
-    half_ratio = sp.gammasimp((sp.gamma(a + 1) * sp.gamma(a) / sp.gamma(2 * a + 1)) / B)
-    rec.zero(
-        half_ratio - _HALF,
-        "x·p_{α,α}(x) = [B(α+1, α)/B(α, α)] p_{α+1,α}(x) with B(α+1, α)/B(α, α) = ½, so "
-        "θ̄ = 2E[X; X ≥ ½] = P_{Beta(α+1,α)}(X ≥ ½) = 1 − I_{1/2}(α+1, α)",
-    )
-    at_one = {k: sp.nsimplify(sp.simplify(v.subs(a, 1))) for k, v in sym.items()}
-    rec.check(
-        at_one["theta_mean"] == sp.Rational(3, 4) and at_one["theta_var"] == sp.Rational(1, 48),
-        f"α = 1: θ̄ = {at_one['theta_mean']}, σ² = {at_one['theta_var']} (θ uniform on [½, 1])",
-    )
 
-    # Numerical cross-checks over the α grid
+
+def _truncated_beta_cross_checks(rec: _Recorder) -> dict:
+    """Numerical cross-checks of :func:`truncated_beta_moments` on :data:`ALPHA_GRID`: the package's
+    ``SymmetricBeta`` and θ̄ = 1 − I_½(α+1, α) (mpmath, scipy) against the derived forms in 40-digit
+    mpmath, and m(α) against direct quadrature. Records the checks; returns the proof's details."""
     errs: dict[str, float] = {"theta_mean": 0.0, "theta_var": 0.0, "gamma2": 0.0}
     err_betainc_scipy = 0.0
     err_betainc_mp = 0.0
@@ -194,18 +132,92 @@ def truncated_beta_moments() -> Proof:
         f"m(α) against direct quadrature of E|X−½| (α ∈ {{0.05, 0.5, 1, 3, 40}}): max rel. err "
         f"{err_quad:.2e}",
     )
+    return {
+        "max_rel_err_package": errs,
+        "max_rel_err_betainc_scipy": err_betainc_scipy,
+        "max_rel_err_betainc_mpmath": err_betainc_mp,
+        "max_rel_err_direct_quadrature": err_quad,
+        "alpha_grid": {"min": ALPHA_GRID[0], "max": ALPHA_GRID[-1], "points": len(ALPHA_GRID)},
+    }
+
+
+@proof
+def truncated_beta_moments() -> Proof:
+    r"""Moments of θ = max(λ, 1−λ), λ ~ Beta(α, α), from the antiderivative identity d/dx[xᵅ(1−x)ᵅ].
+
+    ``d/dx[xᵅ(1−x)ᵅ] = −2α (x − ½) x^{α−1}(1−x)^{α−1}`` gives
+    ``m(α) = E|X − ½| = 2∫_{1/2}^1 (x−½) p(x) dx = 4^{−α}/(α B(α, α))``; since θ = ½ + |X − ½|,
+    ``θ̄ = ½ + m``, ``σ² = Var X − m² = 1/(4(2α+1)) − m²``, ``γ² = E(½ − |X−½|)² = (α+1)/(2(2α+1)) − m``,
+    and ``θ̄ = 1 − I_{1/2}(α+1, α)``. Cross-checked on :data:`ALPHA_GRID` against
+    ``SymmetricBeta(α)`` (rel. err ≤ 1e-11) and ``1 − scipy.special.betainc(α+1, α, ½)``.
+    """
+    rec = _Recorder()
+    a = _alpha
+    x = sp.Symbol("x", positive=True)
+    F = x**a * (1 - x) ** a
+    rhs = -2 * a * (x - _HALF) * x ** (a - 1) * (1 - x) ** (a - 1)
+    rec.check(
+        sp.simplify(sp.diff(F, x) / rhs) == 1,
+        "d/dx[xᵅ(1−x)ᵅ] = −2α (x − ½) x^{α−1}(1−x)^{α−1}  (antiderivative identity)",
+    )
+    B = sp.gamma(a) ** 2 / sp.gamma(2 * a)
+    # G is an antiderivative of (x − ½) p(x), p the Beta(α, α) density
+    G = -F / (2 * a * B)
+    density = x ** (a - 1) * (1 - x) ** (a - 1) / B
+    rec.zero(
+        sp.simplify((sp.diff(G, x) - (x - _HALF) * density) / density),
+        "G = −xᵅ(1−x)ᵅ/(2αB) has G' = (x−½) p(x)",
+    )
+    G_at_1 = sp.limit(G, x, 1, "-")
+    G_at_half = G.subs(x, _HALF)
+    m = sp.simplify(2 * (G_at_1 - G_at_half))
+    rec.zero(G_at_1, "G(1) = 0 for α > 0")
+    rec.zero(
+        sp.gammasimp(m - _symbolic_m()),
+        "m = E|X−½| = 2[G(1) − G(½)] = (½)^{2α}/(α B(α, α)) = 1/(α 4^α B(α, α))  (X symmetric about ½)",
+    )
+    rec.zero(
+        sp.simplify(
+            sp.gammasimp(_symbolic_m() - sp.gamma(a + _HALF) / (2 * sp.sqrt(sp.pi) * sp.gamma(a + 1)))
+        ),
+        "Legendre duplication: m = Γ(α+½)/(2√π Γ(α+1))  (the form the package evaluates)",
+    )
+    _check_fold_identity(rec)
+    var_x = 1 / (4 * (2 * a + 1))
+    sym = _symbolic_truncated_moments()
+    rec.note("θ̄ = ½ + E|X−½| = ½ + m")
+    rec.zero(
+        sym["theta_var"] - (var_x - _symbolic_m() ** 2),
+        "σ² = E(θ−½)² − (θ̄−½)² = E(X−½)² − m² = Var X − m² = 1/(4(2α+1)) − m²  (Var X: proof beta-variance)",
+    )
+    gamma2_from_def = sp.Rational(1, 4) - _symbolic_m() + var_x  # E(½ − |X−½|)²
+    rec.zero(
+        sp.simplify(gamma2_from_def - sym["gamma2"]),
+        "γ² = E(1−θ)² = E(½ − |X−½|)² = ¼ − m + Var X = (α+1)/(2(2α+1)) − m",
+    )
+    rec.zero(
+        sp.simplify(sym["gamma2"] - (sym["theta_var"] + (1 - sym["theta_mean"]) ** 2)),
+        "γ² = σ² + (1 − θ̄)²",
+    )
+    half_ratio = sp.gammasimp((sp.gamma(a + 1) * sp.gamma(a) / sp.gamma(2 * a + 1)) / B)
+    rec.zero(
+        half_ratio - _HALF,
+        "x·p_{α,α}(x) = [B(α+1, α)/B(α, α)] p_{α+1,α}(x) with B(α+1, α)/B(α, α) = ½, so "
+        "θ̄ = 2E[X; X ≥ ½] = P_{Beta(α+1,α)}(X ≥ ½) = 1 − I_{1/2}(α+1, α)",
+    )
+    at_one = {k: sp.nsimplify(sp.simplify(v.subs(a, 1))) for k, v in sym.items()}
+    rec.check(
+        at_one["theta_mean"] == sp.Rational(3, 4) and at_one["theta_var"] == sp.Rational(1, 48),
+        f"α = 1: θ̄ = {at_one['theta_mean']}, σ² = {at_one['theta_var']} (θ uniform on [½, 1])",
+    )
+
+    details = _truncated_beta_cross_checks(rec)
     return _proof(
         "For λ ~ Beta(α, α) and θ = max(λ, 1−λ): m(α) = E|λ−½| = 1/(α 4^α B(α, α)), θ̄ = ½ + m, "
         "σ² = 1/(4(2α+1)) − m², γ² = (α+1)/(2(2α+1)) − m, θ̄ = 1 − I_{1/2}(α+1, α).",
         rec.steps,
         rec.verdict(),
-        {
-            "max_rel_err_package": errs,
-            "max_rel_err_betainc_scipy": err_betainc_scipy,
-            "max_rel_err_betainc_mpmath": err_betainc_mp,
-            "max_rel_err_direct_quadrature": err_quad,
-            "alpha_grid": {"min": ALPHA_GRID[0], "max": ALPHA_GRID[-1], "points": len(ALPHA_GRID)},
-        },
+        details,
     )
 
 

@@ -59,6 +59,49 @@ def w_shaped_moments() -> Proof:
     )
 
 
+def _lambda_tilde_cross_checks(
+    rec: _Recorder, mean: sp.Expr, target_m2: sp.Expr, a: sp.Symbol, b: sp.Symbol
+) -> dict:
+    """Numerical cross-checks of :func:`zhang_lambda_tilde_moments`: ``ZhangLambdaTilde``'s mean and
+    E(1−λ̃)² against the derived E λ̃ = ``mean`` and ``target_m2`` (symbols α = ``a``, β = ``b``), and its
+    θ̄ against mpmath quadrature of the folded Beta(α+1, α). Records the checks; returns the details."""
+    worst = 0.0
+    checked = []
+    for alpha_v, beta_v in [(0.2, 0.2), (1.0, 1.0), (2.0, 2.0), (0.5, 3.0), (4.0, 0.7)]:
+        law = ZhangLambdaTilde(alpha_v, beta_v)
+        sub = {a: alpha_v, b: beta_v}
+        targets = (float(mean.subs(sub)), float(target_m2.subs(sub)))
+        got = (law.expect_lambda(lambda x: x), law.expect_lambda(lambda x: (1 - x) ** 2))
+        worst = max(
+            worst, _rel_err(law.lambda_mean, targets[0]), *(_rel_err(g_, t_) for g_, t_ in zip(got, targets))
+        )
+        checked.append([alpha_v, beta_v])
+    rec.check(
+        worst < 1e-10,
+        "ZhangLambdaTilde(α, β).lambda_mean and expect_lambda (96-node Gauss–Jacobi): max rel. err "
+        f"{worst:.2e}",
+    )
+    # θ moments of the λ̃ law (folded) against direct high-precision quadrature
+    worst_theta = 0.0
+    for alpha_v in (0.3, 1.0, 4.0):
+        law = ZhangLambdaTilde(alpha_v)
+        with mpmath.workdps(30):
+            A = mpmath.mpf(alpha_v)
+            norm = mpmath.beta(A + 1, A)
+            # θ = max(Z, 1−Z), Z ~ Beta(α+1, α): density t^α(1−t)^{α−1}/B on the upper branch,
+            # (1−t)^α t^{α−1}/B on the lower one (folded onto [½, 1])
+            upper = _mp_integrate_upper(lambda t, A=A: t * t**A, A)
+            lower = mpmath.quad(lambda t, A=A: t * (1 - t) ** A * t ** (A - 1), [0.5, 1])
+            ref = (upper + lower) / norm
+        worst_theta = max(worst_theta, _rel_err(law.theta_mean, float(ref)))
+    rec.check(
+        worst_theta < 1e-11,
+        "ZhangLambdaTilde(α).theta_mean vs mpmath quadrature of the folded Beta(α+1, α): max rel. err "
+        f"{worst_theta:.2e}",
+    )
+    return {"laws_checked": checked, "max_rel_err": worst, "max_rel_err_theta_mean": worst_theta}
+
+
 @proof
 def zhang_lambda_tilde_moments() -> Proof:
     r"""Zhang et al. (ICLR 2021) Lemma 3.1 as quoted in the data-valuation slides: with
@@ -110,43 +153,10 @@ def zhang_lambda_tilde_moments() -> Proof:
     rec.zero(sym_mean - (al + 1) / (2 * al + 1), "α = β: λ̃ ~ Beta(α+1, α), E λ̃ = (α+1)/(2α+1)")
     rec.zero(sym_m1c - al / (2 * al + 1), "α = β: E(1−λ̃) = α/(2α+1)")
     rec.zero(sym_m2 - al / (2 * (2 * al + 1)), "α = β: E(1−λ̃)² = α/(2(2α+1))")
-    worst = 0.0
-    checked = []
-    for alpha_v, beta_v in [(0.2, 0.2), (1.0, 1.0), (2.0, 2.0), (0.5, 3.0), (4.0, 0.7)]:
-        law = ZhangLambdaTilde(alpha_v, beta_v)
-        sub = {a: alpha_v, b: beta_v}
-        targets = (float(mean.subs(sub)), float(target_m2.subs(sub)))
-        got = (law.expect_lambda(lambda x: x), law.expect_lambda(lambda x: (1 - x) ** 2))
-        worst = max(
-            worst, _rel_err(law.lambda_mean, targets[0]), *(_rel_err(g_, t_) for g_, t_ in zip(got, targets))
-        )
-        checked.append([alpha_v, beta_v])
-    rec.check(
-        worst < 1e-10,
-        "ZhangLambdaTilde(α, β).lambda_mean and expect_lambda (96-node Gauss–Jacobi): max rel. err "
-        f"{worst:.2e}",
-    )
-    # θ moments of the λ̃ law (folded) against direct high-precision quadrature
-    worst_theta = 0.0
-    for alpha_v in (0.3, 1.0, 4.0):
-        law = ZhangLambdaTilde(alpha_v)
-        with mpmath.workdps(30):
-            A = mpmath.mpf(alpha_v)
-            norm = mpmath.beta(A + 1, A)
-            # θ = max(Z, 1−Z), Z ~ Beta(α+1, α): density t^α(1−t)^{α−1}/B on the upper branch,
-            # (1−t)^α t^{α−1}/B on the lower one (folded onto [½, 1])
-            upper = _mp_integrate_upper(lambda t, A=A: t * t**A, A)
-            lower = mpmath.quad(lambda t, A=A: t * (1 - t) ** A * t ** (A - 1), [0.5, 1])
-            ref = (upper + lower) / norm
-        worst_theta = max(worst_theta, _rel_err(law.theta_mean, float(ref)))
-    rec.check(
-        worst_theta < 1e-11,
-        "ZhangLambdaTilde(α).theta_mean vs mpmath quadrature of the folded Beta(α+1, α): max rel. err "
-        f"{worst_theta:.2e}",
-    )
+    details = _lambda_tilde_cross_checks(rec, mean, target_m2, a, b)
     return _proof(
         "λ̃ ~ α/(α+β)Beta(α+1, β) + β/(α+β)Beta(β+1, α) (Beta(α+1, α) when α = β), with the stated moments.",
         rec.steps,
         rec.verdict(),
-        {"laws_checked": checked, "max_rel_err": worst, "max_rel_err_theta_mean": worst_theta},
+        details,
     )

@@ -88,6 +88,53 @@ def theorem1_perturbations() -> Proof:
     )
 
 
+def _lemma2_explicit_check(rec: _Recorder, theta: sp.Symbol, tb: sp.Symbol, s2: sp.Symbol) -> dict[str, int]:
+    """Cross-check of :func:`lemma2_covariances` on explicit symbolic data (n = 3, d = 2, c = 2, raw
+    uncentred δ, explicit average over j), and the paper's x̃-form with both readings of Σ_x̃x̃.
+    Records the checks; returns the sizes."""
+    gamma2 = s2 + (1 - tb) ** 2
+    n, d, c = 3, 2, 2
+    X = sp.Matrix(n, d, lambda i, p: sp.Symbol(f"x_{i}{p}", real=True))
+    Y = sp.Matrix(n, c, lambda i, p: sp.Symbol(f"y_{i}{p}", real=True))
+    x_bar = sum((X.row(j) for j in range(n)), sp.zeros(1, d)) / n
+    y_bar = sum((Y.row(j) for j in range(n)), sp.zeros(1, c)) / n
+    A = X - sp.ones(n, 1) * x_bar
+    Bc = Y - sp.ones(n, 1) * y_bar
+    cov_xx, cov_xy, cov_yy = A.T * A / n, A.T * Bc / n, Bc.T * Bc / n
+    i = 0
+    deltas = [((theta - tb) * X.row(i) + (1 - theta) * X.row(j) - (1 - tb) * x_bar).T for j in range(n)]
+    epss = [((theta - tb) * Y.row(i) + (1 - theta) * Y.row(j) - (1 - tb) * y_bar).T for j in range(n)]
+
+    def expect(outer_fn):
+        total = sum((outer_fn(j) for j in range(n)), sp.zeros(*outer_fn(0).shape)) / n
+        return total.applyfunc(lambda e: _expect_theta(e, theta, tb, s2))
+
+    a_i, b_i = A.row(i).T, Bc.row(i).T
+    rec.zero(
+        expect(lambda j: deltas[j] * deltas[j].T) - (s2 * a_i * a_i.T + gamma2 * cov_xx),
+        "explicit n=3, d=2: E δ_0 δ_0ᵀ = σ² a_0 a_0ᵀ + γ² Σ_xx",
+    )
+    rec.zero(
+        expect(lambda j: deltas[j] * epss[j].T) - (s2 * a_i * b_i.T + gamma2 * cov_xy),
+        "explicit: E δ_0 ε_0ᵀ = σ² a_0 b_0ᵀ + γ² Σ_xy",
+    )
+    rec.zero(
+        expect(lambda j: epss[j] * epss[j].T) - (s2 * b_i * b_i.T + gamma2 * cov_yy),
+        "explicit: E ε_0 ε_0ᵀ = σ² b_0 b_0ᵀ + γ² Σ_yy",
+    )
+    x_tilde_c = tb * a_i  # x̃_i − x̄
+    cov_tilde = tb**2 * cov_xx  # covariance of the x̃'s
+    paper = (s2 * x_tilde_c * x_tilde_c.T + gamma2 * cov_tilde) / tb**2
+    rec.zero(
+        paper - (s2 * a_i * a_i.T + gamma2 * cov_xx),
+        "paper's form with Σ_x̃x̃ = Cov(x̃) = θ̄² Σ_xx is the same matrix",
+    )
+    misread = (s2 * x_tilde_c * x_tilde_c.T + gamma2 * cov_xx) / tb**2
+    gap = sp.simplify(misread - (s2 * a_i * a_i.T + gamma2 * cov_xx) - gamma2 * (1 - tb**2) / tb**2 * cov_xx)
+    rec.zero(gap, "reading Σ_x̃x̃ as the data covariance Σ_xx overstates the γ² term by the factor 1/θ̄²")
+    return {"n": n, "d": d, "c": c}
+
+
 @proof
 def lemma2_covariances() -> Proof:
     r"""Lemma 2 (Carratino et al., JMLR 2022):
@@ -143,51 +190,12 @@ def lemma2_covariances() -> Proof:
         "the cross term 2E[(θ−θ̄)(1−θ)] a_i E_j a_jᵀ vanishes because E_j a_j = 0 — no symmetry of θ is used."
     )
 
-    # (2) explicit data
-    n, d, c = 3, 2, 2
-    X = sp.Matrix(n, d, lambda i, p: sp.Symbol(f"x_{i}{p}", real=True))
-    Y = sp.Matrix(n, c, lambda i, p: sp.Symbol(f"y_{i}{p}", real=True))
-    x_bar = sum((X.row(j) for j in range(n)), sp.zeros(1, d)) / n
-    y_bar = sum((Y.row(j) for j in range(n)), sp.zeros(1, c)) / n
-    A = X - sp.ones(n, 1) * x_bar
-    Bc = Y - sp.ones(n, 1) * y_bar
-    cov_xx, cov_xy, cov_yy = A.T * A / n, A.T * Bc / n, Bc.T * Bc / n
-    i = 0
-    deltas = [((theta - tb) * X.row(i) + (1 - theta) * X.row(j) - (1 - tb) * x_bar).T for j in range(n)]
-    epss = [((theta - tb) * Y.row(i) + (1 - theta) * Y.row(j) - (1 - tb) * y_bar).T for j in range(n)]
-
-    def expect(outer_fn):
-        total = sum((outer_fn(j) for j in range(n)), sp.zeros(*outer_fn(0).shape)) / n
-        return total.applyfunc(lambda e: _expect_theta(e, theta, tb, s2))
-
-    a_i, b_i = A.row(i).T, Bc.row(i).T
-    rec.zero(
-        expect(lambda j: deltas[j] * deltas[j].T) - (s2 * a_i * a_i.T + gamma2 * cov_xx),
-        "explicit n=3, d=2: E δ_0 δ_0ᵀ = σ² a_0 a_0ᵀ + γ² Σ_xx",
-    )
-    rec.zero(
-        expect(lambda j: deltas[j] * epss[j].T) - (s2 * a_i * b_i.T + gamma2 * cov_xy),
-        "explicit: E δ_0 ε_0ᵀ = σ² a_0 b_0ᵀ + γ² Σ_xy",
-    )
-    rec.zero(
-        expect(lambda j: epss[j] * epss[j].T) - (s2 * b_i * b_i.T + gamma2 * cov_yy),
-        "explicit: E ε_0 ε_0ᵀ = σ² b_0 b_0ᵀ + γ² Σ_yy",
-    )
-    x_tilde_c = tb * a_i  # x̃_i − x̄
-    cov_tilde = tb**2 * cov_xx  # covariance of the x̃'s
-    paper = (s2 * x_tilde_c * x_tilde_c.T + gamma2 * cov_tilde) / tb**2
-    rec.zero(
-        paper - (s2 * a_i * a_i.T + gamma2 * cov_xx),
-        "paper's form with Σ_x̃x̃ = Cov(x̃) = θ̄² Σ_xx is the same matrix",
-    )
-    misread = (s2 * x_tilde_c * x_tilde_c.T + gamma2 * cov_xx) / tb**2
-    gap = sp.simplify(misread - (s2 * a_i * a_i.T + gamma2 * cov_xx) - gamma2 * (1 - tb**2) / tb**2 * cov_xx)
-    rec.zero(gap, "reading Σ_x̃x̃ as the data covariance Σ_xx overstates the γ² term by the factor 1/θ̄²")
+    sizes = _lemma2_explicit_check(rec, theta, tb, s2)
     return _proof(
         "E δ_iδ_iᵀ = σ² a_ia_iᵀ + γ² Σ_xx, E δ_iε_iᵀ = σ² a_ib_iᵀ + γ² Σ_xy, E ε_iε_iᵀ = σ² b_ib_iᵀ + γ² "
         "Σ_yy "
         "(γ² = σ² + (1−θ̄)²), for any law of θ and any n, d, c.",
         rec.steps,
         rec.verdict(),
-        {"explicit_sizes": {"n": n, "d": d, "c": c}},
+        {"explicit_sizes": sizes},
     )
