@@ -1,0 +1,36 @@
+"""The training figures of ``mixtheory reproduce`` (regularizer trajectories, hard vs easy, forgetting
+statistics, blob decision boundaries): each quick run's measured headline, and the small helpers
+they define."""
+
+from __future__ import annotations
+
+import torch
+
+from mixtheory.reproduce import regularizer_trajectories as trajectories
+from mixtheory.reproduce import run_figure
+
+
+def test_r3_hessian_form_against_dense_trace():
+    """R3_H = −½ tr(H K) for a random PSD K and random logits, against an explicit trace."""
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(4, 3, 3, generator=g, dtype=torch.float64)
+    K = A @ A.transpose(1, 2)
+    u = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    S = torch.softmax(u, -1)
+    H = torch.diag_embed(S) - S[:, :, None] * S[:, None, :]
+    expected = -0.5 * torch.einsum("mij,mji->m", H, K)
+    got = trajectories.r3_hessian_form(K, u, S)
+    assert got.shape == (4,)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=0)
+    assert bool((got <= 0).all())
+
+
+def test_regularizer_trajectories_quick(tmp_path):
+    """Measured on the quick configuration (3 seeds, digits MLP, 60 epochs): mixup's −R3/R1 in the H⁺
+    form 0.997–1.27, the slides' |R3_H|/R1 = 2.8e-4 at epoch 60 (1.6e-2 at epoch 1); R1 at epoch 60:
+    ERM 9.9e4, mixup 5.3. One seed here (about 10 s)."""
+    result = run_figure(trajectories.FIGURE, "quick", tmp_path, seeds=1, progress=False)
+    assert all(result.checks.values()), result.checks
+    h = result.headline
+    assert h["mixup_abs_R3_H_over_R1_last"] < 1e-2 < h["mixup_minus_R3_over_R1_last"]
+    assert h["final"]["erm"]["R1"] > 100 * h["final"]["mixup"]["R1"]
