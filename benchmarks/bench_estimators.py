@@ -10,6 +10,8 @@ the same m·K inputs, timed in the same round): "forward units per probe". Route
 - ``taylor collapsed g=8``: the same with the second-order stream summed in 8 groups (R2 only);
 - ``library r1=probes``: :func:`~mixtheory.estimators.estimate_from_geometry` end to end (drawing
   probes, R1 + R2 + R3 with standard errors), ``r1="probes"``;
+- ``library collapsed r1=probes``: the same with ``method="taylor-collapsed"`` (8 groups): R1 + R2
+  + R3 with standard errors, the second-order stream collapsed;
 - ``library default``: the same with the default settings (``r1="auto"``: exact R1 by c VJPs);
 - ``double-backward loop``: PyHessian-style reverse-over-reverse, one ``autograd.grad`` per probe
   on the graph of ∇g (vᵀ∇²g v only: less than the library computes);
@@ -19,7 +21,8 @@ the same m·K inputs, timed in the same round): "forward units per probe". Route
 
 Speed ratios of the library (r1=probes, and default) against each baseline are per-round ratios.
 Peak memory per route is the growth of peak RSS in a fresh process (``_timing.peak_memory_mib``).
-Run with 1 and 2 threads. Two models: the CIFAR-shaped GELU CNN (``nn.Sequential``) and a smooth
+Run with 1 and 2 threads. The last table is a README-ready summary (Markdown).
+Two models: the CIFAR-shaped GELU CNN (``nn.Sequential``) and a smooth
 residual CNN (ResNet-18 layout, width 8, GELU), which Taylor mode reaches through ``torch.fx``.
 
     python benchmarks/bench_estimators.py [--quick] [--no-memory]
@@ -115,6 +118,7 @@ def make_routes(kind: str, quick: bool = False) -> dict:
         "taylor kernel": kernel,
         "taylor collapsed g=8": lambda: kernel(8),
         "library r1=probes": lambda: library(r1="probes"),
+        "library collapsed r1=probes": lambda: library(r1="probes", method="taylor-collapsed"),
         "library default": library,
         "double-backward loop": double_backward,
         "vmap(jvp(grad))": vmap_jvp_grad,
@@ -156,7 +160,17 @@ class _Factory:
 
 
 BASELINES = ("double-backward loop", "vmap(jvp(grad))")
-LIBRARY = ("library r1=probes", "library default")
+LIBRARY = ("library r1=probes", "library collapsed r1=probes", "library default")
+ROUTES = (
+    "forward",
+    "taylor kernel",
+    "taylor collapsed g=8",
+    "library r1=probes",
+    "library collapsed r1=probes",
+    "library default",
+    "double-backward loop",
+    "vmap(jvp(grad))",
+)
 
 
 def measure(kind: str, threads: int, rounds: int, quick: bool) -> dict:
@@ -171,6 +185,25 @@ def measure(kind: str, threads: int, rounds: int, quick: bool) -> dict:
     units["exact factor columns"] = ratio(exact_times, "exact factor columns", "forward")
     forward_ms = 1e3 * statistics.median(times["forward"])
     return dict(kind=kind, threads=threads, info=info, units=units, speedups=speedups, forward_ms=forward_ms)
+
+
+def summary_table(results: list[dict], memory: dict[str, float]) -> str:
+    """README-ready Markdown: forward units per probe, median [min–max], per model and thread count,
+    and peak memory growth (MiB, 1 thread) where measured."""
+    columns = [(res["kind"], res["threads"]) for res in results]
+    names = list(results[0]["units"])
+    header = ["route"] + [f"{kind}, {threads} thr" for kind, threads in columns]
+    kinds = sorted({kind for kind, _ in columns}, key=[k for k, _ in columns].index)
+    if memory:
+        header += [f"{kind} MiB" for kind in kinds]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name in names:
+        cells = [name] + [fmt_ratio(res["units"][name], "") for res in results]
+        if memory:
+            keys = [f"{kind}: {name}" for kind in kinds]
+            cells += [f"{memory[key]:.0f}" if key in memory else "–" for key in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "forward units per probe (median [min–max] over paired rounds):\n" + "\n".join(lines)
 
 
 def main(argv=None) -> dict:
@@ -206,10 +239,10 @@ def main(argv=None) -> dict:
     if not args.no_memory:
         print("\npeak memory growth per route, fresh process each, 1 thread (MiB):")
         for kind in ("cnn", "resnet"):
-            for route in ("forward", "taylor kernel", "taylor collapsed g=8", "library r1=probes",
-                          "library default", "double-backward loop", "vmap(jvp(grad))"):  # fmt: skip
+            for route in ROUTES:
                 memory[f"{kind}: {route}"] = peak_memory_mib(_Factory(kind, route), threads=1)
                 print(f"  {kind:7}{route:28}{memory[f'{kind}: {route}']:8.0f}")
+    print("\n" + summary_table(results, memory))
     record = dict(machine=machine, probes=K, results=results, memory_mib=memory, quick=args.quick)
     print(json.dumps(record))
     return record

@@ -18,7 +18,7 @@ F64 = torch.float64
 # (settings, the message the ValueError must match): the field named in every message
 INVALID = [
     (dict(probes="uniform"), "probes must be one of gaussian, rademacher, mixup, exact"),
-    (dict(method="newton"), "method must be one of auto, taylor, jvp, hvp"),
+    (dict(method="newton"), "method must be one of auto, taylor, taylor-collapsed, jvp, hvp"),
     (dict(curvature="finite"), "curvature must be one of autograd, secant"),
     (dict(r1="never"), "r1 must be one of auto, exact, probes"),
     (dict(train_mode="train"), "train_mode must be 'error' or 'eval'"),
@@ -29,6 +29,10 @@ INVALID = [
     (dict(method="hutch++", probes="mixup"), "draws probes in the factor space"),
     (dict(method="hutch++", num_probes=5), r"hutch\+\+' needs num_probes >= 6"),
     (dict(method="hutch++", curvature="secant"), "not with secant"),
+    (dict(method="taylor-collapsed", collapse_groups=1), "collapse_groups must be an integer >= 2"),
+    (dict(method="taylor-collapsed", num_probes=12), r"collapse_groups \(8\) must divide num_probes \(12\)"),
+    (dict(method="taylor-collapsed", curvature="secant"), "not with secant"),
+    (dict(probes="spectral", exact_directions=-1), "exact_directions must be an integer >= 0"),
 ]
 
 

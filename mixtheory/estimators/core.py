@@ -43,7 +43,7 @@ from .hutchinson import probe_average, r13_per_probe
 from .jets import taylor_mode_unsupported
 from .meyer2021_hutchpp import hutch_plus_plus
 from .options import Curvature, EstimatorOptions, Method, ProbeKind, R1Mode, TrainMode
-from .probes import draw_probe_batch, probe_seeds
+from .probes import ProbeBatch, draw_probe_batch, draw_spectral_batches, probe_seeds
 from .results import RegularizerEstimates
 
 __all__ = ["TrainModeWarning", "estimate_regularizers", "estimate_from_geometry"]
@@ -76,6 +76,8 @@ def estimate_regularizers(
     num_classes: int | None = None,
     train_mode: TrainMode = "error",
     progress: bool | None = None,
+    collapse_groups: int = 8,
+    exact_directions: int = 16,
     options: EstimatorOptions | None = None,
 ) -> RegularizerEstimates:
     r"""Per-sample ``erm``, ``R1``, ``R2``, ``R3`` (``R4``) of Theorem 3 (Carratino et al., JMLR 2022)
@@ -93,10 +95,11 @@ def estimate_regularizers(
         generator: a ``torch.Generator`` (CPU) making the run deterministic.
         geometry_dtype: dtype of the geometry and of all reductions (float64 by default); the
             network runs in its own parameter dtype.
-        probes, num_probes, batch_size, method, r1, curvature, secant_step, train_mode, progress:
-            the fields of :class:`EstimatorOptions` (documented there); a train-mode model is
-            refused, or switched to eval with a :class:`TrainModeWarning` for ``train_mode="eval"``.
-        options: all of ``probes`` … ``progress`` as one :class:`EstimatorOptions`; those keyword
+        probes, num_probes, batch_size, method, r1, curvature, secant_step, train_mode, progress,
+        collapse_groups, exact_directions: the fields of :class:`EstimatorOptions` (documented
+            there); a train-mode model is refused, or switched to eval with a
+            :class:`TrainModeWarning` for ``train_mode="eval"``.
+        options: all of ``probes`` … ``exact_directions`` as one :class:`EstimatorOptions`; those keyword
             arguments must then be left at their defaults.
 
     Returns a :class:`RegularizerEstimates`.
@@ -134,6 +137,8 @@ def estimate_regularizers(
         secant_step=secant_step,
         train_mode=train_mode,
         progress=progress,
+        collapse_groups=collapse_groups,
+        exact_directions=exact_directions,
         options=options,
     )
 
@@ -154,6 +159,8 @@ def estimate_from_geometry(
     secant_step: float = 1.0,
     train_mode: TrainMode = "error",
     progress: bool | None = None,
+    collapse_groups: int = 8,
+    exact_directions: int = 16,
     seeds: list[int] | None = None,
     options: EstimatorOptions | None = None,
 ) -> RegularizerEstimates:
@@ -175,9 +182,21 @@ def estimate_from_geometry(
             secant_step=secant_step,
             train_mode=train_mode,
             progress=progress,
+            collapse_groups=collapse_groups,
+            exact_directions=exact_directions,
         )
     elif not _all_defaults(
-        probes, num_probes, batch_size, method, r1, curvature, secant_step, train_mode, progress
+        probes,
+        num_probes,
+        batch_size,
+        method,
+        r1,
+        curvature,
+        secant_step,
+        train_mode,
+        progress,
+        collapse_groups,
+        exact_directions,
     ):
         raise ValueError("pass the estimator settings either as options= or as keyword arguments, not both")
     if loss.requires_normalized_labels:
@@ -300,6 +319,10 @@ def _estimate_chunk(
         R2, R2_se = 0.5 * sketch.trace, 0.5 * sketch.trace_se
         coords, jv, exact_columns = sketch.coords, sketch.jv, sketch.exact_columns
         curv = sketch.trace[:, None]
+    elif options.probes == "spectral":
+        R2, R2_se, coords, jv, curv, exact_columns = _spectral_pass(
+            evaluator, geometry, options, chunk, chunk_seeds, xt, w
+        )
     else:
         probes = draw_probe_batch(
             geometry,
@@ -311,9 +334,8 @@ def _estimate_chunk(
             evaluator.device,
         )
         coords = probes.coords
-        jv, curv = evaluator(xt, w, probes.vectors)
-        curv = curv.to(geometry.dtype)
-        R2, R2_se = probe_average(0.5 * curv, options.exact_probes)
+        jv, curv = _curvature_pass(evaluator, options, xt, w, probes)
+        R2, R2_se = _group_average(0.5 * curv, probes.vectors.shape[1], options.exact_probes)
 
     if options.r1 == "exact":
         jac = input_jacobian(evaluator.forward, xt.to(evaluator.dtype), geometry.c).to(geometry.dtype)
@@ -321,8 +343,11 @@ def _estimate_chunk(
         R13, R13_se = regs["R13"], torch.zeros_like(R2)
     else:
         regs = label_regularizers(geometry, u, loss, indices=chunk)
-        per_probe = r13_per_probe(geometry, loss, chunk, u, coords, jv.to(geometry.dtype))
-        R13, R13_se = probe_average(per_probe, exact_columns)
+        if options.probes == "spectral":
+            R13, R13_se = _spectral_r13(geometry, loss, chunk, u, coords, jv)
+        else:
+            per_probe = r13_per_probe(geometry, loss, chunk, u, coords, jv.to(geometry.dtype))
+            R13, R13_se = probe_average(per_probe, exact_columns)
     R1 = R13 - regs["R3"]
     return RegularizerEstimates(
         indices=chunk,
@@ -343,3 +368,74 @@ def _estimate_chunk(
         curvature=options.curvature,
         info={"curvature_zero": bool((curv == 0).all())},
     )
+
+
+def _curvature_pass(
+    evaluator: DerivativeEvaluator, options: EstimatorOptions, xt: Tensor, w: Tensor, probes: ProbeBatch
+) -> tuple[Tensor, Tensor]:
+    """``∇f v`` per probe and ``vᵀ∇²g v`` per probe, or summed within the groups of collapsed Taylor
+    mode (one group for exact columns), in the geometry's dtype."""
+    k = probes.vectors.shape[1]
+    groups = options.curvature_groups(k)
+    if groups is not None and probes.exact:
+        groups = 1
+    jv, curv = evaluator(xt, w, probes.vectors, groups)
+    return jv, curv.to(evaluator.geometry.dtype)
+
+
+def _group_average(group_sums: Tensor, num_probes: int, exact: bool) -> tuple[Tensor, Tensor]:
+    """The estimate and its standard error from per-group sums (m, g) of ``num_probes`` probes:
+    exact columns are summed (zero error); random probes give g group means, averaged, with their
+    standard deviation over √g (g = num_probes without collapsing)."""
+    if exact:
+        return group_sums.sum(1), torch.zeros_like(group_sums[:, 0])
+    groups = group_sums.shape[1]
+    return probe_average(group_sums * (groups / num_probes), False)
+
+
+def _spectral_pass(
+    evaluator: DerivativeEvaluator,
+    geometry: MixupGeometry,
+    options: EstimatorOptions,
+    chunk: Tensor,
+    chunk_seeds: list[int],
+    xt: Tensor,
+    w: Tensor,
+) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor | None], tuple[Tensor, Tensor | None], Tensor, bool]:
+    """R2 from spectral probes (:func:`.probes.draw_spectral_batches`): the exact columns summed
+    plus the tail's group means; returns the coordinates and ∇f·v of both batches for R13."""
+    head, tail = draw_spectral_batches(
+        geometry,
+        options.exact_directions,
+        options.num_probes,
+        chunk,
+        chunk_seeds,
+        evaluator.dtype,
+        evaluator.device,
+    )
+    head_jv, head_curv = _curvature_pass(evaluator, options, xt, w, head)
+    head_r2 = 0.5 * head_curv.sum(1)
+    if tail is None:
+        return head_r2, torch.zeros_like(head_r2), (head.coords, None), (head_jv, None), head_curv, True
+    tail_jv, tail_curv = _curvature_pass(evaluator, options, xt, w, tail)
+    tail_r2, tail_se = _group_average(0.5 * tail_curv, tail.vectors.shape[1], False)
+    curv = torch.cat([head_curv, tail_curv], 1)
+    return head_r2 + tail_r2, tail_se, (head.coords, tail.coords), (head_jv, tail_jv), curv, False
+
+
+def _spectral_r13(
+    geometry: MixupGeometry,
+    loss: Loss,
+    chunk: Tensor,
+    u: Tensor,
+    coords: tuple[Tensor, Tensor | None],
+    jv: tuple[Tensor, Tensor | None],
+) -> tuple[Tensor, Tensor]:
+    """R13 from spectral probes: the per-column values summed over the exact columns, plus the
+    Hutchinson mean (and standard error) of the tail probes' values."""
+    head = r13_per_probe(geometry, loss, chunk, u, coords[0], jv[0].to(geometry.dtype)).sum(1)
+    if coords[1] is None:
+        return head, torch.zeros_like(head)
+    tail = r13_per_probe(geometry, loss, chunk, u, coords[1], jv[1].to(geometry.dtype))
+    R13, R13_se = probe_average(tail, False)
+    return head + R13, R13_se

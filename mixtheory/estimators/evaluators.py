@@ -7,6 +7,10 @@ ways to evaluate them (``method=``):
 - ``"taylor"``: second-order Taylor mode (:mod:`.jets`, Griewank & Walther 2008) through
   ``nn.Sequential`` models of known layers; the primal is shared by every probe, so a probe costs
   about two forward passes.
+- ``"taylor-collapsed"``: collapsed Taylor mode (F. Dangel, T. Siebert, M. Zeinhofer, A. Walther,
+  "Collapsing Taylor mode automatic differentiation", 2025): the second-order stream is linear in
+  the direction-wise terms ``v_kᵀ∇²g v_k``, so only their sums within g groups are propagated
+  (``second_order_jet(..., groups=g)``); the first-order stream ``∇f v`` stays per probe.
 - ``"jvp"``: nested forward mode (:func:`mixtheory.derivatives.directional_derivatives`), batched
   over probes with ``vmap``; any model torch.func can differentiate twice in forward mode.
 - ``"hvp"``: forward-over-reverse Hessian-vector products of ``g`` (gives ∇²g v, not only vᵀ∇²g v).
@@ -69,22 +73,42 @@ class DerivativeEvaluator:
         """The network on flat inputs (B, d): logits (B, c)."""
         return self.model(self.geometry.as_inputs(x_flat))
 
-    def __call__(self, xt: Tensor, w: Tensor, V: Tensor) -> tuple[Tensor | None, Tensor]:
+    def __call__(
+        self, xt: Tensor, w: Tensor, V: Tensor, groups: int | None = None
+    ) -> tuple[Tensor | None, Tensor]:
         """``(∇f v, vᵀ∇²g v)`` for probes V (m, k, d): shapes (m, k, c) (None when not computed)
-        and (m, k), in the network's dtype."""
-        return self._over_probe_chunks(self._probe_chunk, xt, w, V)
+        and (m, k), in the network's dtype; with ``groups=g`` (dividing k) the curvature values are
+        summed within g groups of k/g consecutive probes, (m, g) — propagated already summed by
+        ``method="taylor-collapsed"``, summed afterwards by the other methods."""
+        k = V.shape[1]
+        groups = k if groups is None else int(groups)
+        if groups < 1 or k % groups:
+            raise ValueError(f"groups must divide the number of probes {k}, got {groups}")
+        size = k // groups
+        if self.method == "taylor-collapsed" and size > 1:
+            # chunks hold whole groups, so every group is summed inside one jet
+            chunk = max(size, self.probe_chunk // size * size)
+
+            def collapsed(xt: Tensor, w: Tensor, Vk: Tensor) -> tuple[Tensor, Tensor]:
+                return self._taylor(xt, w, Vk, Vk.shape[0] // size)
+
+            return self._over_probe_chunks(collapsed, xt, w, V, chunk)
+        jv, values = self._over_probe_chunks(self._probe_chunk, xt, w, V, self.probe_chunk)
+        if size > 1:
+            values = values.reshape(values.shape[0], groups, size).sum(-1)
+        return jv, values
 
     def hessian_vector_products(self, xt: Tensor, w: Tensor, V: Tensor) -> tuple[Tensor, Tensor]:
         """``(∇f v, ∇²g v)`` for probes V (m, k, d) by forward-over-reverse: (m, k, c), (m, k, d)."""
-        return self._over_probe_chunks(self.hvp, xt, w, V)
+        return self._over_probe_chunks(self.hvp, xt, w, V, self.probe_chunk)
 
     def _over_probe_chunks(
-        self, probe_pass: ProbePass, xt: Tensor, w: Tensor, V: Tensor
+        self, probe_pass: ProbePass, xt: Tensor, w: Tensor, V: Tensor, chunk: int
     ) -> tuple[Tensor | None, Tensor]:
         xt, w, V = xt.to(self.dtype), w.to(self.dtype), V.to(self.dtype)
         jvs, values = [], []
-        for start in range(0, V.shape[1], self.probe_chunk):
-            Vk = V[:, start : start + self.probe_chunk].transpose(0, 1).contiguous()  # (k, m, d)
+        for start in range(0, V.shape[1], chunk):
+            Vk = V[:, start : start + chunk].transpose(0, 1).contiguous()  # (k, m, d)
             jv, value = probe_pass(xt, w, Vk)
             jvs.append(None if jv is None else jv.transpose(0, 1))
             values.append(value.transpose(0, 1))
@@ -94,12 +118,8 @@ class DerivativeEvaluator:
     def _probe_chunk(self, xt: Tensor, w: Tensor, Vk: Tensor) -> tuple[Tensor | None, Tensor]:
         if self.curvature == "secant":
             return self._secant(xt, w, Vk)
-        if self.method == "taylor":
-            shape = self.geometry.input_shape
-            _, jv, vhv = second_order_jet(
-                self.model, self.geometry.as_inputs(xt), Vk.reshape(*Vk.shape[:2], *shape)
-            )
-            return jv, (vhv * w).sum(-1)
+        if self.method in ("taylor", "taylor-collapsed"):
+            return self._taylor(xt, w, Vk, None)
         if self.method == "jvp":
             return self._jvp_of_jvp(xt, w, Vk)
         if self.method in ("hvp", "hutch++"):
@@ -108,6 +128,13 @@ class DerivativeEvaluator:
         if self.method == "double-backward":
             return self._double_backward(xt, w, Vk)
         raise ValueError(f"unknown method {self.method!r}")
+
+    def _taylor(self, xt: Tensor, w: Tensor, Vk: Tensor, groups: int | None) -> tuple[Tensor, Tensor]:
+        shape = self.geometry.input_shape
+        _, jv, vhv = second_order_jet(
+            self.model, self.geometry.as_inputs(xt), Vk.reshape(*Vk.shape[:2], *shape), groups=groups
+        )
+        return jv, (vhv * w).sum(-1)
 
     def _jvp_of_jvp(self, xt: Tensor, w: Tensor, Vk: Tensor) -> tuple[Tensor, Tensor]:
         def directional(v: Tensor) -> tuple[Tensor, Tensor]:

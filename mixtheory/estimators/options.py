@@ -26,8 +26,8 @@ __all__ = [
     "R1_EXACT_MAX_CLASSES",
 ]
 
-ProbeKind = Literal["gaussian", "rademacher", "mixup", "exact"]
-Method = Literal["auto", "taylor", "jvp", "hvp", "double-backward", "hutch++"]
+ProbeKind = Literal["gaussian", "rademacher", "mixup", "exact", "spectral"]
+Method = Literal["auto", "taylor", "taylor-collapsed", "jvp", "hvp", "double-backward", "hutch++"]
 R1Mode = Literal["auto", "exact", "probes"]
 Curvature = Literal["autograd", "secant"]
 TrainMode = Literal["error", "eval"]
@@ -49,7 +49,10 @@ class EstimatorOptions:
         probes: the law of the probes v with ``E[v vᵀ] = Σ^(i)_xx`` (:mod:`.probes`).
         num_probes: probes per sample (products per sample for Hutch++; ignored for exact probes).
         batch_size: model inputs (samples × probes) per derivative pass; bounds memory.
-        method: how ``vᵀ∇²g v`` is evaluated (:mod:`.evaluators`); ``"auto"`` is Taylor mode
+        method: how ``vᵀ∇²g v`` is evaluated (:mod:`.evaluators`); ``"taylor-collapsed"`` is
+            collapsed Taylor mode (Dangel et al. 2025): only the sums of ``vᵀ∇²g v`` within
+            ``collapse_groups`` groups of probes are propagated (R2 needs nothing else; the
+            first-order stream ∇f·v, which R13 needs per probe, stays uncollapsed); ``"auto"`` is Taylor mode
             when every operation has a jet rule (an ``nn.Sequential`` of known layers, or a
             ``torch.fx`` trace), else nested forward mode (``"jvp"``; the result's
             ``info["taylor_unsupported"]`` names the operation without a rule).
@@ -59,6 +62,13 @@ class EstimatorOptions:
         secant_step: the step h of the second differences.
         train_mode: ``"error"`` or ``"eval"`` (switch a train-mode model to eval, with a warning).
         progress: tqdm progress bar over samples (default: shown on a terminal for long runs).
+        collapse_groups: g, the groups of ``method="taylor-collapsed"`` (default 8, at least 2, must
+            divide ``num_probes``): R2's estimate is the mean of the g group means and its standard
+            error their standard deviation over √g (g − 1 degrees of freedom: the collapsed pass never
+            sees single probes). Exact factor columns are summed as one group.
+        exact_directions: k, for ``probes="spectral"``: the rank-one direction σ a_i and the top-k
+            eigen-directions of Σ_xx are evaluated exactly, and ``num_probes`` Rademacher probes
+            estimate the tail of the spectrum (:func:`.probes.draw_spectral_batches`).
 
     Invalid values raise ``ValueError`` naming the field:
 
@@ -67,7 +77,7 @@ class EstimatorOptions:
     >>> EstimatorOptions(probes="uniform")
     Traceback (most recent call last):
     ...
-    ValueError: probes must be one of gaussian, rademacher, mixup, exact; got 'uniform'
+    ValueError: probes must be one of gaussian, rademacher, mixup, exact, spectral; got 'uniform'
     """
 
     probes: ProbeKind = "gaussian"
@@ -79,6 +89,8 @@ class EstimatorOptions:
     secant_step: float = 1.0
     train_mode: TrainMode = "error"
     progress: bool | None = None
+    collapse_groups: int = 8
+    exact_directions: int = 16
 
     def __post_init__(self) -> None:
         _check_choice("probes", self.probes, PROBES)
@@ -96,6 +108,14 @@ class EstimatorOptions:
             raise ValueError(f"secant_step must be a finite number > 0, got {self.secant_step!r}")
         if self.method == "hutch++":
             self._check_hutch_plus_plus()
+        if self.method == "taylor-collapsed":
+            self._check_collapsed()
+        if self.probes == "spectral" and (
+            int(self.exact_directions) < 0 or int(self.exact_directions) != self.exact_directions
+        ):
+            raise ValueError(f"exact_directions must be an integer >= 0, got {self.exact_directions!r}")
+        object.__setattr__(self, "exact_directions", int(self.exact_directions))
+        object.__setattr__(self, "collapse_groups", int(self.collapse_groups))
         object.__setattr__(self, "num_probes", int(num_probes))
         object.__setattr__(self, "batch_size", int(batch_size))
 
@@ -112,29 +132,58 @@ class EstimatorOptions:
         if self.curvature == "secant":
             raise ValueError("method='hutch++' needs Hessian-vector products: not with secant")
 
+    def _check_collapsed(self) -> None:
+        groups = self.collapse_groups
+        if int(groups) != groups or int(groups) < 2:
+            raise ValueError(
+                f"collapse_groups must be an integer >= 2 (the standard error comes from the group means), "
+                f"got {groups!r}"
+            )
+        if not self.exact_probes and int(self.num_probes) % int(groups):
+            raise ValueError(
+                f"collapse_groups ({groups}) must divide num_probes ({self.num_probes}) for "
+                "method='taylor-collapsed'"
+            )
+        if self.curvature == "secant":
+            raise ValueError("method='taylor-collapsed' propagates Hessian terms: not with secant")
+
     @property
     def exact_probes(self) -> bool:
         """Whether the probes are the 1 + r columns of the factor of Σ^(i) (zero variance)."""
         return self.probes == "exact"
 
     def probes_per_sample(self, rank: int) -> int:
-        """Probes per sample for a geometry of rank r: the 1 + r factor columns, or num_probes."""
-        return 1 + rank if self.exact_probes else self.num_probes
+        """Probes per sample for a geometry of rank r: the 1 + r factor columns, num_probes, or for
+        spectral probes the 1 + min(k, r) exact columns and num_probes tail probes (none if k ≥ r)."""
+        if self.exact_probes:
+            return 1 + rank
+        if self.probes == "spectral":
+            exact = min(self.exact_directions, rank)
+            return 1 + exact + (self.num_probes if exact < rank else 0)
+        return self.num_probes
+
+    def curvature_groups(self, num_probes: int) -> int | None:
+        """How many groups the curvature pass sums ``num_probes`` probes into: None (one value per
+        probe), 1 (exact columns under collapsed Taylor mode), or ``collapse_groups``."""
+        if self.method != "taylor-collapsed":
+            return None
+        return 1 if self.exact_probes else self.collapse_groups
 
     def resolved(self, model: Callable[[Tensor], Tensor], num_classes: int) -> EstimatorOptions:
         """The options with ``method`` and ``r1`` ``"auto"`` replaced by what they choose for
         ``model`` and ``num_classes`` outputs; ``method="taylor"`` checked against the model."""
         method, r1 = self.method, self.r1
-        if method in ("auto", "taylor"):
+        if method in ("auto", "taylor", "taylor-collapsed"):
             reason = taylor_mode_unsupported(model)
-            if method == "taylor" and reason is not None:
+            if method != "auto" and reason is not None:
                 raise ValueError(
-                    f"method='taylor' needs a jet rule for every operation (see taylor_mode_supported): "
+                    f"method={method!r} needs a jet rule for every operation (see taylor_mode_supported): "
                     f"no rule for {reason}; use method='jvp'"
                 )
             # forward-over-forward needs the same forward-mode rules as forward-over-reverse and
             # measured cheaper on residual networks (benchmarks/bench_estimators.py)
-            method = "taylor" if reason is None else "jvp"
+            if method == "auto":
+                method = "taylor" if reason is None else "jvp"
         if r1 == "auto":
             r1 = "exact" if num_classes <= R1_EXACT_MAX_CLASSES else "probes"
         return dataclasses.replace(self, method=method, r1=r1)

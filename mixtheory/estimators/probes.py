@@ -12,6 +12,16 @@ Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, al
   (heavier than Gaussian when a few partners dominate). These are the directions training sees.
 - ``"exact"``: every column of L (1 + r probes, summed): ``tr(LᵀML) = tr(ΣM)``, zero variance;
   affordable for small n (r ≤ n − 1) and the reference the random probes are tested against.
+- ``"spectral"``: the first 1 + k columns exactly (σ a_i and the top-k eigen-directions of Σ_xx,
+  ``eigvals`` sorted decreasing) plus Rademacher probes of the remaining columns, ``v = L_T ξ``
+  (:func:`draw_spectral_batches`). Since ``L Lᵀ = L_E L_Eᵀ + L_T L_Tᵀ`` for any split of the
+  columns, ``Σ_{j≤k} l_jᵀ M l_j + vᵀ M v`` is unbiased for ``tr(ΣM)``, with the variance of
+  Rademacher probes on the tail block only: ``2(‖B_TT‖_F² − Σ_{j∈T} B_jj²)`` instead of
+  ``2(‖B‖_F² − Σ_j B_jj²)``. With ``B_jl = l_jᵀ M l_l`` and ``|B_jl| ≤ ‖M‖ ‖l_j‖ ‖l_l‖``,
+  ``‖l_j‖² = γ² s_j``, the tail variance is at most ``2‖M‖² γ⁴ ((Σ_{j>k} s_j)² − Σ_{j>k} s_j²)``:
+  the probes pay only for the spectrum's tail mass, which for images (fast-decaying s) is a small
+  fraction of ``σ²‖a_i‖² + γ² tr Σ_xx``; the removed part — every entry of B in a row or column of
+  the rank-one direction or of a top eigen-direction — is where almost all of ‖B‖_F sits.
 
 In the hot path (:func:`draw_probe_batch`) only the coefficients ξ are drawn per sample (O(k·r));
 the probes ``L ξ`` are formed in one batched product in the model's dtype on the model's device,
@@ -42,6 +52,7 @@ __all__ = [
     "ProbeBatch",
     "draw_probe_batch",
     "range_coordinates",
+    "draw_spectral_batches",
 ]
 
 _GOLDEN = 0x9E3779B97F4A7C15  # seed mixing constant (2^64 / golden ratio)
@@ -178,6 +189,8 @@ def draw_probe_batch(
     """
     device = geometry.device if device is None else torch.device(device)
     factor_dim = 1 + geometry.rank
+    if kind == "spectral":
+        raise ValueError("spectral probes come in two batches: use draw_spectral_batches")
     if kind == "mixup":
         return _mixup_batch(geometry, num_probes, idx, seeds, dtype, device)
     if kind == "exact":
@@ -187,13 +200,70 @@ def draw_probe_batch(
         if len(seeds) != idx.numel():
             raise ValueError("draw_probe_batch needs one seed per sample")
         coeffs = factor_space_coefficients(kind, seeds, num_probes, factor_dim, geometry.dtype)
+    return _factor_batch(geometry, coeffs, idx, dtype, device, kind == "exact")
+
+
+def _factor_batch(
+    geometry: MixupGeometry,
+    coeffs: Tensor,
+    idx: Tensor,
+    dtype: torch.dtype,
+    device: torch.device,
+    exact: bool,
+) -> ProbeBatch:
+    """The probes ``L_i ξ`` for factor coefficients ξ (m, k, 1 + r), formed in one batched product
+    in the network's dtype and device, with their range coordinates."""
     coords = range_coordinates(geometry, coeffs, idx)
     xi = coeffs.to(device=device, dtype=dtype)
     a = geometry.centered_x[idx].to(device=device, dtype=dtype)
     vectors = (math.sqrt(geometry.theta_var) * xi[..., :1]) * a[:, None, :]
     if geometry.rank:
         vectors = vectors + xi[..., 1:] @ _scaled_basis(geometry, dtype, device)
-    return ProbeBatch(vectors, coords, kind == "exact")
+    return ProbeBatch(vectors, coords, exact)
+
+
+def draw_spectral_batches(
+    geometry: MixupGeometry,
+    exact_directions: int,
+    num_probes: int,
+    idx: Tensor,
+    seeds: list[int],
+    dtype: torch.dtype,
+    device: torch.device | str | None = None,
+) -> tuple[ProbeBatch, ProbeBatch | None]:
+    r"""Spectral probes: the exact columns ``σ a_i`` and ``γ √s_j v_j`` for the top
+    ``k = exact_directions`` eigenvalues (m, 1 + k, d), and ``num_probes`` Rademacher probes
+    ``L_T ξ`` of the remaining r − k columns (m, K, d), drawn in the tail's coordinates
+    (ξ ∈ {±1}^{r−k} from each sample's stream); None for the tail when k ≥ r.
+
+    ``Σ^(i)_xx = L_E L_Eᵀ + L_T L_Tᵀ`` (:mod:`.probes`), so the sum over the exact columns plus the
+    mean over the tail probes is unbiased for ``tr(Σ^(i)_xx M)`` and for R13's quadratic form.
+
+    >>> from mixtheory import SymmetricBeta
+    >>> g = torch.Generator().manual_seed(0)
+    >>> geo = MixupGeometry(torch.randn(8, 5, generator=g, dtype=torch.float64),
+    ...                     torch.arange(8) % 2, SymmetricBeta(1.0))
+    >>> idx = torch.tensor([1, 4])
+    >>> head, tail = draw_spectral_batches(geo, 2, 4, idx, probe_seeds(g, idx), torch.float64)
+    >>> head.vectors.shape, tail.vectors.shape                      # 1 + 2 columns; 4 tail probes
+    (torch.Size([2, 3, 5]), torch.Size([2, 4, 5]))
+    >>> S = head.vectors.mT @ head.vectors + tail.vectors.mT @ tail.vectors / 4
+    >>> bool(torch.allclose(S[0].diagonal().sum(), geo.sigma_xx(1).trace()))   # Rademacher: exact trace
+    True
+    """
+    device = geometry.device if device is None else torch.device(device)
+    factor_dim = 1 + geometry.rank
+    exact = 1 + min(int(exact_directions), geometry.rank)
+    m = idx.numel()
+    eye = torch.eye(factor_dim, dtype=geometry.dtype, device=geometry.device)[:exact]
+    head = _factor_batch(geometry, eye.expand(m, exact, factor_dim), idx, dtype, device, True)
+    if exact == factor_dim:
+        return head, None
+    if len(seeds) != m:
+        raise ValueError("draw_spectral_batches needs one seed per sample")
+    tail = factor_space_coefficients("rademacher", seeds, num_probes, factor_dim - exact, geometry.dtype)
+    coeffs = torch.cat([tail.new_zeros(m, num_probes, exact), tail], -1)
+    return head, _factor_batch(geometry, coeffs, idx, dtype, device, False)
 
 
 def _mixup_batch(
