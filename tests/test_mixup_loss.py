@@ -8,9 +8,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from _stats import assert_within_standard_errors
 from conftest import make_data, make_mlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from mixtheory import (
     ERM,
@@ -24,6 +26,7 @@ from mixtheory import (
     sampled_second_order_loss,
     second_order_loss,
 )
+from mixtheory.zhang2021 import fit_remainder_order
 
 THEOREM1_LAWS = [
     SymmetricBeta(0.4),
@@ -110,7 +113,7 @@ def test_sampled_loss_within_standard_error(per):
         generator=torch.Generator().manual_seed(48),
     )
     assert est.num_replicates == 400 and est.stderr > 0
-    assert abs(est.zscore(exact)) <= 4
+    assert_within_standard_errors(est.value, est.stderr, exact, what=f"sampled mixup loss (per={per})")
 
 
 @pytest.mark.slow
@@ -157,10 +160,17 @@ def test_closed_form_second_order_loss_matches_its_monte_carlo(loss):
     mc = sampled_second_order_loss(
         model, geo, loss, num_draws=300, generator=torch.Generator().manual_seed(53)
     )
-    assert abs(mc.zscore(closed)) <= 4
+    assert_within_standard_errors(mc.value, mc.stderr, closed, what="Monte Carlo of the second-order loss")
 
 
-def _remainder_slope(model, geo, scales, contract_labels=True):
+# Halving scales from 0.2: small enough that the fit with the first correction absorbed
+# (fit_remainder_order(correction=True)) leaves only O(s²) terms; the gap at the smallest scale
+# is ~1e-11, far above the ~1e-15 rounding of the exact loss.
+REMAINDER_SCALES = 0.2 * 0.5 ** np.arange(6)
+REMAINDER_LEVEL = 1e-3  # two-sided level of the t interval around the fitted order
+
+
+def _remainder_fit(model, geo, scales, contract_labels=True):
     gaps = []
     for s in scales:
         if contract_labels:
@@ -168,16 +178,21 @@ def _remainder_slope(model, geo, scales, contract_labels=True):
         else:
             g = MixupGeometry(geo.x_mean + s * geo.centered_x, geo.Y, geo.law)
         gaps.append(abs(mixup_loss(model, g.X, g.Y, g.law) - second_order_loss(model, g)))
-    slope = np.polyfit(np.log(scales), np.log(gaps), 1)[0]
-    return slope, gaps
+    return fit_remainder_order(scales, gaps, correction=True), gaps
+
+
+def _assert_order(fit, order: float, gaps) -> None:
+    """The fitted order within a t interval of its own standard error (``fit.dof`` dof)."""
+    half_width = float(stats.t.isf(REMAINDER_LEVEL / 2, fit.dof)) * fit.stderr
+    assert abs(fit.slope - order) <= half_width, (fit, gaps)
 
 
 def test_taylor_remainder_is_third_order_under_joint_contraction():
     X, Y = make_data(30, 4, 3, seed=54)
     model = make_mlp(4, 3, seed=55)
     geo = MixupGeometry(X, Y, SymmetricBeta(0.5))
-    slope, gaps = _remainder_slope(model, geo, [0.4, 0.2, 0.1, 0.05])
-    assert 2.5 <= slope <= 3.5, (slope, gaps)
+    fit, gaps = _remainder_fit(model, geo, REMAINDER_SCALES)
+    _assert_order(fit, 3.0, gaps)
 
 
 def test_contracting_only_inputs_leaves_a_second_order_gap():
@@ -185,8 +200,8 @@ def test_contracting_only_inputs_leaves_a_second_order_gap():
     X, Y = make_data(30, 4, 3, seed=54)
     model = make_mlp(4, 3, seed=55)
     geo = MixupGeometry(X, Y, SymmetricBeta(0.5))
-    slope, gaps = _remainder_slope(model, geo, [0.2, 0.1, 0.05, 0.025], contract_labels=False)
-    assert slope >= 1.5 and slope <= 2.5, (slope, gaps)
+    fit, gaps = _remainder_fit(model, geo, REMAINDER_SCALES, contract_labels=False)
+    _assert_order(fit, 2.0, gaps)
 
 
 def test_user_errors():
