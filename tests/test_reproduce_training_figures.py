@@ -61,3 +61,27 @@ def test_hard_vs_easy_quick(tmp_path):
     result = run_figure(FIGURE, "quick", tmp_path, progress=False)
     assert all(result.checks.values()), result.checks
     assert all(result.headline["spearman"][f"R1~{h}"][0] < 0 for h in ("forgetting", "EL2N", "GraNd"))
+
+
+def test_symmetry_measures():
+    from mixtheory.reproduce.forgetting_statistics import asymmetry_index, bowker_test, row_normalise
+
+    counts = np.array([[0, 5, 1], [5, 0, 2], [1, 2, 0]], dtype=float)
+    assert asymmetry_index(counts) == 0.0
+    assert bowker_test(counts)[0] == 0.0 and bowker_test(counts)[2] == 1.0
+    A = row_normalise(np.array([[0, 3, 1], [0, 0, 0], [2, 2, 0]], dtype=float))
+    np.testing.assert_allclose(A.sum(1), [1, 0, 1], rtol=1e-15)
+    # reference value: (9 − 1)²/(9 + 1) = 6.4 on one pair, chi2.sf(6.4, 1) = 0.01141 (scipy)
+    stat, df, p = bowker_test(np.array([[0, 9], [1, 0]], dtype=float))
+    assert (stat, df) == (6.4, 1) and abs(p - 0.011412036386001) < 1e-9
+
+
+def test_forgetting_statistics_quick(tmp_path):
+    """Measured on the quick configuration (MNIST 3,750 train, 3 seeds): asymmetry index 0.70 ± 0.11
+    against 1.10 for randomly placed counts, Spearman(A_ab, A_ba) 0.53; Bowker p 0.09–0.48 (282
+    events per run). Two seeds here (about 15 s)."""
+    from mixtheory.reproduce.forgetting_statistics import FIGURE
+
+    result = run_figure(FIGURE, "quick", tmp_path, seeds=2, progress=False)
+    assert all(result.checks.values()), result.checks
+    assert result.headline["asymmetry_index"][0] < result.headline["null_asymmetry_mean"][0] - 0.2
