@@ -43,6 +43,7 @@ from typing import Literal
 
 import torch
 
+from ._types import ArrayLike
 from ._validation import Tensor, as_labels, as_tensor
 from .geometry import MixupGeometry
 from .laws import MixingLaw
@@ -53,7 +54,7 @@ Space = Literal["logit", "probability"]
 
 
 def approximate_mixup_targets(
-    X, Y, law: MixingLaw, *, num_classes: int | None = None
+    X: ArrayLike, Y: ArrayLike, law: MixingLaw, *, num_classes: int | None = None
 ) -> tuple[Tensor, Tensor]:
     r"""The contracted training set ``(x̃_i, ỹ_i) = (x̄ + θ̄(x_i − x̄), ȳ + θ̄(y_i − ȳ))`` of Theorem 1
     (Carratino et al., JMLR 2022; ``docs/theory.md §1.2``), from :class:`~mixtheory.MixupGeometry`.
@@ -75,8 +76,8 @@ def approximate_mixup_targets(
 def rescale(
     model: Callable[[Tensor], Tensor],
     theta_mean: float,
-    x_mean,
-    y_mean,
+    x_mean: Tensor,
+    y_mean: Tensor,
     *,
     space: Space = "logit",
 ) -> Callable[[Tensor], Tensor]:

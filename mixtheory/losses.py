@@ -90,16 +90,16 @@ class CrossEntropy(Loss):
     name = "cross-entropy"
     requires_normalized_labels = True
 
-    def value(self, y, u):
+    def value(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.logsumexp(u, -1) - (y * u).sum(-1)
 
-    def grad_u(self, y, u):
+    def grad_u(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.softmax(u, -1) - y
 
-    def grad_y(self, y, u):
+    def grad_y(self, y: Tensor, u: Tensor) -> Tensor:
         return -u
 
-    def hess_uu(self, y, u):
+    def hess_uu(self, y: Tensor, u: Tensor) -> Tensor:
         s = torch.softmax(u, -1)
         # diagonal S_k(1 − S_k) written as S_k Σ_{j≠k} S_j: when S_k ≈ 1, 1 − S_k would cancel
         # and round H to an indefinite matrix
@@ -108,14 +108,14 @@ class CrossEntropy(Loss):
             1 - torch.eye(s.shape[-1], dtype=s.dtype, device=s.device)
         )
 
-    def hess_uy(self, y, u):
+    def hess_uy(self, y: Tensor, u: Tensor) -> Tensor:
         return -_eye_like(u)
 
-    def hess_yy(self, y, u):
+    def hess_yy(self, y: Tensor, u: Tensor) -> Tensor:
         b, c = u.shape
         return torch.zeros(b, c, c, dtype=u.dtype, device=u.device)
 
-    def inverse_uu_apply(self, y, u, M):
+    def inverse_uu_apply(self, y: Tensor, u: Tensor, M: Tensor) -> Tensor:
         # H⁺ = P diag(1/S) P; 1/S = exp(−log S) from log_softmax, exact until it overflows
         inv_s = torch.exp(-torch.log_softmax(u, -1))
         if not bool(torch.isfinite(inv_s).all()):
@@ -135,25 +135,25 @@ class SquaredError(Loss):
 
     name = "squared error"
 
-    def value(self, y, u):
+    def value(self, y: Tensor, u: Tensor) -> Tensor:
         return 0.5 * ((y - u) ** 2).sum(-1)
 
-    def grad_u(self, y, u):
+    def grad_u(self, y: Tensor, u: Tensor) -> Tensor:
         return u - y
 
-    def grad_y(self, y, u):
+    def grad_y(self, y: Tensor, u: Tensor) -> Tensor:
         return y - u
 
-    def hess_uu(self, y, u):
+    def hess_uu(self, y: Tensor, u: Tensor) -> Tensor:
         return _eye_like(u)
 
-    def hess_uy(self, y, u):
+    def hess_uy(self, y: Tensor, u: Tensor) -> Tensor:
         return -_eye_like(u)
 
-    def hess_yy(self, y, u):
+    def hess_yy(self, y: Tensor, u: Tensor) -> Tensor:
         return _eye_like(u)
 
-    def inverse_uu_apply(self, y, u, M):
+    def inverse_uu_apply(self, y: Tensor, u: Tensor, M: Tensor) -> Tensor:
         return M
 
 
@@ -169,27 +169,27 @@ class BinaryLogistic(Loss):
         if u.shape[-1] != 1:
             raise ValueError(f"binary logistic loss needs one output per sample, got {u.shape[-1]}")
 
-    def value(self, y, u):
+    def value(self, y: Tensor, u: Tensor) -> Tensor:
         self._check(u)
         return (torch.nn.functional.softplus(u) - y * u).sum(-1)
 
-    def grad_u(self, y, u):
+    def grad_u(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.sigmoid(u) - y
 
-    def grad_y(self, y, u):
+    def grad_y(self, y: Tensor, u: Tensor) -> Tensor:
         return -u
 
-    def hess_uu(self, y, u):
+    def hess_uu(self, y: Tensor, u: Tensor) -> Tensor:
         s = torch.sigmoid(u)
         return (s * (1 - s))[:, :, None]
 
-    def hess_uy(self, y, u):
+    def hess_uy(self, y: Tensor, u: Tensor) -> Tensor:
         return -_eye_like(u)
 
-    def hess_yy(self, y, u):
+    def hess_yy(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.zeros_like(u)[:, :, None]
 
-    def inverse_uu_apply(self, y, u, M):
+    def inverse_uu_apply(self, y: Tensor, u: Tensor, M: Tensor) -> Tensor:
         # 1/(σ(1−σ)) = 2 + e^u + e^{−u}: exact and overflow-free until |u| > 700
         return (2.0 + 2.0 * torch.cosh(u))[:, :, None] * M
 
@@ -213,23 +213,23 @@ class AutogradLoss(Loss):
         self.fn = fn
         self.name = name
 
-    def value(self, y, u):
+    def value(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.func.vmap(self.fn)(y, u)
 
-    def grad_u(self, y, u):
+    def grad_u(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.func.vmap(torch.func.grad(self.fn, argnums=1))(y, u)
 
-    def grad_y(self, y, u):
+    def grad_y(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.func.vmap(torch.func.grad(self.fn, argnums=0))(y, u)
 
-    def hess_uu(self, y, u):
+    def hess_uu(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.func.vmap(torch.func.hessian(self.fn, argnums=1))(y, u)
 
-    def hess_uy(self, y, u):
+    def hess_uy(self, y: Tensor, u: Tensor) -> Tensor:
         mixed = torch.func.jacfwd(torch.func.grad(self.fn, argnums=1), argnums=0)
         return torch.func.vmap(mixed)(y, u)
 
-    def hess_yy(self, y, u):
+    def hess_yy(self, y: Tensor, u: Tensor) -> Tensor:
         return torch.func.vmap(torch.func.hessian(self.fn, argnums=0))(y, u)
 
 

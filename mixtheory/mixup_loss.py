@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._types import ArrayLike, Generator, Model
 from ._validation import (
     Tensor,
     as_labels,
@@ -65,7 +66,7 @@ Form = Literal["folded", "unfolded"]
 Granularity = Literal["sample", "batch"]
 
 
-def _prepare(model, X, Y, law, loss, dtype, device, num_classes=None):
+def _prepare(model: Model, X: ArrayLike, Y: ArrayLike, law, loss, dtype, device, num_classes=None):
     if not isinstance(law, MixingLaw):
         raise TypeError(f"law must be a mixtheory law (e.g. SymmetricBeta(alpha)), got {type(law).__name__}")
     check_eval_mode(model)
@@ -79,7 +80,7 @@ def _prepare(model, X, Y, law, loss, dtype, device, num_classes=None):
     return x, y, get_loss(loss)
 
 
-def progress_bar(total: int, desc: str, enabled: bool | None):
+def progress_bar(total: int, desc: str, enabled: bool | None) -> tqdm:
     """tqdm over ``total`` steps: shown when ``enabled`` is True, or (None) for long runs; outside
     a terminal it still writes a line every 30 s, so logs show progress too."""
     if enabled is None:
@@ -108,8 +109,8 @@ def mix_batch(
 
 def exact_mixup_loss(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
@@ -221,14 +222,14 @@ def _mixing_space(
 
 def sampled_mixup_loss(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
     num_draws: int = 64,
     per: Granularity = "sample",
-    generator: torch.Generator | None = None,
+    generator: Generator = None,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str | None = None,
     num_classes: int | None = None,
@@ -270,8 +271,8 @@ def sampled_mixup_loss(
 
 def mixup_loss(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     method: Literal["exact", "sampled"] = "exact",
@@ -296,7 +297,7 @@ def mixup_loss(
     raise ValueError(f"method must be 'exact' or 'sampled', got {method!r}")
 
 
-def _mixup_loss_with_pairing(model, X, Y, law, loss, method, pairing, options):
+def _mixup_loss_with_pairing(model: Model, X: ArrayLike, Y: ArrayLike, law, loss, method, pairing, options):
     from .geometry import as_partner_law
     from .mixing import sampled_loss_for_rule
     from .pairing import exact_mixup_loss_with_pairing
@@ -327,7 +328,7 @@ def sampled_second_order_loss(
     loss: str | Loss = "ce",
     *,
     num_draws: int = 64,
-    generator: torch.Generator | None = None,
+    generator: Generator = None,
     checkpoints: Sequence[int] | None = None,
 ) -> MonteCarloEstimate:
     r"""Monte Carlo of the second-order Taylor polynomial over the real perturbations:

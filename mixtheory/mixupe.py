@@ -49,6 +49,7 @@ from typing import Literal
 
 import torch
 
+from ._types import ArrayLike
 from ._validation import Tensor, model_call_errors, model_outputs, prepare_flat_inputs
 from .derivatives import directional_derivatives
 from .laws import MixingLaw
@@ -78,8 +79,8 @@ def _flat_model(model: Callable[[Tensor], Tensor], shape: tuple[int, ...]) -> Ca
 
 def first_order_term(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     loss: str | Loss = "ce",
     *,
     x_mean: Tensor | None = None,
@@ -113,8 +114,8 @@ def first_order_term(
 
 def first_order_term_approx(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     loss: str | Loss = "ce",
     *,
     absolute: bool = False,
@@ -134,8 +135,8 @@ def first_order_term_approx(
 
 def mixupe_regularizer(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
@@ -151,8 +152,8 @@ def mixupe_regularizer(
 
 def q_hat_relative_error(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     loss: str | Loss = "ce",
     *,
     x_mean: Tensor | None = None,
@@ -191,8 +192,8 @@ def _pair_derivatives(loss: Loss, f: Callable[[Tensor], Tensor], order: int):
 
 def directional_expansion(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,

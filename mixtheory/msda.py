@@ -49,6 +49,7 @@ from collections.abc import Callable
 
 import torch
 
+from ._types import ArrayLike, Indices
 from ._validation import Tensor, prepare_flat_inputs
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss
@@ -74,7 +75,7 @@ def _image_shape(input_shape: tuple[int, ...]) -> tuple[int, int]:
 def tilted_hole_moments(
     law: MixingLaw,
     input_shape: tuple[int, ...],
-    mask=None,
+    mask: ArrayLike | None = None,
     *,
     num_nodes: int = DEFAULT_NODES,
 ) -> tuple[Tensor, Tensor]:
@@ -111,13 +112,13 @@ def tilted_hole_moments(
 
 def masked_regularizers(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
-    mask=None,
-    indices=None,
+    mask: ArrayLike | None = None,
+    indices: Indices = None,
     num_nodes: int = DEFAULT_NODES,
     num_classes: int | None = None,
 ) -> dict[str, Tensor]:
@@ -151,7 +152,12 @@ def masked_regularizers(
 
 
 def masked_second_order_loss(
-    model: Callable[[Tensor], Tensor], X, Y, law: MixingLaw, loss: str | Loss = "ce", **options
+    model: Callable[[Tensor], Tensor],
+    X: ArrayLike,
+    Y: ArrayLike,
+    law: MixingLaw,
+    loss: str | Loss = "ce",
+    **options,
 ) -> float:
     r"""``(1/n) Σ_i (erm + R1 + R2 + R3)`` of :func:`masked_regularizers` (options are theirs)."""
     regs = masked_regularizers(model, X, Y, law, loss, **options)
@@ -160,12 +166,12 @@ def masked_second_order_loss(
 
 def exact_masked_loss(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
-    mask=None,
+    mask: ArrayLike | None = None,
     num_nodes: int = DEFAULT_NODES,
     num_classes: int | None = None,
 ) -> float:
@@ -189,7 +195,9 @@ def exact_masked_loss(
     )
 
 
-def pixel_pair_weights(X, law: MixingLaw, mask=None, *, num_nodes: int = DEFAULT_NODES) -> dict[str, Tensor]:
+def pixel_pair_weights(
+    X: ArrayLike, law: MixingLaw, mask: ArrayLike | None = None, *, num_nodes: int = DEFAULT_NODES
+) -> dict[str, Tensor]:
     r"""Pixel-pair weight matrices of the second-order terms, averaged over anchors, as arrays a
     figure can draw. X: (n, [C,] H, W). Returns (d, d) tensors:
 

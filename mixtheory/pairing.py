@@ -49,6 +49,7 @@ from typing import Literal
 
 import torch
 
+from ._types import ArrayLike, Indices
 from ._validation import Tensor, as_labels, as_tensor, check_labels_sum_to_one, model_outputs
 from .geometry import MixupGeometry, as_partner_law, require_symmetric_lambda
 from .laws import DEFAULT_NODES, MixingLaw
@@ -83,8 +84,8 @@ def symmetrised_pair_law(pairing, n: int) -> Tensor:
 
 def exact_mixup_loss_with_pairing(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     pairing,
     loss: str | Loss = "ce",
@@ -166,7 +167,7 @@ def paired_regularizers_from_derivatives(
     jacobians: Tensor,
     loss: str | Loss = "ce",
     *,
-    indices=None,
+    indices: Indices = None,
     hessian_contraction: Tensor | None = None,
     r2: Tensor | None = None,
     warn: bool = True,
@@ -224,7 +225,7 @@ def paired_taylor_regularizers(
     geometry: MixupGeometry,
     loss: str | Loss = "ce",
     *,
-    indices=None,
+    indices: Indices = None,
     chunk_size: int = 256,
 ) -> dict[str, Tensor]:
     r"""Per-anchor ``erm, R1, R2, R3, R4, R13, cancellation`` (m,) at the contracted points of a
@@ -257,8 +258,8 @@ def weighted_second_order_loss(
 
 
 def pool_shrinkage(
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     scores,
     etas: Sequence[float] = (1, 0.5, 0.2, 0.1, 0.05),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 
+from ._types import Indices
 from ._validation import Tensor, check_eval_mode
 from .geometry import MixupGeometry
 from .losses import CrossEntropy, Loss, get_loss
@@ -121,7 +122,7 @@ def dense_regularizers(
     model: Callable[[Tensor], Tensor],
     geometry: MixupGeometry,
     loss: str | Loss = "ce",
-    indices=None,
+    indices: Indices = None,
     *,
     inverse_terms: bool = True,
 ) -> dict[str, Tensor]:

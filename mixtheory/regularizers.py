@@ -34,6 +34,7 @@ from collections.abc import Callable
 
 import torch
 
+from ._types import Indices
 from ._validation import (
     Tensor,
     check_eval_mode,
@@ -93,7 +94,7 @@ def _labels_ok(geometry: MixupGeometry, loss: Loss) -> None:
 
 
 def label_regularizers(
-    geometry: MixupGeometry, outputs: Tensor, loss: str | Loss = "ce", *, indices=None
+    geometry: MixupGeometry, outputs: Tensor, loss: str | Loss = "ce", *, indices: Indices = None
 ) -> dict[str, Tensor]:
     r"""The terms that need only the outputs ``u_i = f(x̃_i)`` (m, c), no derivative of f:
     ``erm = ℓ(ỹ_i, u_i)``, ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy K_i ℓ_yu)`` with
@@ -130,7 +131,7 @@ def regularizers_from_derivatives(
     jacobians: Tensor,
     loss: str | Loss = "ce",
     *,
-    indices=None,
+    indices: Indices = None,
     r2: Tensor | None = None,
     hessian_contraction: Tensor | None = None,
     return_j: bool = False,
@@ -290,7 +291,7 @@ def model_derivatives(
     model: Callable[[Tensor], Tensor],
     geometry: MixupGeometry,
     loss: str | Loss = "ce",
-    indices=None,
+    indices: Indices = None,
     *,
     hessian: bool = True,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -312,7 +313,7 @@ def taylor_regularizers(
     geometry: MixupGeometry,
     loss: str | Loss = "ce",
     *,
-    indices=None,
+    indices: Indices = None,
     return_j: bool = False,
     chunk_size: int = 256,
 ) -> dict[str, Tensor]:

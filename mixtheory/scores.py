@@ -31,6 +31,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ._types import ArrayLike, DeviceLike, Model
 from ._validation import (
     Tensor,
     as_labels,
@@ -132,7 +133,9 @@ def _mean_over_models(per_model: list[Tensor]) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 
-def el2n(model, X, Y, *, batch_size: int = 256, device=None) -> Tensor:
+def el2n(
+    model: Model, X: ArrayLike, Y: ArrayLike, *, batch_size: int = 256, device: DeviceLike = None
+) -> Tensor:
     r"""Error L2 norm of every sample: ``EL2N(x, y) = ‖softmax(f(x)) − y‖₂``.
 
     Paul, Ganguli, Dziugaite, "Deep Learning on a Data Diet", NeurIPS 2021, eq. (2). With a list
@@ -208,7 +211,15 @@ def _grad_norms_one_model(model: nn.Module, X: Tensor, Y, loss: Loss, chunk_size
     return torch.cat(norms).to(X.device)
 
 
-def grand(model, X, Y, *, loss: str | Loss = "ce", chunk_size: int = 64, device=None) -> Tensor:
+def grand(
+    model: Model,
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    loss: str | Loss = "ce",
+    chunk_size: int = 64,
+    device: DeviceLike = None,
+) -> Tensor:
     r"""Gradient norm of every sample's loss: ``GraNd(x, y) = ‖∇_w ℓ(f_w(x), y)‖₂``.
 
     Paul, Ganguli, Dziugaite, "Deep Learning on a Data Diet", NeurIPS 2021, eq. (1), over *all*

@@ -54,6 +54,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 import torch
 
+from ._types import ArrayLike, Generator, Indices
 from ._validation import Tensor, model_outputs, prepare_flat_inputs
 from .geometry import MixupGeometry
 from .laws import DEFAULT_NODES, Beta, FromDensity, MixingLaw, QuadratureRule, SymmetricBeta, ZhangLambdaTilde
@@ -101,7 +102,7 @@ class _TiltedLaw(MixingLaw):
         rule = self.lambda_rule(num_nodes)
         return QuadratureRule(np.maximum(rule.nodes, 1.0 - rule.nodes), rule.weights)
 
-    def sample_lambda(self, shape, generator: torch.Generator | None = None) -> Tensor:
+    def sample_lambda(self, shape, generator: Generator = None) -> Tensor:
         lam = self.base.sample_lambda(shape, generator)
         keep = torch.rand(lam.shape, generator=generator, dtype=torch.float64) < lam
         return torch.where(keep, lam, 1.0 - lam)
@@ -187,8 +188,8 @@ def check_linear_in_label(loss: str | Loss, Y: Tensor, U: Tensor) -> Loss:
 # --------------------------------------------------------------------------------------------
 def zhang_exact_loss(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
@@ -235,12 +236,12 @@ def zhang_exact_loss(
 # --------------------------------------------------------------------------------------------
 def zhang_regularizers(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
-    indices=None,
+    indices: Indices = None,
     r3_form: R3Form = "correct",
     num_classes: int | None = None,
 ) -> dict[str, Tensor]:
@@ -304,8 +305,8 @@ def zhang_regularizers(
 
 def zhang_second_order_loss(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
@@ -370,8 +371,8 @@ def fit_remainder_order(
 
 def compare_expansions(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     alphas: Sequence[float] = (0.1, 0.2, 0.5, 1.0, 2.0),
     loss: str | Loss = "ce",
     *,

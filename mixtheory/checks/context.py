@@ -17,6 +17,7 @@ from typing import Literal
 
 import torch
 
+from .._types import ArrayLike, Model
 from ..data import load_digits
 from ..geometry import MixupGeometry
 from ..laws import MixingLaw, SymmetricBeta
@@ -86,9 +87,9 @@ class ExactLoss:
 
 
 def converged_exact_loss(
-    model,
-    X,
-    Y,
+    model: Model,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     *,
     form: Form = "folded",

@@ -18,6 +18,8 @@ import math
 import numpy as np
 from scipy import stats
 
+from .._types import ArrayLike
+
 __all__ = ["z_critical", "t_critical", "SlopeFit", "fit_slope", "summation_bound", "dense_tolerance"]
 
 EPS64 = float(np.finfo(np.float64).eps)
@@ -54,7 +56,7 @@ class SlopeFit:
         self.stderr = float(math.sqrt((residual**2).sum() / self.dof / (xc**2).sum()))
 
 
-def fit_slope(x, y) -> SlopeFit:
+def fit_slope(x: ArrayLike, y: ArrayLike) -> SlopeFit:
     return SlopeFit(x, y)
 
 

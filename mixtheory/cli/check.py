@@ -18,7 +18,7 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check", help="check the closed forms against the exact and sampled mixup loss on digits"
     )

@@ -21,7 +21,7 @@ LABELS = {
 }
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "moments",
         help="θ̄, σ², γ² of the folded mixing law θ = max(λ, 1 − λ)",
@@ -69,15 +69,19 @@ def run(args: argparse.Namespace) -> int:
     key = args.law.lower()
     if key in PARAMETERLESS:
         if args.alpha is not None:
-            print(f"mixtheory moments: error: --law {args.law} has no parameter; drop --alpha",
-                  file=sys.stderr)
+            print(
+                f"mixtheory moments: error: --law {args.law} has no parameter; drop --alpha", file=sys.stderr
+            )
             return 2
         law = law_from_name(key)
     else:
         if args.alpha is None:
             law_from_name(key, 1.0)  # an unknown name is reported first, with the choices
-            print(f"mixtheory moments: error: --law {args.law} needs --alpha (its parameter α > 0), "
-                  f"e.g. mixtheory moments --law {args.law} --alpha 0.5", file=sys.stderr)
+            print(
+                f"mixtheory moments: error: --law {args.law} needs --alpha (its parameter α > 0), "
+                f"e.g. mixtheory moments --law {args.law} --alpha 0.5",
+                file=sys.stderr,
+            )
             return 2
         law = law_from_name(key, args.alpha)
     moments = law.moments()

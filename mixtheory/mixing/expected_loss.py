@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 import torch
 
+from .._types import ArrayLike, Generator
 from .._validation import Tensor, as_labels, as_tensor, model_outputs
 from ..laws import DEFAULT_NODES, MixingLaw
 from ..losses import Loss, get_loss
@@ -156,7 +157,12 @@ def _brute_force(model, x, y, loss, atoms, law: PartnerLaw, chunk: int) -> float
 
 
 def erm_loss(
-    model: Callable[[Tensor], Tensor], X, Y, loss: str | Loss = "ce", *, num_classes: int | None = None
+    model: Callable[[Tensor], Tensor],
+    X: ArrayLike,
+    Y: ArrayLike,
+    loss: str | Loss = "ce",
+    *,
+    num_classes: int | None = None,
 ) -> float:
     r"""``E_ERM = (1/n) Σ_i ℓ(y_i, f(x_i))``, the loss of every self-pair."""
     x = as_tensor("X", X, dtype=torch.float64)
@@ -168,8 +174,8 @@ def erm_loss(
 
 def exact_loss_for_rule(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
@@ -242,14 +248,14 @@ def exact_loss_for_rule(
 
 def sampled_loss_for_rule(
     model: Callable[[Tensor], Tensor],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss = "ce",
     *,
     num_draws: int = 256,
     batch_size: int | None = None,
-    generator: torch.Generator | None = None,
+    generator: Generator = None,
     num_classes: int | None = None,
     **mix_options,
 ) -> MonteCarloEstimate:

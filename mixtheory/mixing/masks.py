@@ -46,6 +46,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from .._types import Generator
 from .._validation import Tensor
 from ..laws import DEFAULT_NODES, MixingLaw
 
@@ -126,7 +127,7 @@ class CutMix(MaskKind):
     (0.0, 1.0, [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0, 1.0])
     """
 
-    def profiles(self, lam, height, width):
+    def profiles(self, lam: float, height: int, width: int) -> tuple[float, float, Tensor, Tensor]:
         h, w = _box_sides(1.0 - lam, height, width)
         return 0.0, 1.0, _box_profiles(height, h, self.border), _box_profiles(width, w, self.border)
 
@@ -148,7 +149,7 @@ class HMix(MaskKind):
         if not 0.0 <= float(self.ratio) <= 1.0:
             raise ValueError(f"ratio must lie in [0, 1], got {self.ratio!r}")
 
-    def profiles(self, lam, height, width):
+    def profiles(self, lam: float, height: int, width: int) -> tuple[float, float, Tensor, Tensor]:
         fraction = self.ratio * (1.0 - lam)
         mu = 1.0 if fraction >= 1.0 else lam / (1.0 - fraction)
         h, w = _box_sides(fraction, height, width)
@@ -174,7 +175,7 @@ class GMix(MaskKind):
     (1.0, True)
     """
 
-    def profiles(self, lam, height, width):
+    def profiles(self, lam: float, height: int, width: int) -> tuple[float, float, Tensor, Tensor]:
         scale = math.sqrt(max(1.0 - lam, 0.0) * height * width / (2.0 * math.pi))
         rows, cols = _gauss_profiles(height, scale, self.border), _gauss_profiles(width, scale, self.border)
         return 0.0, 1.0, rows, cols
@@ -193,7 +194,7 @@ def mask_from_name(kind: str | MaskKind, **options) -> MaskKind:
 
 
 def sample_masks(
-    kind: MaskKind, lam: Tensor, height: int, width: int, generator: torch.Generator | None = None
+    kind: MaskKind, lam: Tensor, height: int, width: int, generator: Generator = None
 ) -> tuple[Tensor, Tensor]:
     r"""One mask per λ: ``(M (m, H, W), label_weight (m,))`` with the centre uniform on the grid.
 

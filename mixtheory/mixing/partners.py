@@ -32,6 +32,7 @@ from typing import Literal
 
 import torch
 
+from .._types import Generator
 from .._validation import Tensor
 
 __all__ = [
@@ -68,7 +69,7 @@ class PartnerLaw:
 
     n: int
 
-    def sample(self, anchors: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+    def sample(self, anchors: Tensor | None = None, generator: Generator = None) -> Tensor:
         """One partner index per anchor (m,), drawn independently from ``π(· | anchor)``."""
         raise NotImplementedError
 
@@ -124,24 +125,24 @@ class UniformPartner(PartnerLaw):
             raise ValueError(f"n must be an integer >= {1 if include_self else 2}, got {n!r}")
         self.n, self.include_self = int(n), bool(include_self)
 
-    def sample(self, anchors=None, generator=None) -> Tensor:
+    def sample(self, anchors: Tensor | None = None, generator: Generator = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         if self.include_self:
             return torch.randint(self.n, anchors.shape, generator=generator)
         j = torch.randint(self.n - 1, anchors.shape, generator=generator)
         return j + (j >= anchors).long()  # skip the anchor itself
 
-    def apply(self, V, anchors=None) -> Tensor:
+    def apply(self, V: Tensor, anchors: Tensor | None = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         total = V.sum(0, keepdim=True).expand(anchors.numel(), *V.shape[1:])
         if self.include_self:
             return total / self.n
         return (total - V[anchors]) / (self.n - 1)
 
-    def apply_transpose(self, V) -> Tensor:
+    def apply_transpose(self, V: Tensor) -> Tensor:
         return self.apply(V)  # the matrix is symmetric
 
-    def partner_second_moment(self, X, anchors=None) -> Tensor:
+    def partner_second_moment(self, X: Tensor, anchors: Tensor | None = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         gram = (X.T @ X).expand(anchors.numel(), -1, -1)
         if self.include_self:
@@ -166,13 +167,13 @@ class FixedPairing(PartnerLaw):
             raise ValueError(f"partner must index [0, {self.n}), got {partner.tolist()}")
         self.partner = partner
 
-    def sample(self, anchors=None, generator=None) -> Tensor:
+    def sample(self, anchors: Tensor | None = None, generator: Generator = None) -> Tensor:
         return self.partner[_anchors(anchors, self.n)]
 
-    def apply(self, V, anchors=None) -> Tensor:
+    def apply(self, V: Tensor, anchors: Tensor | None = None) -> Tensor:
         return V[self.partner[_anchors(anchors, self.n)]]
 
-    def apply_transpose(self, V) -> Tensor:
+    def apply_transpose(self, V: Tensor) -> Tensor:
         out = torch.zeros(self.n, *V.shape[1:], dtype=V.dtype, device=V.device)
         return out.index_add_(0, self.partner.to(V.device), V)
 
@@ -211,20 +212,20 @@ class DensePairing(PartnerLaw):
         self.P = _check_row_stochastic("P", P)
         self.n = self.P.shape[0]
 
-    def sample(self, anchors=None, generator=None) -> Tensor:
+    def sample(self, anchors: Tensor | None = None, generator: Generator = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         if anchors.numel() == 0:
             return anchors
         return torch.multinomial(self.P[anchors], 1, generator=generator)[:, 0]
 
-    def apply(self, V, anchors=None) -> Tensor:
+    def apply(self, V: Tensor, anchors: Tensor | None = None) -> Tensor:
         rows = self.P[_anchors(anchors, self.n)].to(V.dtype).to(V.device)
         return (rows @ V.reshape(self.n, -1)).reshape(rows.shape[0], *V.shape[1:])
 
-    def apply_transpose(self, V) -> Tensor:
+    def apply_transpose(self, V: Tensor) -> Tensor:
         return (self.P.T.to(V.dtype).to(V.device) @ V.reshape(self.n, -1)).reshape(V.shape)
 
-    def partner_second_moment(self, X, anchors=None) -> Tensor:
+    def partner_second_moment(self, X: Tensor, anchors: Tensor | None = None) -> Tensor:
         rows = self.P[_anchors(anchors, self.n)].to(X.dtype).to(X.device)
         return torch.einsum("mj,jd,je->mde", rows, X, X)
 
@@ -308,7 +309,7 @@ class ClassConditional(PartnerLaw):
         sums = counts.sum(1, keepdim=True)
         return cls(torch.where(sums > 0, counts / sums.clamp_min(1e-300), counts), labels, **options)
 
-    def sample(self, anchors=None, generator=None) -> Tensor:
+    def sample(self, anchors: Tensor | None = None, generator: Generator = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         if anchors.numel() == 0:
             return anchors
@@ -325,12 +326,12 @@ class ClassConditional(PartnerLaw):
         out = torch.zeros(self.num_classes, *V.shape[1:], dtype=V.dtype, device=V.device)
         return out.index_add_(0, self.labels.to(V.device), V)
 
-    def apply(self, V, anchors=None) -> Tensor:
+    def apply(self, V: Tensor, anchors: Tensor | None = None) -> Tensor:
         weights = self._class_weights(_anchors(anchors, self.n)).to(V.dtype).to(V.device)
         sums = self._class_sums(V)
         return (weights @ sums.reshape(self.num_classes, -1)).reshape(weights.shape[0], *V.shape[1:])
 
-    def apply_transpose(self, V) -> Tensor:
+    def apply_transpose(self, V: Tensor) -> Tensor:
         # Σ_i A[y_i, y_j] / n_{y_j} V[i] = (Aᵀ class_sums(V))[y_j] / n_{y_j}
         flat = self._class_sums(V).reshape(self.num_classes, -1)
         per_class = self.matrix.T.to(V.dtype).to(V.device) @ flat
@@ -346,7 +347,7 @@ class ClassConditional(PartnerLaw):
             out[c] = xc.T @ xc
         return out
 
-    def partner_second_moment(self, X, anchors=None) -> Tensor:
+    def partner_second_moment(self, X: Tensor, anchors: Tensor | None = None) -> Tensor:
         weights = self._class_weights(_anchors(anchors, self.n)).to(X.dtype).to(X.device)
         return torch.einsum("mc,cde->mde", weights, self.class_second_moments(X))
 
@@ -383,7 +384,7 @@ class HardPool(PartnerLaw):
             return torch.zeros(anchors.shape, dtype=torch.bool)
         return self.in_pool[anchors]
 
-    def sample(self, anchors=None, generator=None) -> Tensor:
+    def sample(self, anchors: Tensor | None = None, generator: Generator = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         excluded = self._excluded(anchors)
         size = torch.full(anchors.shape, self.pool.numel()) - excluded.long()
@@ -393,7 +394,7 @@ class HardPool(PartnerLaw):
         k = k + (excluded & (k >= own)).long()
         return self.pool[k]
 
-    def apply(self, V, anchors=None) -> Tensor:
+    def apply(self, V: Tensor, anchors: Tensor | None = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         total = V[self.pool].sum(0, keepdim=True).expand(anchors.numel(), *V.shape[1:])
         excluded = self._excluded(anchors).to(V.device)
@@ -401,7 +402,7 @@ class HardPool(PartnerLaw):
         size = (self.pool.numel() - excluded.to(V.dtype)).reshape(shape)
         return (total - excluded.to(V.dtype).reshape(shape) * V[anchors]) / size
 
-    def apply_transpose(self, V) -> Tensor:
+    def apply_transpose(self, V: Tensor) -> Tensor:
         size = self.pool.numel()
         if self.include_self:
             col = V.sum(0, keepdim=True) / size
@@ -445,19 +446,19 @@ class KNearest(PartnerLaw):
             rows.append(torch.argsort(dist, dim=1, stable=True)[:, : self.k])
         self.neighbours = torch.cat(rows)
 
-    def sample(self, anchors=None, generator=None) -> Tensor:
+    def sample(self, anchors: Tensor | None = None, generator: Generator = None) -> Tensor:
         anchors = _anchors(anchors, self.n)
         pick = torch.randint(self.k, anchors.shape, generator=generator)
         return self.neighbours[anchors, pick]
 
-    def apply(self, V, anchors=None) -> Tensor:
+    def apply(self, V: Tensor, anchors: Tensor | None = None) -> Tensor:
         return V[self.neighbours[_anchors(anchors, self.n)].to(V.device)].mean(1)
 
-    def apply_transpose(self, V) -> Tensor:
+    def apply_transpose(self, V: Tensor) -> Tensor:
         out = torch.zeros(self.n, *V.shape[1:], dtype=V.dtype, device=V.device)
         src = V.repeat_interleave(self.k, 0) / self.k
         return out.index_add_(0, self.neighbours.reshape(-1).to(V.device), src)
 
-    def partner_second_moment(self, X, anchors=None) -> Tensor:
+    def partner_second_moment(self, X: Tensor, anchors: Tensor | None = None) -> Tensor:
         near = X[self.neighbours[_anchors(anchors, self.n)].to(X.device)]  # (m, k, d)
         return near.transpose(1, 2) @ near / self.k

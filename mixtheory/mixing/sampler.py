@@ -47,6 +47,7 @@ from typing import Literal
 
 import torch
 
+from .._types import ArrayLike, Generator
 from .._validation import Tensor, as_labels, as_tensor
 from ..laws import MixingLaw
 from ..mixup_loss import mix_batch
@@ -75,9 +76,7 @@ class MixedBatch:
     mask: Tensor | None = None
 
 
-def partner_indices(
-    partner: PartnerRule | PartnerLaw, n: int, generator: torch.Generator | None = None
-) -> Tensor:
+def partner_indices(partner: PartnerRule | PartnerLaw, n: int, generator: Generator = None) -> Tensor:
     """Partner index per anchor (n,) under a rule or a partner law (module docstring).
 
     >>> partner_indices("flip", 4).tolist(), partner_indices("roll", 4).tolist()
@@ -129,13 +128,13 @@ def _draw_weights(law, per, shape, mask, generator, dtype, device):
 
 
 def mix(
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     law: MixingLaw,
     *,
     per: Per = "batch",
     partner: PartnerRule | PartnerLaw = "uniform",
-    generator: torch.Generator | None = None,
+    generator: Generator = None,
     mask: MaskKind | str | None = None,
     num_classes: int | None = None,
 ) -> MixedBatch:
