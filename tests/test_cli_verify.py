@@ -28,6 +28,7 @@ def test_defaults():
     args = _parser().parse_args(["verify"])
     assert args.json is False and args.select is None
     assert str(args.report) == "results/verify_report.md"
+    assert str(args.results) == "results/reproduce" and args.scale == "quick" and not args.no_results
 
 
 def test_table_and_report_for_a_selection(tmp_path, capsys):
@@ -86,7 +87,8 @@ def test_exit_code_is_one_when_a_proof_fails_or_a_verdict_changes(tmp_path, monk
 @pytest.mark.slow
 def test_full_verify_passes_and_reports_every_entry(tmp_path, capsys):
     report = tmp_path / "verify_report.md"
-    assert _run(["verify", "--report", str(report)]) == 0
+    # stored figure results are read in tests/test_ledger_figures.py; here none, so the run is hermetic
+    assert _run(["verify", "--report", str(report), "--results", str(tmp_path / "no-results")]) == 0
     out = capsys.readouterr().out
     text = report.read_text(encoding="utf-8")
     for pid in symbolic.PROOFS:

@@ -1,6 +1,7 @@
 r"""``mixtheory verify``: run every symbolic proof and every ledger entry, print a table, write a report.
 
-``mixtheory verify [--json] [--report PATH] [--select TEXT] [--jobs N]``
+``mixtheory verify [--json] [--report PATH] [--select TEXT] [--jobs N] [--results DIR]
+[--scale quick|full|any] [--no-results]``
 
 - prints one row per proof and claim (id, verdict, one line of evidence), or with ``--json`` a list
   of objects with keys ``id``, ``source``, ``statement``, ``verdict``, ``evidence`` (proofs have
@@ -9,8 +10,15 @@ r"""``mixtheory verify``: run every symbolic proof and every ledger entry, print
 - ``--jobs N`` (default 2) evaluates in N forked processes, each a contiguous share of the
   registration order (so entries of one module, which share cached networks, mostly stay
   together); the output is identical to ``--jobs 1``;
+- reads the stored results of ``mixtheory reproduce`` (``--results DIR``, default
+  ``results/reproduce/``): an observation whose deciding figure's JSON is there at ``--scale``
+  (default ``quick``; ``any``: whatever scale is stored) takes its verdict from the figure's
+  measured headline (:mod:`mixtheory.ledger.figures`), and the report states the scale, the data,
+  the commit and the JSON path; without it the entry says which ``mixtheory reproduce FIGURE
+  --quick`` would decide it. ``--no-results`` reads nothing;
 - exits 1 when a symbolic proof does not hold or a ledger entry reaches a verdict other than the
-  one recorded in :data:`mixtheory.ledger.EXPECTED_VERDICTS`, else 0.
+  one recorded in :data:`mixtheory.ledger.EXPECTED_VERDICTS` (for a figure-decided entry: the one
+  recorded for the scale it was decided at, :func:`mixtheory.ledger.expected_verdict`), else 0.
 
 Wiring (``mixtheory/cli.py``): ``_cli_verify.add_parser(subparsers)``, then ``args.func(args)``.
 """
@@ -62,6 +70,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=2,
         metavar="N",
         help="evaluate in N processes (default 2; 1: in this process)",
+    )
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=ledger.DEFAULT_RESULTS,
+        metavar="DIR",
+        help=f"stored results of `mixtheory reproduce` to read (default: {ledger.DEFAULT_RESULTS}/)",
+    )
+    p.add_argument(
+        "--scale",
+        choices=("quick", "full", "any"),
+        default="quick",
+        help="read stored figure results of this scale only (default quick; any: whichever is stored)",
+    )
+    p.add_argument(
+        "--no-results",
+        action="store_true",
+        help="read no stored figure results (every entry as its own function computes it)",
     )
     p.set_defaults(func=run)
     return p
@@ -120,13 +146,37 @@ def _proof_record(p: symbolic.Proof) -> dict[str, Any]:
     }
 
 
+def read_results(
+    claims: list[ledger.Claim], results: Path | None = ledger.DEFAULT_RESULTS, scale: str = "quick"
+) -> list[ledger.Claim]:
+    """``claims`` with every figure-decided entry decided by its stored results (in this process:
+    reading a JSON costs less than handing it to a worker)."""
+    return [ledger.decide_from_results(c, results, scale) for c in claims]
+
+
 def _problems(proofs: list[symbolic.Proof], claims: list[ledger.Claim]) -> list[str]:
     out = [f"proof {p.id}: {p.verdict}" for p in proofs if p.verdict != "holds"]
     for c in claims:
-        expected = ledger.EXPECTED_VERDICTS.get(c.id)
+        expected = ledger.expected_verdict(c)
+        if c.figure_result is not None and expected is None:
+            continue  # no verdict recorded for this scale: news, not a regression (the report shows it)
         if c.verdict != expected:
-            out.append(f"claim {c.id}: verdict {c.verdict}, expected {expected}")
+            scale = f" at {c.figure_result['scale']} scale" if c.figure_result is not None else ""
+            out.append(f"claim {c.id}: verdict {c.verdict}{scale}, expected {expected}")
     return out
+
+
+def _figure_line(c: ledger.Claim) -> str | None:
+    """Where a figure-decided verdict came from, for the report."""
+    r = c.figure_result
+    if r is None:
+        return None
+    checks = ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in r["checks"].items()) or "none"
+    return (
+        f"**Decided by figure:** `{r['figure']}` at **{r['scale']}** scale — {r['data']}; seeds "
+        f"{r['seeds']}; commit `{r['commit']}`; created {r['created']}; results `{r['path']}`. "
+        f"The figure's checks: {checks}."
+    )
 
 
 def _cell(text: str, width: int | None = None) -> str:
@@ -204,6 +254,10 @@ def render_report(
             out += [f"**Corrected:** {c.corrected}", ""]
         if c.decided_by:
             out += [f"**Decided by:** {c.decided_by}", ""]
+        if c.figure and c.figure_result is None:
+            out += [f"**Figure:** `{c.figure}` (`{ledger.reproduce_command(c.figure)}`)", ""]
+        if (line := _figure_line(c)) is not None:
+            out += [line, ""]
         out += [f"**Evidence ({c.evidence.kind}).** {c.evidence.text}", ""]
         if c.evidence.numbers:
             out += [
@@ -220,6 +274,10 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     select = getattr(args, "select", None)
     proofs, claims = collect(select, getattr(args, "jobs", 1))
+    if not getattr(args, "no_results", False):
+        claims = read_results(
+            claims, getattr(args, "results", ledger.DEFAULT_RESULTS), getattr(args, "scale", "quick")
+        )
     if not proofs and not claims:
         print(f"no proof or claim id contains {select!r}", file=sys.stderr)
         return 2
@@ -236,6 +294,8 @@ def run(args: argparse.Namespace) -> int:
                 "condition": c.condition,
                 "corrected": c.corrected,
                 "decided_by": c.decided_by,
+                "figure": c.figure,
+                "figure_result": c.figure_result,
             }
             for c in claims
         ]

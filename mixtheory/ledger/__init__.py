@@ -14,7 +14,9 @@ data-valuation / forgetting slides; and Zhang et al., "mixup: Beyond Empirical R
 - :mod:`.mixupe`, :mod:`.zhang2018`, :mod:`.park2022`.
 
 :mod:`.claims` holds the types and the registry (each claim's metadata written once, in the
-:func:`~.claims.claim` decorator), :mod:`._search` the one counterexample search (random draws
+:func:`~.claims.claim` decorator), :mod:`.figures` the reading of a reproduced figure's stored
+results for the entries it decides (``mixtheory verify`` reads ``results/reproduce/``),
+:mod:`._search` the one counterexample search (random draws
 then a scipy optimizer), :mod:`._tables` the numbers printed in the sources, :mod:`._numerics` the
 shared numerics and toy problems (library data and model builders).
 
@@ -56,7 +58,15 @@ from .claims import (
     _jsonable,
     all_claims,
     get_claim,
+    reproduce_command,
     summary_counts,
+)
+from .figures import (
+    DEFAULT_RESULTS,
+    FigureResult,
+    decide_from_results,
+    expected_verdict,
+    load_figure_result,
 )
 from .sources import SOURCES
 
@@ -75,6 +85,12 @@ __all__ = [
     "get_claim",
     "all_claims",
     "summary_counts",
+    "reproduce_command",
+    "DEFAULT_RESULTS",
+    "FigureResult",
+    "load_figure_result",
+    "decide_from_results",
+    "expected_verdict",
     "lemma2_blocks",
     "softmax",
     "softmax_hessian",

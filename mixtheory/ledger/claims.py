@@ -9,11 +9,16 @@ A ledger entry is a :class:`Claim` with
   ``untested`` (an observation awaiting a reproduction experiment, named in ``decided_by``);
 - ``evidence``: an :class:`Evidence` with a ``kind`` (``proof``, ``counterexample``, ``search``,
   ``experiment``, ``arithmetic``, ``pending``), a text, and the structured ``numbers``;
-- ``corrected``: the corrected statement where the source's is wrong or does not type-check.
+- ``corrected``: the corrected statement where the source's is wrong or does not type-check;
+- ``figure``: the registered figure of :mod:`mixtheory.reproduce` that decides the entry (its
+  registry name), and ``figure_result``, once :func:`.figures.decide_from_results` has read that
+  figure's stored results, what was read (scale, data, commit, path, checks).
 
 Everything fixed about an entry (id, source, statement, expected verdict, condition, corrected
-form, deciding experiment) is a :class:`ClaimInfo` given to the :func:`claim` decorator; the
-decorated function computes only the :class:`Finding` (verdict and evidence). ``condition`` and
+form, deciding experiment, deciding figure) is a :class:`ClaimInfo` given to the :func:`claim`
+decorator; the decorated function computes only the :class:`Finding` (verdict and evidence). An
+observation (:func:`observation`) names the figure that decides it, with the rule reading the
+figure's measured headline (:mod:`.figures`), or says why no figure can (``no_figure``). ``condition`` and
 ``corrected`` may name computed numbers as ``$name`` placeholders, filled from the evidence's
 ``numbers`` (so prose that states a number states the computed one).
 
@@ -25,7 +30,7 @@ decorated function computes only the :class:`Finding` (verdict and evidence). ``
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from string import Template
 from typing import Any
@@ -48,6 +53,7 @@ __all__ = [
     "observation",
     "get_claim",
     "all_claims",
+    "reproduce_command",
     "summary_counts",
 ]
 
@@ -88,6 +94,8 @@ class Claim:
     condition: str | None = None
     corrected: str | None = None
     decided_by: str | None = None
+    figure: str | None = None
+    figure_result: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -101,6 +109,8 @@ class Claim:
     def one_line(self) -> str:
         """The first sentence of the evidence (for untested claims: what decides them), for tables."""
         if self.verdict == "untested":
+            if self.figure is not None:
+                return f"awaits: `{reproduce_command(self.figure)}` (at scale: {self.decided_by})"
             return f"awaits: {self.decided_by}"
         text = self.evidence.text.strip().split("\n")[0]
         cut = text.find(". ")
@@ -115,6 +125,8 @@ class Claim:
             "condition": self.condition,
             "corrected": self.corrected,
             "decided_by": self.decided_by,
+            "figure": self.figure,
+            "figure_result": _jsonable(self.figure_result),
             "evidence": self.evidence.to_dict(),
         }
 
@@ -127,10 +139,19 @@ class Finding:
     evidence: Evidence
 
 
+#: how an observation reads its figure's stored result (a :class:`.figures.FigureResult`)
+FigureRule = Callable[[Any], "Finding"]
+
+
 @dataclass(frozen=True)
 class ClaimInfo:
     """The fixed metadata of one entry; ``expected`` is the verdict the entry is expected to reach
-    (``mixtheory verify`` and the tests fail when the computed verdict differs)."""
+    (``mixtheory verify`` and the tests fail when the computed verdict differs).
+
+    ``figure``: the registered figure that decides the entry; ``decide``: for an observation, the
+    rule mapping that figure's stored result to a :class:`Finding`, and ``expected_from_figure`` the
+    verdict it is expected to give at each scale it was run at (``{"quick": "fails"}``);
+    ``no_figure``: why no figure can decide an untested entry."""
 
     id: str
     source: Source
@@ -139,10 +160,25 @@ class ClaimInfo:
     condition: str | None = None
     corrected: str | None = None
     decided_by: str | None = None
+    figure: str | None = None
+    no_figure: str | None = None
+    decide: FigureRule | None = None
+    expected_from_figure: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.expected not in VERDICTS:
             raise ValueError(f"{self.id}: expected verdict must be one of {VERDICTS}")
+        if self.figure is not None and self.no_figure is not None:
+            raise ValueError(f"{self.id}: names a deciding figure and says none can decide it")
+        if self.decide is not None and (self.figure is None or not self.expected_from_figure):
+            raise ValueError(f"{self.id}: a figure rule needs the figure and its expected verdicts")
+        bad = {
+            k: v
+            for k, v in self.expected_from_figure.items()
+            if k not in ("quick", "full") or v not in VERDICTS
+        }
+        if bad:
+            raise ValueError(f"{self.id}: expected_from_figure maps quick/full to verdicts, got {bad}")
 
     def build(self, finding: Finding) -> Claim:
         """The :class:`Claim` for a computed finding, ``$name`` placeholders filled from its numbers."""
@@ -160,7 +196,17 @@ class ClaimInfo:
             condition=fill(self.condition),
             corrected=fill(self.corrected),
             decided_by=self.decided_by,
+            figure=self.figure,
         )
+
+
+def reproduce_command(figure: str, mode: str = "quick") -> str:
+    """The command that writes ``figure``'s results at ``mode`` scale.
+
+    >>> reproduce_command("score-heatmaps")
+    'mixtheory reproduce score-heatmaps --quick'
+    """
+    return f"mixtheory reproduce {figure} --{mode}"
 
 
 def _fmt(value: Any) -> str:
@@ -224,10 +270,11 @@ def claim(
     condition: str | None = None,
     corrected: str | None = None,
     decided_by: str | None = None,
+    figure: str | None = None,
 ) -> Callable[[FindingFn], FindingFn]:
     """Register the decorated function (returning a :class:`Finding`) as the ledger entry with
-    this metadata."""
-    info = ClaimInfo(claim_id, source, statement, expected, condition, corrected, decided_by)
+    this metadata (``figure``: a registered figure that also measures it, at scale)."""
+    info = ClaimInfo(claim_id, source, statement, expected, condition, corrected, decided_by, figure=figure)
 
     def wrap(fn: FindingFn) -> FindingFn:
         _add(info, fn)
@@ -236,10 +283,40 @@ def claim(
     return wrap
 
 
-def observation(claim_id: str, source: Source, statement: str, decided_by: str, note: str = "") -> None:
-    """Register an observation that awaits a reproduction experiment (verdict ``untested``)."""
+def observation(
+    claim_id: str,
+    source: Source,
+    statement: str,
+    decided_by: str,
+    note: str = "",
+    *,
+    figure: str | None = None,
+    decide: FigureRule | None = None,
+    expected_from_figure: Mapping[str, str] | None = None,
+    no_figure: str | None = None,
+) -> None:
+    """Register an observation that awaits a reproduction experiment (verdict ``untested``).
+
+    ``decided_by``: the experiment at the source's scale; ``figure``: the registered figure that
+    decides it, ``decide(result) -> Finding`` the rule reading that figure's stored result and
+    ``expected_from_figure`` the verdict expected at each scale (:mod:`.figures`); or ``no_figure``:
+    why no figure can."""
+    if figure is not None:
+        note = f"{note} Decided by figure {figure}: `{reproduce_command(figure)}`.".strip()
+    elif no_figure is not None:
+        note = f"{note} No figure decides it: {no_figure}".strip()
     text = ("Observation; no reproduction yet. " + note).strip()
-    info = ClaimInfo(claim_id, source, statement, "untested", decided_by=decided_by)
+    info = ClaimInfo(
+        claim_id,
+        source,
+        statement,
+        "untested",
+        decided_by=decided_by,
+        figure=figure,
+        no_figure=no_figure,
+        decide=decide,
+        expected_from_figure=dict(expected_from_figure or {}),
+    )
     _add(info, lambda: Finding("untested", Evidence("pending", text, {})))
 
 
