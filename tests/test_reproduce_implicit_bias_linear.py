@@ -17,6 +17,10 @@ from mixtheory.reproduce.implicit_bias_linear import (
     separable_data,
 )
 
+# each quick run trains networks for several seconds: kept out of the quick suite, run by CI's
+# slow suite (the headline is still asserted there)
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_max_margin_direction_matches_a_large_c_linear_svm(seed):

@@ -3,8 +3,14 @@ exact mixup loss than Zhang's at every α, checkpoint, regime and seed), best an
 
 from __future__ import annotations
 
+import pytest
+
 from mixtheory.reproduce import read_rows, run_figure
 from mixtheory.reproduce.second_order_accuracy import FIGURE
+
+# each quick run trains networks for several seconds: kept out of the quick suite, run by CI's
+# slow suite (the headline is still asserted there)
+pytestmark = pytest.mark.slow
 
 
 def test_quick_run_headline(tmp_path):

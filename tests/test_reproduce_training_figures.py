@@ -5,10 +5,15 @@ they define."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from mixtheory.reproduce import regularizer_trajectories as trajectories
 from mixtheory.reproduce import run_figure
+
+# each quick run trains networks for several seconds: kept out of the quick suite, run by CI's
+# slow suite (the headline is still asserted there)
+pytestmark = pytest.mark.slow
 
 
 def test_r3_hessian_form_against_dense_trace():
