@@ -20,7 +20,12 @@ def bonferroni_k(num_comparisons: int, family_error: float = 1e-6) -> float:
 
 
 def assert_within_standard_errors(
-    estimate, standard_error, truth, *, family_error: float = 1e-6, atol: float = 0.0,
+    estimate,
+    standard_error,
+    truth,
+    *,
+    family_error: float = 1e-6,
+    atol: float = 0.0,
     what: str = "estimate",
 ) -> torch.Tensor:
     """Assert every entry lies within k standard errors of the truth; returns the z-scores."""

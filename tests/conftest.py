@@ -29,9 +29,9 @@ def make_data(n: int, d: int, c: int, seed: int, *, soft: bool = False, constant
 def make_mlp(d: int, c: int, seed: int, hidden: int = 8, activation=torch.nn.Tanh, scale=1.0):
     """A float64 MLP with a smooth activation, in eval mode."""
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(d, hidden), activation(), torch.nn.Linear(hidden, c)
-    ).to(torch.float64)
+    model = torch.nn.Sequential(torch.nn.Linear(d, hidden), activation(), torch.nn.Linear(hidden, c)).to(
+        torch.float64
+    )
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(scale)

@@ -33,9 +33,29 @@ def test_state_dict_on_digits_matches_the_library(tmp_path, capsys):
     path = tmp_path / "mlp.pt"
     torch.save(model.state_dict(), path)
     out = tmp_path / "r.json"
-    args = parse(["estimate", "--model", str(path), "--arch", "mlp-gelu", "--hidden", "16",
-                  "--data", "digits", "--alpha", "0.4", "--num-probes", "8", "--samples", "6",
-                  "--seed", "1", "--out", str(out)])
+    args = parse(
+        [
+            "estimate",
+            "--model",
+            str(path),
+            "--arch",
+            "mlp-gelu",
+            "--hidden",
+            "16",
+            "--data",
+            "digits",
+            "--alpha",
+            "0.4",
+            "--num-probes",
+            "8",
+            "--samples",
+            "6",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert args.func(args) == 0
     printed = capsys.readouterr().out
     assert "R2" in printed and "6 samples" in printed
@@ -47,9 +67,15 @@ def test_state_dict_on_digits_matches_the_library(tmp_path, capsys):
     digits = load_digits()
     gen = torch.Generator().manual_seed(1)
     idx = torch.randperm(len(digits.target), generator=gen)[:6].sort().values
-    est = estimate_regularizers(model, torch.tensor(digits.data / 16.0, dtype=torch.float32),
-                                torch.tensor(digits.target), SymmetricBeta(0.4), idx,
-                                num_probes=8, generator=gen)
+    est = estimate_regularizers(
+        model,
+        torch.tensor(digits.data / 16.0, dtype=torch.float32),
+        torch.tensor(digits.target),
+        SymmetricBeta(0.4),
+        idx,
+        num_probes=8,
+        generator=gen,
+    )
     assert record["per_sample"]["indices"] == idx.tolist()
     np.testing.assert_allclose(record["per_sample"]["R2"], est["R2"].numpy(), rtol=1e-12)
     np.testing.assert_allclose(record["per_sample"]["R1"], est["R1"].numpy(), rtol=1e-12)
@@ -63,8 +89,9 @@ def test_torchscript_cnn_and_npz(tmp_path, capsys):
     g = np.random.default_rng(0)
     data = tmp_path / "d.npz"
     np.savez(data, X=g.normal(size=(30, 1, 4, 4)), y=np.arange(30) % 3)
-    args = parse(["estimate", "--model", str(ts), "--data", str(data), "--alpha", "1",
-                  "--num-probes", "4", "--json"])
+    args = parse(
+        ["estimate", "--model", str(ts), "--data", str(data), "--alpha", "1", "--num-probes", "4", "--json"]
+    )
     assert args.func(args) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["samples"] == 30 and summary["method"] == "double-backward"
@@ -77,21 +104,31 @@ def test_errors_are_reported(tmp_path, capsys):
     args = parse(["estimate", "--model", str(path), "--data", "digits", "--alpha", "1"])
     assert args.func(args) == 2
     assert "--arch" in capsys.readouterr().err
-    args = parse(["estimate", "--model", str(path), "--arch", "mlp", "--data", "nope.npz",
-                  "--alpha", "1"])
+    args = parse(["estimate", "--model", str(path), "--arch", "mlp", "--data", "nope.npz", "--alpha", "1"])
     assert args.func(args) == 2
     assert "no data file at nope.npz" in capsys.readouterr().err
-    args = parse(["estimate", "--model", str(path), "--arch", "mlp", "--data", "digits",
-                  "--alpha", "1", "--samples", "-5"])
+    args = parse(
+        [
+            "estimate",
+            "--model",
+            str(path),
+            "--arch",
+            "mlp",
+            "--data",
+            "digits",
+            "--alpha",
+            "1",
+            "--samples",
+            "-5",
+        ]
+    )
     assert args.func(args) == 2
     assert "--samples must be a positive" in capsys.readouterr().err
-    args = parse(["estimate", "--model", str(path), "--arch", "cnn", "--data", "digits",
-                  "--alpha", "1"])
+    args = parse(["estimate", "--model", str(path), "--arch", "cnn", "--data", "digits", "--alpha", "1"])
     assert args.func(args) == 2
     assert "does not fit" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse(["estimate", "--model", str(path), "--data", "digits"])  # --alpha missing
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,8 +140,13 @@ def saved(tmp_path_factory):
     d = tmp_path_factory.mktemp("models")
     mlp = build_model("mlp", 64, 10, "tanh", hidden=(8,), seed=0)
     cnn = build_model("cnn", (1, 8, 8), 10, "tanh", channels=(2,), hidden=(4,), seed=0)
-    paths = {"state": d / "mlp_state.pt", "whole": d / "mlp_whole.pt", "cnn_ts": d / "cnn.ts",
-             "empty": d / "empty.pt", "corrupt": d / "corrupt.pt"}
+    paths = {
+        "state": d / "mlp_state.pt",
+        "whole": d / "mlp_whole.pt",
+        "cnn_ts": d / "cnn.ts",
+        "empty": d / "empty.pt",
+        "corrupt": d / "corrupt.pt",
+    }
     torch.save(mlp.state_dict(), paths["state"])
     torch.save(mlp, paths["whole"])
     torch.jit.save(torch.jit.script(cnn), paths["cnn_ts"])
@@ -132,17 +174,22 @@ def test_whole_pickled_module_needs_trust_pickle(saved, capsys):
 
 
 def test_trust_pickle_help_says_why():
-    text = " ".join(_cli_estimate.add_parser(argparse.ArgumentParser().add_subparsers())
-                    .format_help().split())
+    text = " ".join(
+        _cli_estimate.add_parser(argparse.ArgumentParser().add_subparsers()).format_help().split()
+    )
     assert "--trust-pickle" in text and "arbitrary code" in text and "weights_only=False" in text
 
 
 @pytest.mark.parametrize(
     "which, message",
-    [("missing", "no model file at"), ("empty", "is empty (0 bytes)"),
-     ("corrupt", "neither a TorchScript file nor a file saved by torch.save"),
-     ("directory", "is a directory")],
-    ids=["missing", "empty", "corrupt", "directory"])
+    [
+        ("missing", "no model file at"),
+        ("empty", "is empty (0 bytes)"),
+        ("corrupt", "neither a TorchScript file nor a file saved by torch.save"),
+        ("directory", "is a directory"),
+    ],
+    ids=["missing", "empty", "corrupt", "directory"],
+)
 def test_unreadable_model_files(saved, tmp_path, which, message, capsys):
     path = {"missing": str(tmp_path / "nope.pt"), "directory": str(tmp_path)}.get(which) or saved[which]
     rc, _, err = run_cli(["--model", path, "--arch", "mlp", *SMALL], capsys)
@@ -179,57 +226,153 @@ def three_class_npz(tmp_path):
 
 
 def test_num_classes_for_data_missing_classes(saved, three_class_npz, capsys):
-    common = ["--model", saved["state"], "--arch", "mlp-tanh", "--hidden", "8", "--data",
-              three_class_npz, "--alpha", "1", "--num-probes", "4"]
+    common = [
+        "--model",
+        saved["state"],
+        "--arch",
+        "mlp-tanh",
+        "--hidden",
+        "8",
+        "--data",
+        three_class_npz,
+        "--alpha",
+        "1",
+        "--num-probes",
+        "4",
+    ]
     rc, out, _ = run_cli([*common, "--num-classes", "10"], capsys)
     assert rc == 0 and "10 classes" in out
     rc, out, _ = run_cli(common, capsys)  # default: the model's own number of outputs
     assert rc == 0 and "10 classes" in out
     rc, _, err = run_cli([*common, "--num-classes", "4"], capsys)
     assert rc == 2 and "does not fit" in err
-    rc, _, err = run_cli(["--model", saved["whole"], "--trust-pickle", *common[4:], "--num-classes", "4"],
-                         capsys)
+    rc, _, err = run_cli(
+        ["--model", saved["whole"], "--trust-pickle", *common[4:], "--num-classes", "4"], capsys
+    )
     assert rc == 2 and "--num-classes 4, but the model has 10 outputs" in err
 
 
 @pytest.mark.parametrize(
     "out, message",
-    [("{tmp}/no/such/dir/r.json", "does not exist"), ("{tmp}", "is a directory"),
-     ("/sys/mixtheory_results.json", "cannot write there")],
-    ids=["missing-parent", "directory", "unwritable"])
+    [
+        ("{tmp}/no/such/dir/r.json", "does not exist"),
+        ("{tmp}", "is a directory"),
+        ("/sys/mixtheory_results.json", "cannot write there"),
+    ],
+    ids=["missing-parent", "directory", "unwritable"],
+)
 def test_out_is_checked_before_the_computation(saved, tmp_path, monkeypatch, out, message, capsys):
     def must_not_run(*args, **kwargs):
         raise AssertionError("the computation started before --out was checked")
 
     monkeypatch.setattr(_cli_estimate, "estimate_regularizers", must_not_run)
-    rc, _, err = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                          "--out", out.format(tmp=tmp_path)], capsys)
+    rc, _, err = run_cli(
+        [
+            "--model",
+            saved["state"],
+            "--arch",
+            "mlp",
+            "--hidden",
+            "8",
+            *SMALL,
+            "--out",
+            out.format(tmp=tmp_path),
+        ],
+        capsys,
+    )
     assert rc == 2 and message in err
 
 
 def test_out_check_leaves_no_file_behind(saved, tmp_path, capsys):
     out = tmp_path / "r.json"
-    rc, _, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                        "--out", str(out), "--num-probes", "1"], capsys)
+    rc, _, _ = run_cli(
+        [
+            "--model",
+            saved["state"],
+            "--arch",
+            "mlp",
+            "--hidden",
+            "8",
+            *SMALL,
+            "--out",
+            str(out),
+            "--num-probes",
+            "1",
+        ],
+        capsys,
+    )
     assert rc == 2 and not out.exists()
 
 
 def test_one_probe_is_refused(saved, capsys):
-    rc, _, err = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", "--data",
-                          "digits", "--alpha", "1", "--num-probes", "1"], capsys)
+    rc, _, err = run_cli(
+        [
+            "--model",
+            saved["state"],
+            "--arch",
+            "mlp",
+            "--hidden",
+            "8",
+            "--data",
+            "digits",
+            "--alpha",
+            "1",
+            "--num-probes",
+            "1",
+        ],
+        capsys,
+    )
     assert rc == 2 and "--num-probes must be at least 2" in err
-    rc, out, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", "--data",
-                          "digits", "--alpha", "1", "--samples", "2", "--num-probes", "1",
-                          "--probes", "exact"], capsys)
+    rc, out, _ = run_cli(
+        [
+            "--model",
+            saved["state"],
+            "--arch",
+            "mlp",
+            "--hidden",
+            "8",
+            "--data",
+            "digits",
+            "--alpha",
+            "1",
+            "--samples",
+            "2",
+            "--num-probes",
+            "1",
+            "--probes",
+            "exact",
+        ],
+        capsys,
+    )
     assert rc == 0 and "nan" not in out
 
 
 def test_exact_terms_say_exact(saved, capsys):
-    rc, out, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", "--data",
-                          "digits", "--alpha", "1", "--samples", "1", "--probes", "exact"], capsys)
+    rc, out, _ = run_cli(
+        [
+            "--model",
+            saved["state"],
+            "--arch",
+            "mlp",
+            "--hidden",
+            "8",
+            "--data",
+            "digits",
+            "--alpha",
+            "1",
+            "--samples",
+            "1",
+            "--probes",
+            "exact",
+        ],
+        capsys,
+    )
     assert rc == 0
-    rows = {line.split()[0]: line.split() for line in out.splitlines()
-            if len(line.split()) == 7 and line.split()[0] in ("erm", "R1", "R2", "R3", "R13")}
+    rows = {
+        line.split()[0]: line.split()
+        for line in out.splitlines()
+        if len(line.split()) == 7 and line.split()[0] in ("erm", "R1", "R2", "R3", "R13")
+    }
     assert set(rows) == {"erm", "R1", "R2", "R3", "R13"}
     assert all(row[-1] == "exact" for row in rows.values())
     assert all(row[2] == "n/a" for row in rows.values())  # one sample: no spread over samples
@@ -238,8 +381,9 @@ def test_exact_terms_say_exact(saved, capsys):
 
 def test_r13_and_cancellation_are_reported(saved, tmp_path, capsys):
     out = tmp_path / "r.json"
-    rc, printed, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                              "--out", str(out)], capsys)
+    rc, printed, _ = run_cli(
+        ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--out", str(out)], capsys
+    )
     assert rc == 0
     assert re.search(r"^R13\s", printed, re.M)
     assert "never add R1 and R3 by hand" in printed and "max(|R1|, |R3|)/|R13|" in printed
@@ -250,8 +394,9 @@ def test_r13_and_cancellation_are_reported(saved, tmp_path, capsys):
     # on a small untrained net R1 + R3 loses few digits: the direct R13 agrees with the sum
     np.testing.assert_allclose(per["R13"], np.add(per["R1"], per["R3"]), rtol=1e-6, atol=1e-12)
     assert record["cancellation"]["max"] == pytest.approx(max(per["cancellation"]))
-    rc, printed, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                              "--json"], capsys)
+    rc, printed, _ = run_cli(
+        ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--json"], capsys
+    )
     summary = json.loads(printed)
     assert summary["summary"]["R13"]["exact"] is True and summary["summary"]["R13"]["mean_se"] is None
     assert summary["summary"]["R2"]["mean_se"] > 0 and set(summary["cancellation"]) == {"median", "max"}
@@ -259,22 +404,29 @@ def test_r13_and_cancellation_are_reported(saved, tmp_path, capsys):
 
 def test_out_schema_in_the_epilog_names_every_key(saved, tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                    "--out", str(out)], capsys)[0] == 0
+    assert (
+        run_cli(
+            ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--out", str(out)], capsys
+        )[0]
+        == 0
+    )
     record = json.loads(out.read_text())
     schema = _cli_estimate.EPILOG.split("--out JSON schema:")[1]
-    keys = (set(record) | set(record["summary"]["R2"]) | set(record["per_sample"])
-            | set(record["cancellation"]))
+    keys = (
+        set(record) | set(record["summary"]["R2"]) | set(record["per_sample"]) | set(record["cancellation"])
+    )
     assert {k for k in keys if f'"{k}"' not in schema and k not in schema} == set()
 
 
 def test_device_names_are_checked(saved, capsys):
-    rc, _, err = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                          "--device", "gpu"], capsys)
+    rc, _, err = run_cli(
+        ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--device", "gpu"], capsys
+    )
     assert rc == 2 and "not a device torch knows" in err
     if not torch.cuda.is_available():
-        rc, _, err = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                              "--device", "cuda"], capsys)
+        rc, _, err = run_cli(
+            ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--device", "cuda"], capsys
+        )
         assert rc == 2 and "CUDA is not available" in err
 
 
@@ -282,8 +434,21 @@ def test_device_names_are_checked(saved, capsys):
 def test_cuda_matches_cpu(saved, capsys):
     runs = []
     for device in ("cpu", "cuda"):
-        rc, printed, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL,
-                                  "--device", device, "--json"], capsys)
+        rc, printed, _ = run_cli(
+            [
+                "--model",
+                saved["state"],
+                "--arch",
+                "mlp",
+                "--hidden",
+                "8",
+                *SMALL,
+                "--device",
+                device,
+                "--json",
+            ],
+            capsys,
+        )
         assert rc == 0
         runs.append(json.loads(printed)["summary"])
     for key in ("erm", "R13", "R3"):
@@ -296,8 +461,12 @@ def test_only_mixtheory_warnings_once_each(tmp_path):
     path = tmp_path / "relu.ts"
     torch.jit.save(torch.jit.script(relu), path)
     code = "import sys; from mixtheory.cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.run([sys.executable, "-c", code, "estimate", "--model", str(path), *SMALL,
-                           "--batch-size", "2"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "estimate", "--model", str(path), *SMALL, "--batch-size", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("PiecewiseLinearWarning") == 1
     assert "deprecated" not in proc.stderr and "FutureWarning" not in proc.stderr
@@ -339,19 +508,48 @@ def test_epilog_says_how_to_get_a_model():
 def test_the_training_lines_make_a_model_estimate_reads(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     exec(compile(_cli_estimate.TRAINING_SNIPPET, "training snippet", "exec"), {})
-    rc = main(["estimate", "--model", "mlp.pt", "--arch", "mlp-tanh", "--data", "digits",
-               "--alpha", "1", "--samples", "5"])
+    rc = main(
+        [
+            "estimate",
+            "--model",
+            "mlp.pt",
+            "--arch",
+            "mlp-tanh",
+            "--data",
+            "digits",
+            "--alpha",
+            "1",
+            "--samples",
+            "5",
+        ]
+    )
     assert rc == 0 and "5 samples" in capsys.readouterr().out
 
 
 def test_mlp_state_dict_reads_image_shaped_npz_and_junk_npz_is_refused(saved, tmp_path, capsys):
     images = tmp_path / "images.npz"
     np.savez(images, X=np.random.default_rng(0).uniform(size=(6, 8, 8)), y=np.arange(6))
-    rc, out, _ = run_cli(["--model", saved["state"], "--arch", "mlp", "--hidden", "8", "--data",
-                          str(images), "--alpha", "1", "--num-probes", "2"], capsys)
+    rc, out, _ = run_cli(
+        [
+            "--model",
+            saved["state"],
+            "--arch",
+            "mlp",
+            "--hidden",
+            "8",
+            "--data",
+            str(images),
+            "--alpha",
+            "1",
+            "--num-probes",
+            "2",
+        ],
+        capsys,
+    )
     assert rc == 0 and "6 samples of shape (64,)" in out
     junk = tmp_path / "junk.npz"
     junk.write_text("not an archive")
-    rc, _, err = run_cli(["--model", saved["state"], "--arch", "mlp", "--data", str(junk),
-                          "--alpha", "1"], capsys)
+    rc, _, err = run_cli(
+        ["--model", saved["state"], "--arch", "mlp", "--data", str(junk), "--alpha", "1"], capsys
+    )
     assert rc == 2 and "is not an .npz archive" in err

@@ -63,8 +63,9 @@ def test_training_is_deterministic_and_learns(mixup_alpha, batch_size):
     runs = []
     for _ in range(2):
         model = build_model("mlp", 3, 2, "tanh", hidden=(8,), seed=2)
-        losses = train_model(model, X, y, epochs=40, lr=0.05, batch_size=batch_size,
-                             mixup_alpha=mixup_alpha, seed=9)
+        losses = train_model(
+            model, X, y, epochs=40, lr=0.05, batch_size=batch_size, mixup_alpha=mixup_alpha, seed=9
+        )
         runs.append((losses, [p.detach().clone() for p in model.parameters()]))
         assert not model.training
     assert runs[0][0] == runs[1][0]

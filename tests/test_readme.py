@@ -59,8 +59,14 @@ def test_readme_out_schema_is_the_one_estimate_help_shows():
 
 def test_readme_documents_data_device_and_the_cost_of_the_exact_loss():
     text = " ".join(README.read_text().split())
-    for phrase in ("`.npz` file with two arrays, `X`", "`--device cuda`", "O(n² · nodes)",
-                   "`sampled_mixup_loss`", 'method="sampled"', "What each row of `mixtheory check` means"):
+    for phrase in (
+        "`.npz` file with two arrays, `X`",
+        "`--device cuda`",
+        "O(n² · nodes)",
+        "`sampled_mixup_loss`",
+        'method="sampled"',
+        "What each row of `mixtheory check` means",
+    ):
         assert phrase in text, phrase
 
 
