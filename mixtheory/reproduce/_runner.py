@@ -141,6 +141,32 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
         return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
+def best_and_last(curves: Iterable[Mapping[str, Any]]) -> tuple[list[float], list[float]]:
+    """Per seed, the best value over epochs > 0 and the value at the last epoch of a training curve
+    (rows with ``seed``, ``epoch`` and ``value``), in seed order.
+
+    >>> rows = [{"seed": 0, "epoch": e, "value": v} for e, v in enumerate([0.1, 0.9, 0.8])]
+    >>> best_and_last(rows)
+    ([0.9], [0.8])
+    """
+    curves = list(curves)
+    best, last = [], []
+    for seed in sorted({int(r["seed"]) for r in curves}):
+        curve = sorted((int(r["epoch"]), float(r["value"])) for r in curves if int(r["seed"]) == seed)
+        best.append(max(v for e, v in curve if e > 0))
+        last.append(curve[-1][1])
+    return best, last
+
+
+def mean_and_std(values: Iterable[float]) -> list[float]:
+    """[mean, standard deviation (ddof = 1; 0 for a single value)] of a list of per-seed values."""
+    values = [float(v) for v in values]
+    if len(values) < 2:
+        return [values[0], 0.0]
+    mean = sum(values) / len(values)
+    return [mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5]
+
+
 def aggregate(rows: Iterable[Mapping[str, Any]], over: str = "seed") -> list[dict[str, Any]]:
     """Mean and standard deviation (ddof = 1; 0 for a single value) of ``value`` over ``over``,
     grouped by every other column. Returns one dict per group with the group's columns plus

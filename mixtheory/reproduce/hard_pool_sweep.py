@@ -37,7 +37,7 @@ from ..pairing import pool_shrinkage
 from ..scores import el2n
 from ..training import AccuracyRecorder, RegMixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
-from ._runner import Context, aggregate, select
+from ._runner import Context, aggregate, best_and_last, mean_and_std, select
 from ._training import load_data
 
 __all__ = ["FIGURE", "HardPoolRegMixup"]
@@ -148,17 +148,10 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
 
 def _per_seed(rows: list[dict[str, Any]], score: str, eta: float) -> tuple[list[float], list[float]]:
     """(best-epoch, last-epoch) test accuracy of each seed."""
-    best, last = [], []
-    curves = select(rows, metric="test_accuracy", score=score, pool_eta=eta)
-    for seed in sorted({int(r["seed"]) for r in curves}):
-        curve = sorted((int(r["epoch"]), r["value"]) for r in curves if int(r["seed"]) == seed)
-        best.append(max(v for e, v in curve if e > 0))
-        last.append(curve[-1][1])
-    return best, last
+    return best_and_last(select(rows, metric="test_accuracy", score=score, pool_eta=eta))
 
 
-def _mean_std(values: list[float]) -> list[float]:
-    return [float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0]
+_mean_std = mean_and_std
 
 
 def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:

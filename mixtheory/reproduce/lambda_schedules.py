@@ -29,7 +29,7 @@ from ..mixing import SineLambda, TanhLambda, schedule_moments
 from ..models import build_model
 from ..training import AccuracyRecorder, RegMixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
-from ._runner import Context, aggregate, select
+from ._runner import Context, aggregate, best_and_last, mean_and_std, select
 from ._training import load_data
 
 __all__ = ["FIGURE", "SCHEDULES"]
@@ -105,17 +105,10 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
 
 
 def _best_last(rows: list[dict[str, Any]], schedule: str) -> tuple[list[float], list[float]]:
-    curves = select(rows, unit=schedule, metric="test_accuracy")
-    best, last = [], []
-    for seed in sorted({int(r["seed"]) for r in curves}):
-        curve = sorted((int(r["epoch"]), r["value"]) for r in curves if int(r["seed"]) == seed)
-        best.append(max(v for e, v in curve if e > 0))
-        last.append(curve[-1][1])
-    return best, last
+    return best_and_last(select(rows, unit=schedule, metric="test_accuracy"))
 
 
-def _mean_std(v: list[float]) -> list[float]:
-    return [float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0]
+_mean_std = mean_and_std
 
 
 def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
