@@ -14,13 +14,6 @@ from mixtheory.cli import verify as _cli_verify
 from mixtheory.provenance import write_provenance
 from mixtheory.reproduce import FIGURES, run_figure
 
-#: figure links whose line in the figure's ``claims`` is requested from the figure's owner; tolerated
-#: while missing (the test skips), checked like every other link once the line is there
-PENDING_FIGURE_CLAIMS = {
-    ("score-heatmaps", "seed000-hard-mix-hard"),
-    ("hard-pool-sweep", "seed000-hard-pairing-cifar10"),
-}
-
 FIGURE_ENTRIES = [cid for cid, info in ledger.METADATA.items() if info.figure is not None]
 
 
@@ -39,10 +32,7 @@ def test_figure_claims_are_ledger_ids(name: str):
 @pytest.mark.parametrize("claim_id", FIGURE_ENTRIES)
 def test_entry_naming_a_figure_is_listed_by_it(claim_id: str):
     figure = ledger.METADATA[claim_id].figure
-    if figure not in FIGURES:
-        pytest.skip(f"figure {figure} is not registered (yet)")
-    if claim_id not in FIGURES[figure].claims and (figure, claim_id) in PENDING_FIGURE_CLAIMS:
-        pytest.skip(f"{figure}'s claims do not list {claim_id} yet (requested)")
+    assert figure in FIGURES, f"{claim_id} names figure {figure!r}, which is not registered"
     assert claim_id in FIGURES[figure].claims
 
 
