@@ -141,7 +141,7 @@ def _proof_record(p: symbolic.Proof) -> dict[str, Any]:
             "kind": "proof",
             "text": " ".join(p.steps),
             "steps": p.steps,
-            "numbers": ledger._jsonable(p.details),
+            "numbers": ledger.jsonable(p.details),
         },
     }
 
@@ -240,7 +240,7 @@ def render_report(
             out += [
                 "",
                 "```json",
-                json.dumps(ledger._jsonable(p.details), indent=2, ensure_ascii=False),
+                json.dumps(ledger.jsonable(p.details), indent=2, ensure_ascii=False),
                 "```",
             ]
         out.append("")
@@ -262,7 +262,7 @@ def render_report(
         if c.evidence.numbers:
             out += [
                 "```json",
-                json.dumps(ledger._jsonable(c.evidence.numbers), indent=2, ensure_ascii=False),
+                json.dumps(ledger.jsonable(c.evidence.numbers), indent=2, ensure_ascii=False),
                 "```",
                 "",
             ]
@@ -299,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
             }
             for c in claims
         ]
-        print(json.dumps(ledger._jsonable(records), indent=2, ensure_ascii=False))
+        print(json.dumps(ledger.jsonable(records), indent=2, ensure_ascii=False))
     else:
         print(_table(proofs, claims))
         counts = ledger.summary_counts(claims)

@@ -55,9 +55,9 @@ from .claims import (
     Evidence,
     Finding,
     Source,
-    _jsonable,
     all_claims,
     get_claim,
+    jsonable,
     reproduce_command,
     summary_counts,
 )
@@ -97,5 +97,5 @@ __all__ = [
     "softmax_hessian_pinv",
     "FORGETTING_ROWS",
     "AIRPLANE_P",
-    "_jsonable",
+    "jsonable",
 ]

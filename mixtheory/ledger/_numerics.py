@@ -23,7 +23,7 @@ from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
 from ..models import build_model
-from .claims import _jsonable
+from .claims import jsonable
 
 __all__ = [
     "softmax",
@@ -135,8 +135,8 @@ def instance_blocks(inst: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def store(inst: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """An instance (and extra numbers) as JSON-ready lists, for the evidence."""
-    out = {k: _jsonable(v) for k, v in inst.items()}
-    out.update({k: _jsonable(v) for k, v in extra.items()})
+    out = {k: jsonable(v) for k, v in inst.items()}
+    out.update({k: jsonable(v) for k, v in extra.items()})
     return out
 
 

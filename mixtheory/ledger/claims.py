@@ -55,6 +55,7 @@ __all__ = [
     "all_claims",
     "reproduce_command",
     "summary_counts",
+    "jsonable",
 ]
 
 VERDICTS = ("holds", "fails", "conditional", "untested")
@@ -79,7 +80,7 @@ class Evidence:
     numbers: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "numbers": _jsonable(self.numbers)}
+        return {"kind": self.kind, "text": self.text, "numbers": jsonable(self.numbers)}
 
 
 @dataclass
@@ -126,7 +127,7 @@ class Claim:
             "corrected": self.corrected,
             "decided_by": self.decided_by,
             "figure": self.figure,
-            "figure_result": _jsonable(self.figure_result),
+            "figure_result": jsonable(self.figure_result),
             "evidence": self.evidence.to_dict(),
         }
 
@@ -217,20 +218,27 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy/torch arrays and scalars turned into plain JSON types, recursively.
+
+    Dict keys become strings, tuples lists, and non-finite floats their string (``'nan'``, ``'inf'``).
+
+    >>> jsonable({1: (np.float64(0.5), np.int64(2)), "x": float("inf")})
+    {'1': [0.5, 2], 'x': 'inf'}
+    """
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, (np.floating, float)):
         v = float(value)
         return v if math.isfinite(v) else str(v)
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, torch.Tensor):
-        return _jsonable(value.detach().cpu().numpy())
+        return jsonable(value.detach().cpu().numpy())
     return value
 
 

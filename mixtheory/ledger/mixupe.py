@@ -298,9 +298,9 @@ def theorem1_law() -> Finding:
     from ..mixup_loss import mixup_loss
     from ..mixupe import directional_expansion
     from ..zhang2021 import zhang_exact_loss
-    from .zhang2021 import _zhang_setup
+    from .zhang2021 import zhang_setup
 
-    X0, y, model = _zhang_setup()
+    X0, y, model = zhang_setup()
     law = SymmetricBeta(1.0)
     mix = mixup_loss(model, X0, y, law, "logistic", method="exact", form="unfolded", num_nodes=64)
     gap_tilde = abs(zhang_exact_loss(model, X0, y, law, "logistic", num_nodes=64) - mix) / abs(mix)

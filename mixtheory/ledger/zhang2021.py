@@ -25,8 +25,9 @@ from .proofs import proof_evidence
 from .sources import DATA_VALUATION as SRC
 
 
-def _zhang_setup() -> tuple[torch.Tensor, torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
-    """X (8, 64), binary labels y (8, 1) in float64, and a model x ↦ f(x) (B, 1)."""
+def zhang_setup() -> tuple[torch.Tensor, torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+    """The toy problem of the Zhang et al. (2021) claims, shared with :mod:`.mixupe`: X (8, 64), binary
+    labels y (8, 1) in float64, and a model x ↦ f(x) (B, 1)."""
     X, labels = nm.toy_data(8, 2, seed=21)
     model = nm.toy_model(X.shape[1], 1, seed=22, hidden=5)
     return X, labels.to(torch.float64)[:, None], model
@@ -50,7 +51,7 @@ def zhang_lambda_tilde() -> Finding:
     )
     from ..zhang2021 import zhang_exact_loss
 
-    X, y, model = _zhang_setup()
+    X, y, model = zhang_setup()
     gaps = {}
     for a, b in [(0.5, 0.5), (2.0, 2.0), (0.4, 1.5)]:
         lam_law = SymmetricBeta(a) if a == b else Beta(a, b)
