@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +30,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validation import Tensor, check_device
+from .._types import ArrayLike, DeviceLike, Tensor
+from .._validation import check_device
 from ..provenance import write_provenance
 from ..scores import ForgettingTracker
 from .objectives import ERMObjective, Objective, TrainingData
@@ -55,7 +56,7 @@ class TrainingResult:
     paths: dict[str, Path] = field(default_factory=dict)
     resumed_from: int | None = None
 
-    def column(self, name: str) -> list:
+    def column(self, name: str) -> list[Any]:
         """One column of the history table, e.g. ``result.column("loss")``."""
         return [row.get(name) for row in self.history]
 
@@ -81,7 +82,9 @@ def check_out_dir(out: str | Path, resume: bool) -> Path:
     return path
 
 
-def _optimizer(model, name, lr, momentum, nesterov, weight_decay) -> torch.optim.Optimizer:
+def _optimizer(
+    model: nn.Module, name: OptimizerName, lr: float, momentum: float, nesterov: bool, weight_decay: float
+) -> torch.optim.Optimizer:
     if name == "sgd":
         return torch.optim.SGD(
             model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
@@ -91,7 +94,9 @@ def _optimizer(model, name, lr, momentum, nesterov, weight_decay) -> torch.optim
     raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {name!r}")
 
 
-def _scheduler(opt, schedule, epochs, step_size, gamma):
+def _scheduler(
+    opt: torch.optim.Optimizer, schedule: LRSchedule, epochs: int, step_size: int | None, gamma: float
+) -> torch.optim.lr_scheduler.LRScheduler | None:
     if schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     if schedule == "step":
@@ -162,7 +167,7 @@ class _Run:
 
 
 @contextlib.contextmanager
-def _eval_mode(model: nn.Module):
+def _eval_mode(model: nn.Module) -> Iterator[None]:
     was_training = model.training
     model.eval()
     try:
@@ -217,7 +222,9 @@ def _record(run: _Run, data: TrainingData, test: TrainingData | None, epoch: int
             recorder.record(ctx, epoch)
 
 
-def _write_outputs(run: _Run, out: Path, epoch: int, seed: int, device, started: float, data_note) -> dict:
+def _write_outputs(
+    run: _Run, out: Path, epoch: int, seed: int, device: torch.device, started: float, data_note: str | None
+) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     if run.history:
         paths["history"] = out / "history.csv"
@@ -247,8 +254,8 @@ def _write_outputs(run: _Run, out: Path, epoch: int, seed: int, device, started:
 
 def train(
     model: nn.Module,
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     objective: Objective | None = None,
     *,
     epochs: int = 10,
@@ -267,7 +274,7 @@ def train(
     checkpoint_every: int = 1,
     resume: bool = False,
     seed: int = 0,
-    device: str | torch.device | None = None,
+    device: DeviceLike = None,
     num_classes: int | None = None,
     progress: bool | None = None,
     data_description: str | None = None,
@@ -295,30 +302,15 @@ def train(
     Returns a :class:`TrainingResult`.
     """
     objective = ERMObjective() if objective is None else objective
-    if not isinstance(objective, Objective):
-        raise TypeError(f"objective must be a mixtheory.training Objective, got {type(objective).__name__}")
-    for name, value in (
-        ("epochs", epochs),
-        ("batch_size", batch_size),
-        ("checkpoint_every", checkpoint_every),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    names = [r.name for r in recorders]
-    if len(set(names)) != len(names):
-        raise ValueError(f"each recorder may appear once, got {names}")
+    _check_arguments(
+        objective, recorders, epochs=epochs, batch_size=batch_size, checkpoint_every=checkpoint_every
+    )
     out_dir = None if out is None else check_out_dir(out, resume)
     if resume and out_dir is None:
         raise ValueError("resume needs out (the directory holding the checkpoint)")
     dev = check_device(device) or next(model.parameters()).device
     model.to(dev)
-    dtype = next(model.parameters()).dtype
-    data = TrainingData.from_arrays(X, Y, num_classes=num_classes, dtype=dtype, device=dev)
-    test_data = (
-        None
-        if test is None
-        else TrainingData.from_arrays(*test, num_classes=data.num_classes, dtype=dtype, device=dev)
-    )
+    data, test_data = _training_data(model, X, Y, test, num_classes, dev)
     config = {
         "objective": objective.describe(),
         "epochs": epochs,
@@ -336,33 +328,107 @@ def train(
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
-        opt = _optimizer(model, optimizer, lr, momentum, nesterov, weight_decay)
-        needs_tracker = objective.needs_tracker or any(r.needs_tracker for r in recorders)
-        run = _Run(
-            model,
-            objective,
-            opt,
-            _scheduler(opt, lr_schedule, epochs, step_size, gamma),
-            torch.Generator().manual_seed(seed),
-            torch.Generator().manual_seed(seed + 1),
-            ForgettingTracker(data.n, data.num_classes) if needs_tracker else None,
-            list(recorders),
-            [],
-            config,
-        )
+        run = _new_run(model, objective, recorders, data, config)
         return _train_loop(
             run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_description
         )
 
 
-def _train_loop(run: _Run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_note):
+def _check_arguments(objective: Objective, recorders: Sequence[Recorder], **positive: int) -> None:
+    """Reject a non-objective, a non-positive count (``positive``: name → value) or a repeated recorder."""
+    if not isinstance(objective, Objective):
+        raise TypeError(f"objective must be a mixtheory.training Objective, got {type(objective).__name__}")
+    for name, value in positive.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    names = [r.name for r in recorders]
+    if len(set(names)) != len(names):
+        raise ValueError(f"each recorder may appear once, got {names}")
+
+
+def _training_data(
+    model: nn.Module,
+    X: ArrayLike,
+    Y: ArrayLike,
+    test: tuple[Tensor, Tensor] | None,
+    num_classes: int | None,
+    dev: torch.device,
+) -> tuple[TrainingData, TrainingData | None]:
+    """The training set and the optional test set, in the model's dtype on ``dev``."""
+    dtype = next(model.parameters()).dtype
+    data = TrainingData.from_arrays(X, Y, num_classes=num_classes, dtype=dtype, device=dev)
+    test_data = (
+        None
+        if test is None
+        else TrainingData.from_arrays(*test, num_classes=data.num_classes, dtype=dtype, device=dev)
+    )
+    return data, test_data
+
+
+def _new_run(
+    model: nn.Module,
+    objective: Objective,
+    recorders: Sequence[Recorder],
+    data: TrainingData,
+    config: dict[str, Any],
+) -> _Run:
+    """A fresh run: optimizer, schedule, the two seeded generators and (if needed) a forgetting tracker.
+
+    Called with torch's global generators already seeded, as the initial state of a run."""
+    seed = config["seed"]
+    opt = _optimizer(
+        model,
+        config["optimizer"],
+        config["lr"],
+        config["momentum"],
+        config["nesterov"],
+        config["weight_decay"],
+    )
+    needs_tracker = objective.needs_tracker or any(r.needs_tracker for r in recorders)
+    return _Run(
+        model,
+        objective,
+        opt,
+        _scheduler(opt, config["lr_schedule"], config["epochs"], config["step_size"], config["gamma"]),
+        torch.Generator().manual_seed(seed),
+        torch.Generator().manual_seed(seed + 1),
+        ForgettingTracker(data.n, data.num_classes) if needs_tracker else None,
+        list(recorders),
+        [],
+        config,
+    )
+
+
+def _save_checkpoint(run: _Run, out_dir: Path, epoch: int) -> None:
+    """Write ``checkpoint.pt``: the run's whole state after ``epoch`` epochs."""
+    torch.save(run.state_dict(epoch), out_dir / CHECKPOINT)
+
+
+def _load_checkpoint(run: _Run, out_dir: Path, dev: torch.device) -> int:
+    """Restore the run from ``out_dir/checkpoint.pt``; returns the number of epochs it had done."""
+    return run.load_state_dict(torch.load(out_dir / CHECKPOINT, weights_only=False, map_location=dev))
+
+
+def _train_loop(
+    run: _Run,
+    data: TrainingData,
+    test_data: TrainingData | None,
+    out_dir: Path | None,
+    resume: bool,
+    checkpoint_every: int,
+    progress: bool | None,
+    dev: torch.device,
+    data_note: str | None,
+) -> TrainingResult:
+    """Epochs from the start (or the checkpoint), recording after each and checkpointing every
+    ``checkpoint_every``; writes the outputs at the end."""
     started = time.perf_counter()
     epochs, seed = run.config["epochs"], run.config["seed"]
     for recorder in run.recorders:
         recorder.setup(data)
     start = 0
     if resume:
-        start = run.load_state_dict(torch.load(out_dir / CHECKPOINT, weights_only=False, map_location=dev))
+        start = _load_checkpoint(run, out_dir, dev)
     else:
         _record(run, data, test_data, 0)
     paths: dict[str, Path] = {}
@@ -379,7 +445,7 @@ def _train_loop(run: _Run, data, test_data, out_dir, resume, checkpoint_every, p
             bar.set_postfix(loss=f"{row['loss']:.4f}")
             _record(run, data, test_data, epoch + 1)
             if out_dir is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
-                torch.save(run.state_dict(epoch + 1), out_dir / CHECKPOINT)
+                _save_checkpoint(run, out_dir, epoch + 1)
                 paths = _write_outputs(run, out_dir, epoch + 1, seed, dev, started, data_note)
         if out_dir is not None:
             paths = _write_outputs(run, out_dir, epochs, seed, dev, started, data_note)
