@@ -17,10 +17,24 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
-from ..data import DATASETS, load_split
+import torch
+from torch import nn
+
+from .._types import Tensor
+from ..data import DATASETS, DataSplit, load_split
 from ..models import ACTIVATIONS, ARCHITECTURES, build_model, parse_arch
-from ..training import OBJECTIVES, RECORDERS, check_out_dir, objective_from_name, recorder_from_name, train
+from ..training import (
+    OBJECTIVES,
+    RECORDERS,
+    Objective,
+    Recorder,
+    check_out_dir,
+    objective_from_name,
+    recorder_from_name,
+    train,
+)
 
 EPILOG = """\
 recorders (--record, comma list):
@@ -56,14 +70,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "train",
-        help="train a small network with a mixing objective, recording R1-R3/R13 and data-valuation scores",
-        description=__doc__.split("\n\n")[0].split(": ", 1)[1],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def _add_data_and_objective_options(p: argparse.ArgumentParser) -> None:
+    """The data set and the training objective with its options."""
     names = [d for d in DATASETS if d not in ("cifar10", "npz")]
     p.add_argument(
         "--data",
@@ -105,6 +113,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=1,
         help="hard-pairing: recompute the EL2N scores every k epochs (default 1)",
     )
+
+
+def _add_optimization_options(p: argparse.ArgumentParser) -> None:
+    """Epochs, minibatches, the optimizer and the learning-rate schedule."""
     p.add_argument(
         "--epochs", type=_positive_int, default=10, help="passes over the training set (default 10)"
     )
@@ -125,6 +137,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default="cosine",
         help="learning-rate schedule over epochs (default cosine)",
     )
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """The network builder and its widths."""
     p.add_argument(
         "--arch",
         default="mlp-tanh",
@@ -133,6 +149,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--hidden", default="64,64", help="MLP hidden widths / CNN head width, comma list")
     p.add_argument("--channels", default="8,16", help="CNN conv widths, comma list")
+
+
+def _add_recording_and_output_options(p: argparse.ArgumentParser) -> None:
+    """Recorders, the output directory, resumption, device, seed and verbosity."""
     p.add_argument(
         "--record", default="", help=f"recorders, comma list of {', '.join(RECORDERS)} (default none)"
     )
@@ -150,6 +170,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:0 or mps (default cpu)")
     p.add_argument("--seed", type=int, default=0, help="seeds the split, the model, data order and mixing")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "train",
+        help="train a small network with a mixing objective, recording R1-R3/R13 and data-valuation scores",
+        description=__doc__.split("\n\n")[0].split(": ", 1)[1],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_and_objective_options(p)
+    _add_optimization_options(p)
+    _add_model_options(p)
+    _add_recording_and_output_options(p)
     p.set_defaults(func=run)
     return p
 
@@ -164,7 +198,7 @@ def _int_list(text: str, option: str) -> tuple[int, ...]:
     return values
 
 
-def _load(args):
+def _load(args: argparse.Namespace) -> DataSplit:
     path = Path(args.data)
     if args.data in DATASETS and args.data not in ("cifar10", "npz"):
         return load_split(args.data, num_samples=args.num_samples, seed=args.seed, dtype=_dtype())
@@ -177,13 +211,11 @@ def _load(args):
     )
 
 
-def _dtype():
-    import torch
-
+def _dtype() -> torch.dtype:
     return torch.float32
 
 
-def _objective(args):
+def _objective(args: argparse.Namespace) -> Objective:
     options = {}
     if args.objective in ("regmixup", "mixupe") and args.eta is not None:
         options["eta"] = args.eta
@@ -192,7 +224,9 @@ def _objective(args):
     return objective_from_name(args.objective, args.alpha, **options)
 
 
-def _setup(args):
+def _setup(
+    args: argparse.Namespace,
+) -> tuple[Path, DataSplit, nn.Module, Objective, list[Recorder], tuple[Tensor, Tensor], dict[str, Any]]:
     """Everything checked before training: --out first, then the options, data and model."""
     out = check_out_dir(args.out, args.resume)
     arch, activation = parse_arch(args.arch)
