@@ -30,7 +30,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from .._types import DeviceLike
 from ..mixup_loss import progress_bar
 from ..provenance import write_provenance
 from ._registry import DrawInfo, Figure, Mode, Unit
@@ -62,7 +64,7 @@ class Context:
     data: Path | None = None
     progress: bool | None = None
 
-    def bar(self, total: int, desc: str):
+    def bar(self, total: int, desc: str) -> tqdm:
         """A tqdm progress bar over ``total`` steps (:func:`mixtheory.mixup_loss.progress_bar`)."""
         return progress_bar(total, desc, self.progress if self.progress is not None else True)
 
@@ -207,7 +209,7 @@ def select(rows: Iterable[Mapping[str, Any]], **where: Any) -> list[Mapping[str,
 # ---------------------------------------------------------------------------------------------
 
 
-def resolve_device(device: str | torch.device | None, mode: Mode) -> torch.device:
+def resolve_device(device: DeviceLike, mode: Mode) -> torch.device:
     """``device`` as a torch device; None means CPU for a quick run and CUDA for a full one."""
     if device is None:
         device = "cuda" if mode == "full" else "cpu"
@@ -295,13 +297,57 @@ def _draw(figure: Figure, rows: list[dict[str, Any]], paths: dict[str, Path]) ->
     save(figure.draw(rows, info), paths["png"], paths["pdf"])
 
 
+def _compute_unit(
+    figure: Figure, mode: Mode, unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context
+) -> list[dict[str, Any]]:
+    """The rows of one (unit, seed), computed, with the leading columns filled in."""
+    produced = figure.compute(unit, seed, params, ctx)
+    unit_rows = [{"figure": figure.name, "mode": mode, "unit": unit.key, "seed": seed, **r} for r in produced]
+    bad = [r for r in unit_rows if "metric" not in r or "value" not in r]
+    if bad:
+        raise RuntimeError(f"{figure.name}: compute returned rows without metric/value: {bad[:2]}")
+    return unit_rows
+
+
+def _collect_rows(
+    figure: Figure,
+    mode: Mode,
+    params: Mapping[str, Any],
+    units: Sequence[Unit],
+    seed_list: Sequence[int],
+    ctx: Context,
+    cache: Path,
+) -> tuple[list[dict[str, Any]], dict[str, float], int, int]:
+    """Every (unit, seed)'s rows, from the cache or computed (and then cached), seeds outermost;
+    also the seconds of each computed unit and the counts computed and cached."""
+    rows: list[dict[str, Any]] = []
+    unit_times: dict[str, float] = {}
+    computed = cached = 0
+    work = [(u, s) for s in seed_list for u in units]
+    with ctx.bar(len(work), f"{figure.name}: units") as bar:
+        for unit, seed in work:
+            path = cache / f"{unit.key}-seed{seed}-{_unit_hash(figure, mode, unit, ctx.device)}.csv"
+            if path.is_file():
+                unit_rows = read_rows(path)
+                cached += 1
+            else:
+                t0 = time.perf_counter()
+                unit_rows = _compute_unit(figure, mode, unit, seed, params, ctx)
+                write_rows(path, unit_rows)
+                unit_times[f"{unit.key}/seed{seed}"] = round(time.perf_counter() - t0, 3)
+                computed += 1
+            rows.extend(unit_rows)
+            bar.update(1)
+    return rows, unit_times, computed, cached
+
+
 def run_figure(
     figure: Figure,
     mode: Mode = "quick",
     out_dir: str | Path = "results/reproduce",
     *,
     seeds: int | None = None,
-    device: str | torch.device | None = None,
+    device: DeviceLike = None,
     data: str | Path | None = None,
     threads: int | None = None,
     cache_dir: str | Path | None = None,
@@ -326,33 +372,10 @@ def run_figure(
         threads = 1
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    rows: list[dict[str, Any]] = []
-    unit_times: dict[str, float] = {}
-    computed = cached = 0
-    work = [(u, s) for s in seed_list for u in units]
-    with torch_threads(threads), ctx.bar(len(work), f"{figure.name}: units") as bar:
-        for unit, seed in work:
-            path = cache / f"{unit.key}-seed{seed}-{_unit_hash(figure, mode, unit, dev)}.csv"
-            if path.is_file():
-                unit_rows = read_rows(path)
-                cached += 1
-            else:
-                t0 = time.perf_counter()
-                produced = figure.compute(unit, seed, config.params, ctx)
-                unit_rows = [
-                    {"figure": figure.name, "mode": mode, "unit": unit.key, "seed": seed, **r}
-                    for r in produced
-                ]
-                bad = [r for r in unit_rows if "metric" not in r or "value" not in r]
-                if bad:
-                    raise RuntimeError(
-                        f"{figure.name}: compute returned rows without metric/value: {bad[:2]}"
-                    )
-                write_rows(path, unit_rows)
-                unit_times[f"{unit.key}/seed{seed}"] = round(time.perf_counter() - t0, 3)
-                computed += 1
-            rows.extend(unit_rows)
-            bar.update(1)
+    with torch_threads(threads):
+        rows, unit_times, computed, cached = _collect_rows(
+            figure, mode, config.params, units, seed_list, ctx, cache
+        )
     write_rows(paths["csv"], rows)
     table = read_rows(paths["csv"])  # the headline and the drawing see exactly what the CSV holds
     headline = figure.headline(table)
