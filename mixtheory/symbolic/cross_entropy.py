@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ..reference import theorem3_dense
 from ._core import Proof, _proof, _Recorder, proof
 
 
@@ -119,13 +120,9 @@ def completed_square(sizes: tuple[tuple[int, int], ...] = ((2, 2), (1, 3))) -> P
         Sxx = sp.Matrix(d, d, lambda p, q: sp.Symbol(f"p_{min(p, q)}{max(p, q)}", real=True))
         Sxy = sp.Matrix(d, c, lambda p, k: sp.Symbol(f"r_{p}{k}", real=True))
         F = sp.Matrix(c, d, lambda k, p: sp.Symbol(f"f_{k}{p}", real=True))
-        Linv, Sinv = L.inv(), Sxx.inv()
-        J = -Linv * B * Sxy.T * Sinv
-        E = F - J
-        R1 = (Sxx * E.T * L * E).trace() / 2
-        R3 = -(Linv * B * Sxy.T * Sinv * Sxy * B.T).trace() / 2
-        Q = (Sxx * F.T * L * F).trace() / 2 + (B.T * F * Sxy).trace()
-        num, _ = sp.together(R1 + R3 - Q).as_numer_denom()
+        # the library's one dense Theorem 3 (mixtheory.reference.theorem3_dense), on sympy matrices
+        terms = theorem3_dense(Sxx, Sxy, F, L, B, loss_uu_inverse=L.inv(), sigma_xx_pinv=Sxx.inv())
+        num, _ = sp.together(terms["R1"] + terms["R3"] - terms["R13"]).as_numer_denom()
         rec.check(sp.expand(num) == 0, f"(c, d) = ({c}, {d}): R1 + R3 − Q = 0 identically (generic symbols)")
     rec.note(
         "consequence: for L ⪰ 0 (cross-entropy: H, proof cross-entropy-derivatives) and Σ_xx ⪰ 0, "
