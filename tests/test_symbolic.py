@@ -8,6 +8,7 @@ import pytest
 import sympy as sp
 
 from mixtheory import symbolic
+from mixtheory.reference import theorem3_dense
 from mixtheory.symbolic import Proof
 
 
@@ -84,10 +85,8 @@ def test_completed_square_detects_a_wrong_sign():
     Sxx = sp.Matrix([[2, 0], [0, 1]])
     Sxy = sp.Matrix([[1, 2], [0, 1]])
     F = sp.Matrix([[1, -1], [2, 0]])
-    J = -L.inv() * B * Sxy.T * Sxx.inv()
-    R1 = (Sxx * (F - J).T * L * (F - J)).trace() / 2
-    R3 = -(L.inv() * B * Sxy.T * Sxx.inv() * Sxy * B.T).trace() / 2
-    Q = (Sxx * F.T * L * F).trace() / 2 + (B.T * F * Sxy).trace()
+    terms = theorem3_dense(Sxx, Sxy, F, L, B, loss_uu_inverse=L.inv(), sigma_xx_pinv=Sxx.inv())
+    R1, R3, Q = terms["R1"], terms["R3"], terms["R13"]
     assert sp.simplify(R1 + R3 - Q) == 0
     assert sp.simplify(R1 - R3 - Q) != 0
 
