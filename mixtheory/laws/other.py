@@ -130,7 +130,8 @@ class Mixture(MixingLaw):
 
 
 class WShaped(MixingLaw):
-    r"""The W-shaped law of the sources (Carratino et al., JMLR 2022 summary slides): λ = X/2 or (X+1)/2 with probability 1/2 each, X ~ Beta(α, α).
+    r"""The W-shaped law from the summary slides of the sources: λ = X/2 or (X+1)/2 with probability
+    1/2 each, X ~ Beta(α, α).
 
     Folding gives θ = (1+X)/2 (X is symmetric), so ``θ̄ = 3/4``, ``σ² = 1/(16(2α+1))``,
     ``γ² = σ² + 1/16``.
