@@ -24,7 +24,7 @@ samples have forgetting events, so the top 50 are less specific to the boundary)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -34,6 +34,9 @@ from ..models import build_model
 from ..training import EL2NRecorder, ERMObjective, ForgettingRecorder, HardPairing, Mixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "OBJECTIVES", "top_hard"]
 
@@ -177,7 +180,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """One panel per objective (seed 0): decision regions on the grid, training samples coloured by
     class, the top-50 hard samples as stars; the panel title gives the test accuracy and the
     hard/all distance ratio (mean ± std over seeds)."""

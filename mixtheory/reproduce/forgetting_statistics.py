@@ -24,7 +24,7 @@ A_ab–A_ba correlation (symmetric in tendency), and whether Bowker's test rejec
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -34,6 +34,9 @@ from ..training import ForgettingRecorder, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "asymmetry_index", "row_normalise", "bowker_test"]
 
@@ -194,7 +197,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """(a) the row-normalised matrix averaged over seeds, annotated; (b) A_ab against A_ba for every
     pair and seed, with the diagonal; (c) the asymmetry index per seed against its permutation null."""
     from ._plotting import COLORS, pyplot

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -39,6 +39,9 @@ from ..training import AccuracyRecorder, RegMixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
 from ._training import load_data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "HardPoolRegMixup"]
 
@@ -210,7 +213,7 @@ def _eta_axis(ax: Any, etas: list[float]) -> None:
     ax.invert_xaxis()
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """(a) best/last-epoch accuracy against η; (b) accuracy curves (EL2N pools); (c) shrinkage."""
     from ._plotting import COLORS, errorbar_line, pyplot
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -40,6 +40,9 @@ from ..training import EL2NRecorder, ForgettingRecorder, GraNdRecorder, Mixup, R
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "REGULARIZERS", "HARDNESS", "partial_spearman", "rank_deciles"]
 
@@ -273,7 +276,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """Top: one panel per regularizer, the median by hardness decile (one line per hardness measure,
     ± std over seeds; R1 on a log scale). Bottom: raw against partial Spearman ρ per (regularizer,
     hardness) as grouped bars ± std over seeds."""

@@ -27,8 +27,8 @@ w*_α, which are not 0. The "same implicit bias" holds for the early iterations 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -37,6 +37,9 @@ from ..laws import SymmetricBeta
 from ..losses import BinaryLogistic
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "separable_data", "max_margin_direction", "mixup_minimiser", "exact_mixup_loss_linear"]
 
@@ -84,7 +87,9 @@ def max_margin_direction(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, floa
     return w / np.linalg.norm(w), 1.0 / float(np.linalg.norm(w))
 
 
-def exact_mixup_loss_linear(w: torch.Tensor, X: torch.Tensor, y: torch.Tensor, alpha: float, nodes: int = 32):
+def exact_mixup_loss_linear(
+    w: torch.Tensor, X: torch.Tensor, y: torch.Tensor, alpha: float, nodes: int = 32
+) -> torch.Tensor:
     """The exact mixup loss of u = wᵀx (binary logistic, mixed labels): the mean over all n²
     ordered pairs of the λ-quadrature (λ ~ Beta(α, α), ``docs/theory.md §6.1``); differentiable in w."""
     lam, weight = SymmetricBeta(alpha).lambda_rule(nodes).to_torch(X.dtype, X.device)
@@ -282,19 +287,16 @@ def _seed_values(rows: list[dict[str, Any]], seed: int, method: str, metric: str
     return np.array([r["value"] for r in picked], dtype=float)
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
-    """Six panels from the CSV: w(t)/‖w(t)‖, ‖w(t)‖, the loss, the angle and margin gaps (mean over
-    seeds, ± std bands; on log axes a band is cut at a tenth of the mean), and the data of the
-    first seed with the max-margin and mixup-minimiser boundaries."""
+def _draw_curves(
+    axes: Sequence[Any], rows: list[dict[str, Any]], agg: list[dict[str, Any]], methods: list[str]
+) -> None:
+    """The five curve panels ``axes`` = (w(t)/‖w(t)‖, ‖w(t)‖, loss, angle gap, margin gap): mean ±
+    std over seeds per method, the exact-loss minimisers and the max-margin direction as lines."""
     from matplotlib.lines import Line2D
 
-    from ._plotting import COLORS, pyplot
+    from ._plotting import COLORS
 
-    plt = pyplot()
-    agg = aggregate(r for r in rows if r.get("iteration") is not None)
-    fig, axes = plt.subplots(2, 3, figsize=(15, 9), constrained_layout=True)
-    (a_w, a_norm, a_loss), (a_angle, a_margin, a_data) = axes
-    methods = _methods(rows)
+    a_w, a_norm, a_loss, a_angle, a_margin = axes
     for color, method in zip(COLORS, methods):
         for ax, metric in (
             (a_norm, "norm"),
@@ -342,7 +344,12 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo):
         ax.set_title(title)
         if ax is not a_w:
             ax.legend(fontsize=7.5)
-    seed = min(info.seeds)
+
+
+def _draw_data(a_data: Any, rows: list[dict[str, Any]], seed: int, methods: list[str]) -> None:
+    """The data of ``seed`` with the max-margin boundary and each mixup method's w* boundary."""
+    from ._plotting import COLORS
+
     X = np.stack([_seed_values(rows, seed, "data", "x1"), _seed_values(rows, seed, "data", "x2")], 1)
     y = _seed_values(rows, seed, "data", "label")
     a_data.scatter(*X[y == 1].T, s=12, color=COLORS[2], label="class 1")
@@ -368,6 +375,21 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo):
     a_data.set_ylabel("x₂")
     a_data.set_title(f"the data of seed {seed} and the boundaries")
     a_data.legend(fontsize=7.5, loc="upper center", ncol=2)
+
+
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
+    """Six panels from the CSV: w(t)/‖w(t)‖, ‖w(t)‖, the loss, the angle and margin gaps (mean over
+    seeds, ± std bands; on log axes a band is cut at a tenth of the mean), and the data of the
+    first seed with the max-margin and mixup-minimiser boundaries."""
+    from ._plotting import pyplot
+
+    plt = pyplot()
+    agg = aggregate(r for r in rows if r.get("iteration") is not None)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 9), constrained_layout=True)
+    (a_w, a_norm, a_loss), (a_angle, a_margin, a_data) = axes
+    methods = _methods(rows)
+    _draw_curves((a_w, a_norm, a_loss, a_angle, a_margin), rows, agg, methods)
+    _draw_data(a_data, rows, min(info.seeds), methods)
     fig.suptitle(info.title + "; bands: ± std over seeds")
     return fig
 

@@ -19,7 +19,7 @@ CIFAR-10 (their own table says 96.95 − 96.60 = +0.35, and compares 400 against
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -31,6 +31,9 @@ from ..training import AccuracyRecorder, RegMixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
 from ._training import load_data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "SCHEDULES"]
 
@@ -148,7 +151,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """Top: test accuracy per epoch; middle: θ̄(t); bottom: σ²(t)/θ̄(t)²; shared epoch axis."""
     from ._plotting import COLORS, errorbar_line, pyplot
 

@@ -23,7 +23,7 @@ measured.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -35,6 +35,9 @@ from ..training import ERMObjective, Mixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "TRAINED", "MASKS"]
 
@@ -185,7 +188,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """(a) theory: W per distance for the four masks; (b) trained: normalised gradient products."""
     from ._plotting import COLORS, errorbar_line, pyplot
 

@@ -20,13 +20,16 @@ Deterministic (closed forms and quadrature): one unit per law, no seeds.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..laws import MixingLaw, Mixture, PointMass, SymmetricBeta, WShaped, ZhangLambdaTilde
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, select
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "LAWS", "COINCIDENT", "METRICS"]
 
@@ -115,7 +118,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """The three panels; every legend entry visible (the coinciding curve dashed with markers, on
     top), the vertical line labelled."""
     from ._plotting import pyplot

@@ -19,7 +19,7 @@ final training loss is above mixup's and its test loss below.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +30,9 @@ from ..training.objectives import cross_entropy
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "METHODS"]
 
@@ -185,7 +188,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """(a) test error per set and method (bars ± std); (b, c) training and test loss per epoch on the
     image set."""
     from ._plotting import COLORS, errorbar_line, pyplot

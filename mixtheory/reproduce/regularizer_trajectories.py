@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -51,6 +51,9 @@ from ..training.recorders import RecordContext
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "SlidesRegularizerRecorder", "r3_hessian_form"]
 
@@ -288,7 +291,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
 _STYLE = {"erm": ("-", "o", "ERM"), "mixup": ("--", "s", "mixup")}
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """Four panels against the epoch (log-x, epoch 0 drawn at ½): (a) R1 and −R3 of Corollary 4
     (log-y) with the note that R1 + R3 must be read as R13; (b) R13, R2 and the slides' −R3_H;
     (c) the ratios −R3/R1 and |R3_H|/R1 (log-y); (d) the sampled mixup loss ± its standard error,

@@ -22,7 +22,7 @@ alone (it is the partner's own score).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ from ..scores import el2n, grand
 from ._registry import Config, DrawInfo, Figure, register
 from ._runner import Context, aggregate, select
 from ._training import load_data, train_with_checkpoints
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "deciles", "SCORES"]
 
@@ -199,7 +202,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """Two rows (EL2N, GraNd) of heatmaps, one per λ on a shared colour scale per row, and a last
     column with the diagonal cells (i and j in the same decile), mean ± std over the k networks."""
     from ._plotting import pyplot

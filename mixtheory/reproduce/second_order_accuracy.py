@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -37,6 +37,9 @@ from ..zhang2021 import zhang_second_order_loss
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import accuracy, load_data, train_with_checkpoints
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["FIGURE", "EXPANSIONS"]
 
@@ -177,7 +180,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     return {"Carratino's expansion closer at every alpha and checkpoint": h["carratino_closer_everywhere"]}
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo):
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """Error against α (last checkpoint), against epochs (the training α), and the test accuracy;
     colour = expansion, line style and marker = training regime, one shared legend below."""
     from ._plotting import COLORS, errorbar_line, pyplot
