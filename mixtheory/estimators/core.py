@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._types import DeviceLike
 from .._validation import (
     Tensor,
     check_device,
@@ -55,6 +56,25 @@ class TrainModeWarning(UserWarning):
     """A train-mode model with batch norm or dropout was switched to eval mode."""
 
 
+def _network_geometry(
+    model: Callable[[Tensor], Tensor],
+    X: Tensor,
+    Y: Tensor,
+    law: MixingLaw,
+    num_classes: int | None,
+    geometry_dtype: torch.dtype,
+    device: DeviceLike,
+) -> MixupGeometry:
+    """The mixup geometry of (X, Y) on ``device`` (default: the model's, else the CPU), after
+    checking the device and the model's dtype."""
+    device = check_device(device)
+    check_model_dtype(model)
+    _, model_device = model_dtype_device(model)
+    if device is None:
+        device = model_device if model_device is not None else torch.device("cpu")
+    return MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype, device=device)
+
+
 def estimate_regularizers(
     model: Callable[[Tensor], Tensor],
     X: Tensor,
@@ -65,7 +85,7 @@ def estimate_regularizers(
     probes: ProbeKind = "gaussian",
     num_probes: int = 16,
     batch_size: int = 512,
-    device: torch.device | str | None = None,
+    device: DeviceLike = None,
     generator: torch.Generator | None = None,
     *,
     method: Method = "auto",
@@ -81,7 +101,8 @@ def estimate_regularizers(
     options: EstimatorOptions | None = None,
 ) -> RegularizerEstimates:
     r"""Per-sample ``erm``, ``R1``, ``R2``, ``R3`` (``R4``) of Theorem 3 (Carratino et al., JMLR 2022)
-    on a network, with standard errors for the estimated ones (:mod:`mixtheory.estimators`).
+    on a network, with standard errors for the estimated ones (:mod:`mixtheory.estimators`), as a
+    :class:`RegularizerEstimates`.
 
     Args:
         model: a module (or callable) mapping a batch ``(B, *input_shape)`` to logits ``(B, c)``;
@@ -102,8 +123,6 @@ def estimate_regularizers(
         options: all of ``probes`` … ``exact_directions`` as one :class:`EstimatorOptions`; those keyword
             arguments must then be left at their defaults.
 
-    Returns a :class:`RegularizerEstimates`.
-
     >>> import torch
     >>> from mixtheory import SymmetricBeta, taylor_regularizers, MixupGeometry
     >>> g = torch.Generator().manual_seed(0)
@@ -116,12 +135,7 @@ def estimate_regularizers(
     >>> bool(torch.allclose(est["R2"], ref["R2"], rtol=1e-10, atol=1e-14))
     True
     """
-    device = check_device(device)
-    check_model_dtype(model)
-    _, model_device = model_dtype_device(model)
-    if device is None:
-        device = model_device if model_device is not None else torch.device("cpu")
-    geometry = MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype, device=device)
+    geometry = _network_geometry(model, X, Y, law, num_classes, geometry_dtype, device)
     return estimate_from_geometry(
         model,
         geometry,
