@@ -126,8 +126,6 @@ def partial_spearman(a: np.ndarray, b: np.ndarray, control: np.ndarray) -> float
 
 
 def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
-    from scipy.stats import spearmanr
-
     dtype = torch.float64 if params["dtype"] == "float64" else torch.float32
     split = load_data(params["data"], ctx, num_samples=params["num_samples"], seed=0, dtype=dtype)
     model = build_model(
@@ -167,6 +165,20 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
     for rec, key in ((scores[0], "el2n"), (scores[1], "grand"), (forgetting, "events")):
         for r in rec.rows:
             per[r["sample"]][key] = r[key]
+    rows = _rank_rows(per)
+    with torch.no_grad():
+        X_test = split.X_test.to(ctx.device)
+        acc = float((result.model(X_test).argmax(-1).cpu() == split.y_test).double().mean())
+    rows.append({"metric": "test_accuracy", "value": acc})
+    return rows
+
+
+def _rank_rows(per: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rank correlations of each regularizer with each hardness measure (plain and partial, given
+    the logit of the confidence), their medians by hardness decile, and the correlations with the
+    confidence. ``per``: sample → its recorded regularizers, confidence, EL2N, GraNd and events."""
+    from scipy.stats import spearmanr
+
     samples = sorted(per)
     conf = np.array([per[s]["confidence"] for s in samples], dtype=np.float64)
     logit_conf = np.log(conf) - np.log1p(-np.minimum(conf, 1 - 1e-16))
@@ -224,10 +236,6 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
     rows.append(
         {"metric": "samples_with_forgetting_events", "value": float((hardness["forgetting"] > 0).mean())}
     )
-    with torch.no_grad():
-        X_test = split.X_test.to(ctx.device)
-        acc = float((result.model(X_test).argmax(-1).cpu() == split.y_test).double().mean())
-    rows.append({"metric": "test_accuracy", "value": acc})
     return rows
 
 

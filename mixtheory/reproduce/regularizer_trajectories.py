@@ -291,21 +291,14 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
 _STYLE = {"erm": ("-", "o", "ERM"), "mixup": ("--", "s", "mixup")}
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
-    """Four panels against the epoch (log-x, epoch 0 drawn at ½): (a) R1 and −R3 of Corollary 4
-    (log-y) with the note that R1 + R3 must be read as R13; (b) R13, R2 and the slides' −R3_H;
-    (c) the ratios −R3/R1 and |R3_H|/R1 (log-y); (d) the sampled mixup loss ± its standard error,
-    E_Q = erm + R13 + R2 + R4 and erm. Colour = quantity, line style = training."""
-    from ._plotting import COLORS, errorbar_line, pyplot
+def _draw_curves(axes: Any, agg: list[dict[str, Any]]) -> None:
+    """The curves of the four panels ``axes`` (2 × 2), for both trainings: colour = quantity, line
+    style = training; epoch 0 drawn at ½."""
+    from ._plotting import COLORS, errorbar_line
 
-    plt = pyplot()
-    agg = aggregate(rows)
-    alpha = float(info.config.params["alpha"])
-    m = int(info.config.params["num_evaluated"])
-    fig, axes = plt.subplots(2, 2, figsize=(14, 10.5), layout="constrained")
     (a_big, a_small), (a_ratio, a_loss) = axes
 
-    def line(ax, unit, metric, color, label, **extra):
+    def line(ax: Any, unit: str, metric: str, color: str, label: str, **extra: Any) -> None:
         x, mean, std = _series(agg, unit, metric)
         ls, marker, regime = _STYLE[unit]
         x = [v if v > 0 else 0.5 for v in x]
@@ -337,6 +330,11 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
         line(a_loss, unit, "mixup_loss", COLORS[6], "sampled mixup loss E_mix")
         line(a_loss, unit, "E_Q", COLORS[2], "E_Q = erm + R13 + R2 + R4")
         line(a_loss, unit, "erm", COLORS[5], "erm at (x̃, ỹ)")
+
+
+def _label_panels(axes: Any) -> None:
+    """Scales, labels, titles and reference lines of the four panels ``axes`` (2 × 2)."""
+    (a_big, a_small), (a_ratio, a_loss) = axes
     a_big.set(
         xscale="log",
         yscale="log",
@@ -372,6 +370,22 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
         ylabel="loss (mean over the evaluated anchors)",
         title="(d) mixup loss against its second-order expansion",
     )
+
+
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
+    """Four panels against the epoch (log-x, epoch 0 drawn at ½): (a) R1 and −R3 of Corollary 4
+    (log-y) with the note that R1 + R3 must be read as R13; (b) R13, R2 and the slides' −R3_H;
+    (c) the ratios −R3/R1 and |R3_H|/R1 (log-y); (d) the sampled mixup loss ± its standard error,
+    E_Q = erm + R13 + R2 + R4 and erm. Colour = quantity, line style = training."""
+    from ._plotting import pyplot
+
+    plt = pyplot()
+    agg = aggregate(rows)
+    alpha = float(info.config.params["alpha"])
+    m = int(info.config.params["num_evaluated"])
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10.5), layout="constrained")
+    _draw_curves(axes, agg)
+    _label_panels(axes)
     for ax in axes.ravel():
         ax.set_xlabel("training epoch (epoch 0 drawn at ½)")
         ax.legend(fontsize=7.5, ncol=2)

@@ -29,7 +29,7 @@ import torch
 
 from ..models import build_model
 from ..scores import el2n, grand
-from ._registry import Config, DrawInfo, Figure, register
+from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data, train_with_checkpoints
 
@@ -53,7 +53,68 @@ def _score(name: str, model, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     return el2n(model, X, Y) if name == "EL2N" else grand(model, X, Y, chunk_size=256)
 
 
-def compute(unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
+def _score_rows(
+    name: str,
+    epoch: int,
+    model: torch.nn.Module,
+    X: torch.Tensor,
+    labels: torch.Tensor,
+    lambdas: list[float],
+    m: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Score ``name`` of the model at ``epoch``: the mean score of ``m`` mixed pairs per cell (λ's
+    decile, partner's decile) for each λ, then each decile's mean own score."""
+    rows: list[dict[str, Any]] = []
+    own = _score(name, model, X, labels).cpu()
+    dec = deciles(own)
+    members = [torch.nonzero(dec == d).ravel() for d in range(10)]
+    gen = torch.Generator().manual_seed(1_000 + seed)
+    first = torch.cat(
+        [members[a][torch.randint(len(members[a]), (10 * m,), generator=gen)] for a in range(10)]
+    )  # cell (a, b) holds m pairs, a-major order
+    second = torch.cat(
+        [
+            members[b][torch.randint(len(members[b]), (m,), generator=gen)]
+            for _ in range(10)
+            for b in range(10)
+        ]
+    )
+    cell_a = torch.arange(10).repeat_interleave(10 * m)
+    cell_b = torch.arange(10).repeat_interleave(m).repeat(10)
+    for lam in lambdas:
+        xi, xj = X[first.to(X.device)], X[second.to(X.device)]
+        mixed_x = lam * xi + (1 - lam) * xj
+        mixed_y = lam * labels[first.to(X.device)] + (1 - lam) * labels[second.to(X.device)]
+        values = _score(name, model, mixed_x, mixed_y).cpu().double()
+        means = torch.zeros(100, dtype=torch.float64).index_add_(0, cell_a * 10 + cell_b, values) / m
+        rows.extend(
+            {
+                "score": name,
+                "epoch": epoch,
+                "lam": lam,
+                "decile_lam": a,
+                "decile_partner": b,
+                "metric": "mean_mixed_score",
+                "value": float(means[a * 10 + b]),
+            }
+            for a in range(10)
+            for b in range(10)
+        )
+    rows.extend(
+        {
+            "score": name,
+            "epoch": epoch,
+            "decile": d,
+            "metric": "mean_own_score",
+            "value": float(own[members[d]].mean()),
+        }
+        for d in range(10)
+    )
+    return rows
+
+
+def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
     split = load_data(
         params["data"], ctx, num_samples=int(params["num_samples"]), seed=0, dtype=torch.float32
     )
@@ -75,51 +136,7 @@ def compute(unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[di
 
     def score_now(epoch: int) -> None:
         for name in (s for s in SCORES if epochs[s] == epoch):
-            own = _score(name, model, X, labels).cpu()
-            dec = deciles(own)
-            members = [torch.nonzero(dec == d).ravel() for d in range(10)]
-            gen = torch.Generator().manual_seed(1_000 + seed)
-            first = torch.cat(
-                [members[a][torch.randint(len(members[a]), (10 * m,), generator=gen)] for a in range(10)]
-            )  # cell (a, b) holds m pairs, a-major order
-            second = torch.cat(
-                [
-                    members[b][torch.randint(len(members[b]), (m,), generator=gen)]
-                    for _ in range(10)
-                    for b in range(10)
-                ]
-            )
-            cell_a = torch.arange(10).repeat_interleave(10 * m)
-            cell_b = torch.arange(10).repeat_interleave(m).repeat(10)
-            for lam in lambdas:
-                xi, xj = X[first.to(X.device)], X[second.to(X.device)]
-                mixed_x = lam * xi + (1 - lam) * xj
-                mixed_y = lam * labels[first.to(X.device)] + (1 - lam) * labels[second.to(X.device)]
-                values = _score(name, model, mixed_x, mixed_y).cpu().double()
-                means = torch.zeros(100, dtype=torch.float64).index_add_(0, cell_a * 10 + cell_b, values) / m
-                rows.extend(
-                    {
-                        "score": name,
-                        "epoch": epoch,
-                        "lam": lam,
-                        "decile_lam": a,
-                        "decile_partner": b,
-                        "metric": "mean_mixed_score",
-                        "value": float(means[a * 10 + b]),
-                    }
-                    for a in range(10)
-                    for b in range(10)
-                )
-            rows.extend(
-                {
-                    "score": name,
-                    "epoch": epoch,
-                    "decile": d,
-                    "metric": "mean_own_score",
-                    "value": float(own[members[d]].mean()),
-                }
-                for d in range(10)
-            )
+            rows.extend(_score_rows(name, epoch, model, X, labels, lambdas, m, seed))
 
     train_with_checkpoints(
         model,
