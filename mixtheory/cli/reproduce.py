@@ -8,7 +8,7 @@ import sys
 DEFAULT_OUT = "results/reproduce"
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "reproduce",
         help="recompute the figures of the sources: CSV, provenance JSON, PNG and PDF per figure",

@@ -8,6 +8,7 @@ import numpy as np
 
 from ._tables import AIRPLANE_P, CIFAR100_CUTMIX_HMIX_GMIX, FORGETTING_ROWS, SINE_SCHEDULER_ACCURACY
 from .claims import Evidence, Finding, claim, observation
+from .figures import FigureResult
 from .sources import DATA_VALUATION as SRC
 
 _CORRECTED_DRAWS = 20_000
@@ -233,7 +234,7 @@ def _drops_text(drops: dict[str, dict[str, float]], eta: float) -> str:
     )
 
 
-def eta_pool_from_figure(result) -> Finding:
+def eta_pool_from_figure(result: FigureResult) -> Finding:
     """``seed000-eta-pool`` from figure ``hard-pool-sweep``: holds when restricting RegMixup's
     partner pool to the hardest η fraction lowers the best- and the last-epoch test accuracy at the
     smallest η by more than twice the standard error over seeds, for every hardness measure; fails
@@ -246,7 +247,7 @@ def eta_pool_from_figure(result) -> Finding:
     return Finding("holds" if ok else "fails", Evidence("experiment", text, {"accuracy_drops": drops}))
 
 
-def hard_pairing_from_figure(result) -> Finding:
+def hard_pairing_from_figure(result: FigureResult) -> Finding:
     """``seed000-hard-pairing-cifar10`` from figure ``hard-pool-sweep``: the restricted partner pool
     must cost accuracy (as in :func:`eta_pool_from_figure`) while shrinking the perturbation geometry
     of Lemma 2 (``tr Σ^(i)_xx`` below uniform pairing's; ``docs/theory.md §8.1``); without the
@@ -275,7 +276,7 @@ def hard_pairing_from_figure(result) -> Finding:
     )
 
 
-def hard_mix_hard_from_figure(result) -> Finding:
+def hard_mix_hard_from_figure(result: FigureResult) -> Finding:
     """``seed000-hard-mix-hard`` from figure ``score-heatmaps``: holds when the hard × hard cell
     (deciles 9, 9) scores above the easy × easy cell (0, 0) for EL2N and GraNd at every λ."""
     h = result.headline
@@ -297,7 +298,7 @@ def hard_mix_hard_from_figure(result) -> Finding:
     return Finding("holds" if ok else "fails", Evidence("experiment", text, {"hard_over_easy": ratios}))
 
 
-def forgetting_symmetric_from_figure(result) -> Finding:
+def forgetting_symmetric_from_figure(result: FigureResult) -> Finding:
     """``seed000-forgetting-symmetric`` from figure ``forgetting-statistics``: "symmetric shape" holds
     when, in every seed, the asymmetry index ‖A − Aᵀ‖_F/‖A‖_F of the class-to-class forgetting
     matrix lies below its permutation null and A_ab, A_ba are positively correlated; Bowker's test of

@@ -11,6 +11,7 @@ import torch
 
 from . import _numerics as nm
 from .claims import Evidence, Finding, claim, observation
+from .figures import FigureResult
 from .sources import MIXUPE as SRC
 from .zhang2018 import erm_limit_finding
 
@@ -109,7 +110,7 @@ def rademacher_bound() -> Finding:
     return Finding("fails" if fails else "holds", Evidence("experiment", text, numbers))
 
 
-def implicit_bias_from_figure(result) -> Finding:
+def implicit_bias_from_figure(result: FigureResult) -> Finding:
     """``seed002-linear-implicit-bias`` from figure ``implicit-bias-linear``: the same implicit bias
     means mixup-GD, like GD, keeps growing ‖w‖ and closes its angle gap to the max-margin direction
     (Soudry et al., JMLR 2018). It fails when GD does so while every mixup run settles at the finite
@@ -166,7 +167,7 @@ def implicit_bias_from_figure(result) -> Finding:
     return Finding("untested", Evidence("experiment", text, numbers))
 
 
-def mixupe_generalization_from_figure(result) -> Finding:
+def mixupe_generalization_from_figure(result: FigureResult) -> Finding:
     """``seed002-mixupe-generalization`` from figure ``mixupe-vs-mixup``: on its image set MixupE's
     final clean training loss must be above mixup's and ERM's, its test loss below both, and its test
     error the lowest of the three; any part missing fails the claim at that scale."""

@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..laws import SymmetricBeta
 from ..mixing import HardPool
 from ..models import build_model
 from ..pairing import pool_shrinkage
-from ..scores import el2n
-from ..training import AccuracyRecorder, RegMixup, train
+from ..scores import ForgettingTracker, el2n
+from ..training import AccuracyRecorder, RegMixup, TrainingData, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
 from ._training import load_data
@@ -65,14 +66,16 @@ class HardPoolRegMixup(RegMixup):
         self.pool: HardPool | None = None
         self.tracker = None
 
-    def hardness(self, model, data) -> torch.Tensor:
+    def hardness(self, model: nn.Module, data: TrainingData) -> torch.Tensor:
         """(n,) the current scores: EL2N, or forgetting events + EL2N / 2 (ties broken by EL2N)."""
         scores = el2n(model, data.X, data.Y).detach().to("cpu", torch.float64)
         if self.score == "forgetting":
             scores = self.tracker.events.to(torch.float64) + scores / 2.0
         return scores
 
-    def begin_epoch(self, model, data, epoch, tracker) -> None:
+    def begin_epoch(
+        self, model: nn.Module, data: TrainingData, epoch: int, tracker: ForgettingTracker | None
+    ) -> None:
         self.tracker, self.data = tracker, data
         self.scores = self.hardness(model, data)
         self.pool = HardPool(self.scores, self.pool_eta)

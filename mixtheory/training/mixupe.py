@@ -47,11 +47,14 @@ import math
 from typing import Any, Literal
 
 import torch
+from torch import nn
 
+from .._types import Model
 from .._validation import Tensor
 from ..laws import MixingLaw
+from ..scores import ForgettingTracker
 from ..zhang2021 import lambda_tilde_moment
-from .objectives import BatchLoss, Mixup, cross_entropy
+from .objectives import BatchLoss, Mixup, TrainingData, cross_entropy
 
 __all__ = ["MixupE", "EtaHat", "FirstOrderTerm", "mixupe_first_order"]
 
@@ -61,7 +64,7 @@ Moments = Literal["lambda_tilde", "lambda"]
 
 
 def mixupe_first_order(
-    model, x: Tensor, y: Tensor, x_mean: Tensor, *, term: FirstOrderTerm, detach_residual: bool
+    model: Model, x: Tensor, y: Tensor, x_mean: Tensor, *, term: FirstOrderTerm, detach_residual: bool
 ) -> tuple[Tensor, Tensor]:
     r"""(per-sample first-order terms (b,), clean logits (b, c)), differentiable in the parameters.
 
@@ -155,10 +158,12 @@ class MixupE(Mixup):
             return lambda_tilde_moment(law, 1)
         return float(law.expect_lambda(lambda t: 1.0 - t))
 
-    def begin_epoch(self, model, data, epoch, tracker) -> None:
+    def begin_epoch(
+        self, model: nn.Module, data: TrainingData, epoch: int, tracker: ForgettingTracker | None
+    ) -> None:
         self._x_mean = data.X.mean(0)
 
-    def regularizer(self, model, x: Tensor, y: Tensor, law: MixingLaw) -> tuple[Tensor, Tensor]:
+    def regularizer(self, model: Model, x: Tensor, y: Tensor, law: MixingLaw) -> tuple[Tensor, Tensor]:
         """(R, clean logits) for clean inputs x (b, ...) and labels y (b, c)."""
         x_mean = x.mean(0) if self._x_mean is None else self._x_mean
         terms, logits = mixupe_first_order(
@@ -180,7 +185,9 @@ class MixupE(Mixup):
             scale = scale.detach()
         return scale * total, float(scale.detach())
 
-    def batch_loss(self, model, data, indices, epoch, generator) -> BatchLoss:
+    def batch_loss(
+        self, model: nn.Module, data: TrainingData, indices: Tensor, epoch: int, generator: torch.Generator
+    ) -> BatchLoss:
         inputs, targets = self.mixed(data, indices, epoch, generator)
         mixed_loss = cross_entropy(targets, model(inputs))
         idx = indices.to(data.X.device)

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
+from .._types import ArrayLike, DeviceLike
 from .._validation import Tensor, as_labels, as_tensor
 from ..approximate import Space, approximate_mixup_targets, rescale
 from ..laws import MixingLaw, SymmetricBeta
@@ -97,7 +98,9 @@ class TrainingData:
     labels: Tensor
 
     @classmethod
-    def from_arrays(cls, X, Y, *, num_classes: int | None, dtype: torch.dtype, device) -> TrainingData:
+    def from_arrays(
+        cls, X: ArrayLike, Y: ArrayLike, *, num_classes: int | None, dtype: torch.dtype, device: DeviceLike
+    ) -> TrainingData:
         x = as_tensor("X", X, dtype=dtype, device=device)
         if x.ndim < 2 or x.shape[0] == 0:
             raise ValueError(f"X must be (n, *input_shape) with n >= 1, got shape {tuple(x.shape)}")
@@ -133,7 +136,7 @@ class Objective:
 
     def begin_epoch(
         self, model: nn.Module, data: TrainingData, epoch: int, tracker: ForgettingTracker | None
-    ):
+    ) -> None:
         """Called before each epoch with the model in eval mode (refresh pools, partner laws)."""
 
     def batch_loss(
@@ -166,7 +169,9 @@ class ERMObjective(Objective):
 
     name = "erm"
 
-    def batch_loss(self, model, data, indices, epoch, generator) -> BatchLoss:
+    def batch_loss(
+        self, model: nn.Module, data: TrainingData, indices: Tensor, epoch: int, generator: torch.Generator
+    ) -> BatchLoss:
         dev = data.X.device
         logits = model(data.X[indices.to(dev)])
         loss = cross_entropy(data.Y[indices.to(dev)], logits)
@@ -237,7 +242,9 @@ class Mixup(Objective):
         """The partner rule or law used this epoch (subclasses refresh it)."""
         return self.partner
 
-    def mixed(self, data, indices, epoch, generator) -> tuple[Tensor, Tensor]:
+    def mixed(
+        self, data: TrainingData, indices: Tensor, epoch: int, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
         return mix_indices(
             data,
             indices,
@@ -248,7 +255,9 @@ class Mixup(Objective):
             generator=generator,
         )
 
-    def batch_loss(self, model, data, indices, epoch, generator) -> BatchLoss:
+    def batch_loss(
+        self, model: nn.Module, data: TrainingData, indices: Tensor, epoch: int, generator: torch.Generator
+    ) -> BatchLoss:
         inputs, targets = self.mixed(data, indices, epoch, generator)
         return BatchLoss(cross_entropy(targets, model(inputs)))
 
@@ -277,7 +286,9 @@ class RegMixup(Mixup):
             raise ValueError(f"eta must be a finite number >= 0, got {eta!r}")
         self.eta = float(eta)
 
-    def batch_loss(self, model, data, indices, epoch, generator) -> BatchLoss:
+    def batch_loss(
+        self, model: nn.Module, data: TrainingData, indices: Tensor, epoch: int, generator: torch.Generator
+    ) -> BatchLoss:
         inputs, targets = self.mixed(data, indices, epoch, generator)
         idx = indices.to(data.X.device)
         b = idx.numel()
@@ -310,7 +321,9 @@ class ApproximateMixup(Objective):
     def training_law(self, epoch: int) -> MixingLaw:
         return law_at(self.law, epoch)
 
-    def begin_epoch(self, model, data, epoch, tracker) -> None:
+    def begin_epoch(
+        self, model: nn.Module, data: TrainingData, epoch: int, tracker: ForgettingTracker | None
+    ) -> None:
         law = self.training_law(epoch)
         theta = float(law.theta_mean)
         if self._cache is None or self._cache[0] != theta:
@@ -319,13 +332,15 @@ class ApproximateMixup(Objective):
         self._theta = theta
         self._means = (data.X.mean(0), data.Y.mean(0))
 
-    def batch_loss(self, model, data, indices, epoch, generator) -> BatchLoss:
+    def batch_loss(
+        self, model: nn.Module, data: TrainingData, indices: Tensor, epoch: int, generator: torch.Generator
+    ) -> BatchLoss:
         if self._cache is None:
             raise RuntimeError("ApproximateMixup.begin_epoch must run before batch_loss")
         idx = indices.to(data.X.device)
         return BatchLoss(cross_entropy(self._cache[2][idx], model(self._cache[1][idx])))
 
-    def predictor(self, model):
+    def predictor(self, model: nn.Module) -> Callable[[Tensor], Tensor]:
         if self._means is None:
             return model
         return rescale(model, self._theta, self._means[0], self._means[1], space=self.space)
@@ -369,7 +384,9 @@ class HardPairing(Mixup):
         self.scores: Tensor | None = None
         self.pool: HardPool | None = None
 
-    def begin_epoch(self, model, data, epoch, tracker) -> None:
+    def begin_epoch(
+        self, model: nn.Module, data: TrainingData, epoch: int, tracker: ForgettingTracker | None
+    ) -> None:
         if self.scores is None or epoch % self.refresh_every == 0:
             scorer = el2n if self.score == "el2n" else grand
             self.scores = scorer(model, data.X, data.Y).detach().to("cpu", torch.float64)
@@ -416,7 +433,9 @@ class ForgettingPartners(Mixup):
         super().__init__(alpha, partner="uniform", **mixing)
         self.law_partners: ClassConditional | None = None
 
-    def begin_epoch(self, model, data, epoch, tracker) -> None:
+    def begin_epoch(
+        self, model: nn.Module, data: TrainingData, epoch: int, tracker: ForgettingTracker | None
+    ) -> None:
         if tracker is None:
             raise RuntimeError("ForgettingPartners needs the trainer's ForgettingTracker")
         self.law_partners = ClassConditional.from_counts(
