@@ -54,6 +54,7 @@ from ._validation import Tensor, as_labels, as_tensor, check_labels_sum_to_one, 
 from .geometry import MixupGeometry, as_partner_law, require_symmetric_lambda
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss, get_loss
+from .mixing import PartnerLaw
 from .regularizers import CancellationWarning, cancellation, model_derivatives, warn_if_cancelling
 
 __all__ = [
@@ -68,7 +69,7 @@ __all__ = [
 Form = Literal["folded", "unfolded"]
 
 
-def symmetrised_pair_law(pairing, n: int) -> Tensor:
+def symmetrised_pair_law(pairing: PartnerLaw | ArrayLike, n: int) -> Tensor:
     r"""``P(i, j) = (π(j|i) + π(i|j))/(2n)`` (n, n), float64: the folded pair law (sums to 1).
 
     ``pairing``: a :class:`~mixtheory.mixing.PartnerLaw` or an n×n row-stochastic tensor.
@@ -87,7 +88,7 @@ def exact_mixup_loss_with_pairing(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    pairing,
+    pairing: PartnerLaw | ArrayLike,
     loss: str | Loss = "ce",
     *,
     form: Form = "folded",
@@ -261,7 +262,7 @@ def pool_shrinkage(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    scores,
+    scores: ArrayLike,
     etas: Sequence[float] = (1, 0.5, 0.2, 0.1, 0.05),
     model: Callable[[Tensor], Tensor] | None = None,
     loss: str | Loss = "ce",

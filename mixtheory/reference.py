@@ -9,6 +9,7 @@ with no algebraic shortcut (in particular R1 is computed from J, not from the co
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -16,6 +17,9 @@ from ._types import Indices
 from ._validation import Tensor, check_eval_mode
 from .geometry import MixupGeometry
 from .losses import CrossEntropy, Loss, get_loss
+
+#: a dense matrix: a torch tensor or a sympy matrix (theorem3_dense serves both)
+Matrix = Any
 
 __all__ = ["theorem3_dense", "dense_regularizers", "dense_regularizers_from_derivatives", "dense_lemma2"]
 
@@ -38,18 +42,18 @@ def _trace(matrix):
 
 
 def theorem3_dense(
-    sigma_xx,
-    sigma_xy,
-    jacobian,
-    loss_uu,
-    loss_uy,
+    sigma_xx: Matrix,
+    sigma_xy: Matrix,
+    jacobian: Matrix,
+    loss_uu: Matrix,
+    loss_uy: Matrix,
     *,
-    loss_uu_inverse=None,
-    sigma_xx_pinv=None,
-    sigma_yy=None,
-    loss_yy=None,
-    hessian_contraction=None,
-) -> dict:
+    loss_uu_inverse: Matrix | None = None,
+    sigma_xx_pinv: Matrix | None = None,
+    sigma_yy: Matrix | None = None,
+    loss_yy: Matrix | None = None,
+    hessian_contraction: Matrix | None = None,
+) -> dict[str, Any]:
     r"""Theorem 3 (Carratino et al., JMLR 2022) for one sample, written once with dense matrices,
     for torch tensors and sympy matrices alike (only ``@``, ``.T`` and traces):
 

@@ -288,7 +288,13 @@ def _logits_from(model_or_logits, X, batch_size: int) -> list[Tensor]:
     return [_logits(m, X, batch_size) for m in _as_model_list(model_or_logits, "model_or_logits")]
 
 
-def margin(model_or_logits, Y, *, X=None, batch_size: int = 256) -> Tensor:
+def margin(
+    model_or_logits: Model | Sequence[Model] | ArrayLike,
+    Y: ArrayLike,
+    *,
+    X: ArrayLike | None = None,
+    batch_size: int = 256,
+) -> Tensor:
     r"""Logit margin of every sample: ``f_y(x) − max_{k≠y} f_k(x)`` (negative when misclassified).
 
     Args:
@@ -317,7 +323,9 @@ def margin(model_or_logits, Y, *, X=None, batch_size: int = 256) -> Tensor:
     return _mean_over_models(per_model)
 
 
-def prediction_entropy(model_or_logits, *, X=None, batch_size: int = 256) -> Tensor:
+def prediction_entropy(
+    model_or_logits: Model | Sequence[Model] | ArrayLike, *, X: ArrayLike | None = None, batch_size: int = 256
+) -> Tensor:
     r"""Entropy of every predicted distribution: ``−Σ_k p_k log p_k``, ``p = softmax(f(x))``.
 
     Computed from ``log_softmax`` (finite however saturated the softmax); in [0, log c].
@@ -418,7 +426,7 @@ class ForgettingTracker:
         self._last_correct = torch.zeros(num_samples, dtype=torch.bool)
         self._class_matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
 
-    def update(self, indices, predicted, labels) -> None:
+    def update(self, indices: ArrayLike, predicted: ArrayLike, labels: ArrayLike) -> None:
         """Record one presentation of the samples ``indices`` (b,): their predicted classes
         ``predicted`` (b,) and true classes ``labels`` (b,), integer tensors on any device."""
         idx = _as_index_vector("indices", indices, None)

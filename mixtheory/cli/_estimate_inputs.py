@@ -128,7 +128,7 @@ def _is_torchscript(path: Path) -> bool:
     return any(n.endswith("/constants.pkl") or "/code/" in n for n in names)
 
 
-def read_model_file(path_text: str, trust_pickle: bool):
+def read_model_file(path_text: str, trust_pickle: bool) -> torch.nn.Module | dict:
     """What ``--model`` holds: a TorchScript module, a loaded module (``--trust-pickle``), or a
     state dict (a mapping of names to tensors)."""
     path = Path(path_text)
@@ -202,7 +202,14 @@ def _outputs_of_state_dict(state: dict[str, torch.Tensor]) -> int | None:
     return int(weights[-1].shape[0]) if weights else None
 
 
-def build_from_state(state, arch: str, in_shape, num_classes: int, args, path: str) -> torch.nn.Module:
+def build_from_state(
+    state: dict[str, torch.Tensor],
+    arch: str,
+    in_shape: tuple[int, ...],
+    num_classes: int,
+    args: argparse.Namespace,
+    path: str,
+) -> torch.nn.Module:
     dtype = next(v.dtype for v in state.values() if v.is_floating_point())
     model = build_model(
         arch,
@@ -261,7 +268,9 @@ def model_outputs_count(model: torch.nn.Module, X: torch.Tensor) -> int:
         return int(model(X[:1].to(dtype) if dtype is not None else X[:1]).shape[1])
 
 
-def prepare(args: argparse.Namespace):
+def prepare(
+    args: argparse.Namespace,
+) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor, int, torch.device | None]:
     """Model, inputs, labels and number of classes, every error a :class:`CommandError`."""
     check_counts(args)
     device = check_device(args.device, "--device")

@@ -23,7 +23,7 @@ import torch
 
 from .. import CancellationWarning, PiecewiseLinearWarning, TrainModeWarning
 from .._validation import model_dtype_device
-from ..estimators import METHODS, PROBES, estimate_regularizers
+from ..estimators import METHODS, PROBES, RegularizerEstimates, estimate_regularizers
 from ..laws import SymmetricBeta
 from ..models import ACTIVATIONS, ARCHITECTURES
 from ._estimate_inputs import CommandError, prepare
@@ -204,7 +204,7 @@ def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def summarize(est) -> dict:
+def summarize(est: RegularizerEstimates) -> dict:
     """Per-term summary: mean, sem over samples, quantiles; mean_se of the probe estimate (None
     where the term is exact); NaN (one sample) becomes None."""
     raw = est.summary()
@@ -223,7 +223,15 @@ def _fmt(value: float | None, spec: str, width: int) -> str:
     return f"{'n/a':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
 
-def print_table(est, summary: dict, cancel: dict, args, num_classes: int, device, summary_shape) -> None:
+def print_table(
+    est: RegularizerEstimates,
+    summary: dict,
+    cancel: dict,
+    args: argparse.Namespace,
+    num_classes: int,
+    device: torch.device | None,
+    summary_shape: tuple[int, ...],
+) -> None:
     n = est["R1"].numel()
     shape = tuple(summary_shape)
     print(
