@@ -22,6 +22,14 @@ Headline (measured, checked): the raw and partial correlations, mean ± std over
 Quick run: raw ρ(R1, hardness) < 0 for all three measures (hard samples get *smaller* R1: R1 grows
 with the confidence, ρ ≈ +0.5, since 1/min S grows as the softmax saturates); given the confidence,
 ρ ≈ +0.2 for EL2N and GraNd and ≈ 0 for forgetting (most samples are never forgotten there).
+
+Network variants (full run only; the quick run has one smooth tanh MLP, one unit ``all`` and no
+``variant`` column): the sources' ReLU ResNet-18 has a zero input Hessian almost everywhere, so its
+autograd R2 is 0. The full run trains both variants of
+:data:`~mixtheory.reproduce.regularizer_trajectories.VARIANTS`, one unit each: the **ReLU ResNet-18
+with R2 by secant curvature** (second differences at step h = ``secant_step`` = 1 times the probe,
+whose covariance is Σ_xx: the perturbation's own scale) and the **smooth (GELU) ResNet-18 with R2
+by autograd**; the figure draws one block of panels per variant, titled with its label.
 """
 
 from __future__ import annotations
@@ -34,12 +42,12 @@ import numpy as np
 import torch
 
 from ..laws import SymmetricBeta
-from ..models import build_model
 from ..regularizers import CancellationWarning
 from ..training import EL2NRecorder, ForgettingRecorder, GraNdRecorder, Mixup, RegularizerRecorder, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
+from .regularizer_trajectories import SECANT_STEP, VARIANTS, build_network, split_variants, variant_setup
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -125,23 +133,34 @@ def partial_spearman(a: np.ndarray, b: np.ndarray, control: np.ndarray) -> float
     return float((res_a @ res_b) / np.sqrt((res_a @ res_a) * (res_b @ res_b)))
 
 
+def _units(params: Mapping[str, Any]) -> list[Unit]:
+    if "variants" not in params:
+        return [Unit("all")]
+    return [Unit(v, {"variant": v}) for v in params["variants"]]
+
+
 def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
+    variant = unit.params.get("variant")
+    rows = _compute(seed, params, ctx, variant)
+    if variant is not None:
+        rows = [{"variant": variant, **r} for r in rows]
+    return rows
+
+
+def _compute(seed: int, params: Mapping[str, Any], ctx: Context, variant: str | None) -> list[dict[str, Any]]:
     dtype = torch.float64 if params["dtype"] == "float64" else torch.float32
     split = load_data(params["data"], ctx, num_samples=params["num_samples"], seed=0, dtype=dtype)
-    model = build_model(
-        params["arch"],
-        split.input_shape,
-        split.num_classes,
-        params["activation"],
-        hidden=tuple(params["hidden"]),
-        channels=tuple(params.get("channels", (8, 16))),
-        dtype=dtype,
-        seed=seed,
-    )
+    activation, options = variant_setup(params, variant)
+    model = build_network(params, split.input_shape, split.num_classes, activation, dtype, seed)
     epochs, early = int(params["epochs"]), int(params["score_epoch"])
     m, sample_seed = int(params["num_evaluated"]), 2_000 + seed
     regs = _Regularizers(
-        m, epochs=[epochs], num_probes=int(params["num_probes"]), law=SymmetricBeta(0.5), seed=sample_seed
+        m,
+        epochs=[epochs],
+        num_probes=int(params["num_probes"]),
+        options=options,
+        law=SymmetricBeta(0.5),
+        seed=sample_seed,
     )
     scores = [_EL2N(m, epochs=[early], seed=sample_seed), _GraNd(m, epochs=[early], seed=sample_seed)]
     forgetting = _Forgetting(m, epochs=[epochs], seed=sample_seed)
@@ -240,6 +259,19 @@ def _rank_rows(per: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The measured headline (:func:`_headline_one`); with network variants (full run), one per
+    variant under ``"variants"`` and their texts joined, each led by the variant's label."""
+    parts = split_variants(rows)
+    if list(parts) == [None]:
+        return _headline_one(parts[None])
+    per = {v: _headline_one(r) for v, r in parts.items()}
+    return {
+        "variants": per,
+        "text": " | ".join(f"{VARIANTS[v]['label']}: {h['text']}" for v, h in per.items()),
+    }
+
+
+def _headline_one(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"spearman": {}, "partial_spearman": {}}
     survives: dict[str, bool] = {}
     for metric in ("spearman", "partial_spearman"):
@@ -276,6 +308,16 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def checks(h: dict[str, Any]) -> dict[str, bool]:
+    if "variants" in h:
+        return {
+            f"[{VARIANTS[v]['label']}] {name}": ok
+            for v, hv in h["variants"].items()
+            for name, ok in _checks_one(hv).items()
+        }
+    return _checks_one(h)
+
+
+def _checks_one(h: dict[str, Any]) -> dict[str, bool]:
     return {
         "raw: hard samples get smaller, not larger, R1 (Spearman < 0 for every hardness measure)": not any(
             h["hard_larger_R1_raw"].values()
@@ -284,16 +326,10 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
-    """Top: one panel per regularizer, the median by hardness decile (one line per hardness measure,
-    ± std over seeds; R1 on a log scale). Bottom: raw against partial Spearman ρ per (regularizer,
-    hardness) as grouped bars ± std over seeds."""
-    from ._plotting import COLORS, errorbar_line, pyplot
+def _draw_deciles(fig: Any, grid: Any, agg: list[dict[str, Any]]) -> None:
+    """Top row of ``grid``: one panel per regularizer, its median by hardness decile."""
+    from ._plotting import COLORS, errorbar_line
 
-    plt = pyplot()
-    agg = aggregate(rows)
-    fig = plt.figure(figsize=(15, 9.5), layout="constrained")
-    grid = fig.add_gridspec(2, 3)
     for col, reg in enumerate(REGULARIZERS):
         ax = fig.add_subplot(grid[0, col])
         for color, (marker, h) in zip(COLORS, zip("osD", HARDNESS)):
@@ -319,6 +355,12 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
         if reg == "R1":
             ax.set_yscale("log")
         ax.legend(fontsize=8)
+
+
+def _draw_correlations(fig: Any, grid: Any, agg: list[dict[str, Any]]) -> None:
+    """Bottom row of ``grid``: raw against partial Spearman ρ per (regularizer, hardness)."""
+    from ._plotting import COLORS
+
     ax = fig.add_subplot(grid[1, :])
     labels, width = [], 0.38
     for k, (reg, h) in enumerate((reg, h) for reg in REGULARIZERS for h in HARDNESS):
@@ -345,13 +387,42 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
         title="Does hardness predict the regularizer beyond the confidence?",
     )
     ax.legend(fontsize=8, loc="lower left")
-    acc = select(agg, metric="test_accuracy")[0]["mean"]
+
+
+def _draw_block(fig: Any, agg: list[dict[str, Any]]) -> float:
+    """The decile panels and the correlation bars of one network into ``fig`` (a figure or a
+    subfigure); returns the test accuracy."""
+    grid = fig.add_gridspec(2, 3)
+    _draw_deciles(fig, grid, agg)
+    _draw_correlations(fig, grid, agg)
+    return select(agg, metric="test_accuracy")[0]["mean"]
+
+
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
+    """Top: one panel per regularizer, the median by hardness decile (one line per hardness measure,
+    ± std over seeds; R1 on a log scale). Bottom: raw against partial Spearman ρ per (regularizer,
+    hardness) as grouped bars ± std over seeds. With network variants (full run), one such block per
+    variant, stacked, titled with its label ("ReLU ResNet-18, R2 by secant curvature" / "smooth
+    (GELU) ResNet-18, R2 by autograd")."""
+    from ._plotting import pyplot
+
+    plt = pyplot()
     p = info.config.params
-    fig.suptitle(
+    head = (
         f"{info.title}\n{p['num_evaluated']} random training samples per seed, R at epoch {p['epochs']}, "
-        f"EL2N/GraNd at epoch {p['score_epoch']}, forgetting over all epochs; test accuracy {acc:.3f}; "
-        "error bars ± std over seeds"
+        f"EL2N/GraNd at epoch {p['score_epoch']}, forgetting over all epochs; "
     )
+    parts = split_variants(rows)
+    if list(parts) == [None]:
+        fig = plt.figure(figsize=(15, 9.5), layout="constrained")
+        acc = _draw_block(fig, aggregate(parts[None]))
+        fig.suptitle(f"{head}test accuracy {acc:.3f}; error bars ± std over seeds")
+        return fig
+    fig = plt.figure(figsize=(15, 9.5 * len(parts)), layout="constrained")
+    for sub, (v, vrows) in zip(np.atleast_1d(fig.subfigures(len(parts), 1)), parts.items()):
+        acc = _draw_block(sub, aggregate(vrows))
+        sub.suptitle(f"{VARIANTS[v]['label']}; test accuracy {acc:.3f}", fontweight="bold")
+    fig.suptitle(f"{head}error bars ± std over seeds")
     return fig
 
 
@@ -386,6 +457,8 @@ _FULL = {
     "batch_size": 128,
     "num_evaluated": 1000,
     "num_probes": 16,
+    "variants": ("relu-secant", "gelu-autograd"),
+    "secant_step": SECANT_STEP,
 }
 
 FIGURE = register(
@@ -401,11 +474,13 @@ FIGURE = register(
             seeds=3,
         ),
         full=Config(
-            "CIFAR-10 (50,000 train), smooth ResNet-18 (GELU), float32, mixup α = 0.5, AdamW 200 epochs",
+            "CIFAR-10 (50,000 train), two ResNet-18s: ReLU with R2 by secant curvature (h = 1) and "
+            "smooth (GELU) with R2 by autograd; float32, mixup α = 0.5, AdamW 200 epochs",
             _FULL,
             seeds=3,
             requires=("gpu", "cifar10"),
         ),
+        units=_units,
         compute=compute,
         draw=draw,
         headline=headline,

@@ -30,6 +30,19 @@ Headline (measured, checked): at the last epoch of the mixup run |R3_H|/R1 ≤ 1
 same size, cancelling to R13); ERM's R1 ends above mixup's. Whether |R3_H|/R1 stays below 1% at
 every checkpoint, whether R1 rises with the epoch under mixup and whether ERM's −R3_H ends below
 mixup's are reported as measured (quick run: not at epoch 1; rises then falls; yes).
+
+Network variants (full run only; the quick run has one smooth tanh MLP and no ``variant`` column).
+The sources' networks are ReLU ResNet-18s, whose input Hessian is zero almost everywhere: autograd
+gives R2 = 0 there. The full run therefore trains two ResNet-18s per training regime (:data:`VARIANTS`):
+the **ReLU ResNet-18 with R2 by secant curvature** (``curvature="secant"``: second differences
+(g(x̃ + h v) − 2 g(x̃) + g(x̃ − h v)) / h², :mod:`mixtheory.estimators.evaluators`) and the
+**smooth (GELU) ResNet-18 with R2 by autograd**. The step is h = :data:`SECANT_STEP` = 1: the
+Gaussian probes v already have E[v vᵀ] = Σ_xx, the covariance of the mixup input perturbation, so
+h = 1 evaluates the curvature at the perturbation's own scale (a much smaller h would only see the
+zero Hessian of the linear piece x̃ lies on, a much larger one would leave the second-order regime).
+The ReLU ResNet-18 is the smooth one's architecture with every GELU replaced by ReLU (same weights
+at initialization; :func:`build_network`). Everything else (R1, R3, R13, R3_H) is unchanged by the
+curvature option; the figure draws the two variants side by side, each titled with its label.
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..estimators import EstimatorOptions
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
 from ..models import build_model
@@ -55,9 +69,79 @@ from ._training import load_data
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["FIGURE", "SlidesRegularizerRecorder", "r3_hessian_form"]
+__all__ = [
+    "FIGURE",
+    "SECANT_STEP",
+    "VARIANTS",
+    "SlidesRegularizerRecorder",
+    "build_network",
+    "r3_hessian_form",
+    "variant_setup",
+]
 
 _CE = CrossEntropy()
+
+#: h of the secant curvature, in units of the probe v (whose covariance is Σ_xx, the perturbation's):
+#: h = 1 puts the second differences at the perturbation's own scale (module docstring)
+SECANT_STEP = 1.0
+
+#: the full runs' network variants: activation, R2's curvature, and the label the figure shows
+VARIANTS: dict[str, dict[str, str]] = {
+    "relu-secant": {
+        "activation": "relu",
+        "curvature": "secant",
+        "label": "ReLU ResNet-18, R2 by secant curvature",
+    },
+    "gelu-autograd": {
+        "activation": "gelu",
+        "curvature": "autograd",
+        "label": "smooth (GELU) ResNet-18, R2 by autograd",
+    },
+}
+
+
+def variant_setup(params: Mapping[str, Any], variant: str | None) -> tuple[str, EstimatorOptions | None]:
+    """The activation and the estimator options of ``variant`` (a key of :data:`VARIANTS`) under
+    ``params``; ``variant=None`` (the quick runs): ``params["activation"]`` and ``None`` (the
+    recorder's default options: ``num_probes`` Gaussian probes, autograd curvature).
+
+    >>> act, opts = variant_setup({"num_probes": 4, "secant_step": 0.5}, "relu-secant")
+    >>> act, opts.curvature, opts.secant_step, opts.num_probes
+    ('relu', 'secant', 0.5, 4)
+    """
+    if variant is None:
+        return str(params["activation"]), None
+    spec = VARIANTS[variant]
+    options = EstimatorOptions(
+        num_probes=int(params["num_probes"]),
+        curvature=spec["curvature"],  # type: ignore[arg-type]
+        secant_step=float(params.get("secant_step", SECANT_STEP)),
+    )
+    return spec["activation"], options
+
+
+def build_network(
+    params: Mapping[str, Any], input_shape, num_classes: int, activation: str, dtype, seed: int
+) -> torch.nn.Module:
+    """:func:`~mixtheory.models.build_model` with ``params``' architecture; a ReLU ResNet-18 (which
+    ``smooth_resnet18`` refuses) is the GELU one with every ``nn.GELU`` replaced by ``nn.ReLU``."""
+    relu_resnet = params["arch"] == "resnet18" and activation == "relu"
+    model = build_model(
+        params["arch"],
+        input_shape,
+        num_classes,
+        "gelu" if relu_resnet else activation,
+        hidden=tuple(params["hidden"]),
+        channels=tuple(params.get("channels", (8, 16))),
+        dtype=dtype,
+        seed=seed,
+    )
+    if relu_resnet:
+        for module in list(model.modules()):
+            for name, child in module.named_children():
+                if isinstance(child, torch.nn.GELU):
+                    setattr(module, name, torch.nn.ReLU())
+    return model
 
 
 def r3_hessian_form(K: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -123,7 +207,26 @@ class SlidesRegularizerRecorder(RegularizerRecorder):
 
 
 def _units(params: Mapping[str, Any]) -> list[Unit]:
-    return [Unit("erm", {"mixup_alpha": None}), Unit("mixup", {"mixup_alpha": float(params["alpha"])})]
+    regimes = [("erm", None), ("mixup", float(params["alpha"]))]
+    if "variants" not in params:
+        return [Unit(name, {"mixup_alpha": a}) for name, a in regimes]
+    variants = params["variants"]
+    return [Unit(f"{name}-{v}", {"mixup_alpha": a, "variant": v}) for v in variants for name, a in regimes]
+
+
+def split_variants(rows: list[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
+    """Rows by ``variant`` (``None`` for rows without one), each with ``unit`` set to its training
+    regime (``erm-relu-secant`` → ``erm``), in first-seen order."""
+    out: dict[str | None, list[dict[str, Any]]] = {}
+    for r in rows:
+        v = r.get("variant") or None
+        if isinstance(v, float):  # an empty CSV cell read back as NaN
+            v = None
+        unit = r.get("unit")
+        if v is not None and isinstance(unit, str) and unit.endswith(f"-{v}"):
+            r = {**r, "unit": unit[: -len(v) - 1]}
+        out.setdefault(v, []).append(r)
+    return out
 
 
 #: per-sample columns averaged into the per-epoch rows (R1 = R13 − R3 as the recorder reports it)
@@ -131,18 +234,20 @@ _COLUMNS = ("erm", "R1", "R2", "R3", "R3_H", "R4", "R13", "confidence_tilde")
 
 
 def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
+    variant = unit.params.get("variant")
+    rows = _compute(unit, seed, params, ctx, variant)
+    if variant is not None:
+        rows = [{"variant": variant, **r} for r in rows]
+    return rows
+
+
+def _compute(
+    unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context, variant: str | None
+) -> list[dict[str, Any]]:
     dtype = torch.float64 if params["dtype"] == "float64" else torch.float32
     split = load_data(params["data"], ctx, num_samples=params["num_samples"], seed=0, dtype=dtype)
-    model = build_model(
-        params["arch"],
-        split.input_shape,
-        split.num_classes,
-        params["activation"],
-        hidden=tuple(params["hidden"]),
-        channels=tuple(params.get("channels", (8, 16))),
-        dtype=dtype,
-        seed=seed,
-    )
+    activation, options = variant_setup(params, variant)
+    model = build_network(params, split.input_shape, split.num_classes, activation, dtype, seed)
     alpha = float(params["alpha"])
     objective = ERMObjective() if unit.params["mixup_alpha"] is None else Mixup(alpha)
     recorder = SlidesRegularizerRecorder(
@@ -150,6 +255,7 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         epochs=params["checkpoints"],
         num_draws=int(params["num_draws"]),
         num_probes=int(params["num_probes"]),
+        options=options,
         law=SymmetricBeta(alpha),
         seed=1_000,  # the same evaluated samples for every run and seed
     )
@@ -213,6 +319,17 @@ def _per_seed(rows, unit: str, metric: str) -> dict[int, dict[int, float]]:
 
 
 def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The measured headline (:func:`_headline_one`); with network variants (full run), one per
+    variant under ``"variants"`` and their texts joined, each led by the variant's label."""
+    parts = split_variants(rows)
+    if list(parts) == [None]:
+        return _headline_one(parts[None])
+    per = {v: _headline_one(r) for v, r in parts.items()}
+    text = " | ".join(f"{VARIANTS[v]['label']}: {h['text']}" for v, h in per.items())
+    return {"variants": per, "text": text}
+
+
+def _headline_one(rows: list[dict[str, Any]]) -> dict[str, Any]:
     from scipy.stats import spearmanr
 
     agg = aggregate(rows)
@@ -277,6 +394,16 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def checks(h: dict[str, Any]) -> dict[str, bool]:
+    if "variants" in h:
+        return {
+            f"[{VARIANTS[v]['label']}] {name}": ok
+            for v, hv in h["variants"].items()
+            for name, ok in _checks_one(hv).items()
+        }
+    return _checks_one(h)
+
+
+def _checks_one(h: dict[str, Any]) -> dict[str, bool]:
     return {
         "slides' R3_H is negligible at the last epoch of the mixup run (<= 1% of R1, 100x below -R3/R1)": h[
             "r3_h_negligible_at_last_epoch"
@@ -372,29 +499,43 @@ def _label_panels(axes: Any) -> None:
     )
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
-    """Four panels against the epoch (log-x, epoch 0 drawn at ½): (a) R1 and −R3 of Corollary 4
-    (log-y) with the note that R1 + R3 must be read as R13; (b) R13, R2 and the slides' −R3_H;
-    (c) the ratios −R3/R1 and |R3_H|/R1 (log-y); (d) the sampled mixup loss ± its standard error,
-    E_Q = erm + R13 + R2 + R4 and erm. Colour = quantity, line style = training."""
-    from ._plotting import pyplot
-
-    plt = pyplot()
-    agg = aggregate(rows)
-    alpha = float(info.config.params["alpha"])
-    m = int(info.config.params["num_evaluated"])
-    fig, axes = plt.subplots(2, 2, figsize=(14, 10.5), layout="constrained")
+def _draw_panels(fig: Any, agg: list[dict[str, Any]]) -> str:
+    """The 2 × 2 panels of one network into ``fig`` (a figure or a subfigure); returns the test
+    accuracies as text."""
+    axes = fig.subplots(2, 2)
     _draw_curves(axes, agg)
     _label_panels(axes)
     for ax in axes.ravel():
         ax.set_xlabel("training epoch (epoch 0 drawn at ½)")
         ax.legend(fontsize=7.5, ncol=2)
     acc = {u: select(agg, unit=u, metric="test_accuracy") for u in ("erm", "mixup")}
-    acc_text = ", ".join(f"{u} {r[0]['mean']:.3f}" for u, r in acc.items() if r)
-    fig.suptitle(
-        f"{info.title}\nα = {alpha:g} geometry, the same {m} random training samples for both runs; "
-        f"error bars ± std over seeds; test accuracy {acc_text}"
-    )
+    return ", ".join(f"{u} {r[0]['mean']:.3f}" for u, r in acc.items() if r)
+
+
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
+    """Four panels against the epoch (log-x, epoch 0 drawn at ½): (a) R1 and −R3 of Corollary 4
+    (log-y) with the note that R1 + R3 must be read as R13; (b) R13, R2 and the slides' −R3_H;
+    (c) the ratios −R3/R1 and |R3_H|/R1 (log-y); (d) the sampled mixup loss ± its standard error,
+    E_Q = erm + R13 + R2 + R4 and erm. Colour = quantity, line style = training. With network
+    variants (full run), one block of four panels per variant, side by side, titled with its label
+    ("ReLU ResNet-18, R2 by secant curvature" / "smooth (GELU) ResNet-18, R2 by autograd")."""
+    from ._plotting import pyplot
+
+    plt = pyplot()
+    alpha = float(info.config.params["alpha"])
+    m = int(info.config.params["num_evaluated"])
+    parts = split_variants(rows)
+    head = f"{info.title}\nα = {alpha:g} geometry, the same {m} random training samples for both runs; "
+    if list(parts) == [None]:
+        fig = plt.figure(figsize=(14, 10.5), layout="constrained")
+        acc_text = _draw_panels(fig, aggregate(parts[None]))
+        fig.suptitle(f"{head}error bars ± std over seeds; test accuracy {acc_text}")
+        return fig
+    fig = plt.figure(figsize=(14 * len(parts), 11), layout="constrained")
+    for sub, (v, vrows) in zip(np.atleast_1d(fig.subfigures(1, len(parts))), parts.items()):
+        acc_text = _draw_panels(sub, aggregate(vrows))
+        sub.suptitle(f"{VARIANTS[v]['label']}; test accuracy {acc_text}", fontweight="bold")
+    fig.suptitle(f"{head}error bars ± std over seeds")
     return fig
 
 
@@ -429,6 +570,8 @@ _FULL = {
     "num_evaluated": 100,
     "num_probes": 16,
     "num_draws": 64,
+    "variants": ("relu-secant", "gelu-autograd"),
+    "secant_step": SECANT_STEP,
 }
 
 FIGURE = register(
@@ -447,8 +590,8 @@ FIGURE = register(
             seeds=3,
         ),
         full=Config(
-            "CIFAR-10 (50,000 train), smooth ResNet-18 (GELU), float32, AdamW 200 epochs, "
-            "100 evaluated samples",
+            "CIFAR-10 (50,000 train), two ResNet-18s: ReLU with R2 by secant curvature (h = 1) and "
+            "smooth (GELU) with R2 by autograd; float32, AdamW 200 epochs, 100 evaluated samples",
             _FULL,
             seeds=3,
             requires=("gpu", "cifar10"),
