@@ -47,7 +47,14 @@ from ..training import EL2NRecorder, ForgettingRecorder, GraNdRecorder, Mixup, R
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
-from .regularizer_trajectories import SECANT_STEP, VARIANTS, build_network, split_variants, variant_setup
+from .regularizer_trajectories import (
+    SECANT_STEP,
+    VARIANTS,
+    build_network,
+    per_variant_checks,
+    split_variants,
+    variant_setup,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -308,13 +315,7 @@ def _headline_one(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def checks(h: dict[str, Any]) -> dict[str, bool]:
-    if "variants" in h:
-        return {
-            f"[{VARIANTS[v]['label']}] {name}": ok
-            for v, hv in h["variants"].items()
-            for name, ok in _checks_one(hv).items()
-        }
-    return _checks_one(h)
+    return per_variant_checks(h, _checks_one)
 
 
 def _checks_one(h: dict[str, Any]) -> dict[str, bool]:

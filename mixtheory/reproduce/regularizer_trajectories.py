@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -393,14 +393,21 @@ def _headline_one(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def checks(h: dict[str, Any]) -> dict[str, bool]:
+def per_variant_checks(
+    h: dict[str, Any], checks_one: Callable[[dict[str, Any]], dict[str, bool]]
+) -> dict[str, bool]:
+    """``checks_one`` on a headline, or on each variant's headline (full runs), labelled by variant."""
     if "variants" in h:
         return {
             f"[{VARIANTS[v]['label']}] {name}": ok
             for v, hv in h["variants"].items()
-            for name, ok in _checks_one(hv).items()
+            for name, ok in checks_one(hv).items()
         }
-    return _checks_one(h)
+    return checks_one(h)
+
+
+def checks(h: dict[str, Any]) -> dict[str, bool]:
+    return per_variant_checks(h, _checks_one)
 
 
 def _checks_one(h: dict[str, Any]) -> dict[str, bool]:
