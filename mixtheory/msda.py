@@ -161,6 +161,8 @@ def masked_second_order_loss(
 ) -> float:
     r"""``(1/n) Σ_i (erm + R1 + R2 + R3)`` of :func:`masked_regularizers` (options are theirs)."""
     regs = masked_regularizers(model, X, Y, law, loss, **options)
+    # Zhang et al.'s R1 (first order), R2, R3: no ℓ_uu⁻¹ in any of them, so nothing cancels (unlike
+    # Carratino's R1 and R3, read through R13)
     return float((regs["erm"] + regs["R1"] + regs["R2"] + regs["R3"]).mean())
 
 

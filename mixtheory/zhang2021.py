@@ -316,6 +316,8 @@ def zhang_second_order_loss(
     r"""``(1/n) Σ_i (erm + R1 + R2 + R3)`` of :func:`zhang_regularizers`: the mixup loss to second
     order around the anchors (Zhang et al., ICLR 2021, Lemma 3.1; ``docs/theory.md §8.2``)."""
     regs = zhang_regularizers(model, X, Y, law, loss, r3_form=r3_form, num_classes=num_classes)
+    # Zhang et al.'s R1 (first order), R2, R3: no ℓ_uu⁻¹ in any of them, so nothing cancels (unlike
+    # Carratino's R1 and R3, read through R13)
     return float((regs["erm"] + regs["R1"] + regs["R2"] + regs["R3"]).mean())
 
 
