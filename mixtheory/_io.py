@@ -144,8 +144,135 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+# ---------------------------------------------------------------------------------------------
+# output directories and files: never overwrite what mixtheory did not write
+# ---------------------------------------------------------------------------------------------
+
+MARKER = ".mixtheory.json"
+"""The file that marks a directory as mixtheory's output (``{"kind": "train" | "reproduce", …}``);
+written first, before any other file of a run."""
+
+
+def read_marker(directory: str | Path) -> dict[str, Any] | None:
+    """The marker of ``directory`` (a dict with at least ``kind``), or None when it has none or
+    the marker is not a readable JSON object."""
+    try:
+        record = json.loads((Path(directory) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "kind" in record else None
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_creatable(path: str | Path, option: str, *, directory: bool) -> Path:
+    """Check, creating nothing, that ``path`` can be made: an existing entry has the right kind (a
+    directory when ``directory``, else a file), and the nearest existing ancestor is a writable
+    directory. Raises ValueError naming ``option`` (e.g. ``--out``) and the fix."""
+    path = Path(path)
+    if path.exists():
+        if directory and not path.is_dir():
+            raise ValueError(f"{option} {path} exists and is not a directory; name a directory")
+        if not directory and path.is_dir():
+            raise ValueError(f"{option} {path} is a directory; name a file")
+        target = path if directory else path.parent
+    else:
+        target = _nearest_existing(path.parent if not directory else path)
+        if not target.is_dir():
+            raise ValueError(
+                f"{option} {path} cannot be created: {target} is not a directory; choose another path"
+            )
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {path} cannot be written: {target} is not writable; choose another path")
+    return path
+
+
+def check_output_dir(
+    path: str | Path,
+    kind: str,
+    option: str,
+    *,
+    recognise: Callable[[Path], bool] | None = None,
+    what: str | None = None,
+) -> Path:
+    """Check that ``path`` may receive mixtheory's output of ``kind``, creating nothing: it is
+    absent (and creatable), empty, or marked with this ``kind`` (:data:`MARKER`), or ``recognise``
+    (for directories written before markers existed) accepts it. A directory holding anything else
+    is a user's and is refused, naming ``option`` and the fix."""
+    path = check_creatable(path, option, directory=True)
+    if not path.exists() or not any(path.iterdir()):
+        return path
+    marker = read_marker(path)
+    if marker is not None and marker.get("kind") == kind:
+        return path
+    if marker is None and recognise is not None and recognise(path):
+        return path
+    found = (
+        f"mixtheory {marker['kind']} output"
+        if marker is not None
+        else f"no {what or 'mixtheory ' + kind + ' output'}"
+    )
+    raise ValueError(
+        f"{option} {path} is not empty and holds {found} ({MARKER} of kind {kind!r}); mixtheory never "
+        f"writes into a directory it did not make: choose a new or empty directory for {option}"
+    )
+
+
+@contextlib.contextmanager
+def output_dir(path: str | Path, kind: str, **record: Any) -> Iterator[Path]:
+    """Create ``path`` (and missing parents) and mark it as ``kind`` output (``record``: more entries
+    for the marker) unless already marked. If the block raises (including KeyboardInterrupt) while
+    the directory holds nothing but the marker, everything this call created is removed again: a run
+    that fails before writing anything leaves no empty directory behind."""
+    path = Path(path)
+    created = []
+    for parent in reversed([path, *path.parents]):
+        if not parent.exists():
+            created.append(parent)
+    path.mkdir(parents=True, exist_ok=True)
+    marked = False
+    if read_marker(path) is None:
+        write_json(path / MARKER, {"kind": kind, **record})
+        marked = True
+    try:
+        yield path
+    except BaseException:
+        if marked and [p.name for p in path.iterdir()] == [MARKER]:
+            with contextlib.suppress(OSError):
+                (path / MARKER).unlink()
+            for directory in reversed(created):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        raise
+
+
+def check_output_file(
+    path: str | Path, option: str, ours: Callable[[Path], bool], what: str = "mixtheory"
+) -> Path:
+    """Check, creating nothing, that ``path`` may be written: creatable, and when it exists, a file
+    ``ours`` recognises as written by mixtheory. Raises ValueError naming ``option`` and the fix."""
+    path = check_creatable(path, option, directory=False)
+    if path.exists() and not ours(path):
+        raise ValueError(
+            f"{option} {path} exists and was not written by {what}; mixtheory does not overwrite it: "
+            f"move it away or choose another path for {option}"
+        )
+    return path
+
+
 __all__ = [
+    "MARKER",
     "TMP_SUFFIX",
+    "check_creatable",
+    "check_output_dir",
+    "check_output_file",
+    "output_dir",
+    "read_marker",
     "atomic_open",
     "atomic_path",
     "save_npz",

@@ -25,14 +25,13 @@ independent check of the closed-form algebra.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from ._progress import progress_bar  # noqa: F401  (re-exported: mixtheory.cli.check imports it here)
 from ._types import ArrayLike, Generator, Model
 from ._validation import (
     Tensor,
@@ -78,22 +77,6 @@ def _prepare(model: Model, X: ArrayLike, Y: ArrayLike, law, loss, dtype, device,
         raise ValueError("X has no samples (n = 0): the mixup loss needs at least one")
     y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
     return x, y, get_loss(loss)
-
-
-def progress_bar(total: int, desc: str, enabled: bool | None) -> tqdm:
-    """tqdm over ``total`` steps: shown when ``enabled`` is True, or (None) for long runs; outside
-    a terminal it still writes a line every 30 s, so logs show progress too."""
-    if enabled is None:
-        enabled = total > 50
-    interactive = sys.stderr.isatty()
-    return tqdm(
-        total=total,
-        desc=desc,
-        disable=not enabled,
-        leave=False,
-        mininterval=0.1 if interactive else 30.0,
-        ascii=not interactive,
-    )
 
 
 def mix_batch(

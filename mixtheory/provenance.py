@@ -8,7 +8,6 @@ numpy and mixtheory, the seeds, the device, the wall time and a description of t
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import platform
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from ._io import write_json
 
 __all__ = ["provenance", "write_provenance", "git_commit"]
 
@@ -79,8 +80,6 @@ def provenance(
 
 
 def write_provenance(path: str | Path, **fields: Any) -> Path:
-    """Write :func:`provenance` (with ``fields``) as indented JSON to ``path``; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(provenance(**fields), indent=2, default=str) + "\n")
-    return path
+    """Write :func:`provenance` (with ``fields``) as indented JSON to ``path``, atomically
+    (:func:`mixtheory._io.write_json`); returns the path."""
+    return write_json(path, provenance(**fields), indent=2, default=str)

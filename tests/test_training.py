@@ -25,7 +25,6 @@ from mixtheory.training import (
     Mixup,
     MixupE,
     MixupLossRecorder,
-    Recorder,
     RegMixup,
     RegularizerRecorder,
     objective_from_name,
@@ -86,18 +85,18 @@ def test_training_is_deterministic_and_leaves_the_global_rng_alone(digits):
     assert not all(torch.equal(a, b) for a, b in zip(_params(nets[0]), _params(other)))
 
 
-class _Interrupt(Recorder):
-    """Raises KeyboardInterrupt when recording epoch ``at``: after the checkpoint of epoch at − 1."""
+class _InterruptingEL2N(EL2NRecorder):
+    """An EL2N recorder (same settings, so the checkpoint accepts it) that raises KeyboardInterrupt
+    when recording epoch ``at``: after the checkpoint of epoch at − 1."""
 
-    name = "interrupt"
-
-    def __init__(self, at: int):
-        super().__init__(1)
+    def __init__(self, num_samples: int, at: int):
+        super().__init__(num_samples)
         self.at = at
 
     def record(self, ctx, epoch):
         if epoch == self.at:
             raise KeyboardInterrupt
+        super().record(ctx, epoch)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", pytest.param("adamw", marks=pytest.mark.slow)])
@@ -128,7 +127,7 @@ def test_resume_equals_uninterrupted_bit_for_bit(digits, tmp_path, optimizer):
             X,
             y,
             objective(),
-            recorders=[*recorders(), _Interrupt(3)],
+            recorders=[_InterruptingEL2N(20, at=3), *recorders()[1:]],
             out=tmp_path / "b",
             checkpoint_every=1,
             **kwargs,

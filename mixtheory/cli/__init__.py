@@ -24,11 +24,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input and failures of the computation end in one line on stderr (set
-    ``MIXTHEORY_DEBUG=1`` for the full traceback) and exit code 2."""
+    ``MIXTHEORY_DEBUG=1`` for the full traceback) and exit code 2; Ctrl-C (SIGINT) ends in one line
+    (for ``train``: how to resume) and exit code 130, the shell's code for an interrupt."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except KeyboardInterrupt:
+        if os.environ.get("MIXTHEORY_DEBUG"):
+            raise
+        module = next((m for m in COMMANDS if m.__name__.rsplit(".", 1)[-1] == args.command), None)
+        line = getattr(module, "interrupted", lambda _: "interrupted")(args)
+        print(f"\nmixtheory {args.command}: {line}", file=sys.stderr)
+        return 130
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
         if os.environ.get("MIXTHEORY_DEBUG"):
             raise

@@ -2,6 +2,10 @@
 
 import sys
 
-from . import main
+try:
+    from . import main
+except KeyboardInterrupt:  # Ctrl-C while the package is still being imported: nothing has started
+    print("\nmixtheory: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

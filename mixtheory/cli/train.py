@@ -13,7 +13,6 @@ recorder, ``model.pt`` (a state dict) with ``model.json`` (its builder), ``check
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -22,10 +21,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._io import read_marker, write_json
 from .._types import Tensor
 from ..data import DATASETS, DataSplit, load_split
 from ..models import ACTIVATIONS, ARCHITECTURES, build_model, parse_arch
 from ..training import (
+    CHECKPOINT,
     OBJECTIVES,
     RECORDERS,
     Objective,
@@ -224,11 +225,73 @@ def _objective(args: argparse.Namespace) -> Objective:
     return objective_from_name(args.objective, args.alpha, **options)
 
 
+#: the options that change a run: ``--resume`` must be given the same ones (``--out``, ``--resume``,
+#: ``--checkpoint-every``, ``--device`` and ``--quiet`` change nothing that is computed on the CPU)
+RUN_OPTIONS = (
+    "data",
+    "num_samples",
+    "objective",
+    "alpha",
+    "eta",
+    "pool_fraction",
+    "refresh_every",
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "momentum",
+    "nesterov",
+    "weight_decay",
+    "lr_schedule",
+    "arch",
+    "hidden",
+    "channels",
+    "record",
+    "record_samples",
+    "seed",
+)
+
+
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :data:`RUN_OPTIONS` as given (``--data`` as an absolute path when it is one)."""
+    options = {name: getattr(args, name) for name in RUN_OPTIONS}
+    if options["data"] not in DATASETS and Path(options["data"]).exists():
+        options["data"] = str(Path(options["data"]).resolve())
+    return options
+
+
+def check_resume_options(out: Path, args: argparse.Namespace) -> None:
+    """Refuse ``--resume`` with options other than the run's (kept in its marker file), naming each
+    difference. A run made by the Python API has no command-line options there; its checkpoint
+    still refuses another model, data, recorders or setting."""
+    saved = (read_marker(out) or {}).get("options")
+    if not isinstance(saved, dict):
+        return
+    now = run_options(args)
+    differ = [
+        f"--{k.replace('_', '-')} {_show(saved.get(k))} (now {_show(now[k])})"
+        for k in RUN_OPTIONS
+        if saved.get(k) != now[k]
+    ]
+    if differ:
+        raise ValueError(
+            f"--resume: the run in --out {out} was made with " + ", ".join(differ) + "; resume with the "
+            "run's options, or start a new run in another --out"
+        )
+
+
+def _show(value: Any) -> str:
+    return "(not given)" if value is None or value == "" else repr(value)
+
+
 def _setup(
     args: argparse.Namespace,
 ) -> tuple[Path, DataSplit, nn.Module, Objective, list[Recorder], tuple[Tensor, Tensor], dict[str, Any]]:
-    """Everything checked before training: --out first, then the options, data and model."""
-    out = check_out_dir(args.out, args.resume)
+    """Everything checked before training: --out first (and the run's options when resuming), then
+    the options, data and model. Nothing is created."""
+    out = check_out_dir(args.out, args.resume, "--out")
+    if args.resume:
+        check_resume_options(out, args)
     arch, activation = parse_arch(args.arch)
     hidden, channels = _int_list(args.hidden, "--hidden"), _int_list(args.channels, "--channels")
     names = [n.strip() for n in args.record.split(",") if n.strip()]
@@ -254,6 +317,14 @@ def _setup(
         "num_classes": split.num_classes,
     }
     return out, split, model, objective, recorders, (X_train, X_test), spec
+
+
+def interrupted(args: argparse.Namespace) -> str:
+    """The line ``mixtheory train`` prints on Ctrl-C: how to resume, or that nothing was saved."""
+    out = Path(args.out)
+    if (out / CHECKPOINT).is_file():
+        return f"interrupted; the last checkpoint is in {out}: resume with the same command and --resume"
+    return f"interrupted before the first checkpoint; nothing was saved in {out}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -285,8 +356,9 @@ def run(args: argparse.Namespace) -> int:
         num_classes=split.num_classes,
         progress=False if args.quiet else None,
         data_description=split.description,
+        marker={"command": "train", "options": run_options(args), "model": spec},
     )
-    (out / "model.json").write_text(json.dumps(spec, indent=2) + "\n")
+    write_json(out / "model.json", spec)
     if not args.quiet:
         last = result.history[-1] if result.history else {}
         print(f"trained {args.objective} for {args.epochs} epochs on {split.description}")

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._progress import progress_bar
 from .._types import DeviceLike
 from .._validation import (
     Tensor,
@@ -302,12 +303,11 @@ def _estimate(
 
 
 def _progress_bar(num_samples: int, samples_per_chunk: int, progress: bool | None) -> tqdm:
-    """A tqdm bar over samples: as asked, or (``progress=None``) on a terminal for multi-chunk runs."""
-    if progress is not None:
-        disable = not progress
-    else:
-        disable = None if num_samples > samples_per_chunk else True
-    return tqdm(total=num_samples, unit="sample", desc="mixup regularizers", disable=disable)
+    """A bar over samples (:func:`mixtheory._progress.progress_bar`): as asked, or (``progress=None``)
+    for multi-chunk runs; only ever on a terminal."""
+    return progress_bar(
+        num_samples, "mixup regularizers", progress, long=num_samples > samples_per_chunk, unit="sample"
+    )
 
 
 def _estimate_chunk(

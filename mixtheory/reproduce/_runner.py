@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .._progress import progress_bar
 from .._types import DeviceLike
-from ..mixup_loss import progress_bar
 from ..provenance import write_provenance
 from ._registry import DrawInfo, Figure, Mode, Unit
 
@@ -65,7 +65,8 @@ class Context:
     progress: bool | None = None
 
     def bar(self, total: int, desc: str) -> tqdm:
-        """A tqdm progress bar over ``total`` steps (:func:`mixtheory.mixup_loss.progress_bar`)."""
+        """A progress bar over ``total`` steps (:func:`mixtheory._progress.progress_bar`: only on a
+        terminal)."""
         return progress_bar(total, desc, self.progress if self.progress is not None else True)
 
 

@@ -21,7 +21,7 @@ r"""Training with any mixing objective while recorders log the regularizers and 
 (2, [0, 1, 2])
 """
 
-from .loop import LRSchedule, OptimizerName, TrainingResult, check_out_dir, train
+from .loop import CHECKPOINT, LRSchedule, OptimizerName, TrainingResult, check_out_dir, train
 from .mixupe import EtaHat, FirstOrderTerm, MixupE, mixupe_first_order
 from .objectives import (
     ApproximateMixup,
@@ -79,6 +79,7 @@ __all__ = [
     "train",
     "TrainingResult",
     "check_out_dir",
+    "CHECKPOINT",
     "OptimizerName",
     "LRSchedule",
     # objectives

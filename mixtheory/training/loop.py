@@ -19,7 +19,7 @@ parts, seconds), one ``<recorder>.csv`` (and ``.npz``) per recorder, ``model.pt`
 from __future__ import annotations
 
 import contextlib
-import csv
+import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +28,9 @@ from typing import Any, Literal
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from .._io import check_output_dir, output_dir, save_torch, write_csv
+from .._progress import progress_bar
 from .._types import ArrayLike, DeviceLike, Tensor
 from .._validation import check_device
 from ..provenance import write_provenance
@@ -61,24 +62,25 @@ class TrainingResult:
         return [row.get(name) for row in self.history]
 
 
-def check_out_dir(out: str | Path, resume: bool) -> Path:
-    """Check ``out`` before any training: a directory (or creatable), writable; holding a run
-    (``checkpoint.pt``) exactly when ``resume`` is set."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"out={str(out)!r} exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise ValueError(f"out={str(out)!r} cannot be created or written: {exc.strerror or exc}") from exc
-    has_run = (path / CHECKPOINT).exists()
+def check_out_dir(out: str | Path, resume: bool, option: str = "out") -> Path:
+    """Check ``out`` before any training, creating nothing: a directory that is absent (and
+    creatable), empty, or a mixtheory training run (marked by :data:`mixtheory._io.MARKER`, or
+    holding ``checkpoint.pt``); holding a checkpoint exactly when ``resume`` is set. A directory
+    holding anything else is refused: a run never overwrites files it did not write. ``option`` names
+    the argument in the messages (``--out`` on the command line)."""
+    path = check_output_dir(
+        out, "train", option, recognise=lambda p: (p / CHECKPOINT).is_file(), what="mixtheory training run"
+    )
+    has_run = (path / CHECKPOINT).is_file()
     if resume and not has_run:
-        raise ValueError(f"resume: {path} holds no {CHECKPOINT} to resume from")
+        raise ValueError(
+            f"resume: {option} {path} holds no {CHECKPOINT} to resume from (a run interrupted before its "
+            "first checkpoint saved nothing); start it without resume"
+        )
     if not resume and has_run:
-        raise ValueError(f"{path} already holds a run ({CHECKPOINT}); resume it or choose another directory")
+        raise ValueError(
+            f"{option} {path} already holds a run ({CHECKPOINT}); resume it or choose another directory"
+        )
     return path
 
 
@@ -139,13 +141,12 @@ class _Run:
         }
 
     def load_state_dict(self, state: dict) -> int:
-        differ = {
-            k: (state["config"].get(k), v) for k, v in self.config.items() if state["config"].get(k) != v
-        }
+        saved = state.get("config", {})
+        differ = [_difference(k, saved.get(k), v) for k, v in self.config.items() if saved.get(k) != v]
         if differ:
-            text = "; ".join(f"{k}: checkpoint {a!r}, now {b!r}" for k, (a, b) in differ.items())
             raise ValueError(
-                f"the checkpoint was made with other settings ({text}); resume with the same ones"
+                f"the checkpoint was made with other settings ({'; '.join(differ)}); resume with the same "
+                "model, data, recorders and options, or start a new run in another directory"
             )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -164,6 +165,40 @@ class _Run:
                 r.load_state_dict(state["recorders"][r.name])
         self.history = list(state["history"])
         return int(state["epoch"])
+
+
+def _difference(key: str, saved: Any, now: Any) -> str:
+    """``key: checkpoint …, now …`` for the first entry where two (nested) settings differ."""
+    if isinstance(saved, dict) and isinstance(now, dict):
+        for k in dict.fromkeys([*saved, *now]):
+            if saved.get(k) != now.get(k):
+                return _difference(f"{key}.{k}", saved.get(k), now.get(k))
+    if isinstance(saved, list) and isinstance(now, list) and len(saved) == len(now):
+        i = next(i for i, (a, b) in enumerate(zip(saved, now)) if a != b)
+        return _difference(f"{key}[{i}]", saved[i], now[i])
+    return f"{key}: checkpoint {saved!r}, now {now!r}"
+
+
+def _model_summary(model: nn.Module) -> list[str]:
+    """One line per leaf module (``name: Linear(in_features=64, …)``): tells widths and activations
+    apart, which parameter shapes alone cannot."""
+    return [f"{name}: {module!r}" for name, module in model.named_modules() if not list(module.children())]
+
+
+def _data_summary(data: TrainingData | None) -> dict[str, Any] | None:
+    """Size, shapes, classes and a SHA-256 of the inputs and labels: a resumed run must see the same data."""
+    if data is None:
+        return None
+    digest = hashlib.sha256()
+    for tensor in (data.X, data.Y):
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return {
+        "n": data.n,
+        "input_shape": list(data.X.shape[1:]),
+        "num_classes": data.num_classes,
+        "dtype": str(data.X.dtype),
+        "sha256": digest.hexdigest(),
+    }
 
 
 @contextlib.contextmanager
@@ -227,17 +262,13 @@ def _write_outputs(
 ) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     if run.history:
-        paths["history"] = out / "history.csv"
-        with paths["history"].open("w", newline="") as fh:
-            names = list(dict.fromkeys(k for row in run.history for k in row))
-            writer = csv.DictWriter(fh, fieldnames=names)
-            writer.writeheader()
-            writer.writerows(run.history)
+        names = list(dict.fromkeys(k for row in run.history for k in row))
+        rows = [[row.get(k, "") for k in names] for row in run.history]
+        paths["history"] = write_csv(out / "history.csv", names, rows)
     for recorder in run.recorders:
         for path in recorder.write(out):
             paths[path.stem if path.suffix == ".csv" else f"{path.stem}_npz"] = path
-    paths["model"] = out / "model.pt"
-    torch.save(run.model.state_dict(), paths["model"])
+    paths["model"] = save_torch(out / "model.pt", run.model.state_dict())
     paths["provenance"] = write_provenance(
         out / "provenance.json",
         seeds={"seed": seed},
@@ -278,6 +309,7 @@ def train(
     num_classes: int | None = None,
     progress: bool | None = None,
     data_description: str | None = None,
+    marker: dict[str, Any] | None = None,
 ) -> TrainingResult:
     r"""Train ``model`` with ``objective`` (default ERM), recording as it goes (module docstring).
 
@@ -293,11 +325,19 @@ def train(
             epochs, default epochs // 3) or ``"constant"``; stepped once per epoch.
         recorders: measured after every epoch (and on the initial model, epoch 0), each name once.
         test: (X_test, Y_test) for the accuracy recorder.
-        out: directory for tables, checkpoints, the model and provenance (checked before training).
-        checkpoint_every: save ``checkpoint.pt`` every k epochs (and after the last).
-        resume: continue the run in ``out`` from its checkpoint (same settings required).
+        out: directory for tables, checkpoints, the model and provenance, checked before training:
+            absent, empty or a run of this package (a directory holding anything else is refused,
+            never overwritten). It is created and marked (``.mixtheory.json``) when training starts;
+            every file in it is written atomically (:mod:`mixtheory._io`).
+        checkpoint_every: save ``checkpoint.pt`` every k epochs (and after the last, and before the
+            first, so that an interrupted run can always be resumed).
+        resume: continue the run in ``out`` from its checkpoint; the model (layers, widths,
+            activations), the data and test data (a SHA-256 of each), the recorders and every
+            setting must equal the checkpoint's, else a ValueError names the first difference.
         seed: seeds the data order, the mixing and torch's global generators (forked).
-        progress: a tqdm bar over epochs (None: only on a terminal).
+        progress: a bar over epochs, drawn only on a terminal (False: never).
+        marker: JSON-ready entries added to the run directory's marker file (the command line keeps
+            its options there, to check ``--resume``).
 
     Returns a :class:`TrainingResult`.
     """
@@ -324,13 +364,17 @@ def train(
         "lr_schedule": lr_schedule,
         "step_size": step_size,
         "gamma": gamma,
+        "model": _model_summary(model),
+        "data": _data_summary(data),
+        "test": _data_summary(test_data),
+        "recorders": [r.describe() for r in recorders],
     }
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
         run = _new_run(model, objective, recorders, data, config)
         return _train_loop(
-            run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_description
+            run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_description, marker
         )
 
 
@@ -400,8 +444,9 @@ def _new_run(
 
 
 def _save_checkpoint(run: _Run, out_dir: Path, epoch: int) -> None:
-    """Write ``checkpoint.pt``: the run's whole state after ``epoch`` epochs."""
-    torch.save(run.state_dict(epoch), out_dir / CHECKPOINT)
+    """Write ``checkpoint.pt`` (atomically: an interrupt leaves the previous one): the run's whole
+    state after ``epoch`` epochs."""
+    save_torch(out_dir / CHECKPOINT, run.state_dict(epoch))
 
 
 def _load_checkpoint(run: _Run, out_dir: Path, dev: torch.device) -> int:
@@ -419,6 +464,7 @@ def _train_loop(
     progress: bool | None,
     dev: torch.device,
     data_note: str | None,
+    marker: dict[str, Any] | None = None,
 ) -> TrainingResult:
     """Epochs from the start (or the checkpoint), recording after each and checkpointing every
     ``checkpoint_every``; writes the outputs at the end."""
@@ -432,24 +478,31 @@ def _train_loop(
     else:
         _record(run, data, test_data, 0)
     paths: dict[str, Path] = {}
-    try:
-        bar = tqdm(
-            range(start, epochs),
-            desc=f"train {run.objective.name}",
-            leave=False,
-            disable=None if progress is None else not progress,
-        )
-        for epoch in bar:
-            row = _run_epoch(run, data, epoch, run.config["batch_size"])
-            run.history.append(row)
-            bar.set_postfix(loss=f"{row['loss']:.4f}")
-            _record(run, data, test_data, epoch + 1)
-            if out_dir is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
-                _save_checkpoint(run, out_dir, epoch + 1)
-                paths = _write_outputs(run, out_dir, epoch + 1, seed, dev, started, data_note)
-        if out_dir is not None:
-            paths = _write_outputs(run, out_dir, epochs, seed, dev, started, data_note)
-            paths["checkpoint"] = out_dir / CHECKPOINT
-    finally:
-        run.model.eval()
+    directory = (
+        contextlib.nullcontext() if out_dir is None else output_dir(out_dir, "train", **(marker or {}))
+    )
+    with directory:
+        try:
+            if out_dir is not None and not resume:
+                _save_checkpoint(run, out_dir, 0)
+            bar = progress_bar(
+                epochs - start,
+                f"train {run.objective.name}",
+                progress,
+                iterable=range(start, epochs),
+                long=True,
+            )
+            for epoch in bar:
+                row = _run_epoch(run, data, epoch, run.config["batch_size"])
+                run.history.append(row)
+                bar.set_postfix(loss=f"{row['loss']:.4f}")
+                _record(run, data, test_data, epoch + 1)
+                if out_dir is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                    _save_checkpoint(run, out_dir, epoch + 1)
+                    paths = _write_outputs(run, out_dir, epoch + 1, seed, dev, started, data_note)
+            if out_dir is not None:
+                paths = _write_outputs(run, out_dir, epochs, seed, dev, started, data_note)
+                paths["checkpoint"] = out_dir / CHECKPOINT
+        finally:
+            run.model.eval()
     return TrainingResult(run.model, run.history, run.recorders, out_dir, paths, start if resume else None)

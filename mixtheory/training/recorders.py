@@ -29,7 +29,7 @@ changes far less noisy than the values and lets a direct call with the same seed
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._io import save_npz, write_csv
 from .._validation import Tensor
 from ..estimators import EstimatorOptions, estimate_from_geometry
 from ..geometry import MixupGeometry
@@ -101,6 +102,15 @@ class Recorder:
             g = torch.Generator().manual_seed(self.seed)
             self.indices = torch.sort(torch.randperm(n, generator=g)[: self.num_samples]).values
 
+    def describe(self) -> dict[str, Any]:
+        """The recorder's settings (name, subset size, seed, and its own options): a resumed run must
+        record with the same ones (:func:`mixtheory.training.train` compares them)."""
+        return {"name": self.name, "num_samples": self.num_samples, "seed": self.seed, **self.settings()}
+
+    def settings(self) -> dict[str, Any]:
+        """Options particular to a recorder class, JSON-ready (none here)."""
+        return {}
+
     def generator(self) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed)
 
@@ -125,22 +135,24 @@ class Recorder:
             self.arrays.setdefault(key, []).append(np.asarray(value))
 
     def write(self, directory: str | Path) -> list[Path]:
-        """``<name>.csv`` (and ``<name>.npz`` when the recorder keeps arrays); returns the paths."""
+        """``<name>.csv`` (and ``<name>.npz`` when the recorder keeps arrays), each written atomically
+        (:mod:`mixtheory._io`); returns the paths."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
         paths = []
         if self.rows:
-            path = directory / f"{self.name}.csv"
-            with path.open("w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=list(self.rows[0]))
-                writer.writeheader()
-                writer.writerows(self.rows)
-            paths.append(path)
+            names = list(self.rows[0])
+            rows = [[row.get(k, "") for k in names] for row in self.rows]
+            paths.append(write_csv(directory / f"{self.name}.csv", names, rows))
         if self.arrays:
-            path = directory / f"{self.name}.npz"
             stacked = {k: np.stack(v) for k, v in self.arrays.items()}
-            np.savez(path, epochs=np.asarray(self.array_epochs), indices=self.indices.numpy(), **stacked)
-            paths.append(path)
+            paths.append(
+                save_npz(
+                    directory / f"{self.name}.npz",
+                    epochs=np.asarray(self.array_epochs),
+                    indices=self.indices.numpy(),
+                    **stacked,
+                )
+            )
         return paths
 
     def state_dict(self) -> dict:
@@ -187,6 +199,10 @@ class RegularizerRecorder(Recorder):
         self.options = options if options is not None else EstimatorOptions(num_probes=num_probes)
         self._geometry: tuple[tuple, MixupGeometry] | None = None
 
+    def settings(self) -> dict[str, Any]:
+        # the progress bar does not change what is recorded
+        return {"law": repr(self.law), "options": repr(dataclasses.replace(self.options, progress=None))}
+
     def geometry(self, data: TrainingData, law: MixingLaw) -> MixupGeometry:
         """The geometry of the whole training set, rebuilt only when λ's moments change."""
         key = tuple(law.moments().values())
@@ -222,6 +238,9 @@ class MixupLossRecorder(Recorder):
         if kind not in ("exact", "sampled"):
             raise ValueError(f"kind must be 'exact' or 'sampled', got {kind!r}")
         self.kind, self.num_draws, self.law = kind, int(num_draws), law
+
+    def settings(self) -> dict[str, Any]:
+        return {"kind": self.kind, "num_draws": self.num_draws, "law": repr(self.law)}
 
     def record(self, ctx: RecordContext, epoch: int) -> None:
         X, Y = self.subset(ctx.data)
