@@ -263,6 +263,7 @@ def test_verify_reads_the_results_directory(tmp_path: Path, capsys):
     )
     code, records = _verify([*argv, "--results", str(results), "--no-results"], capsys)
     assert code == 0 and records[0]["verdict"] == "untested"
+    (tmp_path / "empty").mkdir()
     code, records = _verify([*argv, "--results", str(tmp_path / "empty")], capsys)
     assert code == 0 and records[0]["verdict"] == "untested"
     assert "mixtheory reproduce implicit-bias-linear --quick" in records[0]["evidence"]["text"]

@@ -123,7 +123,7 @@ def test_redraw_uses_the_csv_alone(tmp_path):
     CALLS.clear()
     redrawn = redraw_figure(TOY, tmp_path)
     assert not CALLS and redrawn.paths["png"].stat().st_size > 0 and redrawn.paths["pdf"].is_file()
-    with pytest.raises(FileNotFoundError, match="run `mixtheory reproduce toy-figure` first"):
+    with pytest.raises(FileNotFoundError, match="run `mixtheory reproduce toy-figure --quick` first"):
         redraw_figure(TOY, tmp_path / "elsewhere")
 
 

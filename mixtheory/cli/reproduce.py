@@ -14,9 +14,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="recompute the figures of the sources: CSV, provenance JSON, PNG and PDF per figure",
         description="Recompute registered figures. Each writes <out>/<figure>.csv (one row per measurement), "
         "<figure>.json (commit, versions, seeds, device, wall time, data, configuration, the measured "
-        "headline), and <figure>.png/.pdf drawn from the CSV. Runs resume per (unit, seed) from "
+        "headline), and <figure>.png/.pdf drawn from the CSV; a --full run writes them under <out>/full/, "
+        "so the two scales never overwrite each other. Runs resume per (unit, seed) from "
         "<out>/.cache/. --quick (default) runs on the CPU with bundled data in minutes; --full runs the "
-        "sources' scale, which for some figures needs a CUDA GPU and the CIFAR-10 directory (--data).",
+        "sources' scale, which for some figures needs a CUDA GPU and the CIFAR-10 directory (--data), "
+        "checked only for units not yet cached. --out must be new, empty or a results directory of "
+        "mixtheory's: other files are never overwritten.",
     )
     p.add_argument("figures", nargs="*", metavar="FIGURE", help="figures to run (default: all; see --list)")
     scale = p.add_mutually_exclusive_group()
@@ -66,7 +69,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
     p.add_argument(
-        "--redraw", action="store_true", help="redraw PNG and PDF from the existing CSV, computing nothing"
+        "--redraw",
+        action="store_true",
+        help="redraw PNG and PDF from the stored CSV of the chosen scale, computing nothing (no GPU needed)",
     )
     p.set_defaults(func=run)
     return p
@@ -85,7 +90,7 @@ def _list(figures) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..reproduce import FIGURES, check_requirements, get_figure, redraw_figure, run_figure
-    from ..reproduce._runner import resolve_device
+    from ..reproduce._runner import check_out, pending_units, resolve_device
 
     names = list(dict.fromkeys(args.figures)) or list(FIGURES)
     figures = [get_figure(n) for n in names]
@@ -97,18 +102,21 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
     failed = []
+    out = check_out(args.out, "--out")  # before any work: never write into someone else's directory
     if args.redraw:
-        results = [redraw_figure(f, args.out) for f in figures]
+        results = [redraw_figure(f, out, args.mode) for f in figures]
     else:
         device = resolve_device(args.device, args.mode)
-        check_requirements(figures, args.mode, device, args.data)  # all at once, before any work
+        # all at once, before any work; stored results need neither a GPU nor the data
+        to_compute = [f for f in figures if pending_units(f, args.mode, out, seeds=args.seeds, device=device)]
+        check_requirements(to_compute, args.mode, device, args.data)
         results = []
         for f in figures:
             results.append(
                 run_figure(
                     f,
                     args.mode,
-                    args.out,
+                    out,
                     seeds=args.seeds,
                     device=device,
                     data=args.data,

@@ -6,7 +6,9 @@ r"""``mixtheory verify``: run every symbolic proof and every ledger entry, print
 - prints one row per proof and claim (id, verdict, one line of evidence), or with ``--json`` a list
   of objects with keys ``id``, ``source``, ``statement``, ``verdict``, ``evidence`` (proofs have
   source ``mixtheory.symbolic``);
-- writes a markdown report with the full evidence (default ``results/verify_report.md``);
+- writes a markdown report with the full evidence (default ``results/verify_report.md``),
+  atomically; the path is checked before any work, and a file there that is not a report of
+  ``mixtheory verify`` is never overwritten;
 - ``--jobs N`` (default 2) evaluates in N forked processes, each a contiguous share of the
   registration order (so entries of one module, which share cached networks, mostly stay
   together); the output is identical to ``--jobs 1``;
@@ -15,7 +17,8 @@ r"""``mixtheory verify``: run every symbolic proof and every ledger entry, print
   (default ``quick``; ``any``: whatever scale is stored) takes its verdict from the figure's
   measured headline (:mod:`mixtheory.ledger.figures`), and the report states the scale, the data,
   the commit and the JSON path; without it the entry says which ``mixtheory reproduce FIGURE
-  --quick`` would decide it. ``--no-results`` reads nothing;
+  --quick`` would decide it. ``--no-results`` reads nothing. An explicit ``--results`` that is not a
+  directory, and a stored JSON that cannot be read, are errors before any work (exit 2);
 - exits 1 when a symbolic proof does not hold or a ledger entry reaches a verdict other than the
   one recorded in :data:`mixtheory.ledger.EXPECTED_VERDICTS` (for a figure-decided entry: the one
   recorded for the scale it was decided at, :func:`mixtheory.ledger.expected_verdict`), else 0.
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import ledger, symbolic
+from .._io import check_output_file, write_text
 
 DEFAULT_REPORT = Path("results") / "verify_report.md"
 PROOF_SOURCE = "mixtheory.symbolic"
@@ -74,7 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--results",
         type=Path,
-        default=ledger.DEFAULT_RESULTS,
+        default=None,
         metavar="DIR",
         help=f"stored results of `mixtheory reproduce` to read (default: {ledger.DEFAULT_RESULTS}/)",
     )
@@ -210,7 +214,7 @@ def render_report(
     problems = _problems(proofs, claims)
     when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [
-        "# mixtheory verify: proofs and the claims ledger",
+        REPORT_TITLE,
         "",
         f"Generated {when}" + (f" in {seconds:.1f} s" if seconds is not None else "") + ".",
         "",
@@ -269,15 +273,57 @@ def render_report(
     return "\n".join(out) + "\n"
 
 
+REPORT_TITLE = "# mixtheory verify: proofs and the claims ledger"
+
+
+def _is_report(path: Path) -> bool:
+    """Whether ``path`` is a report this command wrote (its first line is :data:`REPORT_TITLE`)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.readline().rstrip("\n") == REPORT_TITLE
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def check_inputs(args: argparse.Namespace) -> Path | None:
+    """Before any work: the report's path is writable and not someone else's file; an explicit
+    ``--results`` is a directory; every stored result there can be read. Returns the results
+    directory to read (None: read nothing). Raises ValueError naming the option and the fix."""
+    report = getattr(args, "report", DEFAULT_REPORT)
+    if report:
+        check_output_file(report, "--report", _is_report, "mixtheory verify")
+    if getattr(args, "no_results", False):
+        return None
+    results = getattr(args, "results", None)
+    if results is None:
+        results = ledger.DEFAULT_RESULTS
+    elif not Path(results).is_dir():
+        what = "is not a directory" if Path(results).exists() else "does not exist"
+        raise ValueError(
+            f"--results {results} {what}; name the directory `mixtheory reproduce --out` wrote (default "
+            f"{ledger.DEFAULT_RESULTS}/), or pass --no-results"
+        )
+    problems = ledger.figures.stored_result_problems(results)
+    if problems:
+        raise ValueError(
+            "--results: " + "; ".join(problems) + ". Re-run the figure (`mixtheory reproduce FIGURE`) "
+            "or move the file away"
+        )
+    return Path(results)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the proofs and the ledger; print, write the report; 0 if all is as expected, else 1."""
     start = time.perf_counter()
+    try:
+        results = check_inputs(args)
+    except ValueError as exc:
+        print(f"mixtheory verify: error: {exc}", file=sys.stderr)
+        return 2
     select = getattr(args, "select", None)
     proofs, claims = collect(select, getattr(args, "jobs", 1))
-    if not getattr(args, "no_results", False):
-        claims = read_results(
-            claims, getattr(args, "results", ledger.DEFAULT_RESULTS), getattr(args, "scale", "quick")
-        )
+    if results is not None:
+        claims = read_results(claims, results, getattr(args, "scale", "quick"))
     if not proofs and not claims:
         print(f"no proof or claim id contains {select!r}", file=sys.stderr)
         return 2
@@ -310,9 +356,7 @@ def run(args: argparse.Namespace) -> int:
         )
     report = getattr(args, "report", DEFAULT_REPORT)
     if report:
-        path = Path(report)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(proofs, claims, seconds), encoding="utf-8")
+        path = write_text(report, render_report(proofs, claims, seconds))
         print(f"report: {path}", file=sys.stderr)
     for problem in problems:
         print(f"verify: {problem}", file=sys.stderr)

@@ -9,10 +9,13 @@ observation that names one may also say how the figure's measured headline decid
 the verdict each scale (``quick``, ``full``) is expected to give.
 
 :func:`decide_from_results` turns an evaluated entry into the figure-decided one when
-``<results>/<stem>.json`` exists at the requested scale; otherwise the entry stays as its own
+``<results>/<stem>.json`` (a quick run) or ``<results>/full/<stem>.json`` (a full one; ``mixtheory
+reproduce`` keeps the scales apart) exists at the requested scale; otherwise the entry stays as its own
 function computed it, and its evidence names the ``mixtheory reproduce FIGURE --quick`` command that
 would decide it. The reading never fails on a stale or foreign JSON: a headline without the keys
-the rule reads leaves the entry ``untested``, with the reason in its evidence.
+the rule reads leaves the entry ``untested``, with the reason in its evidence; a JSON that cannot be
+read at all is named by :func:`stored_result_problems`, which ``mixtheory verify`` calls before any
+work.
 
 >>> reproduce_command("implicit-bias-linear")
 'mixtheory reproduce implicit-bias-linear --quick'
@@ -38,6 +41,7 @@ __all__ = [
     "reproduce_command",
     "result_path",
     "load_figure_result",
+    "stored_result_problems",
     "decide_from_results",
     "expected_verdict",
 ]
@@ -91,37 +95,80 @@ class FigureResult:
         }
 
 
-def result_path(figure: str, results: str | Path = DEFAULT_RESULTS) -> Path:
-    """``<results>/<stem>.json``, the stem being the figure's name with ``_`` for ``-`` (the rule of
+def result_path(figure: str, results: str | Path = DEFAULT_RESULTS, scale: str = "quick") -> Path:
+    """``<results>/<stem>.json`` for a quick run, ``<results>/full/<stem>.json`` for a full one, the
+    stem being the figure's name with ``_`` for ``-`` (the rule of
     :attr:`mixtheory.reproduce.Figure.stem`, repeated here so that figures not yet registered can be
     named)."""
-    return Path(results) / f"{figure.replace('-', '_')}.json"
+    where = Path(results) if scale == "quick" else Path(results) / scale
+    return where / f"{figure.replace('-', '_')}.json"
 
 
-def load_figure_result(figure: str, results: str | Path = DEFAULT_RESULTS) -> FigureResult | None:
-    """The stored result of ``figure`` under ``results``, or None when there is none (or the file is
-    not a figure JSON of that figure)."""
-    path = result_path(figure, results)
-    if not path.is_file():
-        return None
+def _candidates(figure: str, results: str | Path, scale: Scale) -> list[Path]:
+    """Where a result of ``scale`` may be stored: full results under ``full/``, or (written before
+    the scales were kept apart) at the top with ``"mode": "full"``; ``any`` looks at full first."""
+    top = result_path(figure, results, "quick")
+    return [top] if scale == "quick" else [result_path(figure, results, "full"), top]
+
+
+def _read_record(path: Path, figure: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The JSON record at ``path`` and None, or None and what is wrong with it."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("figure") != figure or "headline" not in record:
-        return None
-    seeds = record.get("seeds") or []
-    return FigureResult(
-        figure=figure,
-        path=path,
-        mode=str(record.get("mode", "?")),
-        data=str(record.get("data") or "data not recorded"),
-        commit=record.get("commit"),
-        created=record.get("created"),
-        seeds=tuple(int(s) for s in seeds),
-        headline=record.get("headline") or {},
-        checks={str(k): bool(v) for k, v in (record.get("checks") or {}).items()},
-    )
+    except UnicodeDecodeError:
+        return None, "is corrupt (not UTF-8 text)"
+    except ValueError as exc:
+        return None, f"is corrupt (not valid JSON: {exc})"
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+    if (
+        not isinstance(record, dict)
+        or record.get("figure") != figure
+        or not isinstance(record.get("headline"), dict)
+    ):
+        return None, f"is not a stored result of figure {figure} (no 'figure': {figure!r} with a 'headline')"
+    return record, None
+
+
+def stored_result_problems(results: str | Path, figures: list[str] | None = None) -> list[str]:
+    """One line per stored result under ``results`` (of ``figures``, default every figure an entry
+    names) that cannot be read: corrupt JSON, unreadable, or not that figure's result."""
+    names = figures if figures is not None else sorted({i.figure for i in METADATA.values() if i.figure})
+    problems = []
+    for figure in names:
+        for path in dict.fromkeys(_candidates(figure, results, "any")):
+            if path.is_file():
+                _, problem = _read_record(path, figure)
+                if problem is not None:
+                    problems.append(f"{path.as_posix()} {problem}")
+    return problems
+
+
+def load_figure_result(
+    figure: str, results: str | Path = DEFAULT_RESULTS, scale: Scale = "any"
+) -> FigureResult | None:
+    """The stored result of ``figure`` under ``results`` at ``scale`` (``any``: the full one when
+    stored, else the quick one), or None when there is none (or the file is not a readable figure
+    JSON of that figure: :func:`stored_result_problems` names those)."""
+    for path in _candidates(figure, results, scale):
+        if not path.is_file():
+            continue
+        record, _ = _read_record(path, figure)
+        if record is None or (scale != "any" and str(record.get("mode", "?")) != scale):
+            continue
+        seeds = record.get("seeds") or []
+        return FigureResult(
+            figure=figure,
+            path=path,
+            mode=str(record.get("mode", "?")),
+            data=str(record.get("data") or "data not recorded"),
+            commit=record.get("commit"),
+            created=record.get("created"),
+            seeds=tuple(int(s) for s in seeds),
+            headline=record.get("headline") or {},
+            checks={str(k): bool(v) for k, v in (record.get("checks") or {}).items()},
+        )
+    return None
 
 
 def _with(claim: Claim, verdict: str, evidence: Evidence, result: FigureResult | None) -> Claim:
@@ -141,7 +188,7 @@ def decide_from_results(
     if info is None or info.figure is None:
         return claim
     command = reproduce_command(info.figure)
-    result = load_figure_result(info.figure, results) if results is not None else None
+    result = load_figure_result(info.figure, results, scale) if results is not None else None
     if info.decide is None:
         if result is None or claim.verdict != "untested":
             return claim
@@ -153,8 +200,9 @@ def decide_from_results(
         return _with(
             claim, claim.verdict, Evidence(claim.evidence.kind, text, claim.evidence.numbers), result
         )
-    if result is None or (scale != "any" and result.mode != scale):
-        if result is None:
+    if result is None:
+        other = load_figure_result(info.figure, results, "any") if results is not None else None
+        if other is None:
             why = (
                 f"No stored results of {info.figure} in {results}"
                 if results is not None
@@ -162,7 +210,7 @@ def decide_from_results(
             )
         else:
             why = (
-                f"Stored results of {info.figure} are at {result.mode} scale ({result.path.as_posix()}), "
+                f"Stored results of {info.figure} are at {other.mode} scale ({other.path.as_posix()}), "
                 f"not read at --scale {scale}"
             )
         text = f"{claim.evidence.text} {why}; `{command}` writes the results that decide it."

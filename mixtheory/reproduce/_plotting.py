@@ -44,9 +44,12 @@ def errorbar_line(
 
 
 def save(fig: Any, png: Path, pdf: Path, dpi: int = 130) -> None:
-    """Write ``fig`` as PNG and PDF and close it."""
+    """Write ``fig`` as PNG and PDF, each atomically (:mod:`mixtheory._io`), and close it."""
+    from .._io import save_with
+
     plt = pyplot()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=dpi)
-    fig.savefig(pdf)
-    plt.close(fig)
+    try:
+        save_with(png, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+        save_with(pdf, lambda tmp: fig.savefig(tmp, format="pdf"))
+    finally:
+        plt.close(fig)

@@ -1,6 +1,7 @@
 r"""Running a registered figure: cached units, the CSV, the provenance JSON, the PNG and the PDF.
 
-For a figure ``f`` and an output directory ``out``, :func:`run_figure` writes
+For a figure ``f`` and an output directory ``out``, :func:`run_figure` writes (``out`` for a quick
+run; ``out/full/`` for a full one, so that the two scales never overwrite each other)
 
 - ``out/<stem>.csv``: every measurement, one row each (long format: coordinates, ``seed``,
   ``metric``, ``value``);
@@ -12,6 +13,12 @@ For a figure ``f`` and an output directory ``out``, :func:`run_figure` writes
 - ``out/.cache/<stem>/<unit>-seed<k>-<hash>.csv``: the rows of each (unit, seed), written when the
   unit finishes and reused by the next run. The hash covers the figure's version, the mode, the
   configuration, the unit and the device type, so a changed configuration never reuses old rows.
+
+Every file is written atomically (:mod:`mixtheory._io`). ``out`` must be absent, empty or
+mixtheory's results directory (marked by ``.mixtheory.json``, or holding a figure JSON or the
+cache): a directory of someone else's files is refused, never written into. The hardware a
+configuration needs (a GPU for some ``--full`` runs) is checked only when a unit has to be computed,
+so stored results are redrawn and re-read on any machine.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ import csv
 import hashlib
 import json
 import math
-import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,13 +38,18 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .._io import atomic_open, check_output_dir, output_dir
 from .._progress import progress_bar
 from .._types import DeviceLike
+from .._validation import check_device
 from ..provenance import write_provenance
 from ._registry import DrawInfo, Figure, Mode, Unit
 
 __all__ = [
     "Context",
+    "check_out",
+    "pending_units",
+    "scale_dir",
     "RunResult",
     "aggregate",
     "check_requirements",
@@ -125,15 +136,12 @@ def write_rows(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     """Write ``rows`` as a CSV (columns: :data:`LEADING`, the coordinates, ``metric``, ``value``),
     atomically: a reader never sees half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     columns = _columns(rows)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
         for row in rows:
             writer.writerow([_format(row.get(c)) for c in columns])
-    os.replace(tmp, path)
     return path
 
 
@@ -223,9 +231,15 @@ def resolve_device(device: DeviceLike, mode: Mode) -> torch.device:
 def check_requirements(
     figures: Sequence[Figure], mode: Mode, device: torch.device, data: str | Path | None
 ) -> None:
-    """Raise a ValueError naming every requested figure whose ``mode`` configuration needs a GPU
-    or the CIFAR-10 directory that this run does not have."""
+    """Raise a ValueError naming a ``device`` this machine does not have, and every requested
+    figure whose ``mode`` configuration needs a GPU or the CIFAR-10 directory that this run does not
+    have. (Call it for the figures with units still to compute: stored results need nothing.)"""
     problems = []
+    if figures:
+        try:
+            check_device(device, "--device")
+        except ValueError as exc:
+            problems.append(str(exc))
     for figure in figures:
         needs = figure.config(mode).requires
         missing = []
@@ -285,8 +299,36 @@ def _seeds(figure: Figure, mode: Mode, seeds: int | None) -> list[int]:
     return list(range(k))
 
 
-def _paths(figure: Figure, out_dir: Path) -> dict[str, Path]:
-    return {ext: out_dir / f"{figure.stem}.{ext}" for ext in ("csv", "json", "png", "pdf")}
+def scale_dir(out_dir: str | Path, mode: Mode) -> Path:
+    """Where a run of ``mode`` writes: ``out_dir`` for quick, ``out_dir/full`` for full."""
+    return Path(out_dir) if mode == "quick" else Path(out_dir) / mode
+
+
+def _paths(figure: Figure, out_dir: Path, mode: Mode = "quick") -> dict[str, Path]:
+    where = scale_dir(out_dir, mode)
+    return {ext: where / f"{figure.stem}.{ext}" for ext in ("csv", "json", "png", "pdf")}
+
+
+def _holds_results(path: Path) -> bool:
+    """A results directory written before markers existed: the cache, or a figure's JSON."""
+    if (path / ".cache").is_dir():
+        return True
+    for json_path in path.glob("*.json"):
+        try:
+            record = json.loads(json_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and "figure" in record and "headline" in record:
+            return True
+    return False
+
+
+def check_out(out_dir: str | Path, option: str = "out_dir") -> Path:
+    """Check, creating nothing, that ``out_dir`` may receive figure results (module docstring);
+    ``option`` names the argument in the message (``--out`` on the command line)."""
+    return check_output_dir(
+        out_dir, "reproduce", option, recognise=_holds_results, what="mixtheory reproduce results"
+    )
 
 
 def _draw(figure: Figure, rows: list[dict[str, Any]], paths: dict[str, Path]) -> None:
@@ -296,6 +338,26 @@ def _draw(figure: Figure, rows: list[dict[str, Any]], paths: dict[str, Path]) ->
     seeds = tuple(sorted({int(r["seed"]) for r in rows}))
     info = DrawInfo(figure=figure, mode=mode, config=figure.config(mode), seeds=seeds)
     save(figure.draw(rows, info), paths["png"], paths["pdf"])
+
+
+def _cache_path(cache: Path, figure: Figure, mode: Mode, unit: Unit, seed: int, device: torch.device) -> Path:
+    return cache / f"{unit.key}-seed{seed}-{_unit_hash(figure, mode, unit, device)}.csv"
+
+
+def pending_units(
+    figure: Figure,
+    mode: Mode,
+    out_dir: str | Path,
+    *,
+    seeds: int | None = None,
+    device: torch.device,
+    cache_dir: str | Path | None = None,
+) -> int:
+    """How many (unit, seed) of ``figure`` at ``mode`` are not in the cache (and must be computed)."""
+    cache = Path(cache_dir) if cache_dir is not None else Path(out_dir) / ".cache" / figure.stem
+    units = list(figure.units(figure.config(mode).params))
+    work = [(u, s) for s in _seeds(figure, mode, seeds) for u in units]
+    return sum(not _cache_path(cache, figure, mode, u, s, device).is_file() for u, s in work)
 
 
 def _compute_unit(
@@ -327,7 +389,7 @@ def _collect_rows(
     work = [(u, s) for s in seed_list for u in units]
     with ctx.bar(len(work), f"{figure.name}: units") as bar:
         for unit, seed in work:
-            path = cache / f"{unit.key}-seed{seed}-{_unit_hash(figure, mode, unit, ctx.device)}.csv"
+            path = _cache_path(cache, figure, mode, unit, seed, ctx.device)
             if path.is_file():
                 unit_rows = read_rows(path)
                 cached += 1
@@ -355,17 +417,21 @@ def run_figure(
     progress: bool | None = None,
 ) -> RunResult:
     """Compute (or take from the cache) every (unit, seed) of ``figure``, then write the CSV, the
-    provenance JSON, the PNG and the PDF into ``out_dir`` (module docstring).
+    provenance JSON, the PNG and the PDF into ``out_dir`` (``out_dir/full`` for ``mode="full"``;
+    module docstring).
 
+    ``out_dir`` is checked first (absent, empty or mixtheory's results; never a directory of other
+    files); the device and the configuration's requirements only when some unit is not cached.
     ``threads``: torch threads while computing (None: one for a quick run on the CPU, where the
     tensors are small and thread hand-offs cost more than they save; torch's default otherwise).
     """
     dev = resolve_device(device, mode)
-    check_requirements([figure], mode, dev, data)
+    out_dir = check_out(out_dir)
+    if pending_units(figure, mode, out_dir, seeds=seeds, device=dev, cache_dir=cache_dir):
+        check_requirements([figure], mode, dev, data)
     config = figure.config(mode)
-    out_dir = Path(out_dir)
     cache = Path(cache_dir) if cache_dir is not None else out_dir / ".cache" / figure.stem
-    paths = _paths(figure, out_dir)
+    paths = _paths(figure, out_dir, mode)
     seed_list = _seeds(figure, mode, seeds)
     units = list(figure.units(config.params))
     ctx = Context(device=dev, mode=mode, data=None if data is None else Path(data), progress=progress)
@@ -373,45 +439,50 @@ def run_figure(
         threads = 1
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    with torch_threads(threads):
-        rows, unit_times, computed, cached = _collect_rows(
-            figure, mode, config.params, units, seed_list, ctx, cache
+    with output_dir(out_dir, "reproduce"):
+        with torch_threads(threads):
+            rows, unit_times, computed, cached = _collect_rows(
+                figure, mode, config.params, units, seed_list, ctx, cache
+            )
+        write_rows(paths["csv"], rows)
+        table = read_rows(paths["csv"])  # the headline and the drawing see exactly what the CSV holds
+        headline = figure.headline(table)
+        checks = {k: bool(v) for k, v in figure.checks(headline).items()}
+        _draw(figure, table, paths)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        write_provenance(
+            paths["json"],
+            seeds=seed_list,
+            device=dev,
+            wall_time_s=round(wall, 3),
+            data=config.describe,
+            figure=figure.name,
+            title=figure.title,
+            claims=list(figure.claims),
+            statement=figure.statement,
+            mode=mode,
+            configuration=dict(config.params),
+            cpu_time_s=round(cpu, 3),
+            torch_threads=threads if threads is not None else torch.get_num_threads(),
+            units={"computed": computed, "cached": cached, "seconds": unit_times},
+            headline=headline,
+            checks=checks,
+            outputs={k: p.name for k, p in paths.items()},
         )
-    write_rows(paths["csv"], rows)
-    table = read_rows(paths["csv"])  # the headline and the drawing see exactly what the CSV holds
-    headline = figure.headline(table)
-    checks = {k: bool(v) for k, v in figure.checks(headline).items()}
-    _draw(figure, table, paths)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    write_provenance(
-        paths["json"],
-        seeds=seed_list,
-        device=dev,
-        wall_time_s=round(wall, 3),
-        data=config.describe,
-        figure=figure.name,
-        title=figure.title,
-        claims=list(figure.claims),
-        statement=figure.statement,
-        mode=mode,
-        configuration=dict(config.params),
-        cpu_time_s=round(cpu, 3),
-        torch_threads=threads if threads is not None else torch.get_num_threads(),
-        units={"computed": computed, "cached": cached, "seconds": unit_times},
-        headline=headline,
-        checks=checks,
-        outputs={k: p.name for k, p in paths.items()},
-    )
     return RunResult(figure, paths, headline, checks, wall, cpu, computed, cached, unit_times)
 
 
-def redraw_figure(figure: Figure, out_dir: str | Path = "results/reproduce") -> RunResult:
-    """Redraw the PNG and the PDF of ``figure`` from its CSV in ``out_dir``, computing nothing;
-    the headline is re-measured from the CSV (the JSON is left as the run wrote it)."""
-    paths = _paths(figure, Path(out_dir))
+def redraw_figure(
+    figure: Figure, out_dir: str | Path = "results/reproduce", mode: Mode = "quick"
+) -> RunResult:
+    """Redraw the PNG and the PDF of ``figure`` at ``mode`` from its CSV in ``out_dir`` (``out_dir/full``
+    for full), computing nothing and needing no GPU; the headline is re-measured from the CSV (the JSON
+    is left as the run wrote it)."""
+    out_dir = check_out(out_dir)
+    paths = _paths(figure, out_dir, mode)
     if not paths["csv"].is_file():
         raise FileNotFoundError(
-            f"{paths['csv']} does not exist: run `mixtheory reproduce {figure.name}` first "
+            f"{paths['csv']} does not exist: run `mixtheory reproduce {figure.name} --{mode}` first "
             "(--redraw only redraws)"
         )
     wall0, cpu0 = time.perf_counter(), time.process_time()
