@@ -23,6 +23,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from ._io import save_torch
 from ._validation import Tensor, check_indices, model_dtype_device
 from .estimators import RegularizerEstimates, estimate_from_geometry, probe_seeds
 from .geometry import MixupGeometry
@@ -126,7 +127,7 @@ def _worker(rank: int, world_size: int, port: int, payload_path: str, out_path: 
             **payload["kwargs"],
         )
         if rank == 0:
-            torch.save({k: est[k] for k in est.keys()} | {"_meta": est.settings()}, out_path)
+            save_torch(out_path, {k: est[k] for k in est.keys()} | {"_meta": est.settings()})
     finally:
         dist.destroy_process_group()
 
@@ -157,9 +158,9 @@ def run_distributed(
     seeds = probe_seeds(generator, idx)
     with tempfile.TemporaryDirectory() as tmp:
         payload_path, out_path = os.path.join(tmp, "payload.pt"), os.path.join(tmp, "out.pt")
-        torch.save(
-            {"model": model, "X": X, "Y": Y, "law": law, "indices": idx, "seeds": seeds, "kwargs": kwargs},
+        save_torch(
             payload_path,
+            {"model": model, "X": X, "Y": Y, "law": law, "indices": idx, "seeds": seeds, "kwargs": kwargs},
         )
         mp.spawn(
             _worker, args=(world_size, _free_port(), payload_path, out_path), nprocs=world_size, join=True

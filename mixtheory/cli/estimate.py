@@ -18,10 +18,12 @@ import json
 import math
 import sys
 import warnings
+from pathlib import Path
 
 import torch
 
 from .. import CancellationWarning, PiecewiseLinearWarning, TrainModeWarning
+from .._io import check_output_file, write_json
 from .._validation import model_dtype_device
 from ..estimators import METHODS, PROBES, RegularizerEstimates, estimate_regularizers
 from ..laws import SymmetricBeta
@@ -269,7 +271,22 @@ def _show_warnings(caught: list) -> None:
             print(f"mixtheory estimate: warning: {w.category.__name__}: {w.message}", file=sys.stderr)
 
 
+def _is_estimate_record(path: Path) -> bool:
+    """Whether ``path`` is a JSON that ``estimate --out`` wrote (it may be overwritten)."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and {"summary", "per_sample", "alpha"} <= set(record)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.out:  # before any work: a writable path, and never a file estimate did not write
+        try:
+            check_output_file(args.out, "--out", _is_estimate_record, "mixtheory estimate")
+        except ValueError as exc:
+            print(f"mixtheory estimate: error: {exc}", file=sys.stderr)
+            return 2
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -331,8 +348,7 @@ def run(args: argparse.Namespace) -> int:
             for k, vals in est.to_dict().items()
         }
         try:
-            with open(args.out, "w") as f:
-                json.dump(record, f, indent=1)
+            write_json(args.out, record, indent=1)  # atomically: an interrupt leaves no half file
         except OSError as exc:
             print(
                 f"mixtheory estimate: error: cannot write --out {args.out} ({exc.strerror})", file=sys.stderr
