@@ -4,8 +4,9 @@ Every writer here builds the file under a temporary name in the target's own dir
 and fsyncs it, then moves it into place with :func:`os.replace`, which is atomic on POSIX and
 Windows when source and target share a file system. An interrupt (Ctrl-C, SIGTERM, a crash) at any
 instant therefore leaves either the previous complete file or the new complete one, never a
-truncated one; the temporary file of an interrupted write is removed on the way out when Python
-still runs, and otherwise carries the suffix ``.mixtheory-tmp`` so that it is recognisable.
+truncated one. A Ctrl-C (SIGINT) that arrives during a write is held back until the file is in
+place, then raised as usual; a temporary file left by a harder stop (SIGKILL, power loss) carries
+the suffix ``.mixtheory-tmp`` so that it is recognisable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import csv
 import io
 import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -25,12 +28,35 @@ TMP_SUFFIX = ".mixtheory-tmp"
 
 
 @contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block is over, then deliver it (KeyboardInterrupt under
+    Python's default handler). Only in the main thread and under a Python-level handler; elsewhere
+    (other threads, an ignored or default OS action) the block runs unchanged."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):
+        yield
+        return
+    received: list[Any] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            previous(signal.SIGINT, received[0])
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path``; on a clean exit of the block it replaces ``path``.
 
     Use it for writers that want a file name (``torch.save``, ``np.savez``, a figure's
-    ``savefig``). The parent directory is created if missing. On an exception (including
-    KeyboardInterrupt) the temporary file is deleted and ``path`` is left as it was.
+    ``savefig``). The parent directory is created if missing. On an exception the temporary file is
+    deleted and ``path`` is left as it was. A Ctrl-C during the block is held back until the file
+    is in place (or removed), then raised: an interrupt never leaves a temporary file behind.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -40,19 +66,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ('hello', ['a.txt'])
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        _fsync_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
+    with _sigint_deferred():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+        tmp = Path(tmp_name)
+        try:
+            os.close(fd)
+            with contextlib.suppress(OSError):  # mkstemp makes 0600; give the file the mode open() would
+                os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
+            yield tmp
+            _fsync_file(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        _fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
@@ -126,6 +155,13 @@ def save_npz(path: str | Path, **arrays: Any) -> Path:
             np.savez(fh, **arrays)
 
     return save_with(path, saver)
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path: Path) -> None:
@@ -230,19 +266,16 @@ def output_dir(path: str | Path, kind: str, **record: Any) -> Iterator[Path]:
     the directory holds nothing but the marker, everything this call created is removed again: a run
     that fails before writing anything leaves no empty directory behind."""
     path = Path(path)
-    created = []
-    for parent in reversed([path, *path.parents]):
-        if not parent.exists():
-            created.append(parent)
-    path.mkdir(parents=True, exist_ok=True)
+    created = [p for p in reversed([path, *path.parents]) if not p.exists()]
     marked = False
-    if read_marker(path) is None:
-        write_json(path / MARKER, {"kind": kind, **record})
-        marked = True
     try:
+        path.mkdir(parents=True, exist_ok=True)
+        if read_marker(path) is None:
+            marked = True
+            write_json(path / MARKER, {"kind": kind, **record})
         yield path
     except BaseException:
-        if marked and [p.name for p in path.iterdir()] == [MARKER]:
+        if marked and path.is_dir() and [p.name for p in path.iterdir()] in ([], [MARKER]):
             with contextlib.suppress(OSError):
                 (path / MARKER).unlink()
             for directory in reversed(created):

@@ -1,0 +1,165 @@
+"""Ctrl-C at random instants of a real ``mixtheory train`` process, then ``--resume``: the run always
+completes, and its tables and model equal an uninterrupted run's bit for bit.
+
+The instants come from a seeded generator, uniform between the time Python takes to import the
+package and the duration of an uninterrupted process; every third one instead waits for the
+temporary file of an atomic write (of ``checkpoint.pt``, or of any table) to appear and interrupts at
+once, so that interrupts land inside file writes too. Each
+interrupted process continues the same run (``--resume``), so one chain of processes carries many
+interrupts; a chain whose process finished before its signal is checked and a new one started.
+A signal that arrives outside the command (while Python still imports torch and the package, or
+shuts down after the command returned) ends the process the way Python ends any program there; the
+test checks that it wrote nothing or finished the run, and does not count it among the interrupts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fnmatch
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mixtheory._io import TMP_SUFFIX
+
+RECORD = "r,el2n,grand,forgetting,accuracy,mixup-loss"
+TABLES = ("regularizers.csv", "el2n.csv", "grand.csv", "forgetting.csv", "accuracy.csv", "mixup_loss.csv")
+INTERRUPTS = 20
+EPOCHS = 5
+
+
+def _command(out: Path, resume: bool) -> list[str]:
+    argv = [sys.executable, "-m", "mixtheory.cli", "train", "--data", "digits", "--num-samples", "150"]
+    argv += ["--epochs", str(EPOCHS), "--batch-size", "50", "--record", RECORD, "--record-samples", "12"]
+    argv += ["--hidden", "32", "--out", str(out), "--quiet", "--seed", "3"]
+    return argv + (["--resume"] if resume else [])
+
+
+def _environment() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else ""), "OMP_NUM_THREADS": "1"}
+
+
+def _start(out: Path, resume: bool) -> subprocess.Popen:
+    return subprocess.Popen(
+        _command(out, resume), env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _history_without_timing(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(fh)]
+
+
+def _assert_same_run(run: Path, reference: Path) -> None:
+    for name in (*TABLES, "model.json"):
+        assert (run / name).read_bytes() == (reference / name).read_bytes(), name
+    assert _history_without_timing(run / "history.csv") == _history_without_timing(reference / "history.csv")
+    a, b = torch.load(run / "model.pt"), torch.load(reference / "model.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    with np.load(run / "forgetting.npz") as x, np.load(reference / "forgetting.npz") as y:
+        assert sorted(x.files) == sorted(y.files) and all(np.array_equal(x[k], y[k]) for k in x.files)
+
+
+def _wait_for_temporary(out: Path, pattern: str, process: subprocess.Popen, limit: float) -> bool:
+    """Poll until a temporary file matching ``pattern`` exists in ``out``; False when the process
+    ended or ``limit`` seconds passed first."""
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError):
+            if any(fnmatch.fnmatch(name, pattern) for name in os.listdir(out)):
+                return True
+        time.sleep(0.001)
+    return False
+
+
+def _interrupt(
+    process: subprocess.Popen, out: Path, rng: random.Random, trial: int, window: tuple[float, float]
+):
+    """Send SIGINT at this trial's instant (``window``: the process's start-up time and its expected
+    end); returns (return code, stderr, whether a file was being written when the signal was sent)."""
+    in_write = False
+    if trial % 3 == 2:
+        pattern = f".checkpoint.pt.*{TMP_SUFFIX}" if trial % 2 else f".*{TMP_SUFFIX}"
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.8 * window[0])  # no file is written while Python starts
+        if _wait_for_temporary(out, pattern, process, 4 * window[1]):
+            process.send_signal(signal.SIGINT)
+            in_write = any(out.glob(pattern))
+    else:
+        try:
+            process.wait(timeout=rng.uniform(*window))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    return process.returncode, err, in_write
+
+
+@pytest.mark.slow
+def test_sigint_at_random_instants_then_resume_equals_the_uninterrupted_run(tmp_path):
+    reference = tmp_path / "reference"
+    started = time.perf_counter()
+    done = subprocess.run(_command(reference, False), env=_environment(), capture_output=True, text=True)
+    duration = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import mixtheory.cli"], env=_environment(), check=True)
+    startup = min(time.perf_counter() - started, 0.5 * duration)
+
+    rng = random.Random(20240615)
+    interrupts = writes = chains = launches = 0
+    out, fresh, done_epochs = tmp_path / "chain0", True, 0
+    while interrupts < INTERRUPTS:
+        # the rest of the run: start-up, then the epochs still to do (and the final writes)
+        window = (startup, startup + (duration - startup) * max(EPOCHS - done_epochs, 0.5) / EPOCHS)
+        process = _start(out, resume=not fresh)
+        launches += 1
+        before = sorted((p.name, p.stat().st_mtime_ns) for p in out.iterdir()) if out.exists() else None
+        code, err, in_write = _interrupt(process, out, rng, interrupts, window)
+        if code == -signal.SIGINT:
+            # outside the command: still starting up (nothing written) or already shutting down after a
+            # complete run; either way the next process resumes (or starts) the run
+            after = sorted((p.name, p.stat().st_mtime_ns) for p in out.iterdir()) if out.exists() else None
+            assert after == before or (out / "checkpoint.pt").is_file(), err
+            fresh = not (out / "checkpoint.pt").is_file()
+            done_epochs = 0 if fresh else torch.load(out / "checkpoint.pt", weights_only=False)["epoch"]
+            continue
+        assert "Traceback" not in err, err
+        if code == 0:  # finished before the signal: the run is complete; check it, start another
+            _assert_same_run(out, reference)
+            chains += 1
+            out, fresh, done_epochs = tmp_path / f"chain{chains}", True, 0
+            continue
+        assert code == 130, err
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and "interrupted" in lines[0], err
+        assert not list(out.glob(f"*{TMP_SUFFIX}")) if out.exists() else True
+        interrupts += 1
+        writes += in_write
+        if (out / "checkpoint.pt").is_file():
+            assert "--resume" in lines[0]
+            # whole: never a truncated file
+            done_epochs = torch.load(out / "checkpoint.pt", weights_only=False)["epoch"]
+            fresh = False
+        else:  # interrupted before the first checkpoint: nothing was saved, nothing is left
+            assert "nothing was saved" in lines[0]
+            assert not out.exists(), sorted(p.name for p in out.iterdir())
+            fresh, done_epochs = True, 0
+    if not fresh:
+        finish = subprocess.run(_command(out, True), env=_environment(), capture_output=True, text=True)
+        assert finish.returncode == 0, finish.stderr
+        _assert_same_run(out, reference)
+    print(
+        f"{interrupts} interrupts ({writes} during a write), {launches} processes, {chains} complete chains"
+    )
+    assert writes >= 1, "no interrupt landed while a file was being written"
