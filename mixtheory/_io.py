@@ -207,9 +207,10 @@ def _nearest_existing(path: Path) -> Path:
 
 
 def check_creatable(path: str | Path, option: str, *, directory: bool) -> Path:
-    """Check, creating nothing, that ``path`` can be made: an existing entry has the right kind (a
-    directory when ``directory``, else a file), and the nearest existing ancestor is a writable
-    directory. Raises ValueError naming ``option`` (e.g. ``--out``) and the fix."""
+    """Check, leaving nothing behind, that ``path`` can be made: an existing entry has the right kind
+    (a directory when ``directory``, else a file), and the nearest existing ancestor is a directory
+    where a file can be created (tried with a probe file, removed at once). Raises ValueError naming
+    ``option`` (e.g. ``--out``) and the fix."""
     path = Path(path)
     if path.exists():
         if directory and not path.is_dir():
@@ -223,8 +224,16 @@ def check_creatable(path: str | Path, option: str, *, directory: bool) -> Path:
             raise ValueError(
                 f"{option} {path} cannot be created: {target} is not a directory; choose another path"
             )
-    if not os.access(target, os.W_OK | os.X_OK):
-        raise ValueError(f"{option} {path} cannot be written: {target} is not writable; choose another path")
+    problem = None if os.access(target, os.W_OK | os.X_OK) else f"{target} is not writable"
+    if problem is None:
+        try:  # a read-only file system, or permissions os.access does not see: try it
+            fd, probe = tempfile.mkstemp(prefix=".mixtheory-probe.", suffix=TMP_SUFFIX, dir=target)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            problem = f"{target}: {exc.strerror or exc}"
+    if problem is not None:
+        raise ValueError(f"{option} {path}: cannot write there ({problem}); choose another path")
     return path
 
 

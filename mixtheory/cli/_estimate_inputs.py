@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from .._io import check_creatable
 from .._validation import check_device, model_dtype_device
 from ..data import load_dataset
 from ..models import build_model, parse_arch
@@ -44,14 +45,10 @@ def check_out_path(out: str | None) -> None:
         raise CommandError(
             f"--out {out}: the directory {parent} does not exist; create it first (mkdir -p {parent})"
         )
-    existed = path.exists()
-    try:
-        with open(path, "a"):
-            pass
-    except OSError as exc:
-        raise CommandError(f"--out {out}: cannot write there ({exc.strerror})") from None
-    if not existed:
-        path.unlink()
+    try:  # without touching the file: estimate's own check that it is not a user's file comes first
+        check_creatable(path, "--out", directory=False)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def check_counts(args: argparse.Namespace) -> None:

@@ -131,9 +131,14 @@ def _read_record(path: Path, figure: str) -> tuple[dict[str, Any] | None, str | 
 
 
 def stored_result_problems(results: str | Path, figures: list[str] | None = None) -> list[str]:
-    """One line per stored result under ``results`` (of ``figures``, default every figure an entry
-    names) that cannot be read: corrupt JSON, unreadable, or not that figure's result."""
-    names = figures if figures is not None else sorted({i.figure for i in METADATA.values() if i.figure})
+    """One line per stored result under ``results`` (of ``figures``, default every registered figure
+    and every figure an entry names) that cannot be read: corrupt JSON, unreadable, or not that
+    figure's result."""
+    if figures is None:
+        from ..reproduce import FIGURES  # here: the registry imports the ledger's claims
+
+        figures = sorted({*FIGURES, *(i.figure for i in METADATA.values() if i.figure)})
+    names = figures
     problems = []
     for figure in names:
         for path in dict.fromkeys(_candidates(figure, results, "any")):

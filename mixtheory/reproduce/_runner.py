@@ -237,7 +237,7 @@ def check_requirements(
     problems = []
     if figures:
         try:
-            check_device(device, "--device")
+            check_device(str(device), "--device")
         except ValueError as exc:
             problems.append(str(exc))
     for figure in figures:
