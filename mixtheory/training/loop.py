@@ -325,19 +325,16 @@ def train(
             epochs, default epochs // 3) or ``"constant"``; stepped once per epoch.
         recorders: measured after every epoch (and on the initial model, epoch 0), each name once.
         test: (X_test, Y_test) for the accuracy recorder.
-        out: directory for tables, checkpoints, the model and provenance, checked before training:
-            absent, empty or a run of this package (a directory holding anything else is refused,
-            never overwritten). It is created and marked (``.mixtheory.json``) when training starts;
-            every file in it is written atomically (:mod:`mixtheory._io`).
-        checkpoint_every: save ``checkpoint.pt`` every k epochs (and after the last, and before the
-            first, so that an interrupted run can always be resumed).
+        out: directory for the outputs: absent, empty or a run of this package (anything else is
+            refused, never overwritten); created and marked (``.mixtheory.json``) when training
+            starts; every file written atomically (:mod:`mixtheory._io`).
+        checkpoint_every: save ``checkpoint.pt`` every k epochs (and before the first, after the last).
         resume: continue the run in ``out`` from its checkpoint; the model (layers, widths,
-            activations), the data and test data (a SHA-256 of each), the recorders and every
-            setting must equal the checkpoint's, else a ValueError names the first difference.
+            activations), the data (SHA-256), the recorders and every setting must be the same, else
+            a ValueError names the first difference.
         seed: seeds the data order, the mixing and torch's global generators (forked).
         progress: a bar over epochs, drawn only on a terminal (False: never).
-        marker: JSON-ready entries added to the run directory's marker file (the command line keeps
-            its options there, to check ``--resume``).
+        marker: entries for the run's marker file (the command line keeps its options there).
 
     Returns a :class:`TrainingResult`.
     """
@@ -353,20 +350,10 @@ def train(
     data, test_data = _training_data(model, X, Y, test, num_classes, dev)
     config = {
         "objective": objective.describe(),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "seed": seed,
-        "optimizer": optimizer,
-        "lr": lr,
-        "momentum": momentum,
-        "nesterov": nesterov,
-        "weight_decay": weight_decay,
-        "lr_schedule": lr_schedule,
-        "step_size": step_size,
-        "gamma": gamma,
-        "model": _model_summary(model),
-        "data": _data_summary(data),
-        "test": _data_summary(test_data),
+        **dict(epochs=epochs, batch_size=batch_size, seed=seed, optimizer=optimizer, lr=lr),
+        **dict(momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, lr_schedule=lr_schedule),
+        **dict(step_size=step_size, gamma=gamma, model=_model_summary(model)),
+        **dict(data=_data_summary(data), test=_data_summary(test_data)),
         "recorders": [r.describe() for r in recorders],
     }
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
