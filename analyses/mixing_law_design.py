@@ -3,8 +3,9 @@
 The figure lives in the registry (:mod:`mixtheory.reproduce.mixing_law_design`, where the
 computation, the drawing and the headline are documented); this script writes its full-size
 version, ``figures/mixing_law_design.{csv,json,png,pdf}``, the copy kept in the repository. The
-same files come from ``mixtheory reproduce mixing-law-design --full --out figures``, except that
-this script keeps its per-unit cache in a temporary directory. ``main`` asserts the headline.
+same files come from ``mixtheory reproduce mixing-law-design --full --out DIR`` (in ``DIR/full/``),
+except that this script computes in a temporary directory (cache included) and copies the four
+files, atomically, into ``figures/``. ``main`` asserts the headline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from mixtheory._io import write_bytes
 from mixtheory.reproduce import run_figure
 from mixtheory.reproduce.mixing_law_design import FIGURE
 
@@ -22,8 +24,11 @@ FIGURES = Path(__file__).resolve().parents[1] / "figures"
 def main(small: bool = False, out_dir: Path = FIGURES) -> dict:
     """Run the figure (``small``: the quick configuration), assert its headline checks and return
     the measured headline."""
-    with tempfile.TemporaryDirectory() as cache:
-        result = run_figure(FIGURE, "quick" if small else "full", out_dir, cache_dir=cache)
+    with tempfile.TemporaryDirectory() as work:
+        # run_figure keeps a full run under <out>/full/; this script's copy lives in figures/ itself
+        result = run_figure(FIGURE, "quick" if small else "full", work)
+        for path in result.paths.values():
+            write_bytes(Path(out_dir) / path.name, path.read_bytes())
     failed = [name for name, ok in result.checks.items() if not ok]
     assert not failed, f"headline checks failed: {failed}"
     print(result.headline["text"], f"Wrote {Path(out_dir)}/{FIGURE.stem}.*")

@@ -269,17 +269,18 @@ def check_output_dir(
 
 
 @contextlib.contextmanager
-def output_dir(path: str | Path, kind: str, **record: Any) -> Iterator[Path]:
+def output_dir(path: str | Path, kind: str, *, rewrite: bool = False, **record: Any) -> Iterator[Path]:
     """Create ``path`` (and missing parents) and mark it as ``kind`` output (``record``: more entries
-    for the marker) unless already marked. If the block raises (including KeyboardInterrupt) while
-    the directory holds nothing but the marker, everything this call created is removed again: a run
-    that fails before writing anything leaves no empty directory behind."""
+    for the marker) unless already marked (``rewrite``: mark it anew, for a new run). If the block
+    raises (including KeyboardInterrupt) while the directory holds nothing but the marker, everything
+    this call created is removed again: a run that fails before writing anything leaves no empty
+    directory behind."""
     path = Path(path)
     created = [p for p in reversed([path, *path.parents]) if not p.exists()]
     marked = False
     try:
         path.mkdir(parents=True, exist_ok=True)
-        if read_marker(path) is None:
+        if rewrite or read_marker(path) is None:
             marked = True
             write_json(path / MARKER, {"kind": kind, **record})
         yield path

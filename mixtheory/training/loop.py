@@ -466,7 +466,9 @@ def _train_loop(
         _record(run, data, test_data, 0)
     paths: dict[str, Path] = {}
     directory = (
-        contextlib.nullcontext() if out_dir is None else output_dir(out_dir, "train", **(marker or {}))
+        contextlib.nullcontext()
+        if out_dir is None
+        else output_dir(out_dir, "train", rewrite=not resume, **(marker or {}))
     )
     with directory:
         try:
