@@ -128,6 +128,9 @@ RESUME_CASES = [
     ("epochs", ["--epochs", "3"], "--epochs", "2", "3"),
     ("seed", ["--seed", "1"], "--seed", "0", "1"),
     ("lr", ["--lr", "0.1"], "--lr", "0.05", "0.1"),
+    ("batch-size", ["--batch-size", "30"], "--batch-size", "60", "30"),
+    ("momentum", ["--momentum", "0.5"], "--momentum", "0.9", "0.5"),
+    ("channels", ["--channels", "4,8"], "--channels", "'8,16'", "'4,8'"),
 ]
 
 

@@ -225,36 +225,15 @@ def _objective(args: argparse.Namespace) -> Objective:
     return objective_from_name(args.objective, args.alpha, **options)
 
 
-#: the options that change a run: ``--resume`` must be given the same ones (``--out``, ``--resume``,
-#: ``--checkpoint-every``, ``--device`` and ``--quiet`` change nothing that is computed on the CPU)
-RUN_OPTIONS = (
-    "data",
-    "num_samples",
-    "objective",
-    "alpha",
-    "eta",
-    "pool_fraction",
-    "refresh_every",
-    "epochs",
-    "batch_size",
-    "optimizer",
-    "lr",
-    "momentum",
-    "nesterov",
-    "weight_decay",
-    "lr_schedule",
-    "arch",
-    "hidden",
-    "channels",
-    "record",
-    "record_samples",
-    "seed",
-)
+#: the options that change nothing that is computed (on the CPU): every other option of ``train``
+#: changes the run, and ``--resume`` must be given the same value
+NOT_RUN_OPTIONS = frozenset({"out", "resume", "checkpoint_every", "device", "quiet", "command", "func"})
 
 
 def run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options of :data:`RUN_OPTIONS` as given (``--data`` as an absolute path when it is one)."""
-    options = {name: getattr(args, name) for name in RUN_OPTIONS}
+    """Every option that changes the run (all but :data:`NOT_RUN_OPTIONS`), as given; ``--data`` as
+    an absolute path when it is one."""
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in NOT_RUN_OPTIONS and not callable(v)}
     if options["data"] not in DATASETS and Path(options["data"]).exists():
         options["data"] = str(Path(options["data"]).resolve())
     return options
@@ -269,9 +248,9 @@ def check_resume_options(out: Path, args: argparse.Namespace) -> None:
         return
     now = run_options(args)
     differ = [
-        f"--{k.replace('_', '-')} {_show(saved.get(k))} (now {_show(now[k])})"
-        for k in RUN_OPTIONS
-        if saved.get(k) != now[k]
+        f"--{k.replace('_', '-')} {_show(saved.get(k))} (now {_show(now.get(k))})"
+        for k in dict.fromkeys([*now, *saved])
+        if saved.get(k) != now.get(k)
     ]
     if differ:
         raise ValueError(
