@@ -440,6 +440,19 @@ def test_no_bar_fragments_outside_a_terminal(tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize(
+    ("terminal", "enabled", "total", "shown"),
+    [(True, True, 3, True), (True, None, 100, True), (True, None, 3, False), (True, False, 100, False)]
+    + [(False, enabled, 100, False) for enabled in (True, None, False)],
+)
+def test_bars_are_drawn_only_on_a_terminal(monkeypatch, terminal, enabled, total, shown):
+    from mixtheory import _progress
+
+    monkeypatch.setattr(_progress, "stderr_is_terminal", lambda: terminal)
+    with _progress.progress_bar(total, "stage", enabled) as bar:
+        assert bar.disable is not shown
+
+
 def test_one_progress_helper():
     """Every tqdm bar of the package comes from mixtheory._progress.progress_bar."""
     users = [p for p in PACKAGE.rglob("*.py") if "tqdm" in p.read_text() and p.name != "_progress.py"]
