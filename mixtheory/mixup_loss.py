@@ -336,7 +336,10 @@ def sampled_second_order_loss(
     ``l_Q = ℓ + ℓ_yᵀε + ℓ_uᵀ(∇f δ) + ½[εᵀℓ_yy ε + 2 (∇f δ)ᵀ ℓ_uy ε + (∇f δ)ᵀ ℓ_uu (∇f δ)
     + ℓ_uᵀ (δᵀ ∇²f δ)]`` at ``(ỹ_i, f(x̃_i))``, with (θ, j) drawn per anchor. ``∇f δ`` and
     ``δᵀ∇²f δ`` come from one nested forward-mode pass (jvp of jvp). Each replicate averages
-    over all anchors; the standard error is across replicates.
+    over all anchors with the geometry's anchor weights ``p_i`` (the plain mean under uniform
+    pairing; ``(1 + Σ_j π(i|j))/(2n)`` under a non-uniform pairing, docs/theory.md §8.1, so that it
+    estimates :func:`~mixtheory.pairing.weighted_second_order_loss`); the standard error is across
+    replicates.
     """
     loss = get_loss(loss)
     check_eval_mode(model)
@@ -378,5 +381,7 @@ def sampled_second_order_loss(
                 + (L_u * hvv).sum(-1)
             )
         )
-        replicates.append(float(lq.mean()))
+        # anchor i carries weight p_i (1/n under uniform pairing; (1 + Σ_j π(i|j))/(2n) for a
+        # non-uniform pairing, docs/theory.md §8.1): E_Q = Σ_i p_i E[l_Q | i]
+        replicates.append(float((geometry.anchor_weights * lq).sum()))
     return monte_carlo_estimate(replicates, checkpoints)
