@@ -36,11 +36,11 @@ from tqdm.auto import tqdm
 from ._types import ArrayLike, Generator, Model
 from ._validation import (
     Tensor,
-    as_labels,
     as_tensor,
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,
+    labels_for_model,
     model_call_errors,
     model_dtype_device,
     model_outputs,
@@ -74,9 +74,12 @@ def _prepare(model: Model, X: ArrayLike, Y: ArrayLike, law, loss, dtype, device,
     x = as_tensor("X", X, dtype=dtype, device=device)
     if x.ndim < 2:
         raise ValueError(f"X must be (n, d) or (n, *input_shape), got shape {tuple(x.shape)}")
-    if x.shape[0] == 0:
-        raise ValueError("X has no samples (n = 0): the mixup loss needs at least one")
-    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    if x.shape[0] < 2:
+        raise ValueError(
+            f"X has {'no samples' if x.shape[0] == 0 else 'one sample'}: mixup mixes pairs of samples, "
+            "so the mixup loss needs at least 2"
+        )
+    y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     return x, y, get_loss(loss)
 
 

@@ -108,12 +108,7 @@ def _logits(model, X: Tensor, batch_size: int) -> Tensor:
 
 
 def _labels_for(Y, n: int, c: int, dtype: torch.dtype, device) -> Tensor:
-    labels = as_labels("Y", Y, n, c, dtype, device)
-    if labels.shape[1] != c:
-        raise ValueError(
-            f"Y has {labels.shape[1]} label columns but the model returns {c} outputs; they must match"
-        )
-    return labels
+    return as_labels("Y", Y, n, None, dtype, device, num_outputs=c)
 
 
 def _common_dtype(tensors: Sequence[Tensor]) -> torch.dtype:

@@ -392,7 +392,7 @@ def test_bad_arguments_are_named():
         estimate_regularizers(model, X, Y, LAW, probes="mixup", method="hutch++")
     with pytest.raises(ValueError, match="sum to 1"):
         estimate_regularizers(model, X, 2 * torch.nn.functional.one_hot(Y.argmax(-1), 3), LAW)
-    with pytest.raises(ValueError, match="model must map a batch"):
+    with pytest.raises(ValueError, match="Y has 3 label columns but the model has 2 outputs"):
         estimate_regularizers(torch.nn.Linear(4, 2).double(), X, Y, LAW)
     with pytest.raises(ValueError, match="jet rule"):
         estimate_regularizers(torch.nn.Bilinear(4, 4, 3), X, Y, LAW, method="taylor")

@@ -300,9 +300,9 @@ def test_bad_inputs_name_the_argument(score):
         score(models, X[:0], y[:0])
     with pytest.raises(ValueError, match="Y has 12 labels but X has 13 samples"):
         score(models, X, y[:-1])
-    with pytest.raises(ValueError, match="Y has 4 label columns but the model returns 3 outputs"):
+    with pytest.raises(ValueError, match="Y has 4 label columns but the model has 3 outputs"):
         score(models, X, torch.zeros(13, 4, dtype=torch.float64))
-    with pytest.raises(ValueError, match="Y has class index 5 >= num_classes=3"):
+    with pytest.raises(ValueError, match=r"Y\[0\] = 5 but the model has 3 outputs"):
         score(models, X, torch.full((13,), 5))
     with pytest.raises(TypeError, match="Y is a 1-D torch.float64 tensor"):
         score(models, X, y.double())

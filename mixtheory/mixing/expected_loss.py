@@ -28,7 +28,7 @@ from collections.abc import Callable
 import torch
 
 from .._types import ArrayLike, Generator
-from .._validation import Tensor, as_labels, as_tensor, model_outputs
+from .._validation import Tensor, as_tensor, labels_for_model, model_outputs
 from ..laws import DEFAULT_NODES, MixingLaw
 from ..losses import Loss, get_loss
 from ..mixup_loss import exact_mixup_loss, mix_batch
@@ -166,7 +166,7 @@ def erm_loss(
 ) -> float:
     r"""``E_ERM = (1/n) Σ_i ℓ(y_i, f(x_i))``, the loss of every self-pair."""
     x = as_tensor("X", X, dtype=torch.float64)
-    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     with torch.no_grad():
         out = model_outputs(model, x, y.shape[1], out_dtype=x.dtype)
     return float(get_loss(loss).value(y, out).mean())
@@ -217,7 +217,7 @@ def exact_loss_for_rule(
     if route not in ("auto", "pairs"):
         raise ValueError(f"route must be 'auto' or 'pairs', got {route!r}")
     x = as_tensor("X", X, dtype=torch.float64)
-    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     loss = get_loss(loss)
     n = x.shape[0]
     scalar_lambda = mask is None and per in ("batch", "pair")
@@ -264,7 +264,7 @@ def sampled_loss_for_rule(
     replacement (as a shuffling data loader does); None: mix (X, Y) as given. ``mix_options``
     go to :func:`~mixtheory.mixing.sampler.mix` (``per``, ``partner``, ``mask``)."""
     x = as_tensor("X", X, dtype=torch.float64)
-    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     loss = get_loss(loss)
     n = x.shape[0]
     if int(num_draws) != num_draws or num_draws < 2:

@@ -356,11 +356,11 @@ def _training_data(
 ) -> tuple[TrainingData, TrainingData | None]:
     """The training set and the optional test set, in the model's dtype on ``dev``."""
     dtype = next(model.parameters()).dtype
-    data = TrainingData.from_arrays(X, Y, num_classes=num_classes, dtype=dtype, device=dev)
+    data = TrainingData.from_arrays(X, Y, num_classes=num_classes, dtype=dtype, device=dev, model=model)
     test_data = (
         None
         if test is None
-        else TrainingData.from_arrays(*test, num_classes=data.num_classes, dtype=dtype, device=dev)
+        else TrainingData.from_arrays(*test, num_classes=None, dtype=dtype, device=dev, model=model)
     )
     return data, test_data
 
