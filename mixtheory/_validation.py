@@ -141,8 +141,14 @@ class MissingClassWarning(UserWarning):
     """Some class index in ``0 .. c − 1`` never occurs among the labels."""
 
 
-def check_model(model: object, name: str = "model") -> None:
-    """A model must be a ``torch.nn.Module`` or another callable mapping a batch to outputs."""
+def check_model(model: object, name: str = "model", *, module: bool = False) -> None:
+    """A model must be a ``torch.nn.Module`` or another callable mapping a batch to outputs (a
+    module when ``module``: training needs its parameters)."""
+    if module and not isinstance(model, torch.nn.Module):
+        raise TypeError(
+            f"{name} must be a torch.nn.Module (its parameters are trained); got {type(model).__name__} "
+            f"{model!r:.60}"
+        )
     if not callable(model):
         raise TypeError(
             f"{name} must be a torch.nn.Module or a callable mapping a batch of inputs to (batch, c) "

@@ -31,7 +31,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._types import ArrayLike, DeviceLike, Tensor
-from .._validation import check_device
+from .._validation import check_device, check_model
 from ..provenance import write_provenance
 from ..scores import ForgettingTracker
 from .objectives import ERMObjective, Objective, TrainingData
@@ -301,6 +301,7 @@ def train(
 
     Returns a :class:`TrainingResult`.
     """
+    check_model(model, module=True)
     objective = ERMObjective() if objective is None else objective
     _check_arguments(
         objective, recorders, epochs=epochs, batch_size=batch_size, checkpoint_every=checkpoint_every
