@@ -12,7 +12,7 @@ import sys
 import time
 
 MAX_SAMPLES = 1797  # the bundled digits
-MIN_SAMPLES = 12  # = mixtheory.checks.runner.MIN_SAMPLES (not imported: the CLI starts without torch)
+MIN_SAMPLES = 20  # = mixtheory.checks.runner.MIN_SAMPLES (not imported: the CLI starts without torch)
 
 
 def _finite(value: float) -> float | None:
