@@ -401,6 +401,12 @@ def model_call_errors() -> _ModelCallErrors:
     return _ModelCallErrors()
 
 
+_STOCHASTIC_NAMES = (
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "Dropout", "Dropout1d", "Dropout2d",
+    "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+)  # fmt: skip
+
+
 def check_eval_mode(model: Model) -> None:
     """A model in train mode with batch norm or dropout is not a fixed function of its input (and a
     model must be callable: :func:`check_model`)."""
@@ -413,7 +419,14 @@ def check_eval_mode(model: Model) -> None:
         torch.nn.Dropout,
         torch.nn.AlphaDropout,
     )
-    bad = sorted({type(m).__name__ for m in model.modules() if isinstance(m, stochastic)})
+    # TorchScript modules keep their class name in original_name (isinstance fails on them)
+    bad = sorted(
+        {
+            module_type_name(m)
+            for m in model.modules()
+            if isinstance(m, stochastic) or module_type_name(m) in _STOCHASTIC_NAMES
+        }
+    )
     if bad:
         raise ValueError(
             f"model is in train mode and contains {', '.join(bad)}: its output depends on the batch "

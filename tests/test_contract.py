@@ -220,3 +220,31 @@ def test_a_label_beyond_the_classes_in_an_npz_warns_about_the_missing_ones(tmp_p
     with pytest.warns(MissingClassWarning, match=r"class\(es\) 10, 11 of 0..12 never occur"):
         split = load_split("npz", path=path, test_fraction=0.25)
     assert split.num_classes == 13
+
+
+# --- the command line: `train` on data that do not fit the architecture, or labels beyond the classes
+def _train_cli(tmp_path, *argv):
+    from mixtheory.cli import main
+
+    return main(
+        ["train", "--epochs", "1", "--batch-size", "20", "--out", str(tmp_path / "run"), "--quiet", *argv]
+    )
+
+
+@pytest.mark.parametrize("data", ["iris", "wine", "blobs"])
+def test_train_refuses_a_cnn_on_tabular_features(tmp_path, data, capsys):
+    """iris's 4 features used to be reshaped into a 1×2×2 'image'."""
+    assert _train_cli(tmp_path, "--data", data, "--arch", "cnn") == 2
+    err = capsys.readouterr().err
+    assert f"--arch cnn needs images; --data {data} holds flat vectors" in err and "Traceback" not in err
+
+
+def test_train_on_labels_with_missing_classes_warns_and_says_how_many(tmp_path, capsys):
+    """`train --data ybig.npz` (one label set to 12) builds a 13-class model: chosen and documented,
+    with a warning that names the classes 10 and 11 that never occur."""
+    path = tmp_path / "ybig.npz"
+    NPZ_CASES["label 12"][0](path)
+    with pytest.warns(MissingClassWarning, match=r"class\(es\) 10, 11 of 0..12 never occur"):
+        assert _train_cli(tmp_path, "--data", str(path)) == 0
+    spec = __import__("json").loads((tmp_path / "run" / "model.json").read_text())
+    assert spec["num_classes"] == 13
