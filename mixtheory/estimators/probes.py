@@ -7,7 +7,8 @@ Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, al
 - ``"gaussian"``: ``v = L ξ``, ξ ~ N(0, I): v ~ N(0, Σ). Variance of one probe ``2‖B‖_F²``.
 - ``"rademacher"``: ``v = L ξ``, ξ uniform on {±1}^{1+r}. Variance ``2(‖B‖_F² − Σ_j B_jj²)``,
   never larger than Gaussian's (the diagonal of B in the eigenbasis of Σ_xx is free).
-- ``"mixup"``: the mixup perturbations δ_i themselves (θ from the folded law, a uniform partner),
+- ``"mixup"``: the mixup perturbations δ_i themselves (θ from the folded law, a partner from the
+  geometry's pairing: uniform, or ``Q(· | i)`` for a non-uniform pairing),
   ``E δδᵀ = Σ`` exactly; variance ``E(δᵀMδ)² − tr(ΣM)²`` is set by the data's fourth moments
   (heavier than Gaussian when a few partners dominate). These are the directions training sees.
 - ``"exact"``: every column of L (1 + r probes, summed): ``tr(LᵀML) = tr(ΣM)``, zero variance;
@@ -25,7 +26,8 @@ Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, al
 
 In the hot path (:func:`draw_probe_batch`) only the coefficients ξ are drawn per sample (O(k·r));
 the probes ``L ξ`` are formed in one batched product in the model's dtype on the model's device,
-and their range coordinates ``Vᵀ v`` (r numbers each) come with them, so the R13 correction
+and their range coordinates ``Vᵀ v`` (r numbers each; under a non-uniform pairing the coordinates
+in the anchor's own range frame, :meth:`~mixtheory.MixupGeometry.range_coordinates`) come with them, so the R13 correction
 (:func:`.hutchinson.r13_per_probe`) needs no d-dimensional work per probe (``docs/theory.md`` §7.3).
 
 Randomness: a base seed is drawn from a generator once; sample i's probes come from a private
