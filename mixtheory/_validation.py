@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import torch
@@ -228,19 +230,27 @@ def model_output_count(model: Model, X: Tensor, name: str = "model") -> int | No
     in eval mode for a module, which draws no random numbers and updates no running statistics).
     None when that call fails: the computation that follows then reports the model's own error."""
     check_model(model, name)
-    was_training = isinstance(model, torch.nn.Module) and model.training
-    if was_training:
-        model.eval()
     try:
-        with torch.no_grad(), warnings.catch_warnings():
+        with eval_mode(model), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = model_outputs(model, X[:2], None, allow_nonfinite=True)
     except Exception:  # noqa: BLE001 - any failure is reported by the real call later
         return None
-    finally:
-        if was_training:
-            model.train()
     return int(out.shape[1])
+
+
+@contextlib.contextmanager
+def eval_mode(model: Model) -> Iterator[None]:
+    """Every submodule of a module in eval mode for the block, each put back in its own mode after
+    (a frozen batch norm inside a training network stays frozen)."""
+    modes = [(m, m.training) for m in model.modules()] if isinstance(model, torch.nn.Module) else []
+    try:
+        for m, _ in modes:
+            m.training = False
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def labels_for_model(

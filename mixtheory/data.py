@@ -111,7 +111,9 @@ def load_npz(path: str | Path, dtype: torch.dtype = torch.float64) -> tuple[torc
         if str(exc).startswith(str(path)):
             raise
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"{path}: numpy cannot read it safely ({first}); {fix}") from None
+        raise ValueError(
+            f"{path} is not an .npz archive of numeric arrays numpy reads safely ({first}); {fix}"
+        ) from None
     return _numeric_array(path, "X", X_raw, dtype), _label_array(path, y_raw, dtype)
 
 

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import torch
 
-from .._validation import check_class_indices, check_device, model_dtype_device, model_output_count
+from .._validation import (
+    check_class_indices,
+    check_device,
+    eval_mode,
+    model_dtype_device,
+    model_output_count,
+)
 from ..data import load_dataset
 from ..models import build_model, parse_arch
 
@@ -81,8 +87,8 @@ def load_data(spec: str) -> tuple[torch.Tensor, torch.Tensor]:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     except (OSError, ValueError, EOFError) as exc:  # np.load on a file that is not an .npz
-        if isinstance(exc, ValueError) and "lacks array" in str(exc):
-            raise CommandError(str(exc)) from None
+        if isinstance(exc, ValueError) and str(exc).startswith(str(spec)):
+            raise CommandError(str(exc)) from None  # load_npz's own message: the file, the array, the fix
         raise CommandError(
             f"--data {spec} is not an .npz archive of numeric arrays X and y that numpy "
             f"reads safely (numpy says: {str(exc).splitlines()[0] if str(exc) else exc!r})"
@@ -318,12 +324,8 @@ def fit_inputs(model: torch.nn.Module, X: torch.Tensor, data: str) -> torch.Tens
     """X reshaped to what ``model`` accepts (digits as (1, 8, 8) for a CNN), tried on two samples;
     an error naming the shapes when none fits."""
     dtype, _ = model_dtype_device(model)
-    was_training = model.training
-    model.eval()  # probing calls must not update batch-norm statistics; the mode is put back
-    try:
+    with eval_mode(model):  # probing calls must not update batch-norm statistics; modes are put back
         return _fit_inputs(model, X, data, dtype)
-    finally:
-        model.train(was_training)
 
 
 def _fit_inputs(

@@ -26,9 +26,10 @@ Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, al
 
 In the hot path (:func:`draw_probe_batch`) only the coefficients ξ are drawn per sample (O(k·r));
 the probes ``L ξ`` are formed in one batched product in the model's dtype on the model's device,
-and their range coordinates ``Vᵀ v`` (r numbers each; under a non-uniform pairing the coordinates
-in the anchor's own range frame, :meth:`~mixtheory.MixupGeometry.range_coordinates`) come with them, so the R13 correction
-(:func:`.hutchinson.r13_per_probe`) needs no d-dimensional work per probe (``docs/theory.md`` §7.3).
+and their range coordinates ``Vᵀ v`` (r numbers each; under a non-uniform pairing the
+coordinates in the anchor's own range frame, :meth:`~mixtheory.MixupGeometry.range_coordinates`)
+come with them, so the R13 correction (:func:`.hutchinson.r13_per_probe`) needs no d-dimensional
+work per probe (``docs/theory.md`` §7.3).
 
 Randomness: a base seed is drawn from a generator once; sample i's probes come from a private
 generator seeded by (base seed, i) (:func:`probe_seeds`), so they do not depend on batch size,
