@@ -85,7 +85,17 @@ def model_outputs(
         x = x.to(dtype)
     if device is not None and x.device != device:
         x = x.to(device)
-    out = model(x)
+    try:
+        out = model(x)
+    except RuntimeError as exc:
+        if "randomness" in str(exc):  # vmap's error for dropout in train mode: model_call_errors
+            raise
+        lines = [s.strip() for s in str(exc).strip().splitlines() if s.strip()]
+        raise ValueError(
+            f"model cannot be evaluated on inputs of shape {tuple(x.shape[1:])} per sample (torch says: "
+            f"{lines[-1] if lines else type(exc).__name__}); give X the shape and number of features the "
+            "model was built for"
+        ) from exc
     m = inputs.shape[0]
     if not isinstance(out, Tensor):
         kind = type(out).__name__
@@ -234,7 +244,11 @@ def model_output_count(model: Model, X: Tensor, name: str = "model") -> int | No
         with eval_mode(model), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = model_outputs(model, X[:2], None, allow_nonfinite=True)
-    except Exception:  # noqa: BLE001 - any failure is reported by the real call later
+    except ValueError as exc:
+        if str(exc).startswith("model cannot be evaluated"):
+            raise  # X does not fit the model: say so before any work
+        return None
+    except Exception:  # noqa: BLE001 - any other failure is reported by the real call later
         return None
     return int(out.shape[1])
 

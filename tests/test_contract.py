@@ -248,3 +248,11 @@ def test_train_on_labels_with_missing_classes_warns_and_says_how_many(tmp_path, 
         assert _train_cli(tmp_path, "--data", str(path)) == 0
     spec = __import__("json").loads((tmp_path / "run" / "model.json").read_text())
     assert spec["num_classes"] == 13
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_x_with_the_wrong_number_of_features_is_named(digits, entry):
+    """X of 63 features for a 64-input network: the shape is named, not a torch traceback."""
+    X, y, net = digits
+    with pytest.raises(ValueError, match=r"model cannot be evaluated on inputs of shape \(63,\)"):
+        ENTRY_POINTS[entry](net, X[:, :63], y)

@@ -310,8 +310,8 @@ def test_bad_inputs_name_the_argument(score):
         score([], X, y)
     with pytest.raises(ValueError, match="X contains 5 NaN"):
         score(models, torch.where(torch.arange(13)[:, None] == 0, float("nan"), X), y)
-    with pytest.raises(RuntimeError):  # wrong input width: torch's own shape error
-        score(models, X[:, :4], y)
+    with pytest.raises(ValueError, match=r"model cannot be evaluated on inputs of shape \(4,\)"):
+        score(models, X[:, :4], y)  # wrong input width: named, with torch's own reason
 
 
 def test_other_bad_inputs():
