@@ -168,6 +168,19 @@ def check_model(model: object, name: str = "model", *, module: bool = False) -> 
         )
 
 
+def module_device(model: object, device: DeviceLike = None, name: str = "model") -> torch.device:
+    """The device to train ``model`` on: ``device`` (checked) or where its parameters are; the model
+    must be a ``torch.nn.Module`` with parameters."""
+    check_model(model, name, module=True)
+    dev = check_device(device)
+    if dev is not None:
+        return dev
+    first = next(iter(model.parameters()), None)
+    if first is None:
+        raise ValueError(f"{name} has no parameters to train")
+    return first.device
+
+
 def check_class_indices(
     name: str,
     y: Tensor,

@@ -31,7 +31,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._types import ArrayLike, DeviceLike, Tensor
-from .._validation import check_device, check_model
+from .._validation import module_device
 from ..provenance import write_provenance
 from ..scores import ForgettingTracker
 from .objectives import ERMObjective, Objective, TrainingData
@@ -301,7 +301,6 @@ def train(
 
     Returns a :class:`TrainingResult`.
     """
-    check_model(model, module=True)
     objective = ERMObjective() if objective is None else objective
     _check_arguments(
         objective, recorders, epochs=epochs, batch_size=batch_size, checkpoint_every=checkpoint_every
@@ -309,7 +308,7 @@ def train(
     out_dir = None if out is None else check_out_dir(out, resume)
     if resume and out_dir is None:
         raise ValueError("resume needs out (the directory holding the checkpoint)")
-    dev = check_device(device) or next(model.parameters()).device
+    dev = module_device(model, device)
     model.to(dev)
     data, test_data = _training_data(model, X, Y, test, num_classes, dev)
     config = {
