@@ -400,7 +400,7 @@ def test_every_estimator_route_on_a_paired_geometry(knn_setup, probes, method, r
         net,
         geo,
         probes=probes,
-        num_probes=8 if probes == "spectral" else 256,
+        num_probes=64 if probes == "spectral" else 256,
         method=method,
         r1=r1,
         exact_directions=2,
@@ -436,3 +436,21 @@ def test_sampled_second_order_loss_weights_anchors():
     k = bonferroni_k(1)
     assert abs(mc.zscore(closed)) <= k, (float(mc), mc.stderr, closed)
     assert abs(mc.zscore(unweighted)) > 2 * k, "the test cannot tell the weighted from the plain mean"
+
+
+@pytest.mark.parametrize("name", PAIRINGS)
+@pytest.mark.parametrize("probes", ["exact", "mixup", "spectral"])
+def test_estimators_on_every_pairing(name, probes):
+    """The probe routes on every kind of pairing (dense, class-conditional, hard pool, k-NN, uniform
+    without self), against taylor_regularizers on the same geometry."""
+    X, Y = _data(seed=4)
+    geo = MixupGeometry(X, Y, SymmetricBeta(0.6), pairing=PAIRINGS[name](X, Y))
+    net = make_mlp(D, C, seed=5, hidden=5)
+    ref = taylor_regularizers(net, geo)
+    est = estimate_from_geometry(
+        net, geo, probes=probes, num_probes=256 if probes == "mixup" else 64, exact_directions=1, r1="probes",
+        generator=torch.Generator().manual_seed(6),
+    )  # fmt: skip
+    scale = float(ref["R13"].abs().max() + ref["R2"].abs().max())
+    assert_within_standard_errors(est.R2, est.R2_se, ref["R2"], atol=1e-11 * scale, what=f"R2 {name}")
+    assert_within_standard_errors(est.R13, est.R13_se, ref["R13"], atol=1e-11 * scale, what=f"R13 {name}")
