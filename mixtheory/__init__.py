@@ -6,7 +6,7 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 """
 
 from . import mixing, scores, training
-from ._validation import PiecewiseLinearWarning
+from ._validation import MissingClassWarning, PiecewiseLinearWarning
 from .approximate import approximate_mixup_targets, rescale
 from .data import DataSplit, load_cifar10, load_mnist, load_split
 from .derivatives import directional_derivatives
@@ -117,6 +117,7 @@ __all__ = [
     "RegularizerEstimates",
     "EstimatorOptions",
     "PiecewiseLinearWarning",
+    "MissingClassWarning",
     "TrainModeWarning",
     "second_order_jet",
     "directional_derivatives",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import torch
@@ -52,6 +55,7 @@ def model_dtype_device(model: Model) -> tuple[torch.dtype | None, torch.device |
 
 def check_model_dtype(model: Model) -> None:
     """Half precision cannot carry second derivatives of a loss: refuse it with the fix."""
+    check_model(model)
     dtype, _ = model_dtype_device(model)
     if dtype in (torch.float16, torch.bfloat16):
         raise TypeError(
@@ -74,13 +78,24 @@ def model_outputs(
     The one place every entry point feeds a model: float32 models get float32 inputs (and
     float64 models float64), and a tuple, an array, a wrong shape or NaN gets an error naming the
     model's output rather than a torch traceback further down."""
+    check_model(model)
     dtype, device = model_dtype_device(model)
     x = inputs
     if dtype is not None and x.is_floating_point() and x.dtype != dtype:
         x = x.to(dtype)
     if device is not None and x.device != device:
         x = x.to(device)
-    out = model(x)
+    try:
+        out = model(x)
+    except RuntimeError as exc:
+        if "randomness" in str(exc):  # vmap's error for dropout in train mode: model_call_errors
+            raise
+        lines = [s.strip() for s in str(exc).strip().splitlines() if s.strip()]
+        raise ValueError(
+            f"model cannot be evaluated on inputs of shape {tuple(x.shape[1:])} per sample (torch says: "
+            f"{lines[-1] if lines else type(exc).__name__}); give X the shape and number of features the "
+            "model was built for"
+        ) from exc
     m = inputs.shape[0]
     if not isinstance(out, Tensor):
         kind = type(out).__name__
@@ -90,7 +105,13 @@ def model_outputs(
             else ""
         )
         raise TypeError(f"model must return a tensor of outputs (batch, c); it returned a {kind}{hint}")
-    if out.ndim != 2 or out.shape[0] != m or (num_outputs is not None and out.shape[1] != num_outputs):
+    if out.ndim == 2 and out.shape[0] == m and num_outputs is not None and out.shape[1] != num_outputs:
+        raise ValueError(
+            f"the model has {out.shape[1]} outputs but the labels have {num_outputs} classes (columns): "
+            "the number of classes is the model's number of outputs. Pass Y as label vectors with one "
+            "column per output, or integer class indices below the number of outputs"
+        )
+    if out.ndim != 2 or out.shape[0] != m:
         want = f"({m}, {num_outputs})" if num_outputs is not None else f"({m}, c)"
         raise ValueError(
             f"model must map a batch of {m} inputs to {want} outputs (one column per label column); "
@@ -128,6 +149,155 @@ def as_tensor(
     return t
 
 
+class MissingClassWarning(UserWarning):
+    """Some class index in ``0 .. c − 1`` never occurs among the labels."""
+
+
+def check_model(model: object, name: str = "model", *, module: bool = False) -> None:
+    """A model must be a ``torch.nn.Module`` or another callable mapping a batch to outputs (a
+    module when ``module``: training needs its parameters)."""
+    if module and not isinstance(model, torch.nn.Module):
+        raise TypeError(
+            f"{name} must be a torch.nn.Module (its parameters are trained); got {type(model).__name__} "
+            f"{model!r:.60}"
+        )
+    if not callable(model):
+        raise TypeError(
+            f"{name} must be a torch.nn.Module or a callable mapping a batch of inputs to (batch, c) "
+            f"outputs; got {type(model).__name__} {model!r:.60}"
+        )
+
+
+def module_device(model: object, device: DeviceLike = None, name: str = "model") -> torch.device:
+    """The device to train ``model`` on: ``device`` (checked) or where its parameters are; the model
+    must be a ``torch.nn.Module`` with parameters."""
+    check_model(model, name, module=True)
+    dev = check_device(device)
+    if dev is not None:
+        return dev
+    first = next(iter(model.parameters()), None)
+    if first is None:
+        raise ValueError(f"{name} has no parameters to train")
+    return first.device
+
+
+def check_class_indices(
+    name: str,
+    y: Tensor,
+    num_classes: int | None = None,
+    num_outputs: int | None = None,
+    *,
+    where: str = "",
+) -> int:
+    """The one rule for integer class labels (README, "What is checked"): returns c, the number of
+    classes.
+
+    c is the model's number of outputs when there is a model (``num_outputs``), else ``num_classes``
+    when given, else the largest label + 1. A label that is negative or ≥ c is an error naming its
+    value and its index; ``num_classes`` that differs from the model's outputs is an error. Without
+    a model, a class in ``0 .. c − 1`` that never occurs gets one :class:`MissingClassWarning` (c then
+    rests on the labels alone: a label 12 among digits 0..9 would make 13 classes); with a model, a
+    batch that lacks some of its classes is normal and passes silently. ``where`` prefixes
+    the messages (e.g. the file the labels come from).
+
+    >>> check_class_indices("y", torch.tensor([0, 2, 1]))
+    3
+    >>> check_class_indices("y", torch.tensor([0, 12, 1]), num_outputs=10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: y[1] = 12 but the model has 10 outputs (classes 0..9): relabel y ...
+    """
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"{where}{name} must hold integer class indices, got {y.dtype}")
+    if y.numel() == 0:
+        raise ValueError(f"{where}{name} is empty: it needs one class index per sample")
+    flat = y.reshape(-1)
+    if num_classes is not None and (isinstance(num_classes, bool) or int(num_classes) < 1):
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    if num_outputs is not None and num_classes is not None and int(num_classes) != int(num_outputs):
+        raise ValueError(
+            f"{where}num_classes={num_classes} but the model has {num_outputs} outputs: the number of "
+            "classes is the model's number of outputs (leave num_classes out, or use a model with that many)"
+        )
+    if bool((flat < 0).any()):
+        i = int((flat < 0).nonzero()[0, 0])
+        raise ValueError(f"{where}{name}[{i}] = {int(flat[i])} is negative: class indices run from 0")
+    c = int(
+        num_outputs if num_outputs is not None else num_classes if num_classes is not None else flat.max() + 1
+    )
+    if bool((flat >= c).any()):
+        i = int((flat >= c).nonzero()[0, 0])
+        source = f"the model has {c} outputs" if num_outputs is not None else f"num_classes={c}"
+        raise ValueError(
+            f"{where}{name}[{i}] = {int(flat[i])} but {source} (classes 0..{c - 1}): relabel {name} to "
+            f"0..{c - 1} (e.g. numpy.unique({name}, return_inverse=True)) or use a model with more outputs"
+        )
+    if num_outputs is not None:
+        return c  # the model fixes the classes; a subset of samples need not show every one
+    counts = torch.bincount(flat.long().cpu(), minlength=c)
+    missing = (counts == 0).nonzero().reshape(-1).tolist()
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (", …" if len(missing) > 10 else "")
+        warnings.warn(
+            f"{where}{name}: class(es) {shown} of 0..{c - 1} never occur among its {flat.numel()} labels; "
+            f"a model built for them gets {c} outputs (relabel {name} to consecutive classes if those "
+            "classes do not exist, or pass the number of classes)",
+            MissingClassWarning,
+            stacklevel=3,
+        )
+    return c
+
+
+def model_output_count(model: Model, X: Tensor, name: str = "model") -> int | None:
+    """The number of outputs of ``model`` from one call on the first two inputs of ``X`` (no graph,
+    in eval mode for a module, which draws no random numbers and updates no running statistics).
+    None when that call fails: the computation that follows then reports the model's own error."""
+    check_model(model, name)
+    try:
+        with eval_mode(model), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = model_outputs(model, X[:2], None, allow_nonfinite=True)
+    except ValueError as exc:
+        if str(exc).startswith("model cannot be evaluated"):
+            raise  # X does not fit the model: say so before any work
+        return None
+    except Exception:  # noqa: BLE001 - any other failure is reported by the real call later
+        return None
+    return int(out.shape[1])
+
+
+@contextlib.contextmanager
+def eval_mode(model: Model) -> Iterator[None]:
+    """Every submodule of a module in eval mode for the block, each put back in its own mode after
+    (a frozen batch norm inside a training network stays frozen)."""
+    modes = [(m, m.training) for m in model.modules()] if isinstance(model, torch.nn.Module) else []
+    try:
+        for m, _ in modes:
+            m.training = False
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def labels_for_model(
+    model: Model,
+    X: Tensor,
+    Y: ArrayLike,
+    num_classes: int | None,
+    dtype: torch.dtype | None,
+    device: DeviceLike,
+    name: str = "Y",
+) -> Tensor:
+    """:func:`as_labels` for (model, X, Y) entry points: the number of classes is the model's number
+    of outputs (:func:`model_output_count`; X in the model's input shape)."""
+    if X.shape[0] == 0:
+        raise ValueError("X has no samples (n = 0)")
+    return as_labels(
+        name, Y, X.shape[0], num_classes, dtype, device, num_outputs=model_output_count(model, X)
+    )
+
+
 def as_labels(
     name: str,
     Y: ArrayLike,
@@ -135,9 +305,18 @@ def as_labels(
     num_classes: int | None,
     dtype: torch.dtype | None,
     device: DeviceLike,
+    *,
+    num_outputs: int | None = None,
 ) -> Tensor:
-    """Labels as an (n, c) float tensor: one-hot for integer class indices, as given otherwise."""
-    y = torch.as_tensor(Y, device=device)
+    """Labels as an (n, c) float tensor: one-hot for integer class indices (c from
+    :func:`check_class_indices`: the model's ``num_outputs`` when given), as given otherwise (then c
+    must equal ``num_outputs``)."""
+    try:
+        y = torch.as_tensor(Y, device=device)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(
+            f"{name} must be an array of class indices or label vectors, got {type(Y).__name__}"
+        ) from exc
     if y.dtype == torch.bool:
         y = y.long()
     if y.ndim == 1 and y.is_floating_point():
@@ -149,11 +328,7 @@ def as_labels(
     if y.ndim == 1:
         if y.shape[0] != n:
             raise ValueError(f"{name} has {y.shape[0]} labels but X has {n} samples")
-        if (y < 0).any():
-            raise ValueError(f"{name} has negative class indices")
-        c = int(y.max()) + 1 if num_classes is None else int(num_classes)
-        if int(y.max()) >= c:
-            raise ValueError(f"{name} has class index {int(y.max())} >= num_classes={c}")
+        c = check_class_indices(name, y, num_classes, num_outputs)
         return torch.nn.functional.one_hot(y.long(), c).to(dtype)
     y = as_tensor(name, y, dtype=dtype, device=device)
     if y.ndim == 1:
@@ -162,6 +337,10 @@ def as_labels(
         raise ValueError(f"{name} must be (n, c) label vectors or (n,) class indices, got {tuple(y.shape)}")
     if y.shape[0] != n:
         raise ValueError(f"{name} has {y.shape[0]} rows but X has {n} samples; they must match")
+    if num_outputs is not None and y.shape[1] != num_outputs:
+        raise ValueError(
+            f"{name} has {y.shape[1]} label columns but the model has {num_outputs} outputs: they must match"
+        )
     return y
 
 
@@ -212,7 +391,6 @@ PIECEWISE_ADVICE = (
 def warn_piecewise_linear(model: Model, curvature_all_zero: bool, stacklevel: int = 3) -> None:
     """One warning when R2 comes out 0 because the model is piecewise linear (named layers, or
     every curvature value exactly 0 for a plain callable)."""
-    import warnings
 
     piecewise = piecewise_linear_modules(model)
     if piecewise:
@@ -260,8 +438,16 @@ def model_call_errors() -> _ModelCallErrors:
     return _ModelCallErrors()
 
 
+_STOCHASTIC_NAMES = (
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "Dropout", "Dropout1d", "Dropout2d",
+    "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+)  # fmt: skip
+
+
 def check_eval_mode(model: Model) -> None:
-    """A model in train mode with batch norm or dropout is not a fixed function of its input."""
+    """A model in train mode with batch norm or dropout is not a fixed function of its input (and a
+    model must be callable: :func:`check_model`)."""
+    check_model(model)
     if not isinstance(model, torch.nn.Module) or not model.training:
         return
     stochastic = (
@@ -270,7 +456,14 @@ def check_eval_mode(model: Model) -> None:
         torch.nn.Dropout,
         torch.nn.AlphaDropout,
     )
-    bad = sorted({type(m).__name__ for m in model.modules() if isinstance(m, stochastic)})
+    # TorchScript modules keep their class name in original_name (isinstance fails on them)
+    bad = sorted(
+        {
+            module_type_name(m)
+            for m in model.modules()
+            if isinstance(m, stochastic) or module_type_name(m) in _STOCHASTIC_NAMES
+        }
+    )
     if bad:
         raise ValueError(
             f"model is in train mode and contains {', '.join(bad)}: its output depends on the batch "
@@ -315,5 +508,5 @@ def prepare_flat_inputs(
         raise ValueError(f"X must be (n, d) or (n, *input_shape) with n >= 2, got shape {tuple(x.shape)}")
     n = x.shape[0]
     input_shape = tuple(x.shape[1:])
-    y = as_labels("Y", Y, n, num_classes, x.dtype, x.device)
+    y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     return x.reshape(n, -1), y, input_shape, get_loss(loss)

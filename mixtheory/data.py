@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import functools
 import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
+
+from ._validation import check_class_indices
 
 __all__ = [
     "DATASETS",
@@ -89,23 +92,76 @@ def load_npz(path: str | Path, dtype: torch.dtype = torch.float64) -> tuple[torc
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no data file at {path}; give a local .npz with arrays X and y")
+    fix = "write it with numpy.savez(PATH, X=X, y=y), X numeric (n, ...) and y (n,) integers or (n, c)"
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path} holds a single array, not an .npz archive with arrays X and y; {fix}")
+        with archive:
+            missing = {"X", "y"} - set(archive.files)
+            if missing:
+                raise ValueError(f"{path} lacks array(s) {sorted(missing)}; it has {archive.files}; {fix}")
+            X_raw, y_raw = archive["X"], archive["y"]
+    except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, KeyError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(
-            f"{path} is not a readable .npz archive (np.savez with arrays X and y): {exc}"
-        ) from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} holds a single array, not an .npz archive with arrays X and y")
-    with archive:
-        missing = {"X", "y"} - set(archive.files)
-        if missing:
-            raise ValueError(f"{path} lacks array(s) {sorted(missing)}; it has {archive.files}")
-        X_raw, y_raw = archive["X"], archive["y"]
-    X = torch.as_tensor(X_raw, dtype=dtype)
-    y = torch.as_tensor(y_raw)
-    y = y.long() if not y.is_floating_point() else y.to(dtype)
-    return X, y
+            f"{path} is not an .npz archive numpy can read ({first}): corrupt or truncated? {fix}"
+        ) from None
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"{path} is not an .npz archive of numeric arrays numpy reads safely ({first}); {fix}"
+        ) from None
+    return _numeric_array(path, "X", X_raw, dtype), _label_array(path, y_raw, dtype)
+
+
+def _numeric_array(path: Path, name: str, raw: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """A numeric array of the file as ``dtype``: strings, objects, complex numbers and values that
+    overflow ``dtype`` are refused naming the file, the array and the fix."""
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{path}: array {name} has dtype {raw.dtype} ({_KINDS.get(raw.dtype.kind, 'not numbers')}); "
+            f"store numbers (e.g. {name}.astype(numpy.float32) after encoding any text)"
+        )
+    values = torch.as_tensor(raw.astype(np.float64) if raw.dtype.kind == "f" else raw)
+    if values.is_floating_point() and not bool(torch.isfinite(values).all()):
+        bad = int((~torch.isfinite(values)).sum())
+        raise ValueError(
+            f"{path}: array {name} contains {bad} NaN or infinite value(s); clean or impute them"
+        )
+    out = values.to(dtype)
+    if out.is_floating_point() and not bool(torch.isfinite(out).all()):
+        big = float(values.double().abs().max())
+        raise ValueError(
+            f"{path}: array {name} has values up to {big:.3g}, beyond the largest {dtype} "
+            f"({torch.finfo(dtype).max:.3g}); rescale {name} (e.g. standardise it) before saving"
+        )
+    return out
+
+
+_KINDS = {
+    "U": "text",
+    "S": "bytes",
+    "O": "Python objects",
+    "c": "complex numbers",
+    "M": "dates",
+    "m": "durations",
+}
+
+
+def _label_array(path: Path, raw: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """``y`` as integer class indices (n,) or float label vectors (n, c)."""
+    if raw.dtype.kind in "biu":
+        return torch.as_tensor(raw.astype(np.int64))
+    y = _numeric_array(path, "y", raw, dtype)
+    if y.ndim == 1:
+        raise ValueError(
+            f"{path}: array y is 1-D with floating-point values ({raw.dtype}); store class indices as "
+            "integers, y.astype(numpy.int64), or label vectors as (n, c)"
+        )
+    return y
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +472,7 @@ def load_split(
         y_train=y_train,
         X_test=X_test,
         y_test=y_test,
-        num_classes=int(y.shape[1]) if y.ndim == 2 else int(y.max()) + 1,
+        num_classes=int(y.shape[1]) if y.ndim == 2 else check_class_indices("y", y, where=f"{source}: "),
         input_shape=tuple(X_train.shape[1:]),
         description=f"{source}; {split_text}; {norm}",
         class_names=None,

@@ -35,11 +35,11 @@ from ._progress import progress_bar  # noqa: F401  (re-exported: mixtheory.cli.c
 from ._types import ArrayLike, Generator, Model
 from ._validation import (
     Tensor,
-    as_labels,
     as_tensor,
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,
+    labels_for_model,
     model_call_errors,
     model_dtype_device,
     model_outputs,
@@ -73,9 +73,12 @@ def _prepare(model: Model, X: ArrayLike, Y: ArrayLike, law, loss, dtype, device,
     x = as_tensor("X", X, dtype=dtype, device=device)
     if x.ndim < 2:
         raise ValueError(f"X must be (n, d) or (n, *input_shape), got shape {tuple(x.shape)}")
-    if x.shape[0] == 0:
-        raise ValueError("X has no samples (n = 0): the mixup loss needs at least one")
-    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    if x.shape[0] < 2:
+        raise ValueError(
+            f"X has {'no samples' if x.shape[0] == 0 else 'one sample'}: mixup mixes pairs of samples, "
+            "so the mixup loss needs at least 2"
+        )
+    y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     return x, y, get_loss(loss)
 
 
@@ -319,7 +322,10 @@ def sampled_second_order_loss(
     ``l_Q = ℓ + ℓ_yᵀε + ℓ_uᵀ(∇f δ) + ½[εᵀℓ_yy ε + 2 (∇f δ)ᵀ ℓ_uy ε + (∇f δ)ᵀ ℓ_uu (∇f δ)
     + ℓ_uᵀ (δᵀ ∇²f δ)]`` at ``(ỹ_i, f(x̃_i))``, with (θ, j) drawn per anchor. ``∇f δ`` and
     ``δᵀ∇²f δ`` come from one nested forward-mode pass (jvp of jvp). Each replicate averages
-    over all anchors; the standard error is across replicates.
+    over all anchors with the geometry's anchor weights ``p_i`` (the plain mean under uniform
+    pairing; ``(1 + Σ_j π(i|j))/(2n)`` under a non-uniform pairing, docs/theory.md §8.1, so that it
+    estimates :func:`~mixtheory.pairing.weighted_second_order_loss`); the standard error is across
+    replicates.
     """
     loss = get_loss(loss)
     check_eval_mode(model)
@@ -361,5 +367,7 @@ def sampled_second_order_loss(
                 + (L_u * hvv).sum(-1)
             )
         )
-        replicates.append(float(lq.mean()))
+        # anchor i carries weight p_i (1/n under uniform pairing; (1 + Σ_j π(i|j))/(2n) for a
+        # non-uniform pairing, docs/theory.md §8.1): E_Q = Σ_i p_i E[l_Q | i]
+        replicates.append(float((geometry.anchor_weights * lq).sum()))
     return monte_carlo_estimate(replicates, checkpoints)

@@ -105,6 +105,10 @@ def build_model(
     if pool not in ("avg", "max"):
         raise ValueError(f"pool must be 'avg' or 'max', got {pool!r}")
     shape = (int(in_shape),) if isinstance(in_shape, int) else tuple(int(s) for s in in_shape)
+    if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer (the logits), got {num_classes!r}")
+    if not shape or any(s < 1 for s in shape):
+        raise ValueError(f"in_shape must be positive sizes, (d,) or (C, H, W), got {in_shape!r}")
     if arch_name == "resnet18":
         from .resnet import smooth_resnet18
 

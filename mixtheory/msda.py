@@ -81,7 +81,9 @@ def tilted_hole_moments(
 ) -> tuple[Tensor, Tensor]:
     r"""``(m̄ (d,), W (d, d))``: the first two moments of the re-anchored hole H̃ (module docstring),
     ``m̄ = E[w(1−M) + (1−w)M]``, ``W = E[w(1−M)(1−M)ᵀ + (1−w)MMᵀ]``, over the joint law of (λ, M)
-    (λ's rule × every mask centre, exact in the centres). ``mask``: None (Mixup, M = λ1), a name
+    (λ's rule × every mask centre: exact in the centres; over a continuous λ law a quadrature,
+    with the error of :func:`~mixtheory.mixing.masks.mask_moments` for box masks). ``mask``: None
+    (Mixup, M = λ1), a name
     (``"cutmix"``, ``"hmix"``, ``"gmix"``) or a :class:`~mixtheory.mixing.MaskKind`; the mask is
     broadcast over channels. ``input_shape``: (d,) for Mixup, ([C,] H, W) for masks; d its product.
 
@@ -177,9 +179,15 @@ def exact_masked_loss(
     num_nodes: int = DEFAULT_NODES,
     num_classes: int | None = None,
 ) -> float:
-    r"""``(1/n²) Σ_{i,j} E_{λ,M} ℓ(w y_i + (1−w) y_j, f(M ⊙ x_i + (1 − M) ⊙ x_j))`` exactly: every
+    r"""``(1/n²) Σ_{i,j} E_{λ,M} ℓ(w y_i + (1−w) y_j, f(M ⊙ x_i + (1 − M) ⊙ x_j))``: every
     partner × λ's nodes × every mask position (:func:`mixtheory.mixing.exact_loss_for_rule`,
-    brute force; small images). mask=None is Mixup (λ per pair)."""
+    brute force; small images). mask=None is Mixup (λ per pair).
+
+    Exact over partners and positions, and over λ for laws with atoms; for a continuous λ law it
+    is a quadrature, and box masks, whose size is a step function of λ, converge like 1/num_nodes
+    (relative errors 8.5e-5, 5.2e-6, 8.8e-7 at 16, 96, 400 nodes for CutMix on 6×6 images under λ ~
+    Beta(1, 1), 1.8e-5, 1.3e-5, 2.1e-6 under Beta(0.4, 0.4), against the λ integral done exactly
+    piece by piece of the box size)."""
     from .mixing.expected_loss import exact_loss_for_rule
 
     return exact_loss_for_rule(

@@ -50,7 +50,14 @@ from typing import Literal
 import torch
 
 from ._types import ArrayLike, Indices
-from ._validation import Tensor, as_labels, as_tensor, check_labels_sum_to_one, model_outputs
+from ._validation import (
+    Tensor,
+    as_labels,
+    as_tensor,
+    check_labels_sum_to_one,
+    labels_for_model,
+    model_outputs,
+)
 from .geometry import MixupGeometry, as_partner_law, require_symmetric_lambda
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss, get_loss
@@ -130,7 +137,7 @@ def exact_mixup_loss_with_pairing(
     if form not in ("folded", "unfolded"):
         raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
     x = as_tensor("X", X, dtype=torch.float64)
-    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     n = x.shape[0]
     loss = get_loss(loss)
     from .geometry import is_uniform_with_self
@@ -287,7 +294,10 @@ def pool_shrinkage(
     from .mixing.partners import HardPool
 
     x = as_tensor("X", X, dtype=torch.float64)
-    y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    if model is None:
+        y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
+    else:
+        y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     scores = torch.as_tensor(scores, dtype=torch.float64).reshape(-1)
     rows: list[dict[str, float]] = []
     geometries: list[tuple[object, MixupGeometry, Tensor | None]] = [

@@ -38,6 +38,7 @@ from ._validation import (
     as_tensor,
     check_device,
     check_eval_mode,
+    check_model,
     model_dtype_device,
     model_outputs,
 )
@@ -56,9 +57,7 @@ def _as_model_list(model, name: str = "model") -> list:
     if not models:
         raise ValueError(f"{name} is an empty list: pass a model or a non-empty list of models")
     for i, m in enumerate(models):
-        if not callable(m):
-            where = f"{name}[{i}]" if len(models) > 1 or isinstance(model, (list, tuple)) else name
-            raise TypeError(f"{where} must be a torch module or a callable, got {type(m).__name__}")
+        check_model(m, f"{name}[{i}]" if isinstance(model, (list, tuple)) else name)
         try:
             check_eval_mode(m)
         except ValueError as exc:
@@ -108,12 +107,7 @@ def _logits(model, X: Tensor, batch_size: int) -> Tensor:
 
 
 def _labels_for(Y, n: int, c: int, dtype: torch.dtype, device) -> Tensor:
-    labels = as_labels("Y", Y, n, c, dtype, device)
-    if labels.shape[1] != c:
-        raise ValueError(
-            f"Y has {labels.shape[1]} label columns but the model returns {c} outputs; they must match"
-        )
-    return labels
+    return as_labels("Y", Y, n, None, dtype, device, num_outputs=c)
 
 
 def _common_dtype(tensors: Sequence[Tensor]) -> torch.dtype:

@@ -101,8 +101,11 @@ def test_check_list(capsys):
     "argv,message",
     [
         (["--draws", "1"], "--draws must be at least 2"),
-        (["--samples", "1"], "--samples must be between 2 and 1797"),
-        (["--samples", "5000"], "--samples must be between 2 and 1797"),
+        (["--samples", "1"], "--samples must be between 20 and 1797"),
+        (["--samples", "2"], "--samples must be between 20 and 1797"),
+        (["--samples", "4"], "--samples must be between 20 and 1797"),
+        (["--samples", "5000"], "--samples must be between 20 and 1797"),
+        (["--law", "uniform", "--alpha", "1"], "the uniform law has no parameter"),
         (["--alpha", "-1"], "--alpha must be a positive number"),
         (["--law", "cauchy"], "unknown law"),
         (["--only", "nonsense"], "--only: unknown check 'nonsense'"),
@@ -139,3 +142,39 @@ def test_verify_is_wired_into_the_command_line(capsys, tmp_path):
     assert [e["id"] for e in entries] == ["seed001-w-shaped-moments"]
     assert {"id", "source", "statement", "verdict", "evidence"} <= set(entries[0])
     assert "seed001-w-shaped-moments" in report.read_text()
+
+
+def test_check_minimum_samples_is_the_runners():
+    from mixtheory.checks.runner import MIN_SAMPLES
+    from mixtheory.cli.check import MIN_SAMPLES as CLI_MIN
+
+    assert MIN_SAMPLES == CLI_MIN
+    from mixtheory.checks import run_checks
+
+    with pytest.raises(ValueError, match=f"num_samples must be at least {MIN_SAMPLES}"):
+        run_checks(preset="quick", num_samples=4, only=["moments"])
+
+
+@pytest.mark.parametrize(
+    "law,skipped",
+    [
+        ("uniform", set()),  # runs without an alpha (it used to demand one nobody passed)
+        ("zhang", {"pairing-theorem1"}),  # λ̃'s law is not symmetric: the paired fold does not hold
+        ("regmixup", {"pairing-theorem1"}),
+        ("beta", set()),
+    ],
+)
+def test_check_runs_what_holds_for_the_law_and_skips_the_rest(law, skipped, capsys):
+    """Every law runs: checks that do not hold for it are skipped with a stated reason, the run
+    ends with its summary and exit code 0."""
+    code, report, failed = _check_json(
+        ["--quick", "--law", law, "--only", "moments", "--only", "pairing-theorem1"], capsys
+    )
+    assert code == 0 and not failed, failed
+    rows = {c["name"]: c for c in report["checks"] if c["kind"] == "skipped"}
+    assert set(rows) == skipped
+    for row in rows.values():
+        assert row["detail"].startswith("skipped: ") and "symmetric" in row["detail"]
+    assert main(["check", "--quick", "--law", law, "--only", "pairing-theorem1"]) == 0
+    out = capsys.readouterr().out
+    assert "all checks passed" in out and (("skipped" in out) == bool(skipped))

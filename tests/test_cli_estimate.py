@@ -245,7 +245,7 @@ def test_num_classes_for_data_missing_classes(saved, three_class_npz, capsys):
     rc, out, _ = run_cli(common, capsys)  # default: the model's own number of outputs
     assert rc == 0 and "10 classes" in out
     rc, _, err = run_cli([*common, "--num-classes", "4"], capsys)
-    assert rc == 2 and "does not fit" in err
+    assert rc == 2 and "--num-classes 4, but the network in" in err and saved["state"] in err
     rc, _, err = run_cli(
         ["--model", saved["whole"], "--trust-pickle", *common[4:], "--num-classes", "4"], capsys
     )
@@ -553,3 +553,120 @@ def test_mlp_state_dict_reads_image_shaped_npz_and_junk_npz_is_refused(saved, tm
         ["--model", saved["state"], "--arch", "mlp", "--data", str(junk), "--alpha", "1"], capsys
     )
     assert rc == 2 and "is not an .npz archive" in err
+
+
+# --- issue 15: model.json, the train-mode warning, R4, and data files named with the fix ------------
+def _trained_run(tmp_path, activation="tanh", hidden=(8,)):
+    """A run directory as `mixtheory train` leaves it: model.pt (a state dict) and model.json."""
+    run = tmp_path / "run"
+    run.mkdir()
+    model = build_model("mlp", 64, 10, activation, hidden=hidden, seed=0)
+    torch.save(model.state_dict(), run / "model.pt")
+    spec = {"arch": f"mlp-{activation}", "hidden": list(hidden), "channels": [8, 16], "input_shape": [64]}
+    (run / "model.json").write_text(json.dumps(spec))
+    return model, str(run / "model.pt")
+
+
+@pytest.mark.parametrize(
+    "option,message",
+    [
+        (["--arch", "mlp-relu"], "--arch mlp-relu conflicts with"),
+        (["--arch", "mlp-gelu"], "--arch mlp-gelu conflicts with"),
+        (["--arch", "mlp", "--activation", "relu"], "--arch mlp-relu conflicts with"),
+        (["--activation", "gelu"], "--activation gelu conflicts with"),
+        (["--hidden", "16"], "--hidden 16 conflicts with"),
+    ],
+)
+def test_model_json_is_read_and_a_conflicting_option_is_refused(tmp_path, option, message, capsys):
+    """Shapes cannot tell tanh from ReLU: a tanh-trained state dict estimated with --arch mlp-relu
+    gave R13 −0.885 instead of −0.817 without a word. model.json (written by `train`) decides."""
+    _, path = _trained_run(tmp_path)
+    rc, _, err = run_cli(["--model", path, *option, *SMALL], capsys)
+    assert rc == 2 and message in err and "model.json" in err and "mlp-tanh" in err, err
+
+
+def test_model_json_supplies_the_arch_and_gives_the_tanh_numbers(tmp_path, capsys):
+    model, path = _trained_run(tmp_path)
+    out = tmp_path / "r.json"
+    rc, _, err = run_cli(["--model", path, *SMALL, "--seed", "2", "--out", str(out)], capsys)
+    assert rc == 0, err
+    rc2, _, _ = run_cli(["--model", path, "--arch", "mlp-tanh", *SMALL, "--seed", "2", "--json"], capsys)
+    assert rc2 == 0  # the same builder named explicitly agrees
+    record = json.loads(out.read_text())
+    X = torch.tensor(__import__("sklearn.datasets").datasets.load_digits().data / 16.0, dtype=torch.float32)
+    y = torch.tensor(__import__("sklearn.datasets").datasets.load_digits().target)
+    idx = torch.tensor(record["per_sample"]["indices"])
+    reference = estimate_regularizers(model, X, y, SymmetricBeta(1.0), idx, r1="exact", num_probes=4)
+    np.testing.assert_allclose(record["per_sample"]["R13"], reference["R13"].numpy(), rtol=1e-5)
+    (tmp_path / "run" / "model.json").unlink()
+    rc, _, err = run_cli(["--model", path, *SMALL], capsys)
+    assert rc == 2 and "--arch" in err and "model.json" in err
+
+
+def test_a_train_mode_batchnorm_model_gets_the_promised_warning(tmp_path, capsys):
+    """The README promises a train-mode warning; estimate used to call model.eval() silently."""
+    net = build_model("mlp", 64, 10, "tanh", hidden=(8,), batchnorm=True, seed=0).train()
+    path = tmp_path / "bn.ts"
+    torch.jit.save(torch.jit.script(net), path)
+    rc, out, err = run_cli(["--model", str(path), *SMALL], capsys)
+    assert rc == 0 and "TrainModeWarning" in err and "BatchNorm1d" in err and "eval mode" in err, err
+
+
+def test_the_summary_table_shows_r4(saved, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    rc, printed, _ = run_cli(
+        ["--model", saved["state"], "--arch", "mlp-tanh", "--hidden", "8", *SMALL, "--out", str(out)], capsys
+    )
+    assert rc == 0 and re.search(r"^R4 ", printed, re.M)
+    record = json.loads(out.read_text())
+    assert record["summary"]["R4"]["exact"] is True
+    np.testing.assert_allclose(
+        record["summary"]["R4"]["mean"], np.mean(record["per_sample"]["R4"]), rtol=1e-12
+    )
+
+
+def _npz(tmp_path, name, **arrays):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return str(path)
+
+
+DATA_CASES = {
+    "corrupt": (
+        lambda t: (t / "c.npz").write_bytes(b"PK\x03\x04garbage") and str(t / "c.npz"),
+        [],
+        "not an .npz archive",
+    ),
+    "text y": (
+        lambda t: _npz(t, "s.npz", X=np.ones((6, 64)), y=np.array(["a", "b"] * 3)),
+        [],
+        "array y has dtype <U1 (text)",
+    ),
+    "overflow": (
+        lambda t: _npz(t, "o.npz", X=np.full((6, 64), 1e39), y=np.arange(6)),
+        [],
+        "array X has values up to 1e+39, beyond the largest torch.float32",
+    ),
+    "features": (
+        lambda t: _npz(t, "f.npz", X=np.ones((6, 10)), y=np.arange(6)),
+        [],
+        "X has samples of shape (10,), but the network in",
+    ),
+    "num-classes": (lambda t: "digits", ["--num-classes", "3"], "--num-classes 3, but the network in"),
+    "label 12": (
+        lambda t: _npz(t, "b.npz", X=np.ones((6, 64)), y=np.array([0, 1, 2, 12, 3, 4])),
+        [],
+        "y[3] = 12 but the model has 10 outputs",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DATA_CASES)
+def test_data_problems_get_one_line_naming_the_file_and_array(saved, tmp_path, case, capsys):
+    make, extra, message = DATA_CASES[case]
+    data = make(tmp_path)
+    argv = ["--model", saved["state"], "--arch", "mlp-tanh", "--hidden", "8", "--data", data, "--alpha", "1"]
+    rc, _, err = run_cli([*argv, "--num-probes", "2", *extra], capsys)
+    assert rc == 2 and message in err, err
+    assert data in err or case == "num-classes"
+    assert err.count("\n") == 1 and "state_dict" not in err and "size mismatch" not in err, err

@@ -392,7 +392,7 @@ def test_bad_arguments_are_named():
         estimate_regularizers(model, X, Y, LAW, probes="mixup", method="hutch++")
     with pytest.raises(ValueError, match="sum to 1"):
         estimate_regularizers(model, X, 2 * torch.nn.functional.one_hot(Y.argmax(-1), 3), LAW)
-    with pytest.raises(ValueError, match="model must map a batch"):
+    with pytest.raises(ValueError, match="Y has 3 label columns but the model has 2 outputs"):
         estimate_regularizers(torch.nn.Linear(4, 2).double(), X, Y, LAW)
     with pytest.raises(ValueError, match="jet rule"):
         estimate_regularizers(torch.nn.Bilinear(4, 4, 3), X, Y, LAW, method="taylor")
@@ -410,7 +410,8 @@ def test_r3_is_the_same_with_exact_and_probe_r1_and_summary():
     torch.testing.assert_close(exact["R3"], probed["R3"], rtol=1e-12, atol=0)
     assert exact.r1 == "exact" and exact.method == "taylor" and exact.num_probes == 4
     summary = probed.summary()
-    assert set(summary) == {"erm", "R1", "R2", "R3", "R13"}
+    assert set(summary) == {"erm", "R1", "R2", "R3", "R4", "R13"}  # E_Q = erm + R13 + R2 + R4
+    assert summary["R4"]["mean"] == pytest.approx(float(probed["R4"].mean()))
     assert summary["R13"]["mean"] == pytest.approx(float(probed["R13"].mean()))
     assert summary["R1"]["mean"] == pytest.approx(float(probed["R1"].mean()))
     assert summary["R2"]["mean_se"] == pytest.approx(float(probed["R2_se"].mean()))

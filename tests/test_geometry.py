@@ -159,7 +159,7 @@ def test_bad_inputs_are_rejected():
         MixupGeometry(X[:1], Y[:1], law)
     with pytest.raises(TypeError, match="law must be a mixtheory law"):
         MixupGeometry(X, Y, 0.5)
-    with pytest.raises(ValueError, match="class index"):
+    with pytest.raises(ValueError, match=r"Y\[3\] = 3 but num_classes=3"):
         MixupGeometry(X, torch.arange(10), law, num_classes=3)
     geo = MixupGeometry(X.numpy(), Y.numpy(), law)  # numpy in
     with pytest.raises(ValueError, match="V must have shape"):

@@ -230,7 +230,7 @@ def test_user_errors():
     for method in ("exact", "sampled"):
         with pytest.raises(TypeError, match=r"Y is a 1-D torch.float64 tensor: that is ambiguous"):
             mixup_loss(model, X, Y.argmax(-1).double(), law, method=method)
-        with pytest.raises(ValueError, match=r"inputs to \(\d+, 3\) outputs"):
+        with pytest.raises(ValueError, match=r"num_classes=3 but the model has 2 outputs"):
             mixup_loss(model, X, Y.argmax(-1), law, method=method, num_classes=3)
-        with pytest.raises(ValueError, match=r"inputs to \(\d+, 1\) outputs"):
+        with pytest.raises(ValueError, match=r"Y has 1 label columns but the model has 2 outputs"):
             mixup_loss(model, X, Y[:, :1], law, method=method)

@@ -157,5 +157,5 @@ def test_user_errors():
     geo = MixupGeometry(X, Y, SymmetricBeta(1.0))
     with pytest.raises(ValueError, match="train mode.*BatchNorm1d.*model.eval"):
         taylor_regularizers(bn, geo)
-    with pytest.raises(ValueError, match=r"model must map a batch of 8 inputs to \(8, 2\)"):
+    with pytest.raises(ValueError, match=r"the model has 5 outputs but the labels have 2 classes"):
         taylor_regularizers(make_mlp(3, 5, seed=34), geo)

@@ -26,7 +26,7 @@ from ..msda import masked_second_order_loss
 from ..pairing import exact_mixup_loss_with_pairing
 from ..zhang2021 import fit_remainder_order, zhang_exact_loss, zhang_second_order_loss
 from .context import CheckContext
-from .registry import CheckResult, check, relative_row
+from .registry import CheckResult, check, relative_row, symmetric_lambda_only
 from .tolerances import EPS64, t_critical
 
 EXPANSION_SAMPLES = 40
@@ -155,7 +155,11 @@ def masked_mixup(ctx: CheckContext) -> list[CheckResult]:
     ]
 
 
-@check("pairing-theorem1", "Theorem 1 for class-conditional partners: folded = unfolded exact loss")
+@check(
+    "pairing-theorem1",
+    "Theorem 1 for class-conditional partners: folded = unfolded exact loss",
+    applies=symmetric_lambda_only,
+)
 def pairing_theorem1(ctx: CheckContext) -> list[CheckResult]:
     X, Y = _subset(ctx)
     labels = Y.argmax(-1)

@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from ..laws import MixingLaw
     from .context import CheckContext
 
 __all__ = ["CheckResult", "Check", "CHECKS", "check", "select_checks"]
 
-Kind = Literal["relative", "z-score", "slope", "count", "info"]
+Kind = Literal["relative", "z-score", "slope", "count", "info", "skipped"]
 
 
 @dataclass
@@ -52,19 +53,43 @@ class Check:
     name: str
     summary: str
     run: Callable[[CheckContext], list[CheckResult]]
+    applies: Callable[[MixingLaw], str | None] | None = None
+
+    def skip_reason(self, law: MixingLaw) -> str | None:
+        """Why the check does not hold for ``law`` (it is then skipped with this reason), or None."""
+        return None if self.applies is None else self.applies(law)
+
+    def skipped_row(self, reason: str) -> CheckResult:
+        """The row of a check that does not hold for the law: passed, with the reason."""
+        nan = float("nan")
+        return CheckResult(self.name, nan, nan, nan, math.inf, "skipped", True, f"skipped: {reason}")
+
+
+def symmetric_lambda_only(law: MixingLaw) -> str | None:
+    """A non-uniform pairing folds only when λ's law is symmetric about ½ (docs/theory.md §8.1)."""
+    from ..geometry._common import require_symmetric_lambda
+
+    try:
+        require_symmetric_lambda(law)
+    except ValueError:
+        return f"{law!r} is not symmetric about 1/2, and a non-uniform pairing folds only for symmetric laws"
+    return None
 
 
 #: every registered check, in table order
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, summary: str) -> Callable[[Callable[[CheckContext], list[CheckResult]]], Any]:
-    """Register ``fn(context) -> list[CheckResult]`` under ``name``."""
+def check(
+    name: str, summary: str, applies: Callable[[MixingLaw], str | None] | None = None
+) -> Callable[[Callable[[CheckContext], list[CheckResult]]], Any]:
+    """Register ``fn(context) -> list[CheckResult]`` under ``name``; ``applies(law)`` says why the
+    check does not hold for a law (then it is skipped with that reason), or None."""
 
     def register(fn: Callable[[CheckContext], list[CheckResult]]):
         if name in CHECKS:
             raise ValueError(f"check {name!r} is registered twice")
-        CHECKS[name] = Check(name, summary, fn)
+        CHECKS[name] = Check(name, summary, fn, applies)
         return fn
 
     return register

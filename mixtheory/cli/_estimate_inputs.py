@@ -6,6 +6,7 @@ model file (TorchScript, a state dict plus ``--arch``, or a whole pickled module
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import warnings
@@ -15,7 +16,13 @@ from pathlib import Path
 import torch
 
 from .._io import check_creatable
-from .._validation import check_device, model_dtype_device
+from .._validation import (
+    check_class_indices,
+    check_device,
+    eval_mode,
+    model_dtype_device,
+    model_output_count,
+)
 from ..data import load_dataset
 from ..models import build_model, parse_arch
 
@@ -77,8 +84,8 @@ def load_data(spec: str) -> tuple[torch.Tensor, torch.Tensor]:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     except (OSError, ValueError, EOFError) as exc:  # np.load on a file that is not an .npz
-        if isinstance(exc, ValueError) and "lacks array" in str(exc):
-            raise CommandError(str(exc)) from None
+        if isinstance(exc, ValueError) and str(exc).startswith(str(spec)):
+            raise CommandError(str(exc)) from None  # load_npz's own message: the file, the array, the fix
         raise CommandError(
             f"--data {spec} is not an .npz archive of numeric arrays X and y that numpy "
             f"reads safely (numpy says: {str(exc).splitlines()[0] if str(exc) else exc!r})"
@@ -199,6 +206,88 @@ def _outputs_of_state_dict(state: dict[str, torch.Tensor]) -> int | None:
     return int(weights[-1].shape[0]) if weights else None
 
 
+MODEL_SPEC = "model.json"  # written by `mixtheory train` next to model.pt: the network's builder
+
+
+def apply_model_spec(args: argparse.Namespace) -> None:
+    """Read ``model.json`` next to ``--model`` when it is there (``mixtheory train`` writes it): its
+    builder fills ``--arch``, ``--hidden`` and ``--channels``, and a conflicting option is refused
+    naming both (shapes cannot tell activations apart, so a wrong ``--arch`` would give numbers for
+    another network). Without it, the defaults apply and ``--arch`` is required."""
+    spec_path = Path(args.model).parent / MODEL_SPEC
+    if spec_path.is_file():
+        try:
+            spec = json.loads(spec_path.read_text())
+            spec_arch, spec_act = parse_arch(str(spec["arch"]))
+            spec_hidden = tuple(int(h) for h in spec["hidden"])
+            spec_channels = tuple(int(c) for c in spec["channels"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CommandError(
+                f"{spec_path} (the builder of {args.model}) cannot be read: {exc}; fix or remove it "
+                "and pass --arch"
+            ) from None
+        spec_act = spec_act or "tanh"
+        given = {
+            "--arch": None if args.arch is None else _arch_text(args.arch, args.activation),
+            "--activation": args.activation,
+            "--hidden": None if args.hidden is None else _ints(args.hidden),
+            "--channels": None if args.channels is None else _ints(args.channels),
+        }
+        stored = {
+            "--arch": f"{spec_arch}-{spec_act}",
+            "--activation": spec_act,
+            "--hidden": spec_hidden,
+            "--channels": spec_channels,
+        }
+        for option, value in given.items():
+            if value is not None and value != stored[option]:
+                raise CommandError(
+                    f"{option} {_show(value)} conflicts with {spec_path}, which says {args.model} is a "
+                    f"{stored['--arch']} network with hidden {_show(spec_hidden)}, channels "
+                    f"{_show(spec_channels)}: leave {option} out (model.json is read), or give the "
+                    "model file that option belongs to"
+                )
+        args.arch, args.activation = f"{spec_arch}-{spec_act}", spec_act
+        args.hidden, args.channels = _show(spec_hidden), _show(spec_channels)
+    args.activation = args.activation or "tanh"
+    args.hidden = args.hidden or "64,64"
+    args.channels = args.channels or "8,16"
+
+
+def _arch_text(arch: str, activation: str | None) -> str:
+    """``arch-activation`` of ``--arch`` (with ``--activation``, default tanh, when it names none)."""
+    name, act = parse_arch(arch)
+    return f"{name}-{act or activation or 'tanh'}"
+
+
+def _show(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def check_state_fits(state: dict[str, torch.Tensor], X: torch.Tensor, args: argparse.Namespace) -> None:
+    """The data's features and ``--num-classes`` against the state dict's first and last layers,
+    so that a mismatch is blamed on the data or the option, not reported as a state-dict dump."""
+    first_key = next((k for k, v in state.items() if k.endswith("weight") and v.ndim in (2, 4)), None)
+    if first_key is not None:
+        weight = state[first_key]
+        if weight.ndim == 2:
+            want, have, what = int(weight.shape[1]), math.prod(X.shape[1:]), "features per sample"
+        else:
+            want, have, what = int(weight.shape[1]), int(X.shape[1]) if X.ndim == 4 else -1, "image channels"
+        if have != want:
+            raise CommandError(
+                f"--data {args.data}: X has samples of shape {tuple(X.shape[1:])}, but the network in "
+                f"{args.model} takes {want} {what} (its first layer {first_key} has shape "
+                f"{tuple(weight.shape)}): give the data the model was trained on"
+            )
+    outputs = _outputs_of_state_dict(state)
+    if args.num_classes is not None and outputs is not None and args.num_classes != outputs:
+        raise CommandError(
+            f"--num-classes {args.num_classes}, but the network in {args.model} has {outputs} outputs "
+            "(its last layer): leave --num-classes out, or give the model trained for that many classes"
+        )
+
+
 def build_from_state(
     state: dict[str, torch.Tensor],
     arch: str,
@@ -232,6 +321,13 @@ def fit_inputs(model: torch.nn.Module, X: torch.Tensor, data: str) -> torch.Tens
     """X reshaped to what ``model`` accepts (digits as (1, 8, 8) for a CNN), tried on two samples;
     an error naming the shapes when none fits."""
     dtype, _ = model_dtype_device(model)
+    with eval_mode(model):  # probing calls must not update batch-norm statistics; modes are put back
+        return _fit_inputs(model, X, data, dtype)
+
+
+def _fit_inputs(
+    model: torch.nn.Module, X: torch.Tensor, data: str, dtype: torch.dtype | None
+) -> torch.Tensor:
     tried, last = [], ""
     for shape in candidate_shapes(tuple(X.shape[1:])):
         trial = X[:2].reshape(2, *shape)
@@ -260,9 +356,23 @@ def fit_inputs(model: torch.nn.Module, X: torch.Tensor, data: str) -> torch.Tens
 
 
 def model_outputs_count(model: torch.nn.Module, X: torch.Tensor) -> int:
-    dtype, _ = model_dtype_device(model)
-    with torch.no_grad():
-        return int(model(X[:1].to(dtype) if dtype is not None else X[:1]).shape[1])
+    """The model's number of outputs, from one call in eval mode (no running statistics change)."""
+    count = model_output_count(model, X)
+    if count is None:
+        raise CommandError(f"the model cannot be evaluated on the inputs of shape {tuple(X.shape[1:])}")
+    return count
+
+
+def check_range(X: torch.Tensor, dtype: torch.dtype | None, args: argparse.Namespace) -> None:
+    """Values beyond the model's dtype would turn into inf inside the model: name the array."""
+    if dtype is None or not X.is_floating_point() or not X.numel():
+        return
+    big = float(X.abs().max())
+    if big > torch.finfo(dtype).max:
+        raise CommandError(
+            f"--data {args.data}: array X has values up to {big:.3g}, beyond the largest {dtype} "
+            f"({torch.finfo(dtype).max:.3g}) of the model's parameters; rescale X before saving it"
+        )
 
 
 def prepare(
@@ -275,8 +385,11 @@ def prepare(
     X, y = load_data(args.data)
     label_classes = int(y.shape[1]) if y.ndim == 2 else int(y.max()) + 1
     if y.ndim == 1 and int(y.min()) < 0:
-        raise CommandError(f"--data {args.data}: class indices must be ≥ 0, got {int(y.min())}")
+        i = int((y < 0).nonzero()[0, 0])
+        raise CommandError(f"--data {args.data}: y[{i}] = {int(y[i])}; class indices must be ≥ 0")
     loaded = read_model_file(args.model, args.trust_pickle)
+    if not isinstance(loaded, torch.nn.Module):
+        apply_model_spec(args)
     if isinstance(loaded, torch.nn.Module):
         if args.arch is not None:
             print(
@@ -284,12 +397,14 @@ def prepare(
                 file=sys.stderr,
             )
         model = loaded
+        check_range(X, model_dtype_device(model)[0], args)
         X = fit_inputs(model, X, args.data)
     else:
         if args.arch is None:
             raise CommandError(
                 f"{args.model} holds a state dict (weights without the network): give "
-                "--arch naming the builder it belongs to, e.g. --arch mlp-tanh"
+                "--arch naming the builder it belongs to, e.g. --arch mlp-tanh (no model.json, which "
+                "`mixtheory train` writes beside model.pt, is next to it)"
             )
         state = _state_dict(loaded, args.model)
         arch_name, _ = parse_arch(args.arch)
@@ -301,6 +416,8 @@ def prepare(
                     f"has samples of shape {tuple(X.shape[1:])}, not a square image"
                 )
             X = X.reshape(X.shape[0], *shape)
+        check_range(X, next(v.dtype for v in state.values() if v.is_floating_point()), args)
+        check_state_fits(state, X, args)
         num_classes = args.num_classes or _outputs_of_state_dict(state) or label_classes
         if arch_name == "mlp" and X.ndim > 2:
             # an MLP saved for flat inputs (n, d), or one built for the image shape (Flatten first)
@@ -313,7 +430,8 @@ def prepare(
                 model = build_from_state(state, args.arch, tuple(X.shape[1:]), num_classes, args, args.model)
         else:
             model = build_from_state(state, args.arch, tuple(X.shape[1:]), num_classes, args, args.model)
-    model = model.eval()
+    # the model keeps its mode: estimate_regularizers(train_mode="eval") warns about a train-mode
+    # model with batch norm or dropout and evaluates it in eval mode (README)
     outputs = model_outputs_count(model, X)
     num_classes = args.num_classes if args.num_classes is not None else outputs
     if num_classes != outputs:
@@ -322,11 +440,11 @@ def prepare(
         raise CommandError(
             f"--data {args.data} has {y.shape[1]}-column label vectors, but the model has {outputs} outputs"
         )
-    if label_classes > outputs:
-        raise CommandError(
-            f"--data {args.data} has labels up to class {label_classes - 1}, but the "
-            f"model has only {outputs} outputs"
-        )
+    if y.ndim == 1:
+        try:
+            check_class_indices("y", y, num_outputs=outputs, where=f"--data {args.data}: ")
+        except (TypeError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
     if device is not None:
         model = model.to(device)
     return model, X, y, num_classes, device

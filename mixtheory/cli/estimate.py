@@ -24,7 +24,7 @@ import torch
 
 from .. import CancellationWarning, PiecewiseLinearWarning, TrainModeWarning
 from .._io import check_output_file, write_json
-from .._validation import model_dtype_device
+from .._validation import MissingClassWarning, model_dtype_device
 from ..estimators import METHODS, PROBES, RegularizerEstimates, estimate_regularizers
 from ..laws import SymmetricBeta
 from ..models import ACTIVATIONS, ARCHITECTURES
@@ -32,9 +32,9 @@ from ._estimate_inputs import CommandError, prepare
 
 #: the warnings the command shows (once each); everything else, torch's TorchScript deprecation
 #: notices included, is silenced
-SHOWN_WARNINGS = (PiecewiseLinearWarning, CancellationWarning, TrainModeWarning)
+SHOWN_WARNINGS = (PiecewiseLinearWarning, CancellationWarning, TrainModeWarning, MissingClassWarning)
 
-TERMS = ("erm", "R1", "R2", "R3", "R13")
+TERMS = ("erm", "R1", "R2", "R3", "R4", "R13")
 
 #: train and save a model for ``--arch mlp-tanh`` (the README shows the same lines; a test runs them)
 TRAINING_SNIPPET = """\
@@ -73,7 +73,7 @@ reading the output:
    "device": str,
    "summary": {TERM: {"mean", "sem", "q05", "q50", "q95": float or null,
                       "mean_se": float or null (null when exact), "exact": bool}
-               for TERM in erm, R1, R2, R3, R13},
+               for TERM in erm, R1, R2, R3, R4, R13},
    "cancellation": {"median": float, "max": float},
    "per_sample": {"indices", "erm", "R1", "R2", "R3", "R4", "R13", "R1_se", "R2_se", "R13_se",
                   "cancellation": [one value per sample],
@@ -96,20 +96,25 @@ def _add_model_and_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--arch",
         help=f"builder of a state dict's network: {', '.join(ARCHITECTURES)}, optionally "
-        "with an activation (mlp-tanh, cnn-gelu); needed for a state dict",
+        "with an activation (mlp-tanh, cnn-gelu); read from model.json next to --model when "
+        "`mixtheory train` wrote one (a conflicting --arch is refused), required otherwise",
     )
     p.add_argument(
         "--activation",
-        default="tanh",
-        help=f"activation when --arch names none: {', '.join(ACTIVATIONS)} (default tanh)",
+        default=None,
+        help=f"activation when --arch names none: {', '.join(ACTIVATIONS)} "
+        "(default: model.json's, else tanh)",
     )
     p.add_argument(
         "--hidden",
-        default="64,64",
-        help="with --arch: MLP hidden widths / CNN head width, comma list (default 64,64)",
+        default=None,
+        help="with --arch: MLP hidden widths / CNN head width, comma list "
+        "(default: model.json's, else 64,64)",
     )
     p.add_argument(
-        "--channels", default="8,16", help="with --arch cnn: conv widths, comma list (default 8,16)"
+        "--channels",
+        default=None,
+        help="with --arch cnn: conv widths, comma list (default: model.json's, else 8,16)",
     )
     p.add_argument(
         "--trust-pickle",
@@ -214,7 +219,11 @@ def summarize(est: RegularizerEstimates) -> dict:
     for key in TERMS:
         entry = {k: _finite_or_none(v) for k, v in raw[key].items() if k != "mean_se"}
         se = raw[key].get("mean_se", 0.0)
-        exact = key in ("erm", "R3") or est.probes == "exact" or (key in ("R1", "R13") and est.r1 == "exact")
+        exact = (
+            key in ("erm", "R3", "R4")
+            or est.probes == "exact"
+            or (key in ("R1", "R13") and est.r1 == "exact")
+        )
         entry["mean_se"] = None if exact else _finite_or_none(se)
         entry["exact"] = exact
         out[key] = entry
@@ -314,6 +323,7 @@ def run(args: argparse.Namespace) -> int:
                 method=method,
                 curvature=args.curvature,
                 num_classes=num_classes,
+                train_mode="eval",
             )
         except CommandError as exc:
             print(f"mixtheory estimate: error: {exc}", file=sys.stderr)

@@ -199,6 +199,9 @@ def _int_list(text: str, option: str) -> tuple[int, ...]:
     return values
 
 
+FLAT_IMAGE_SETS = ("digits", "mnist")  # bundled images stored flat: --arch cnn reshapes them to 1×H×W
+
+
 def _load(args: argparse.Namespace) -> DataSplit:
     path = Path(args.data)
     if args.data in DATASETS and args.data not in ("cifar10", "npz"):
@@ -281,8 +284,11 @@ def _setup(
     X_train, X_test = split.X_train, split.X_test
     if arch == "cnn" and len(shape) == 1:
         side = math.isqrt(shape[0])
-        if side * side != shape[0]:
-            raise ValueError(f"--arch cnn needs image inputs; these are flat vectors of {shape[0]} features")
+        if args.data not in FLAT_IMAGE_SETS or side * side != shape[0]:
+            raise ValueError(
+                f"--arch cnn needs images; --data {args.data} holds flat vectors of {shape[0]} features, "
+                "not pixels (use --arch mlp, or store X as (n, C, H, W) in an .npz)"
+            )
         shape = (1, side, side)
         X_train, X_test = X_train.reshape(-1, *shape), X_test.reshape(-1, *shape)
     model = build_model(

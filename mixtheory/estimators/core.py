@@ -27,10 +27,12 @@ from .._progress import progress_bar
 from .._types import DeviceLike
 from .._validation import (
     Tensor,
+    as_tensor,
     check_device,
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,
+    labels_for_model,
     model_call_errors,
     model_dtype_device,
     model_outputs,
@@ -73,7 +75,9 @@ def _network_geometry(
     _, model_device = model_dtype_device(model)
     if device is None:
         device = model_device if model_device is not None else torch.device("cpu")
-    return MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype, device=device)
+    x = as_tensor("X", X, dtype=geometry_dtype, device=device)
+    y = labels_for_model(model, x, Y, num_classes, geometry_dtype, device)
+    return MixupGeometry(x, y, law, dtype=geometry_dtype, device=device)
 
 
 def estimate_regularizers(

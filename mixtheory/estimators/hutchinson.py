@@ -65,16 +65,6 @@ def r13_per_probe(
 
 
 def _pinv_sigma_xy_coords(geometry: MixupGeometry, idx: Tensor) -> Tensor:
-    """``Q_i = Vᵀ (Σ^(i)_xx)⁺ Σ^(i)_xy`` (m, r, c): :meth:`MixupGeometry.pinv_sigma_xy` in range
-    coordinates, O(r·c) per sample by Sherman–Morrison."""
-    m, r = idx.numel(), geometry.rank
-    if geometry.gamma2 == 0.0 or r == 0:
-        return torch.zeros(m, r, geometry.c, dtype=geometry.dtype, device=geometry.device)
-    z, u, beta = geometry._sherman_morrison(idx)
-    b = geometry.centered_y[idx]
-    P = geometry.theta_var * z[:, :, None] * b[:, None, :] + geometry.gamma2 * geometry.cross  # (m, r, c)
-    uP = torch.einsum("mr,mrc->mc", u, P)
-    return (
-        P / (geometry.gamma2 * geometry.eigvals[:, None])
-        - beta[:, None, None] * u[:, :, None] * uP[:, None, :]
-    )
+    """``Q_i`` (m, r, c) with ``Σ_yx Σ_xx⁺ v = Q_iᵀ (coordinates of v)`` in the geometry's range frame
+    (:meth:`~mixtheory.MixupGeometry.pinv_cross_coordinates`), O(r·c) per sample."""
+    return geometry.pinv_cross_coordinates(idx)

@@ -7,7 +7,8 @@ Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, al
 - ``"gaussian"``: ``v = L ξ``, ξ ~ N(0, I): v ~ N(0, Σ). Variance of one probe ``2‖B‖_F²``.
 - ``"rademacher"``: ``v = L ξ``, ξ uniform on {±1}^{1+r}. Variance ``2(‖B‖_F² − Σ_j B_jj²)``,
   never larger than Gaussian's (the diagonal of B in the eigenbasis of Σ_xx is free).
-- ``"mixup"``: the mixup perturbations δ_i themselves (θ from the folded law, a uniform partner),
+- ``"mixup"``: the mixup perturbations δ_i themselves (θ from the folded law, a partner from the
+  geometry's pairing: uniform, or ``Q(· | i)`` for a non-uniform pairing),
   ``E δδᵀ = Σ`` exactly; variance ``E(δᵀMδ)² − tr(ΣM)²`` is set by the data's fourth moments
   (heavier than Gaussian when a few partners dominate). These are the directions training sees.
 - ``"exact"``: every column of L (1 + r probes, summed): ``tr(LᵀML) = tr(ΣM)``, zero variance;
@@ -25,8 +26,10 @@ Lemma 2 of Carratino et al., JMLR 2022) and ``B = Lᵀ M L``. The probe laws, al
 
 In the hot path (:func:`draw_probe_batch`) only the coefficients ξ are drawn per sample (O(k·r));
 the probes ``L ξ`` are formed in one batched product in the model's dtype on the model's device,
-and their range coordinates ``Vᵀ v`` (r numbers each) come with them, so the R13 correction
-(:func:`.hutchinson.r13_per_probe`) needs no d-dimensional work per probe (``docs/theory.md`` §7.3).
+and their range coordinates ``Vᵀ v`` (r numbers each; under a non-uniform pairing the
+coordinates in the anchor's own range frame, :meth:`~mixtheory.MixupGeometry.range_coordinates`)
+come with them, so the R13 correction (:func:`.hutchinson.r13_per_probe`) needs no d-dimensional
+work per probe (``docs/theory.md`` §7.3).
 
 Randomness: a base seed is drawn from a generator once; sample i's probes come from a private
 generator seeded by (base seed, i) (:func:`probe_seeds`), so they do not depend on batch size,
@@ -35,8 +38,6 @@ chunking, the order of the requested samples or how samples are sharded over pro
 
 from __future__ import annotations
 
-import math
-import weakref
 from typing import NamedTuple
 
 import torch
@@ -139,26 +140,12 @@ class ProbeBatch(NamedTuple):
     exact: bool
 
 
-_SCALED_BASIS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _scaled_basis(geometry: MixupGeometry, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """``γ diag(√s) Vᵀ`` (r, d) in the network's dtype and device, cached per geometry."""
-    per_geometry = _SCALED_BASIS.setdefault(geometry, {})
-    key = (dtype, str(device))
-    if key not in per_geometry:
-        scaled = (math.sqrt(geometry.gamma2) * geometry.eigvals.sqrt())[:, None] * geometry.basis.T
-        per_geometry[key] = scaled.to(device=device, dtype=dtype).contiguous()
-    return per_geometry[key]
-
-
 def range_coordinates(geometry: MixupGeometry, coeffs: Tensor, idx: Tensor) -> Tensor:
-    """``Vᵀ L_i ξ = σ ξ₀ z_i + γ √s ⊙ ξ₁:`` (m, k, r) for factor coefficients ξ (m, k, 1 + r),
-    ``z_i = Vᵀ a_i``: the range coordinates of the probes ``L_i ξ`` in O(r) each."""
-    coeffs = coeffs.to(dtype=geometry.dtype, device=geometry.device)
-    z = geometry.coords[idx][:, None, :]
-    shared = coeffs[..., 1:] * (math.sqrt(geometry.gamma2) * geometry.eigvals.sqrt())
-    return math.sqrt(geometry.theta_var) * coeffs[..., :1] * z + shared
+    """Coordinates of the probes ``L_i ξ`` in the geometry's range frame for factor coefficients ξ
+    (m, k, 1 + r): ``Vᵀ L_i ξ = σ ξ₀ z_i + γ √s ⊙ ξ₁:`` under uniform pairing, ``U_iᵀ L_i ξ`` (U_i the
+    range of the anchor's own factor) under a non-uniform one
+    (:meth:`~mixtheory.MixupGeometry.range_coordinates`)."""
+    return geometry.range_coordinates(coeffs, idx)
 
 
 def draw_probe_batch(
@@ -214,11 +201,7 @@ def _factor_batch(
     """The probes ``L_i ξ`` for factor coefficients ξ (m, k, 1 + r), formed in one batched product
     in the network's dtype and device, with their range coordinates."""
     coords = range_coordinates(geometry, coeffs, idx)
-    xi = coeffs.to(device=device, dtype=dtype)
-    a = geometry.centered_x[idx].to(device=device, dtype=dtype)
-    vectors = (math.sqrt(geometry.theta_var) * xi[..., :1]) * a[:, None, :]
-    if geometry.rank:
-        vectors = vectors + xi[..., 1:] @ _scaled_basis(geometry, dtype, device)
+    vectors = geometry.probe_vectors(coeffs, idx, dtype, device)
     return ProbeBatch(vectors, coords, exact)
 
 
@@ -277,13 +260,11 @@ def _mixup_batch(
     """Mixup perturbations drawn as :meth:`MixupGeometry.sample_perturbations` draws them (θ, then
     the partners j, from each sample's stream), with their range coordinates."""
     thetas, partners = [], []
-    for seed in seeds:
+    for i, seed in zip(idx.tolist(), seeds):
         gen = torch.Generator().manual_seed(seed)
         thetas.append(geometry.law.sample_theta((1, num_probes), gen).to(geometry.dtype))
-        partners.append(torch.randint(geometry.n, (1, num_probes), generator=gen))
+        partners.append(geometry.draw_partners(int(i), num_probes, gen))
     theta = torch.cat(thetas).to(geometry.device)[..., None]  # (m, k, 1)
     j = torch.cat(partners).to(geometry.device)
-    own, partner = theta - geometry.theta_mean, 1 - theta
-    vectors = own * geometry.centered_x[idx][:, None, :] + partner * geometry.centered_x[j]
-    coords = own * geometry.coords[idx][:, None, :] + partner * geometry.coords[j]
+    vectors, coords = geometry.mixup_directions(idx, theta, j)
     return ProbeBatch(vectors.to(device=device, dtype=dtype), coords, False)

@@ -97,9 +97,10 @@ class RegularizerEstimates:
 
     def summary(self, quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)) -> dict[str, dict]:
         """Mean (with the standard error of the mean over samples, probe noise included),
-        quantiles and mean per-sample standard error of erm, R1, R2, R3, R13."""
+        quantiles and mean per-sample standard error of erm, R1, R2, R3, R4, R13
+        (E_Q = erm + R13 + R2 + R4)."""
         out = {}
-        for key in ("erm", "R1", "R2", "R3", "R13"):
+        for key in ("erm", "R1", "R2", "R3", "R4", "R13"):
             values = self[key].double()
             m = values.numel()
             spread = float(values.std()) if m > 1 else float("nan")

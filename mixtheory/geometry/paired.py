@@ -138,6 +138,7 @@ class PairedMixupGeometry(MixupGeometry):
         top = sing[:, :1] if sing.shape[1] else sing
         kept = (sing * sing > rcond * top * top) & (sing > floor)
         self._range_u = u * kept[:, None, :]
+        self._range_sing = torch.where(kept, sing, 0.0)
         self._inv_sing = torch.where(kept, 1.0 / torch.where(kept, sing, torch.ones_like(sing)), 0.0)
         self._range_vh = vh * kept[:, :, None]
 
@@ -272,11 +273,52 @@ class PairedMixupGeometry(MixupGeometry):
         vectors = self._vectors("vectors", vectors, idx.numel())
         return vectors @ self._factor[idx]
 
+    # --- probe coordinates (the estimators' interface of the base class) -------------------------
+    def range_coordinates(self, coeffs: Tensor, indices: Indices = None) -> Tensor:
+        """Coordinates ``U_iᵀ L_i ξ = S_i W_iᵀ ξ`` (m, k, 1 + rank) of the probes ``L_i ξ`` in the
+        anchor's own range frame U_i (left singular vectors of ``L_i = U_i S_i W_iᵀ``, dropped
+        directions zero)."""
+        idx = self.sample_indices(indices)
+        coeffs = coeffs.to(dtype=self.dtype, device=self.device)
+        frame = self._range_sing[idx][:, :, None] * self._range_vh[idx]  # S_i W_iᵀ, (m, q, 1 + rank)
+        return coeffs @ frame.transpose(1, 2)
+
+    def pinv_cross_coordinates(self, indices: Indices = None) -> Tensor:
+        """``Q_i = U_iᵀ (Σ^(i)_xx)⁺ Σ^(i)_xy = S_i⁻¹ W_iᵀ L^y_iᵀ`` (m, 1 + rank, c), so that
+        ``Σ_yx Σ_xx⁺ v = Q_iᵀ (U_iᵀ v)`` (for v = L_i ξ: ``L^y_i W_i W_iᵀ ξ``)."""
+        idx = self.sample_indices(indices)
+        return self._inv_sing[idx][:, :, None] * (self._range_vh[idx] @ self._factor_y[idx].transpose(1, 2))
+
+    def probe_vectors(
+        self, coeffs: Tensor, indices: Tensor, dtype: torch.dtype, device: torch.device
+    ) -> Tensor:
+        """The probes ``L_i ξ`` (m, k, d) in ``dtype`` on ``device``."""
+        return self.factor_apply(coeffs, indices).to(device=device, dtype=dtype)
+
+    def draw_partners(self, anchor: int, num_draws: int, generator: torch.Generator) -> Tensor:
+        """Partners j of one anchor for mixup probes, (1, num_draws): drawn from ``Q(· | i)``."""
+        row = self._partner_rows()[anchor]
+        return torch.multinomial(row, num_draws, replacement=True, generator=generator)[None]
+
+    def mixup_directions(self, indices: Tensor, theta: Tensor, partners: Tensor) -> tuple[Tensor, Tensor]:
+        """``δ = θ x_i + (1 − θ) x_j − x̃_i = (θ − θ̄) a_i + (1 − θ)(x_j − μ_i)`` for θ (m, k, 1) and
+        partners (m, k), with their coordinates ``U_iᵀ δ`` (m, k, 1 + rank)."""
+        own, partner = theta - self.theta_mean, 1 - theta
+        mu = self.partner_mean_x[indices][:, None, :]
+        vectors = own * self.centered_x[indices][:, None, :] + partner * (self.X[partners] - mu)
+        return vectors, vectors @ self._range_u[indices]
+
     # --- sampling ------------------------------------------------------------------------------
     def partner_matrix(self) -> Tensor:
         """The dense folded partner law ``Q[i, j] = (π(j|i) + π(i|j))/(1 + c_i)`` (n, n); small n."""
         Pi = self.pairing.dense().to(self.dtype).to(self.device)
         return (Pi + Pi.T) / (2 * self.n * self._anchor_weights[:, None])
+
+    def _partner_rows(self) -> Tensor:
+        """:meth:`partner_matrix` in float64 on the CPU (for ``torch.multinomial``), built once."""
+        if "_partner_cpu" not in self.__dict__:
+            self._partner_cpu = self.partner_matrix().to(torch.float64).cpu()
+        return self._partner_cpu
 
     def sample_perturbations(
         self, num_draws: int, indices: Indices = None, generator: Generator = None
@@ -286,7 +328,7 @@ class PairedMixupGeometry(MixupGeometry):
         idx = self.sample_indices(indices)
         m = idx.numel()
         theta = self.law.sample_theta((m, num_draws), generator).to(self.dtype).to(self.device)
-        rows = self.partner_matrix()[idx].to(torch.float64).cpu()
+        rows = self._partner_rows()[idx.cpu()]
         j = torch.multinomial(rows, num_draws, replacement=True, generator=generator).to(self.device)
         t = theta[..., None]
         delta = t * self.X[idx][:, None, :] + (1 - t) * self.X[j] - self.x_tilde[idx][:, None, :]
@@ -304,6 +346,6 @@ class PairedMixupGeometry(MixupGeometry):
 
     def __repr__(self) -> str:
         return (
-            f"MixupGeometry(n={self.n}, d={self.d}, c={self.c}, pairing={self.pairing!r}, "
+            f"PairedMixupGeometry(n={self.n}, d={self.d}, c={self.c}, pairing={self.pairing!r}, "
             f"partner_rank={self.rank}, law={self.law!r}, theta_mean={self.theta_mean:.6g})"
         )

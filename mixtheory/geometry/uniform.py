@@ -316,6 +316,63 @@ class MixupGeometry:
             "kl,mkl->m", self.cov_yy, T
         )
 
+    # --- probe coordinates (the estimators' interface; docs/theory.md §7.3) -----------------------
+    def range_coordinates(self, coeffs: Tensor, indices: Indices = None) -> Tensor:
+        """Coordinates of the probes ``L_i ξ`` in the range frame of Σ^(i)_xx, for factor coefficients
+        ξ (m, k, 1 + r): here ``Vᵀ L_i ξ = σ ξ₀ z_i + γ √s ⊙ ξ₁:`` (m, k, r), ``z_i = Vᵀ a_i``, O(r)
+        each. With :meth:`pinv_cross_coordinates` they give ``Σ_yx Σ_xx⁺ v`` without d-vectors."""
+        idx = self.sample_indices(indices)
+        coeffs = coeffs.to(dtype=self.dtype, device=self.device)
+        z = self.coords[idx][:, None, :]
+        shared = coeffs[..., 1:] * (math.sqrt(self.gamma2) * self.eigvals.sqrt())
+        return math.sqrt(self.theta_var) * coeffs[..., :1] * z + shared
+
+    def pinv_cross_coordinates(self, indices: Indices = None) -> Tensor:
+        """``Q_i = Vᵀ (Σ^(i)_xx)⁺ Σ^(i)_xy`` (m, r, c) in the frame of :meth:`range_coordinates`, so
+        that ``Σ_yx Σ_xx⁺ v = Q_iᵀ (Vᵀ v)``; by Sherman–Morrison, O(r·c) per sample:
+        ``Q_i = D⁻¹P_i/γ² − β_i u_i (u_iᵀ P_i)`` with ``P_i = σ² z_i b_iᵀ + γ² C``, ``u_i = D⁻¹ z_i``."""
+        idx = self.sample_indices(indices)
+        m, r = idx.numel(), self.rank
+        if self.gamma2 == 0.0 or r == 0:
+            return torch.zeros(m, r, self.c, dtype=self.dtype, device=self.device)
+        z, u, beta = self._sherman_morrison(idx)
+        b = self.centered_y[idx]
+        P = self.theta_var * z[:, :, None] * b[:, None, :] + self.gamma2 * self.cross  # (m, r, c)
+        uP = torch.einsum("mr,mrc->mc", u, P)
+        return (
+            P / (self.gamma2 * self.eigvals[:, None]) - beta[:, None, None] * u[:, :, None] * uP[:, None, :]
+        )
+
+    def probe_vectors(
+        self, coeffs: Tensor, indices: Tensor, dtype: torch.dtype, device: torch.device
+    ) -> Tensor:
+        """The probes ``L_i ξ`` (m, k, d) formed directly in ``dtype`` on ``device`` (the network's):
+        ``σ ξ₀ a_i + ξ₁: (γ diag(√s) Vᵀ)``, the scaled basis cached per (dtype, device)."""
+        xi = coeffs.to(device=device, dtype=dtype)
+        a = self.centered_x[indices].to(device=device, dtype=dtype)
+        vectors = (math.sqrt(self.theta_var) * xi[..., :1]) * a[:, None, :]
+        if self.rank:
+            cache = self.__dict__.setdefault("_scaled_basis", {})
+            key = (dtype, str(device))
+            if key not in cache:
+                scaled = (math.sqrt(self.gamma2) * self.eigvals.sqrt())[:, None] * self.basis.T
+                cache[key] = scaled.to(device=device, dtype=dtype).contiguous()
+            vectors = vectors + xi[..., 1:] @ cache[key]
+        return vectors
+
+    def draw_partners(self, anchor: int, num_draws: int, generator: torch.Generator) -> Tensor:
+        """Partners j of one anchor for mixup probes, (1, num_draws): uniform over the n samples."""
+        return torch.randint(self.n, (1, num_draws), generator=generator)
+
+    def mixup_directions(self, indices: Tensor, theta: Tensor, partners: Tensor) -> tuple[Tensor, Tensor]:
+        """The mixup perturbations ``δ = θ x_i + (1 − θ) x_j − x̃_i`` for θ (m, k, 1) and partners j
+        (m, k), with their coordinates in the frame of :meth:`range_coordinates`: here
+        ``δ = (θ − θ̄) a_i + (1 − θ) a_j`` and ``Vᵀδ = (θ − θ̄) z_i + (1 − θ) z_j``."""
+        own, partner = theta - self.theta_mean, 1 - theta
+        vectors = own * self.centered_x[indices][:, None, :] + partner * self.centered_x[partners]
+        coords = own * self.coords[indices][:, None, :] + partner * self.coords[partners]
+        return vectors, coords
+
     # --- helpers -------------------------------------------------------------------------------
     def as_inputs(self, flat: Tensor) -> Tensor:
         """Reshape flat (..., d) vectors to the model's input shape (..., *input_shape)."""

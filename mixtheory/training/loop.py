@@ -32,7 +32,7 @@ from torch import nn
 from .._io import check_output_dir, output_dir, save_torch, write_csv
 from .._progress import progress_bar
 from .._types import ArrayLike, DeviceLike, Tensor
-from .._validation import check_device
+from .._validation import module_device
 from ..provenance import write_provenance
 from ..scores import ForgettingTracker
 from .objectives import ERMObjective, Objective, TrainingData
@@ -345,7 +345,7 @@ def train(
     out_dir = None if out is None else check_out_dir(out, resume)
     if resume and out_dir is None:
         raise ValueError("resume needs out (the directory holding the checkpoint)")
-    dev = check_device(device) or next(model.parameters()).device
+    dev = module_device(model, device)
     model.to(dev)
     data, test_data = _training_data(model, X, Y, test, num_classes, dev)
     config = {
@@ -387,11 +387,11 @@ def _training_data(
 ) -> tuple[TrainingData, TrainingData | None]:
     """The training set and the optional test set, in the model's dtype on ``dev``."""
     dtype = next(model.parameters()).dtype
-    data = TrainingData.from_arrays(X, Y, num_classes=num_classes, dtype=dtype, device=dev)
+    data = TrainingData.from_arrays(X, Y, num_classes=num_classes, dtype=dtype, device=dev, model=model)
     test_data = (
         None
         if test is None
-        else TrainingData.from_arrays(*test, num_classes=data.num_classes, dtype=dtype, device=dev)
+        else TrainingData.from_arrays(*test, num_classes=None, dtype=dtype, device=dev, model=model)
     )
     return data, test_data
 

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from .._types import ArrayLike, DeviceLike
-from .._validation import Tensor, as_labels, as_tensor
+from .._validation import Tensor, as_labels, as_tensor, labels_for_model
 from ..approximate import Space, approximate_mixup_targets, rescale
 from ..laws import MixingLaw, SymmetricBeta
 from ..losses import CrossEntropy
@@ -99,12 +99,24 @@ class TrainingData:
 
     @classmethod
     def from_arrays(
-        cls, X: ArrayLike, Y: ArrayLike, *, num_classes: int | None, dtype: torch.dtype, device: DeviceLike
+        cls,
+        X: ArrayLike,
+        Y: ArrayLike,
+        *,
+        num_classes: int | None,
+        dtype: torch.dtype,
+        device: DeviceLike,
+        model: nn.Module | None = None,
     ) -> TrainingData:
+        """Validated tensors; with ``model`` the number of classes is its number of outputs
+        (:func:`~mixtheory._validation.check_class_indices`)."""
         x = as_tensor("X", X, dtype=dtype, device=device)
         if x.ndim < 2 or x.shape[0] == 0:
             raise ValueError(f"X must be (n, *input_shape) with n >= 1, got shape {tuple(x.shape)}")
-        y = as_labels("Y", Y, x.shape[0], num_classes, dtype, device)
+        if model is None:
+            y = as_labels("Y", Y, x.shape[0], num_classes, dtype, device)
+        else:
+            y = labels_for_model(model, x, Y, num_classes, dtype, device)
         return cls(x, y, y.argmax(-1).cpu())
 
     @property
