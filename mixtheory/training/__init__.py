@@ -23,6 +23,7 @@ r"""Training with any mixing objective while recorders log the regularizers and 
 
 from .loop import LRSchedule, OptimizerName, TrainingResult, check_out_dir, train
 from .mixupe import EtaHat, FirstOrderTerm, MixupE, mixupe_first_order
+from .monitor import Monitor
 from .objectives import (
     ApproximateMixup,
     BatchLoss,
@@ -79,6 +80,7 @@ __all__ = [
     "train",
     "TrainingResult",
     "check_out_dir",
+    "Monitor",
     "OptimizerName",
     "LRSchedule",
     # objectives

@@ -18,10 +18,8 @@ parts, seconds), one ``<recorder>.csv`` (and ``.npz``) per recorder, ``model.pt`
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -32,10 +30,10 @@ from tqdm.auto import tqdm
 
 from .._types import ArrayLike, DeviceLike, Tensor
 from .._validation import check_device
-from ..provenance import write_provenance
 from ..scores import ForgettingTracker
+from .monitor import Monitor, eval_mode
 from .objectives import ERMObjective, Objective, TrainingData
-from .recorders import RecordContext, Recorder
+from .recorders import Recorder
 
 __all__ = ["train", "TrainingResult", "OptimizerName", "LRSchedule", "check_out_dir", "CHECKPOINT"]
 
@@ -116,10 +114,17 @@ class _Run:
     scheduler: Any
     data_gen: torch.Generator
     mix_gen: torch.Generator
-    tracker: ForgettingTracker | None
-    recorders: list[Recorder]
+    monitor: Monitor
     history: list[dict[str, Any]]
     config: dict[str, Any]
+
+    @property
+    def tracker(self) -> ForgettingTracker | None:
+        return self.monitor.tracker
+
+    @property
+    def recorders(self) -> list[Recorder]:
+        return self.monitor.recorders
 
     def state_dict(self, epoch: int) -> dict:
         return {
@@ -132,9 +137,8 @@ class _Run:
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "data_gen": self.data_gen.get_state(),
             "mix_gen": self.mix_gen.get_state(),
-            "tracker": None if self.tracker is None else self.tracker.state_dict(),
+            **self.monitor.state_dict(),
             "objective": self.objective.state_dict(),
-            "recorders": {r.name: r.state_dict() for r in self.recorders},
             "history": self.history,
         }
 
@@ -156,24 +160,13 @@ class _Run:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.data_gen.set_state(state["data_gen"])
         self.mix_gen.set_state(state["mix_gen"])
-        if self.tracker is not None:
-            self.tracker.load_state_dict(state["tracker"])
+        self.monitor.load_state_dict(state)
         self.objective.load_state_dict(state["objective"])
-        for r in self.recorders:
-            if r.name in state["recorders"]:
-                r.load_state_dict(state["recorders"][r.name])
         self.history = list(state["history"])
         return int(state["epoch"])
 
 
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
+_eval_mode = eval_mode
 
 
 def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> dict[str, Any]:
@@ -202,7 +195,7 @@ def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> di
             if logits is None:
                 with torch.no_grad():
                     logits = model(data.X[idx.to(data.X.device)])
-            run.tracker.update(idx, logits.argmax(-1).cpu(), data.labels[idx])
+            run.monitor.observe(idx, logits, data.labels[idx])
         sums["loss"] += float(out.loss.detach()) * idx.numel()
         for key, value in out.parts.items():
             sums[key] = sums.get(key, 0.0) + value * idx.numel()
@@ -215,41 +208,14 @@ def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> di
 
 
 def _record(run: _Run, data: TrainingData, test: TrainingData | None, epoch: int) -> None:
-    law = run.objective.training_law(max(epoch - 1, 0))
-    ctx = RecordContext(run.model, data, test, run.objective, law, run.tracker)
-    with _eval_mode(run.model):
-        for recorder in run.recorders:
-            recorder.record(ctx, epoch)
+    run.monitor.epoch_end(epoch, write=False)
 
 
 def _write_outputs(
     run: _Run, out: Path, epoch: int, seed: int, device: torch.device, started: float, data_note: str | None
 ) -> dict[str, Path]:
-    paths: dict[str, Path] = {}
-    if run.history:
-        paths["history"] = out / "history.csv"
-        with paths["history"].open("w", newline="") as fh:
-            names = list(dict.fromkeys(k for row in run.history for k in row))
-            writer = csv.DictWriter(fh, fieldnames=names)
-            writer.writeheader()
-            writer.writerows(run.history)
-    for recorder in run.recorders:
-        for path in recorder.write(out):
-            paths[path.stem if path.suffix == ".csv" else f"{path.stem}_npz"] = path
-    paths["model"] = out / "model.pt"
-    torch.save(run.model.state_dict(), paths["model"])
-    paths["provenance"] = write_provenance(
-        out / "provenance.json",
-        seeds={"seed": seed},
-        device=device,
-        wall_time_s=time.perf_counter() - started,
-        data=data_note,
-        epochs_done=epoch,
-        config=run.config,
-        objective=run.objective.describe(),
-        recorders=[r.name for r in run.recorders],
-    )
-    return paths
+    """The tables, ``history.csv``, ``model.pt`` and ``provenance.json``, through the monitor."""
+    return run.monitor.write(run.history, save_model=True, objective=run.objective.describe())
 
 
 def train(
@@ -328,7 +294,19 @@ def train(
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
-        run = _new_run(model, objective, recorders, data, config)
+        monitor = Monitor(
+            model,
+            data,
+            recorders,
+            out=out_dir,
+            objective=objective,
+            test=test_data,
+            seed=seed,
+            config=config,
+            data_description=data_description,
+            resume=resume,
+        )
+        run = _new_run(model, objective, monitor, config)
         return _train_loop(
             run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_description
         )
@@ -368,8 +346,7 @@ def _training_data(
 def _new_run(
     model: nn.Module,
     objective: Objective,
-    recorders: Sequence[Recorder],
-    data: TrainingData,
+    monitor: Monitor,
     config: dict[str, Any],
 ) -> _Run:
     """A fresh run: optimizer, schedule, the two seeded generators and (if needed) a forgetting tracker.
@@ -384,7 +361,6 @@ def _new_run(
         config["nesterov"],
         config["weight_decay"],
     )
-    needs_tracker = objective.needs_tracker or any(r.needs_tracker for r in recorders)
     return _Run(
         model,
         objective,
@@ -392,8 +368,7 @@ def _new_run(
         _scheduler(opt, config["lr_schedule"], config["epochs"], config["step_size"], config["gamma"]),
         torch.Generator().manual_seed(seed),
         torch.Generator().manual_seed(seed + 1),
-        ForgettingTracker(data.n, data.num_classes) if needs_tracker else None,
-        list(recorders),
+        monitor,
         [],
         config,
     )
