@@ -95,8 +95,7 @@ class StreamedMixupGeometry(MixupGeometry):
         self.centered_y = y - self.y_mean
         self.y_tilde = self.y_mean + self.theta_mean * self.centered_y
         self.cov_yy = self.centered_y.T @ self.centered_y / n
-        cov_xx, cov_xy, max_abs = self._stream(rows, y)
-        self._cov_xx, self._cov_xy = cov_xx, cov_xy
+        cov_xx, self._cov_xy, max_abs = self._stream(rows, y)
         self._eigen(cov_xx, max_abs, rcond)
         mean, theta, basis = self.x_mean, self.theta_mean, self.basis
         self.X = _LazyRows(rows, lambda x: x, n, d, dtype, device)
@@ -126,27 +125,29 @@ class StreamedMixupGeometry(MixupGeometry):
             raise ValueError(f"the data streamed {seen} rows but has n={n}")
         delta = s / n  # x̄ − x₀
         self.x_mean = shift + delta
-        cov_xx = G / n - torch.outer(delta, delta)
-        cov_xx = (cov_xx + cov_xx.T) / 2
+        G.div_(n).addr_(delta, delta, alpha=-1.0)  # Σ_xx in place (eigh reads its lower triangle)
         cov_xy = H / n - torch.outer(delta, self.y_mean)
-        return cov_xx, cov_xy, max_abs
+        return G, cov_xy, max_abs
 
     def _eigen(self, cov_xx: Tensor, max_abs: float, rcond: float | None) -> None:
-        """Range of Σ_xx with the rank rule of :meth:`MixupGeometry._factorize`."""
+        """Range of Σ_xx with the rank rule of :meth:`MixupGeometry._factorize` (consumes ``cov_xx``)."""
         n, d = self.n, self.d
         eps = torch.finfo(self.dtype).eps
         rcond = max(n, d) * eps if rcond is None else float(rcond)
-        evals, evecs = torch.linalg.eigh(cov_xx)
-        evals, evecs = evals.flip(0), evecs.flip(1)
+        evals, evecs = torch.linalg.eigh(cov_xx, UPLO="L")
+        del cov_xx
         floor = max(n, d) * eps * max_abs
         keep = (evals > rcond * evals.max().clamp_min(0)) & (evals.clamp_min(0).sqrt() > floor)
-        self.eigvals, self.basis = evals[keep], evecs[:, keep]
+        order = keep.nonzero().flatten().flip(0)  # kept eigenpairs, largest first
+        self.eigvals, self.basis = evals[order], evecs[:, order]
+        del evecs
         self.rank = int(self.eigvals.numel())
         self.cross = self.basis.T @ self._cov_xy
 
     @property
     def cov_xx(self) -> Tensor:
-        return self._cov_xx
+        """Σ_xx (d, d) = V diag(s) Vᵀ, formed only when asked for (the Gram matrix is not kept)."""
+        return (self.basis * self.eigvals) @ self.basis.T
 
     @property
     def cov_xy(self) -> Tensor:
