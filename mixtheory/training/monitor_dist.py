@@ -60,7 +60,13 @@ def gather_observations(idx: Tensor, predicted: Tensor, labels: Tensor) -> tuple
     if world()[1] == 1:
         return idx, predicted, labels
     parts = _all_gather((idx, predicted, labels))
-    return tuple(torch.cat([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
+    idx, predicted, labels = (torch.cat([p[k] for p in parts]) for k in range(3))
+    # a DistributedSampler pads the last shards with repeats: one presentation per sample per step
+    first = {}
+    for position, i in enumerate(idx.tolist()):
+        first.setdefault(i, position)
+    keep = torch.tensor(sorted(first.values()), dtype=torch.long)
+    return idx[keep], predicted[keep], labels[keep]
 
 
 def check_ranks(ctx: RecordContext, recorders: list[Recorder]) -> None:
