@@ -294,19 +294,7 @@ def train(
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
-        monitor = Monitor(
-            model,
-            data,
-            recorders,
-            out=out_dir,
-            objective=objective,
-            test=test_data,
-            seed=seed,
-            config=config,
-            data_description=data_description,
-            resume=resume,
-        )
-        run = _new_run(model, objective, monitor, config)
+        run = _new_run(model, objective, recorders, data, config)
         return _train_loop(
             run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_description
         )
@@ -346,10 +334,11 @@ def _training_data(
 def _new_run(
     model: nn.Module,
     objective: Objective,
-    monitor: Monitor,
+    recorders: Sequence[Recorder],
+    data: TrainingData,
     config: dict[str, Any],
 ) -> _Run:
-    """A fresh run: optimizer, schedule, the two seeded generators and (if needed) a forgetting tracker.
+    """A fresh run: optimizer, schedule, the two seeded generators and the monitor (recorders, tracker).
 
     Called with torch's global generators already seeded, as the initial state of a run."""
     seed = config["seed"]
@@ -368,7 +357,7 @@ def _new_run(
         _scheduler(opt, config["lr_schedule"], config["epochs"], config["step_size"], config["gamma"]),
         torch.Generator().manual_seed(seed),
         torch.Generator().manual_seed(seed + 1),
-        monitor,
+        Monitor(model, data, recorders, objective=objective, seed=seed, config=config),
         [],
         config,
     )
@@ -399,8 +388,7 @@ def _train_loop(
     ``checkpoint_every``; writes the outputs at the end."""
     started = time.perf_counter()
     epochs, seed = run.config["epochs"], run.config["seed"]
-    for recorder in run.recorders:
-        recorder.setup(data)
+    run.monitor.out, run.monitor.test, run.monitor.data_description = out_dir, test_data, data_note
     start = 0
     if resume:
         start = _load_checkpoint(run, out_dir, dev)
