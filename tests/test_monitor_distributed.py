@@ -74,6 +74,13 @@ def _worker(rank: int, world_size: int, port: int, out: str, mismatch: bool) -> 
             except ValueError as exc:
                 with open(os.path.join(out, f"error{rank}.txt"), "w") as fh:
                     fh.write(str(exc))
+            # a DistributedSampler pads a shard with repeats: sample 1 on both ranks in one step
+            X, y = load_digits(N, seed=0)
+            net = build_model("mlp", 64, 10, hidden=(12,), dtype=torch.float64, seed=1)
+            monitor = Monitor(net, (X, y), [ForgettingRecorder()])
+            local = torch.tensor([[0, 1], [1, 2]][rank])
+            monitor.observe(local, net(X[local]).detach(), y[local])
+            torch.save(monitor.tracker.presentations, os.path.join(out, f"presentations{rank}.pt"))
         else:
             _run(out, rank, world_size)
     finally:
@@ -104,11 +111,13 @@ def test_two_ranks_write_the_single_process_tables(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_rank_mismatch_is_named(tmp_path):
+def test_a_rank_mismatch_is_named_and_padding_counts_once(tmp_path):
     mp.spawn(_worker, args=(2, _free_port(), str(tmp_path), True), nprocs=2, join=True)
     for rank in (0, 1):
         text = (tmp_path / f"error{rank}.txt").read_text()
         assert "rank mismatch: eval_data samples" in text and "same eval_data and recorders" in text
+        presentations = torch.load(tmp_path / f"presentations{rank}.pt")
+        assert presentations[:4].tolist() == [1, 1, 1, 0]  # the padded repeat counted once
 
 
 def test_without_a_process_group_observations_pass_through():
