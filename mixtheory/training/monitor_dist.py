@@ -15,6 +15,9 @@ single-process operation. With several ranks:
   recorders (accuracy, mixup loss, forgetting, your own) run whole on every rank.
 - :func:`is_writer`: only rank 0 writes files.
 
+The same chunking streams a per-sample recorder over an evaluation set read from a dataset
+(:class:`mixtheory.datasets.DatasetRows`) in batches of the loader's size, in one process too.
+
 Before recording, the ranks compare what they hold (evaluation set size, classes, recorders and
 their subsets) and stop with an error naming the rank that differs.
 """
@@ -89,21 +92,26 @@ def check_ranks(ctx: RecordContext, recorders: list[Recorder]) -> None:
 
 
 def record(recorder: Recorder, ctx: RecordContext, epoch: int) -> None:
-    """``recorder.record(ctx, epoch)``, sharded over the ranks for the per-sample recorders."""
+    """``recorder.record(ctx, epoch)``; a per-sample recorder runs on this rank's shard of its
+    subset, in chunks of the loader's batch size when the evaluation set is read from a dataset
+    (so that no more than a batch of rows is fetched at once), and the rows are gathered in order."""
     rank, size = world()
-    if size == 1 or not isinstance(recorder, PER_SAMPLE):
+    chunk = getattr(ctx.data.X, "batch_size", None)  # DatasetRows: stream in its batches
+    full = recorder.indices
+    if not isinstance(recorder, PER_SAMPLE) or (size == 1 and (chunk is None or full.numel() <= chunk)):
         recorder.record(ctx, epoch)
         return
-    full = recorder.indices
     start, stop = shard_bounds(full.numel(), size, rank)
+    mine = full[start:stop]
+    step = max(1, int(chunk or mine.numel()))
     before = len(recorder.rows)
     try:
-        recorder.indices = full[start:stop]
-        if stop > start:
+        for first in range(0, mine.numel(), step):
+            recorder.indices = mine[first : first + step]
             recorder.record(ctx, epoch)
         local = recorder.rows[before:]
     finally:
         recorder.indices = full
         del recorder.rows[before:]
-    for part in _all_gather(local):
+    for part in _all_gather(local) if size > 1 else [local]:
         recorder.rows.extend(part)
