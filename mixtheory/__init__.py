@@ -61,6 +61,7 @@ from .regularizers import (
     taylor_regularizers,
 )
 from .scores import ForgettingTracker, el2n, grand, margin, prediction_entropy
+from .training import Monitor
 from .zhang2021 import (
     compare_expansions,
     fit_remainder_order,
@@ -143,6 +144,7 @@ __all__ = [
     "margin",
     "prediction_entropy",
     "ForgettingTracker",
+    "Monitor",
     # data (bundled or from a local path; nothing downloads)
     "DataSplit",
     "load_split",

@@ -32,15 +32,21 @@ anchor, and ``Σ^{(i)}_xx = σ² (x_i − μ_i)(x_i − μ_i)ᵀ + γ² C_i`` (t
 shared factorisation is lost; every operator goes through a per-anchor factor (class docstring).
 ``pairing=None`` (or ``UniformPartner(n)``, self included) is the paper's geometry, computed by
 exactly the code above.
+
+**Larger than memory.** :class:`StreamedMixupGeometry` builds the same Σ_xx factorisation from
+streamed Gram blocks of a dataset read in batches (:mod:`mixtheory.geometry.streamed`).
 """
 
 from ._common import as_partner_law, is_uniform_with_self, require_symmetric_lambda
 from .paired import PairedMixupGeometry
+from .streamed import StreamedMixupGeometry, make_geometry
 from .uniform import MixupGeometry
 
 __all__ = [
     "MixupGeometry",
     "PairedMixupGeometry",
+    "StreamedMixupGeometry",
+    "make_geometry",
     "as_partner_law",
     "is_uniform_with_self",
     "require_symmetric_lambda",

@@ -23,6 +23,7 @@ r"""Training with any mixing objective while recorders log the regularizers and 
 
 from .loop import CHECKPOINT, LRSchedule, OptimizerName, TrainingResult, check_out_dir, train
 from .mixupe import EtaHat, FirstOrderTerm, MixupE, mixupe_first_order
+from .monitor import Monitor
 from .objectives import (
     ApproximateMixup,
     BatchLoss,
@@ -80,6 +81,7 @@ __all__ = [
     "TrainingResult",
     "check_out_dir",
     "CHECKPOINT",
+    "Monitor",
     "OptimizerName",
     "LRSchedule",
     # objectives

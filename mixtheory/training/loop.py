@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,14 +29,14 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from .._io import check_output_dir, output_dir, save_torch, write_csv
+from .._io import check_output_dir, output_dir, save_torch
 from .._progress import progress_bar
 from .._types import ArrayLike, DeviceLike, Tensor
 from .._validation import module_device
-from ..provenance import write_provenance
 from ..scores import ForgettingTracker
+from .monitor import Monitor, eval_mode
 from .objectives import ERMObjective, Objective, TrainingData
-from .recorders import RecordContext, Recorder
+from .recorders import Recorder
 
 __all__ = ["train", "TrainingResult", "OptimizerName", "LRSchedule", "check_out_dir", "CHECKPOINT"]
 
@@ -118,10 +118,17 @@ class _Run:
     scheduler: Any
     data_gen: torch.Generator
     mix_gen: torch.Generator
-    tracker: ForgettingTracker | None
-    recorders: list[Recorder]
+    monitor: Monitor
     history: list[dict[str, Any]]
     config: dict[str, Any]
+
+    @property
+    def tracker(self) -> ForgettingTracker | None:
+        return self.monitor.tracker
+
+    @property
+    def recorders(self) -> list[Recorder]:
+        return self.monitor.recorders
 
     def state_dict(self, epoch: int) -> dict:
         return {
@@ -134,9 +141,8 @@ class _Run:
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "data_gen": self.data_gen.get_state(),
             "mix_gen": self.mix_gen.get_state(),
-            "tracker": None if self.tracker is None else self.tracker.state_dict(),
+            **self.monitor.state_dict(),
             "objective": self.objective.state_dict(),
-            "recorders": {r.name: r.state_dict() for r in self.recorders},
             "history": self.history,
         }
 
@@ -157,12 +163,8 @@ class _Run:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.data_gen.set_state(state["data_gen"])
         self.mix_gen.set_state(state["mix_gen"])
-        if self.tracker is not None:
-            self.tracker.load_state_dict(state["tracker"])
+        self.monitor.load_state_dict(state)
         self.objective.load_state_dict(state["objective"])
-        for r in self.recorders:
-            if r.name in state["recorders"]:
-                r.load_state_dict(state["recorders"][r.name])
         self.history = list(state["history"])
         return int(state["epoch"])
 
@@ -201,14 +203,7 @@ def _data_summary(data: TrainingData | None) -> dict[str, Any] | None:
     }
 
 
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
+_eval_mode = eval_mode
 
 
 def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> dict[str, Any]:
@@ -237,7 +232,7 @@ def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> di
             if logits is None:
                 with torch.no_grad():
                     logits = model(data.X[idx.to(data.X.device)])
-            run.tracker.update(idx, logits.argmax(-1).cpu(), data.labels[idx])
+            run.monitor.observe(idx, logits, data.labels[idx])
         sums["loss"] += float(out.loss.detach()) * idx.numel()
         for key, value in out.parts.items():
             sums[key] = sums.get(key, 0.0) + value * idx.numel()
@@ -250,37 +245,14 @@ def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> di
 
 
 def _record(run: _Run, data: TrainingData, test: TrainingData | None, epoch: int) -> None:
-    law = run.objective.training_law(max(epoch - 1, 0))
-    ctx = RecordContext(run.model, data, test, run.objective, law, run.tracker)
-    with _eval_mode(run.model):
-        for recorder in run.recorders:
-            recorder.record(ctx, epoch)
+    run.monitor.epoch_end(epoch, write=False)
 
 
 def _write_outputs(
     run: _Run, out: Path, epoch: int, seed: int, device: torch.device, started: float, data_note: str | None
 ) -> dict[str, Path]:
-    paths: dict[str, Path] = {}
-    if run.history:
-        names = list(dict.fromkeys(k for row in run.history for k in row))
-        rows = [[row.get(k, "") for k in names] for row in run.history]
-        paths["history"] = write_csv(out / "history.csv", names, rows)
-    for recorder in run.recorders:
-        for path in recorder.write(out):
-            paths[path.stem if path.suffix == ".csv" else f"{path.stem}_npz"] = path
-    paths["model"] = save_torch(out / "model.pt", run.model.state_dict())
-    paths["provenance"] = write_provenance(
-        out / "provenance.json",
-        seeds={"seed": seed},
-        device=device,
-        wall_time_s=time.perf_counter() - started,
-        data=data_note,
-        epochs_done=epoch,
-        config=run.config,
-        objective=run.objective.describe(),
-        recorders=[r.name for r in run.recorders],
-    )
-    return paths
+    """The tables, ``history.csv``, ``model.pt`` and ``provenance.json``, through the monitor."""
+    return run.monitor.write(run.history, save_model=True, objective=run.objective.describe())
 
 
 def train(
@@ -403,7 +375,7 @@ def _new_run(
     data: TrainingData,
     config: dict[str, Any],
 ) -> _Run:
-    """A fresh run: optimizer, schedule, the two seeded generators and (if needed) a forgetting tracker.
+    """A fresh run: optimizer, schedule, the two seeded generators and the monitor (recorders, tracker).
 
     Called with torch's global generators already seeded, as the initial state of a run."""
     seed = config["seed"]
@@ -415,7 +387,6 @@ def _new_run(
         config["nesterov"],
         config["weight_decay"],
     )
-    needs_tracker = objective.needs_tracker or any(r.needs_tracker for r in recorders)
     return _Run(
         model,
         objective,
@@ -423,8 +394,7 @@ def _new_run(
         _scheduler(opt, config["lr_schedule"], config["epochs"], config["step_size"], config["gamma"]),
         torch.Generator().manual_seed(seed),
         torch.Generator().manual_seed(seed + 1),
-        ForgettingTracker(data.n, data.num_classes) if needs_tracker else None,
-        list(recorders),
+        Monitor(model, data, recorders, objective=objective, seed=seed, config=config),
         [],
         config,
     )
@@ -457,8 +427,7 @@ def _train_loop(
     ``checkpoint_every``; writes the outputs at the end."""
     started = time.perf_counter()
     epochs, seed = run.config["epochs"], run.config["seed"]
-    for recorder in run.recorders:
-        recorder.setup(data)
+    run.monitor.out, run.monitor.test, run.monitor.data_description = out_dir, test_data, data_note
     start = 0
     if resume:
         start = _load_checkpoint(run, out_dir, dev)

@@ -41,7 +41,7 @@ from torch import nn
 from .._io import save_npz, write_csv
 from .._validation import Tensor
 from ..estimators import EstimatorOptions, estimate_from_geometry
-from ..geometry import MixupGeometry
+from ..geometry import MixupGeometry, make_geometry
 from ..laws import MixingLaw, SymmetricBeta
 from ..mixup_loss import exact_mixup_loss, sampled_mixup_loss
 from ..scores import ForgettingTracker, el2n, grand
@@ -207,7 +207,7 @@ class RegularizerRecorder(Recorder):
         """The geometry of the whole training set, rebuilt only when λ's moments change."""
         key = tuple(law.moments().values())
         if self._geometry is None or self._geometry[0] != key:
-            self._geometry = (key, MixupGeometry(data.X, data.Y, law, device=data.X.device))
+            self._geometry = (key, make_geometry(data.X, data.Y, law, device=data.X.device))
         return self._geometry[1]
 
     def record(self, ctx: RecordContext, epoch: int) -> None:
