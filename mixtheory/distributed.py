@@ -23,7 +23,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from ._validation import Tensor, check_indices, model_dtype_device
+from ._types import Tensor
+from ._validation import check_indices, model_dtype_device
 from .estimators import RegularizerEstimates, estimate_from_geometry, probe_seeds
 from .geometry import MixupGeometry
 from .laws import MixingLaw

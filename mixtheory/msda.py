@@ -49,8 +49,8 @@ from collections.abc import Callable
 
 import torch
 
-from ._types import ArrayLike, Indices
-from ._validation import Tensor, prepare_flat_inputs
+from ._types import ArrayLike, Indices, Tensor
+from ._validation import prepare_flat_inputs
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss
 from .regularizers import derivatives_at

@@ -54,8 +54,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 import torch
 
-from ._types import ArrayLike, Generator, Indices
-from ._validation import Tensor, model_outputs, prepare_flat_inputs
+from ._types import ArrayLike, Generator, Indices, Tensor
+from ._validation import model_outputs, prepare_flat_inputs
 from .geometry import MixupGeometry
 from .laws import DEFAULT_NODES, Beta, FromDensity, MixingLaw, QuadratureRule, SymmetricBeta, ZhangLambdaTilde
 from .losses import BinaryLogistic, CrossEntropy, Loss, get_loss

@@ -49,7 +49,7 @@ from collections.abc import Callable
 import torch
 from torch.func import jvp, vjp, vmap
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..derivatives import directional_derivatives
 from ..geometry import MixupGeometry
 from .jets import second_order_jet

@@ -34,8 +34,8 @@ from collections.abc import Callable
 
 import torch
 
-from .._types import ArrayLike, Generator
-from .._validation import Tensor, as_tensor, labels_for_model, model_outputs
+from .._types import ArrayLike, Generator, Tensor
+from .._validation import as_tensor, labels_for_model, model_outputs
 from ..laws import DEFAULT_NODES, MixingLaw
 from ..losses import Loss, get_loss
 from ..mixup_loss import exact_mixup_loss, mix_batch

@@ -47,8 +47,8 @@ from typing import Literal
 
 import torch
 
-from .._types import ArrayLike, Generator
-from .._validation import Tensor, as_labels, as_tensor
+from .._types import ArrayLike, Generator, Tensor
+from .._validation import as_labels, as_tensor
 from ..laws import MixingLaw
 from ..mixup_loss import mix_batch
 from .masks import MaskKind, mask_from_name, sample_masks

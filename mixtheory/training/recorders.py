@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..estimators import EstimatorOptions, estimate_from_geometry
 from ..geometry import MixupGeometry
 from ..laws import MixingLaw, SymmetricBeta
