@@ -7,6 +7,7 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 
 from . import mixing, scores, training
 from ._validation import MissingClassWarning, PiecewiseLinearWarning
+from ._version import __version__ as __version__
 from .approximate import approximate_mixup_targets, rescale
 from .data import DataSplit, load_cifar10, load_mnist, load_split
 from .derivatives import directional_derivatives
@@ -69,8 +70,6 @@ from .zhang2021 import (
     zhang_regularizers,
     zhang_second_order_loss,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     # laws of λ and moments of θ = max(λ, 1 − λ)

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._version import __version__
+
 __all__ = ["provenance", "write_provenance", "git_commit"]
 
 
@@ -56,8 +58,6 @@ def provenance(
     >>> sorted(record["versions"]) == ["mixtheory", "numpy", "python", "torch"]
     True
     """
-    from . import __version__
-
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "commit": git_commit(),
