@@ -11,7 +11,6 @@ from ._version import __version__ as __version__
 from .approximate import approximate_mixup_targets, rescale
 from .data import DataSplit, load_cifar10, load_mnist, load_split
 from .derivatives import directional_derivatives
-from .distributed import estimate_regularizers_distributed, run_distributed
 from .estimators import (
     EstimatorOptions,
     RegularizerEstimates,
@@ -20,6 +19,7 @@ from .estimators import (
     estimate_regularizers,
     second_order_jet,
 )
+from .estimators.distributed import estimate_regularizers_distributed, run_distributed
 from .geometry import MixupGeometry
 from .laws import (
     ERM,

@@ -24,7 +24,7 @@ forms in v; the derivation is written out in ``docs/theory.md``. One module per 
 
 Randomness: a base seed is drawn from ``generator`` once; sample i's probes come from a private
 generator seeded by (base seed, i), so results do not depend on batch size, chunking, the order
-of ``indices`` or how samples are sharded over processes (:mod:`mixtheory.distributed`).
+of ``indices`` or how samples are sharded over processes (:mod:`mixtheory.estimators.distributed`).
 """
 
 from .._validation import PiecewiseLinearWarning, piecewise_linear_modules
