@@ -41,6 +41,7 @@ from ._validation import (
 )
 from .derivatives import directional_derivatives
 from .exact_loss import _prepare, exact_mixup_loss, progress_bar
+from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from .geometry import MixupGeometry, as_partner_law
 from .laws import MixingLaw
 from .losses import Loss, get_loss
@@ -156,10 +157,7 @@ def second_order_loss(
     r"""Closed-form ``E_Q = (1/n) Σ_i [ℓ(ỹ_i, f(x̃_i)) + R13 + R2 + R4]`` (Theorem 3), with
     ``R13 = R1 + R3`` computed directly (no cancellation on a saturated softmax)."""
     regs = taylor_regularizers(model, geometry, loss)
-    terms = regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]
-    if getattr(geometry, "pairing", None) is not None:
-        return float((geometry.anchor_weights * terms).sum())  # anchor weights p_i (§8.1)
-    return float(terms.mean())
+    return second_order_from_terms(regs, CARRATINO_TERMS, weights=geometry.mean_weights)  # p_i (§8.1)
 
 
 def sampled_second_order_loss(

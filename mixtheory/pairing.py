@@ -58,6 +58,7 @@ from ._validation import (
     model_outputs,
 )
 from .exact_loss import exact_mixup_loss
+from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from .geometry import MixupGeometry, as_partner_law, is_uniform_with_self, require_symmetric_lambda
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss, get_loss
@@ -203,8 +204,7 @@ def weighted_second_order_loss(
     r"""``E_Q = Σ_i p_i [ℓ(ỹ_i, f(x̃_i)) + R13 + R2 + R4]`` with the anchor weights ``p_i`` of the
     geometry (1/n for uniform pairing, ``(1 + Σ_j π(i|j))/(2n)`` otherwise; module docstring)."""
     regs = paired_taylor_regularizers(model, geometry, loss)
-    terms = regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]
-    return float((geometry.anchor_weights * terms).sum())
+    return second_order_from_terms(regs, CARRATINO_TERMS, weights=geometry.anchor_weights)
 
 
 def pool_shrinkage(
@@ -268,7 +268,7 @@ def pool_shrinkage(
                 regs = paired_taylor_regularizers(model, geo, loss)
             for key in ("R1", "R2", "R3", "R13"):
                 row[key] = float((p * regs[key]).sum())
-            row["E_Q-erm"] = float((p * (regs["R13"] + regs["R2"] + regs["R4"])).sum())
+            row["E_Q-erm"] = second_order_from_terms(regs, CARRATINO_TERMS[1:], weights=p)
         if not base:
             base = dict(row)
         for key in ("trace", "R1", "R2", "R3", "R13", "E_Q-erm"):

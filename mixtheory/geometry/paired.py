@@ -156,6 +156,11 @@ class PairedMixupGeometry(MixupGeometry):
         """``p_i = (1 + Σ_j π(i|j))/(2n)`` (n,), summing to 1."""
         return self._anchor_weights
 
+    @property
+    def mean_weights(self) -> Tensor | None:
+        """The weights of the average over anchors in ``E_Q``: the anchor weights ``p_i``."""
+        return self._anchor_weights
+
     def _no_shared(self, what: str) -> AttributeError:
         return AttributeError(
             f"{what} is shared by all anchors only under uniform pairing; here use sigma_xx(i)/sigma_xy(i)"

@@ -98,6 +98,13 @@ class MixupGeometry:
         return torch.full((self.n,), 1.0 / self.n, dtype=self.dtype, device=self.device)
 
     @property
+    def mean_weights(self) -> Tensor | None:
+        """The weights of the average over anchors in ``E_Q``
+        (:func:`mixtheory.expansions.second_order_from_terms`): None, a plain mean, as the anchor
+        weights are all 1/n."""
+        return None
+
+    @property
     def factor_dim(self) -> int:
         """Columns of the factor ``L_i`` of :meth:`factor_apply`: ``1 + rank``."""
         return 1 + self.rank
