@@ -4,7 +4,7 @@ remainder (:mod:`~mixtheory.expansions.remainder`).
 
 The expansions themselves are :mod:`mixtheory.regularizers` (Carratino et al., JMLR 2022,
 Theorem 3), :mod:`mixtheory.zhang2021` (Zhang et al., ICLR 2021), :mod:`mixtheory.msda` (Park et
-al., NeurIPS 2022) and :mod:`mixtheory.mixupe` (Zou et al., KDD 2023); ``docs/theory.md`` §4, §8.
+al., NeurIPS 2022) and :mod:`mixtheory.mixupe` (Zou et al., UAI 2023); ``docs/theory.md`` §4, §8.
 """
 
 from .remainder import SlopeFit, fit_remainder_order
