@@ -106,8 +106,8 @@ def label_regularizers(
     u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
     if u.shape != (idx.numel(), geometry.c):
         raise ValueError(f"outputs must have shape ({idx.numel()}, {geometry.c}), got {tuple(u.shape)}")
-    if getattr(geometry, "pairing", None) is not None:
-        # a non-uniform pairing: per-anchor factors (docs/theory.md §8.1); erm, R3, R4 need no ∇f
+    if not geometry.shared_covariance:
+        # per-anchor factors (a non-uniform pairing, docs/theory.md §8.1); erm, R3, R4 need no ∇f
         zeros = torch.zeros(idx.numel(), geometry.c, geometry.d, dtype=geometry.dtype, device=geometry.device)
         regs = paired_regularizers_from_derivatives(geometry, u, zeros, loss, indices=idx, warn=False)
         return {key: regs[key] for key in ("erm", "R3", "R4")}
@@ -153,8 +153,8 @@ def regularizers_from_derivatives(
 
     Returns a dict of (m,) tensors ``erm, R1, R2, R3, R4, R13, cancellation`` (and ``J``).
     """
-    if getattr(geometry, "pairing", None) is not None:
-        # a non-uniform pairing: the per-anchor factor route (docs/theory.md §8.1)
+    if not geometry.shared_covariance:
+        # per-anchor factors (a non-uniform pairing): the factor route (docs/theory.md §8.1)
         if return_j:
             raise ValueError("return_j is not available for a geometry with a non-uniform pairing")
         return paired_regularizers_from_derivatives(

@@ -151,6 +151,9 @@ class PairedMixupGeometry(MixupGeometry):
             )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    #: per-anchor factors: no shared Σ_xx (the attributes of the shared eigenbasis do not exist)
+    shared_covariance: bool = False
+
     @property
     def anchor_weights(self) -> Tensor:
         """``p_i = (1 + Σ_j π(i|j))/(2n)`` (n,), summing to 1."""
