@@ -29,9 +29,8 @@ from typing import Literal
 
 import torch
 
-from ._types import ArrayLike, Generator, Model
+from ._types import ArrayLike, Generator, Model, Tensor
 from ._validation import (
-    Tensor,
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,

@@ -49,9 +49,8 @@ from typing import Literal
 
 import torch
 
-from ._types import ArrayLike, Indices
+from ._types import ArrayLike, Indices, Tensor
 from ._validation import (
-    Tensor,
     as_labels,
     as_tensor,
     labels_for_model,

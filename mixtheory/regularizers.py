@@ -34,9 +34,8 @@ from collections.abc import Callable
 
 import torch
 
-from ._types import Indices
+from ._types import Indices, Tensor
 from ._validation import (
-    Tensor,
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,

@@ -153,3 +153,16 @@ def test_every_name_in_the_layer_table_exists():
     known = set(modules())
     missing = [name for name in layers() if name != "mixtheory" and f"mixtheory.{name}" not in known]
     assert not missing, f"docs/README.md names modules that do not exist: {missing}"
+
+
+def test_the_tensor_alias_comes_from_types_only():
+    """``Tensor`` is defined in ``mixtheory._types``; no module re-exports it to another."""
+    wrong = []
+    for name, (path, _) in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level and node.module != "_types":
+                if any(alias.name == "Tensor" for alias in node.names) and not (node.module or "").endswith(
+                    "_types"
+                ):
+                    wrong.append(f"{name}:{node.lineno}")
+    assert not wrong, f"Tensor imported from a module other than mixtheory._types: {wrong}"

@@ -23,9 +23,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._types import DeviceLike
+from .._types import DeviceLike, Tensor
 from .._validation import (
-    Tensor,
     as_tensor,
     check_device,
     check_eval_mode,
