@@ -335,7 +335,8 @@ def taylor_regularizers(
     >>> regs = taylor_regularizers(lambda x: torch.tanh(x @ W), geo)
     >>> bool((regs["R1"] >= 0).all()), bool((regs["R3"] <= 0).all())
     (True, True)
-    >>> e_q = (regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean()   # E_Q, stably
+    >>> from mixtheory.expansions import second_order_from_terms
+    >>> e_q = second_order_from_terms(regs)   # E_Q = mean(erm + R13 + R2 + R4), stably
     """
     loss = get_loss(loss)
     _labels_ok(geometry, loss)
