@@ -31,7 +31,7 @@ def resolve(name: str) -> object:
     raise ModuleNotFoundError(name)
 
 
-@pytest.mark.parametrize("doc", ["theory.md", "README.md", "reproduce.md"])
+@pytest.mark.parametrize("doc", ["theory.md", "README.md", "reproduce.md", "../README.md"])
 def test_every_cited_name_exists(doc):
     names = cited_names((DOCS / doc).read_text(encoding="utf-8"))
     missing = []
