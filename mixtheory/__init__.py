@@ -7,10 +7,10 @@ Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses
 
 from . import mixing, scores, training
 from ._validation import MissingClassWarning, PiecewiseLinearWarning
+from ._version import __version__ as __version__
 from .approximate import approximate_mixup_targets, rescale
 from .data import DataSplit, load_cifar10, load_mnist, load_split
 from .derivatives import directional_derivatives
-from .distributed import estimate_regularizers_distributed, run_distributed
 from .estimators import (
     EstimatorOptions,
     RegularizerEstimates,
@@ -19,6 +19,7 @@ from .estimators import (
     estimate_regularizers,
     second_order_jet,
 )
+from .estimators.distributed import estimate_regularizers_distributed, run_distributed
 from .geometry import MixupGeometry
 from .laws import (
     ERM,
@@ -70,8 +71,6 @@ from .zhang2021 import (
     zhang_regularizers,
     zhang_second_order_loss,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     # laws of λ and moments of θ = max(λ, 1 − λ)

@@ -43,8 +43,8 @@ from typing import Literal
 
 import torch
 
-from ._types import ArrayLike
-from ._validation import Tensor, as_labels, as_tensor
+from ._types import ArrayLike, Tensor
+from ._validation import as_labels, as_tensor
 from .geometry import MixupGeometry
 from .laws import MixingLaw
 

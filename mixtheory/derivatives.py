@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._validation import Tensor
+from ._types import Tensor
 
 __all__ = ["directional_derivatives"]
 

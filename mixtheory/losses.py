@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._validation import Tensor
+from ._types import Tensor
 
 __all__ = ["Loss", "CrossEntropy", "SquaredError", "BinaryLogistic", "AutogradLoss", "get_loss"]
 

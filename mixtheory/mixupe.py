@@ -49,8 +49,8 @@ from typing import Literal
 
 import torch
 
-from ._types import ArrayLike
-from ._validation import Tensor, model_call_errors, model_outputs, prepare_flat_inputs
+from ._types import ArrayLike, Tensor
+from ._validation import model_call_errors, model_outputs, prepare_flat_inputs
 from .derivatives import directional_derivatives
 from .laws import MixingLaw
 from .losses import Loss

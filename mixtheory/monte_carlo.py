@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._validation import Tensor
+from ._types import Tensor
 
 __all__ = ["MonteCarloEstimate", "monte_carlo_estimate", "mean_and_stderr"]
 

@@ -49,8 +49,9 @@ from collections.abc import Callable
 
 import torch
 
-from ._types import ArrayLike, Indices
-from ._validation import Tensor, prepare_flat_inputs
+from ._types import ArrayLike, Indices, Tensor
+from ._validation import prepare_flat_inputs
+from .expansions.second_order import ZHANG_TERMS, second_order_from_terms
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss
 from .regularizers import derivatives_at
@@ -163,9 +164,7 @@ def masked_second_order_loss(
 ) -> float:
     r"""``(1/n) Σ_i (erm + R1 + R2 + R3)`` of :func:`masked_regularizers` (options are theirs)."""
     regs = masked_regularizers(model, X, Y, law, loss, **options)
-    # Zhang et al.'s R1 (first order), R2, R3: no ℓ_uu⁻¹ in any of them, so nothing cancels (unlike
-    # Carratino's R1 and R3, read through R13)
-    return float((regs["erm"] + regs["R1"] + regs["R2"] + regs["R3"]).mean())
+    return second_order_from_terms(regs, ZHANG_TERMS)  # as zhang_second_order_loss
 
 
 def exact_masked_loss(

@@ -49,20 +49,26 @@ from typing import Literal
 
 import torch
 
-from ._types import ArrayLike, Indices
+from ._types import ArrayLike, Indices, Tensor
 from ._validation import (
-    Tensor,
     as_labels,
     as_tensor,
-    check_labels_sum_to_one,
     labels_for_model,
     model_outputs,
 )
-from .geometry import MixupGeometry, as_partner_law, require_symmetric_lambda
+from .exact_loss import exact_mixup_loss
+from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
+from .geometry import MixupGeometry, as_partner_law, is_uniform_with_self, require_symmetric_lambda
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss, get_loss
-from .mixing import PartnerLaw
-from .regularizers import CancellationWarning, cancellation, model_derivatives, warn_if_cancelling
+from .mixing.expected_loss import exact_loss_for_rule
+from .mixing.partners import HardPool, PartnerLaw
+from .regularizers import (
+    CancellationWarning,
+    model_derivatives,
+    paired_regularizers_from_derivatives,
+    warn_if_cancelling,
+)
 
 __all__ = [
     "symmetrised_pair_law",
@@ -131,17 +137,12 @@ def exact_mixup_loss_with_pairing(
     >>> abs(folded - unfolded) / folded < 1e-10
     True
     """
-    from .mixing.expected_loss import exact_loss_for_rule  # lazy: mixing imports mixup_loss
-    from .mixup_loss import exact_mixup_loss
-
     if form not in ("folded", "unfolded"):
         raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
     x = as_tensor("X", X, dtype=torch.float64)
     y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     n = x.shape[0]
     loss = get_loss(loss)
-    from .geometry import is_uniform_with_self
-
     if pairing is None or is_uniform_with_self(pairing):
         if pairing is not None and pairing.n != n:
             raise ValueError(f"the pairing is on {pairing.n} samples but X has {n}")
@@ -167,65 +168,6 @@ def exact_mixup_loss_with_pairing(
                 out = model_outputs(model, mixed_x, y.shape[1], out_dtype=x.dtype)
                 total += w * (pair_weight[start : start + chunk_size] * loss.value(mixed_y, out)).sum()
     return float(total)
-
-
-def paired_regularizers_from_derivatives(
-    geometry: MixupGeometry,
-    outputs: Tensor,
-    jacobians: Tensor,
-    loss: str | Loss = "ce",
-    *,
-    indices: Indices = None,
-    hessian_contraction: Tensor | None = None,
-    r2: Tensor | None = None,
-    warn: bool = True,
-) -> dict[str, Tensor]:
-    r"""Theorem 3's terms through the per-anchor factors only, for any geometry (uniform or
-    paired): with ``Σ_xx = L Lᵀ``, ``Σ_xy = L L^yᵀ`` (:meth:`~MixupGeometry.factor_transpose_apply`,
-    :meth:`~MixupGeometry.cross_factor`),
-
-    - ``R13 = ½ ‖ℓ_uu^{1/2} ∇f L‖²_F + ⟨ℓ_uy, (∇f L)(L^y)ᵀ⟩`` (the uncompleted form, no ℓ_uu⁻¹);
-    - ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy K ℓ_yu)`` with ``K`` from :meth:`projected_label_covariance`;
-    - ``R4 = ½ ⟨Σ_yy, ℓ_yy⟩`` (:meth:`frobenius_yy`), ``R2 = ½ ⟨Σ_xx, T⟩`` (:meth:`frobenius_xx`);
-    - ``R1 = R13 − R3`` and ``cancellation`` as in :mod:`mixtheory.regularizers`.
-
-    Shapes as in :func:`mixtheory.regularizers.regularizers_from_derivatives`: outputs (m, c),
-    jacobians (m, c, d), hessian_contraction (m, d, d) or r2 (m,). On a uniform geometry it agrees
-    with that function to rounding (a test)."""
-    loss = get_loss(loss)
-    if loss.requires_normalized_labels:
-        check_labels_sum_to_one("Y", geometry.Y, f"the {loss.name} regularizers")
-    idx = geometry.sample_indices(indices)
-    m = idx.numel()
-    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
-    jac = torch.as_tensor(jacobians).to(dtype=geometry.dtype, device=geometry.device)
-    if u.shape != (m, geometry.c) or jac.shape != (m, geometry.c, geometry.d):
-        raise ValueError(
-            f"outputs must be ({m}, {geometry.c}) and jacobians ({m}, {geometry.c}, {geometry.d}); "
-            f"got {tuple(u.shape)} and {tuple(jac.shape)}"
-        )
-    y = geometry.y_tilde[idx]
-    L_uu, L_uy, L_yy = loss.hess_uu(y, u), loss.hess_uy(y, u), loss.hess_yy(y, u)
-    JL = geometry.factor_transpose_apply(jac, idx)  # ∇f L_i, (m, c, w)
-    quad = torch.einsum("mkw,mkl,mlw->m", JL, L_uu, JL)
-    JS_xy = JL @ geometry.cross_factor(idx).transpose(1, 2)  # ∇f Σ_xy, (m, c, c)
-    R13 = 0.5 * quad + torch.einsum("mkl,mkl->m", L_uy, JS_xy)
-    K = geometry.projected_label_covariance(idx)
-    inner = L_uy @ K @ L_uy.transpose(1, 2)
-    R3 = -0.5 * torch.diagonal(loss.inverse_uu_apply(y, u, inner), dim1=-2, dim2=-1).sum(-1)
-    R4 = 0.5 * geometry.frobenius_yy(L_yy, idx)
-    if r2 is not None:
-        R2 = torch.as_tensor(r2, dtype=geometry.dtype, device=geometry.device).reshape(m)
-    elif hessian_contraction is not None:
-        R2 = 0.5 * geometry.frobenius_xx(hessian_contraction, idx)
-    else:
-        R2 = torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
-    R1 = R13 - R3
-    out = {"erm": loss.value(y, u), "R1": R1, "R2": R2, "R3": R3, "R4": R4, "R13": R13}
-    out["cancellation"] = cancellation(R1, R3, R13)
-    if warn:
-        warn_if_cancelling(out["cancellation"], geometry.dtype)
-    return out
 
 
 def paired_taylor_regularizers(
@@ -261,8 +203,7 @@ def weighted_second_order_loss(
     r"""``E_Q = Σ_i p_i [ℓ(ỹ_i, f(x̃_i)) + R13 + R2 + R4]`` with the anchor weights ``p_i`` of the
     geometry (1/n for uniform pairing, ``(1 + Σ_j π(i|j))/(2n)`` otherwise; module docstring)."""
     regs = paired_taylor_regularizers(model, geometry, loss)
-    terms = regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]
-    return float((geometry.anchor_weights * terms).sum())
+    return second_order_from_terms(regs, CARRATINO_TERMS, weights=geometry.anchor_weights)
 
 
 def pool_shrinkage(
@@ -291,8 +232,6 @@ def pool_shrinkage(
         scores: (n,) (e.g. per-sample losses); etas: pool fractions in (0, 1];
         model: optional, for the regularizers (dense input Hessians: small d).
     """
-    from .mixing.partners import HardPool
-
     x = as_tensor("X", X, dtype=torch.float64)
     if model is None:
         y = as_labels("Y", Y, x.shape[0], num_classes, x.dtype, x.device)
@@ -328,7 +267,7 @@ def pool_shrinkage(
                 regs = paired_taylor_regularizers(model, geo, loss)
             for key in ("R1", "R2", "R3", "R13"):
                 row[key] = float((p * regs[key]).sum())
-            row["E_Q-erm"] = float((p * (regs["R13"] + regs["R2"] + regs["R4"])).sum())
+            row["E_Q-erm"] = second_order_from_terms(regs, CARRATINO_TERMS[1:], weights=p)
         if not base:
             base = dict(row)
         for key in ("trace", "R1", "R2", "R3", "R13", "E_Q-erm"):

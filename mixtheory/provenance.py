@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ._io import write_json
+from ._version import __version__
 
 __all__ = ["provenance", "write_provenance", "git_commit"]
 
@@ -57,8 +58,6 @@ def provenance(
     >>> sorted(record["versions"]) == ["mixtheory", "numpy", "python", "torch"]
     True
     """
-    from . import __version__
-
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "commit": git_commit(),

@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from ._types import Indices
-from ._validation import Tensor, check_eval_mode
+from ._types import Indices, Tensor
+from ._validation import check_eval_mode
 from .geometry import MixupGeometry
 from .losses import CrossEntropy, Loss, get_loss
 

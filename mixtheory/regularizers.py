@@ -34,9 +34,8 @@ from collections.abc import Callable
 
 import torch
 
-from ._types import Indices
+from ._types import Indices, Tensor
 from ._validation import (
-    Tensor,
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,
@@ -57,6 +56,7 @@ __all__ = [
     "label_regularizers",
     "model_derivatives",
     "derivatives_at",
+    "paired_regularizers_from_derivatives",
 ]
 
 
@@ -105,10 +105,8 @@ def label_regularizers(
     u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
     if u.shape != (idx.numel(), geometry.c):
         raise ValueError(f"outputs must have shape ({idx.numel()}, {geometry.c}), got {tuple(u.shape)}")
-    if getattr(geometry, "pairing", None) is not None:
-        # a non-uniform pairing: per-anchor factors (docs/theory.md §8.1); erm, R3, R4 need no ∇f
-        from .pairing import paired_regularizers_from_derivatives
-
+    if not geometry.shared_covariance:
+        # per-anchor factors (a non-uniform pairing, docs/theory.md §8.1); erm, R3, R4 need no ∇f
         zeros = torch.zeros(idx.numel(), geometry.c, geometry.d, dtype=geometry.dtype, device=geometry.device)
         regs = paired_regularizers_from_derivatives(geometry, u, zeros, loss, indices=idx, warn=False)
         return {key: regs[key] for key in ("erm", "R3", "R4")}
@@ -154,10 +152,8 @@ def regularizers_from_derivatives(
 
     Returns a dict of (m,) tensors ``erm, R1, R2, R3, R4, R13, cancellation`` (and ``J``).
     """
-    if getattr(geometry, "pairing", None) is not None:
-        # a non-uniform pairing: the per-anchor factor route (docs/theory.md §8.1)
-        from .pairing import paired_regularizers_from_derivatives
-
+    if not geometry.shared_covariance:
+        # per-anchor factors (a non-uniform pairing): the factor route (docs/theory.md §8.1)
         if return_j:
             raise ValueError("return_j is not available for a geometry with a non-uniform pairing")
         return paired_regularizers_from_derivatives(
@@ -339,7 +335,8 @@ def taylor_regularizers(
     >>> regs = taylor_regularizers(lambda x: torch.tanh(x @ W), geo)
     >>> bool((regs["R1"] >= 0).all()), bool((regs["R3"] <= 0).all())
     (True, True)
-    >>> e_q = (regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean()   # E_Q, stably
+    >>> from mixtheory.expansions import second_order_from_terms
+    >>> e_q = second_order_from_terms(regs)   # E_Q = mean(erm + R13 + R2 + R4), stably
     """
     loss = get_loss(loss)
     _labels_ok(geometry, loss)
@@ -360,4 +357,63 @@ def taylor_regularizers(
     out = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     warn_piecewise_linear(model, curvature_zero)
     warn_if_cancelling(out["cancellation"], geometry.dtype)
+    return out
+
+
+def paired_regularizers_from_derivatives(
+    geometry: MixupGeometry,
+    outputs: Tensor,
+    jacobians: Tensor,
+    loss: str | Loss = "ce",
+    *,
+    indices: Indices = None,
+    hessian_contraction: Tensor | None = None,
+    r2: Tensor | None = None,
+    warn: bool = True,
+) -> dict[str, Tensor]:
+    r"""Theorem 3's terms through the per-anchor factors only, for any geometry (uniform or
+    paired): with ``Σ_xx = L Lᵀ``, ``Σ_xy = L L^yᵀ`` (:meth:`~MixupGeometry.factor_transpose_apply`,
+    :meth:`~MixupGeometry.cross_factor`),
+
+    - ``R13 = ½ ‖ℓ_uu^{1/2} ∇f L‖²_F + ⟨ℓ_uy, (∇f L)(L^y)ᵀ⟩`` (the uncompleted form, no ℓ_uu⁻¹);
+    - ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy K ℓ_yu)`` with ``K`` from :meth:`projected_label_covariance`;
+    - ``R4 = ½ ⟨Σ_yy, ℓ_yy⟩`` (:meth:`frobenius_yy`), ``R2 = ½ ⟨Σ_xx, T⟩`` (:meth:`frobenius_xx`);
+    - ``R1 = R13 − R3`` and ``cancellation`` as in :mod:`mixtheory.regularizers`.
+
+    Shapes as in :func:`mixtheory.regularizers.regularizers_from_derivatives`: outputs (m, c),
+    jacobians (m, c, d), hessian_contraction (m, d, d) or r2 (m,). On a uniform geometry it agrees
+    with that function to rounding (a test)."""
+    loss = get_loss(loss)
+    if loss.requires_normalized_labels:
+        check_labels_sum_to_one("Y", geometry.Y, f"the {loss.name} regularizers")
+    idx = geometry.sample_indices(indices)
+    m = idx.numel()
+    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
+    jac = torch.as_tensor(jacobians).to(dtype=geometry.dtype, device=geometry.device)
+    if u.shape != (m, geometry.c) or jac.shape != (m, geometry.c, geometry.d):
+        raise ValueError(
+            f"outputs must be ({m}, {geometry.c}) and jacobians ({m}, {geometry.c}, {geometry.d}); "
+            f"got {tuple(u.shape)} and {tuple(jac.shape)}"
+        )
+    y = geometry.y_tilde[idx]
+    L_uu, L_uy, L_yy = loss.hess_uu(y, u), loss.hess_uy(y, u), loss.hess_yy(y, u)
+    JL = geometry.factor_transpose_apply(jac, idx)  # ∇f L_i, (m, c, w)
+    quad = torch.einsum("mkw,mkl,mlw->m", JL, L_uu, JL)
+    JS_xy = JL @ geometry.cross_factor(idx).transpose(1, 2)  # ∇f Σ_xy, (m, c, c)
+    R13 = 0.5 * quad + torch.einsum("mkl,mkl->m", L_uy, JS_xy)
+    K = geometry.projected_label_covariance(idx)
+    inner = L_uy @ K @ L_uy.transpose(1, 2)
+    R3 = -0.5 * torch.diagonal(loss.inverse_uu_apply(y, u, inner), dim1=-2, dim2=-1).sum(-1)
+    R4 = 0.5 * geometry.frobenius_yy(L_yy, idx)
+    if r2 is not None:
+        R2 = torch.as_tensor(r2, dtype=geometry.dtype, device=geometry.device).reshape(m)
+    elif hessian_contraction is not None:
+        R2 = 0.5 * geometry.frobenius_xx(hessian_contraction, idx)
+    else:
+        R2 = torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
+    R1 = R13 - R3
+    out = {"erm": loss.value(y, u), "R1": R1, "R2": R2, "R3": R3, "R4": R4, "R13": R13}
+    out["cancellation"] = cancellation(R1, R3, R13)
+    if warn:
+        warn_if_cancelling(out["cancellation"], geometry.dtype)
     return out

@@ -31,9 +31,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ._types import ArrayLike, DeviceLike, Model
+from ._types import ArrayLike, DeviceLike, Model, Tensor
 from ._validation import (
-    Tensor,
     as_labels,
     as_tensor,
     check_device,

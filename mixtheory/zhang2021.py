@@ -49,13 +49,15 @@ so the remainder falls only like s² (measured in ``tests/test_zhang2021.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 import torch
 
-from ._types import ArrayLike, Generator, Indices
-from ._validation import Tensor, model_outputs, prepare_flat_inputs
+from ._types import ArrayLike, Generator, Indices, Tensor
+from ._validation import model_outputs, prepare_flat_inputs
+from .expansions.remainder import SlopeFit, fit_remainder_order
+from .expansions.second_order import CARRATINO_TERMS, ZHANG_TERMS, second_order_from_terms
 from .geometry import MixupGeometry
 from .laws import DEFAULT_NODES, Beta, FromDensity, MixingLaw, QuadratureRule, SymmetricBeta, ZhangLambdaTilde
 from .losses import BinaryLogistic, CrossEntropy, Loss, get_loss
@@ -318,59 +320,12 @@ def zhang_second_order_loss(
     regs = zhang_regularizers(model, X, Y, law, loss, r3_form=r3_form, num_classes=num_classes)
     # Zhang et al.'s R1 (first order), R2, R3: no ℓ_uu⁻¹ in any of them, so nothing cancels (unlike
     # Carratino's R1 and R3, read through R13)
-    return float((regs["erm"] + regs["R1"] + regs["R2"] + regs["R3"]).mean())
+    return second_order_from_terms(regs, ZHANG_TERMS)
 
 
 # --------------------------------------------------------------------------------------------
 # Orders of remainders, and the two expansions side by side
 # --------------------------------------------------------------------------------------------
-class SlopeFit(NamedTuple):
-    """Least-squares fit of ``log error`` on ``log scale`` (and on ``scale`` with a correction);
-    ``stderr`` is the slope's standard error from the residual variance on ``dof`` degrees of
-    freedom; ``local`` holds the slopes between consecutive scales, ``log(e_k/e_{k+1}) /
-    log(s_k/s_{k+1})`` (the error ratios, as orders)."""
-
-    slope: float
-    stderr: float
-    intercept: float
-    dof: int
-    local: tuple[float, ...]
-
-
-def fit_remainder_order(
-    scales: Sequence[float], errors: Sequence[float], *, correction: bool = False
-) -> SlopeFit:
-    r"""The order p of a remainder ``|error| ≈ C s^p`` from errors at several scales s.
-
-    A Taylor remainder is ``C s^p (1 + D s + O(s²))``: the plain fit ``log|e| = b + p log s``
-    (``correction=False``, ≥ 3 scales) is biased by the ``D s`` term by a few of its own standard
-    errors whatever the scales (on halving scales the bias is ≈ 4.5 SE); ``correction=True``
-    (≥ 4 scales) fits ``log|e| = b + p log s + c s``, absorbing the first correction, so the
-    standard error of p then measures what is left (O(s²) terms and rounding).
-
-    >>> fit = fit_remainder_order([0.1, 0.05, 0.025], [2e-3, 2.5e-4, 3.125e-5])     # exactly 2 s³
-    >>> round(fit.slope, 12), fit.stderr < 1e-12, [round(p, 12) for p in fit.local]
-    (3.0, True, [3.0, 3.0])
-    >>> s = np.array([0.1, 0.05, 0.025, 0.0125, 0.00625])
-    >>> round(fit_remainder_order(s, s**3 * np.exp(5 * s), correction=True).slope, 10)
-    3.0
-    """
-    s = np.asarray(scales, dtype=np.float64)
-    e = np.log(np.abs(np.asarray(errors, dtype=np.float64)))
-    columns = [np.ones_like(s), np.log(s)] + ([s] if correction else [])
-    if s.shape != e.shape or s.ndim != 1 or s.size < len(columns) + 1:
-        raise ValueError(f"need at least {len(columns) + 1} scales and as many errors")
-    if not (np.all(np.isfinite(e)) and np.all(s > 0)):
-        raise ValueError("scales must be positive and errors non-zero and finite")
-    design = np.stack(columns, 1)
-    coef, *_ = np.linalg.lstsq(design, e, rcond=None)
-    resid = e - design @ coef
-    dof = s.size - len(columns)
-    cov = (resid @ resid / dof) * np.linalg.inv(design.T @ design)
-    local = tuple(float(v) for v in np.diff(e) / np.diff(np.log(s)))
-    return SlopeFit(float(coef[1]), float(np.sqrt(cov[1, 1])), float(coef[0]), dof, local)
-
-
 def compare_expansions(
     model: Callable[[Tensor], Tensor],
     X: ArrayLike,
@@ -395,7 +350,7 @@ def compare_expansions(
         law = SymmetricBeta(float(alpha))
         exact = exact_mixup_loss(model, inputs, y, law, loss, num_nodes=num_nodes)
         regs = taylor_regularizers(model, MixupGeometry(inputs, y, law), loss)
-        carratino = float((regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean())
+        carratino = second_order_from_terms(regs, CARRATINO_TERMS)
         zhang = zhang_second_order_loss(model, inputs, y, law, loss)
         err_c, err_z = carratino - exact, zhang - exact
         rows.append(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from mixtheory import SymmetricBeta
 from mixtheory.checks import CHECKS, select_checks
-from mixtheory.checks.tolerances import SlopeFit, t_critical, z_critical
+from mixtheory.checks.tolerances import t_critical, z_critical
+from mixtheory.expansions import fit_remainder_order
 from mixtheory.mixup_loss import exact_mixup_loss
 
 
@@ -25,8 +28,10 @@ def test_critical_values():
 
 def test_slope_fit_standard_error_grows_with_noise():
     x = [0.0, 1.0, 2.0, 3.0, 4.0]
-    exact = SlopeFit(x, [3 * v for v in x])
-    noisy = SlopeFit(x, [3 * v + e for v, e in zip(x, [0.1, -0.1, 0.05, 0.0, -0.05])])
+    exact = fit_remainder_order([math.exp(v) for v in x], [math.exp(3 * v) for v in x])
+    noisy = fit_remainder_order(
+        [math.exp(v) for v in x], [math.exp(3 * v + e) for v, e in zip(x, [0.1, -0.1, 0.05, 0.0, -0.05])]
+    )
     assert exact.stderr < 1e-12 < noisy.stderr and abs(noisy.slope - 3) < 5 * noisy.stderr
 
 

@@ -7,12 +7,12 @@ import torch
 from conftest import make_data
 
 from mixtheory import SymmetricBeta
-from mixtheory.distributed import (
+from mixtheory.estimators import estimate_regularizers
+from mixtheory.estimators.distributed import (
     estimate_regularizers_distributed,
     run_distributed,
     shard_bounds,
 )
-from mixtheory.estimators import estimate_regularizers
 from mixtheory.models import build_model
 
 

@@ -19,6 +19,7 @@ import torch
 
 from .._types import ArrayLike, Model
 from ..data import load_digits
+from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..geometry import MixupGeometry
 from ..laws import MixingLaw, SymmetricBeta
 from ..mixup_loss import exact_mixup_loss
@@ -216,7 +217,7 @@ class CheckContext:
 
 def e_q(regs: dict[str, torch.Tensor]) -> float:
     """``E_Q = mean(erm + R13 + R2 + R4)``."""
-    return float((regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean())
+    return second_order_from_terms(regs, CARRATINO_TERMS)
 
 
 def rounding_floor(value: float, terms: int) -> float:

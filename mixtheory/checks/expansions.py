@@ -19,12 +19,13 @@ import warnings
 
 import torch
 
+from ..expansions.remainder import fit_remainder_order
 from ..mixing import ClassConditional
 from ..mixup_loss import exact_mixup_loss
 from ..mixupe import directional_expansion
 from ..msda import masked_second_order_loss
 from ..pairing import exact_mixup_loss_with_pairing
-from ..zhang2021 import fit_remainder_order, zhang_exact_loss, zhang_second_order_loss
+from ..zhang2021 import zhang_exact_loss, zhang_second_order_loss
 from .context import CheckContext
 from .registry import CheckResult, check, relative_row, symmetric_lambda_only
 from .tolerances import EPS64, t_critical

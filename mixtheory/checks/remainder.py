@@ -20,10 +20,11 @@ import warnings
 
 import numpy as np
 
+from ..expansions.remainder import fit_remainder_order
 from ..regularizers import CancellationWarning, taylor_regularizers
 from .context import CheckContext, e_q
 from .registry import CheckResult, check
-from .tolerances import EPS64, fit_slope, t_critical, z_critical
+from .tolerances import EPS64, t_critical, z_critical
 
 FLOOR = 1e3  # the smallest remainder, in units of eps·|E_mix|
 
@@ -62,7 +63,7 @@ def contraction_gaps(ctx: CheckContext) -> tuple[list[float], list[float], list[
 def remainder_slope(ctx: CheckContext) -> list[CheckResult]:
     scales, gaps, noise = contraction_gaps(ctx)
     alpha = ctx.settings.significance
-    fit = fit_slope(np.log(scales), np.log(gaps))
+    fit = fit_remainder_order(scales, gaps)  # the plain fit: 3 scales, t with 1 dof covers its bias
     slope_tol = t_critical(alpha, fit.dof) * fit.stderr
     local = np.diff(np.log(gaps)) / math.log(2)
     rel_noise = np.asarray(noise) / np.asarray(gaps)

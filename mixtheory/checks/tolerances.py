@@ -13,14 +13,10 @@ r"""Tolerances derived from the computation's own error, not chosen constants.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import stats
 
-from .._types import ArrayLike
-
-__all__ = ["z_critical", "t_critical", "SlopeFit", "fit_slope", "summation_bound", "dense_tolerance"]
+__all__ = ["z_critical", "t_critical", "summation_bound", "dense_tolerance"]
 
 EPS64 = float(np.finfo(np.float64).eps)
 
@@ -34,30 +30,6 @@ def z_critical(significance: float) -> float:
 def t_critical(significance: float, dof: int) -> float:
     """Two-sided Student-t critical value with ``dof`` degrees of freedom."""
     return float(stats.t.isf(significance / 2, dof))
-
-
-class SlopeFit:
-    """Least-squares fit ``y ≈ a + p x`` with the slope's standard error.
-
-    >>> fit = SlopeFit([0.0, 1.0, 2.0, 3.0], [1.0, 4.0, 7.0, 10.0])
-    >>> round(fit.slope, 12), fit.stderr < 1e-12
-    (3.0, True)
-    """
-
-    def __init__(self, x, y):
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        if x.size < 3:
-            raise ValueError("a slope's standard error needs at least 3 points")
-        xc = x - x.mean()
-        self.slope = float((xc * (y - y.mean())).sum() / (xc**2).sum())
-        self.intercept = float(y.mean() - self.slope * x.mean())
-        residual = y - self.intercept - self.slope * x
-        self.dof = x.size - 2
-        self.stderr = float(math.sqrt((residual**2).sum() / self.dof / (xc**2).sum()))
-
-
-def fit_slope(x: ArrayLike, y: ArrayLike) -> SlopeFit:
-    return SlopeFit(x, y)
 
 
 def summation_bound(weights: np.ndarray, values: np.ndarray) -> float:

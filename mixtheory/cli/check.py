@@ -80,9 +80,9 @@ def _validate(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._progress import progress_bar
     from ..checks import CHECKS, format_header, format_row, iter_checks, select_checks
     from ..laws import law_from_name
-    from ..mixup_loss import progress_bar
 
     if args.list:
         for c in CHECKS.values():

@@ -14,17 +14,20 @@ random probe ``v`` with ``E[v vᵀ] = Σ`` (Hutchinson 1989) both traces are exp
 forms in v; the derivation is written out in ``docs/theory.md``. One module per idea:
 
 - :mod:`.options`: :class:`EstimatorOptions`, the typed and validated settings.
-- :mod:`.probes`: the probe laws (gaussian, rademacher, mixup, exact) and per-sample seeds.
-- :mod:`.jets`: second-order Taylor mode through ``nn.Sequential`` (Griewank & Walther 2008).
+- :mod:`.probes`: the probe laws (gaussian, rademacher, mixup, exact, spectral) and per-sample seeds.
+- :mod:`.jets`: second-order Taylor mode (Griewank & Walther 2008), collapsed over groups of probes
+  (Dangel et al. 2025), through ``nn.Sequential`` stacks of known layers and any network ``torch.fx``
+  traces into operations with a jet rule (residual sums, concatenation, norms, products, ...).
 - :mod:`.evaluators`: the derivative passes (taylor, jvp-of-jvp, hvp, double-backward, secant).
 - :mod:`.hutchinson`: probe averages, standard errors, per-probe R13 = R1 + R3.
 - :mod:`.meyer2021_hutchpp`: Hutch++ for R2 (Meyer, Musco, Musco, Woodruff, SOSA 2021).
 - :mod:`.results`: :class:`RegularizerEstimates`.
 - :mod:`.core`: :func:`estimate_regularizers` and :func:`estimate_from_geometry`.
+- :mod:`.distributed`: the same estimates sharded over processes (``torch.distributed``).
 
 Randomness: a base seed is drawn from ``generator`` once; sample i's probes come from a private
 generator seeded by (base seed, i), so results do not depend on batch size, chunking, the order
-of ``indices`` or how samples are sharded over processes (:mod:`mixtheory.distributed`).
+of ``indices`` or how samples are sharded over processes (:mod:`mixtheory.estimators.distributed`).
 """
 
 from .._validation import PiecewiseLinearWarning, piecewise_linear_modules

@@ -24,9 +24,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._progress import progress_bar
-from .._types import DeviceLike
+from .._types import DeviceLike, Tensor
 from .._validation import (
-    Tensor,
     as_tensor,
     check_device,
     check_eval_mode,

@@ -5,8 +5,8 @@ Hutchinson estimate needs ``vᵀ∇²g v`` per probe, and the probe estimate of 
 ways to evaluate them (``method=``):
 
 - ``"taylor"``: second-order Taylor mode (:mod:`.jets`, Griewank & Walther 2008) through
-  ``nn.Sequential`` models of known layers; the primal is shared by every probe, so a probe costs
-  about two forward passes.
+  ``nn.Sequential`` stacks of known layers and ``torch.fx``-traceable networks; the primal is shared
+  by every probe, so a probe costs about two forward passes.
 - ``"taylor-collapsed"``: collapsed Taylor mode (F. Dangel, T. Siebert, M. Zeinhofer, A. Walther,
   "Collapsing Taylor mode automatic differentiation", 2025): the second-order stream is linear in
   the direction-wise terms ``v_kᵀ∇²g v_k``, so only their sums within g groups are propagated
@@ -49,7 +49,7 @@ from collections.abc import Callable
 import torch
 from torch.func import jvp, vjp, vmap
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..derivatives import directional_derivatives
 from ..geometry import MixupGeometry
 from .jets import second_order_jet

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..geometry import MixupGeometry
 from ..losses import Loss
 from ..monte_carlo import mean_and_stderr

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import torch
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..geometry import MixupGeometry
 from ..monte_carlo import mean_and_stderr
 from .evaluators import DerivativeEvaluator

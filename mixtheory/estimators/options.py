@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from .._validation import Tensor
+from .._types import Tensor
 from .jets import taylor_mode_unsupported
 
 __all__ = [

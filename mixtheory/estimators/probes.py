@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 import torch
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..geometry import MixupGeometry
 from .options import ProbeKind
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from .._validation import Tensor
+from .._types import Tensor
 
 __all__ = ["RegularizerEstimates"]
 

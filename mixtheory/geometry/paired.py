@@ -151,9 +151,17 @@ class PairedMixupGeometry(MixupGeometry):
             )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    #: per-anchor factors: no shared Σ_xx (the attributes of the shared eigenbasis do not exist)
+    shared_covariance: bool = False
+
     @property
     def anchor_weights(self) -> Tensor:
         """``p_i = (1 + Σ_j π(i|j))/(2n)`` (n,), summing to 1."""
+        return self._anchor_weights
+
+    @property
+    def mean_weights(self) -> Tensor | None:
+        """The weights of the average over anchors in ``E_Q``: the anchor weights ``p_i``."""
         return self._anchor_weights
 
     def _no_shared(self, what: str) -> AttributeError:

@@ -92,10 +92,22 @@ class MixupGeometry:
         self.cov_yy = self.centered_y.T @ self.centered_y / n  # Σ_yy, (c, c)
         self._factorize(rcond)
 
+    #: Σ^(i)_xx = σ² a_i a_iᵀ + γ² Σ_xx with one Σ_xx for every anchor (uniform partners, self
+    #: included): its eigenbasis ``basis``, ``eigvals``, ``cross`` and ``cov_yy`` exist, and the
+    #: regularizers use them (completed square, Sherman–Morrison). False for per-anchor factors.
+    shared_covariance: bool = True
+
     @property
     def anchor_weights(self) -> Tensor:
         """``p_i``, the weight of anchor i in ``E_Q = Σ_i p_i (erm + R13 + R2 + R4)``: 1/n here (n,)."""
         return torch.full((self.n,), 1.0 / self.n, dtype=self.dtype, device=self.device)
+
+    @property
+    def mean_weights(self) -> Tensor | None:
+        """The weights of the average over anchors in ``E_Q``
+        (:func:`mixtheory.expansions.second_order_from_terms`): None, a plain mean, as the anchor
+        weights are all 1/n."""
+        return None
 
     @property
     def factor_dim(self) -> int:

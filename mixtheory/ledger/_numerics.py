@@ -143,7 +143,7 @@ def store(inst: dict[str, Any], **extra: Any) -> dict[str, Any]:
 def order_decision(scales: list[float], errors: list[float], order: int) -> dict[str, Any]:
     r"""Accept or reject a remainder of order ``order`` from errors measured at several scales.
 
-    Fit ``log|e| = b + p log s + c s`` (:func:`mixtheory.zhang2021.fit_remainder_order` with the
+    Fit ``log|e| = b + p log s + c s`` (:func:`mixtheory.expansions.fit_remainder_order` with the
     first correction, ≥ 4 scales) and accept iff the fit's 99% interval ``p ± t_{0.995, dof} SE(p)``
     and every slope between consecutive scales (the error ratios as orders) lie inside
     ``(order − ½, order + ½)``. A fixed window on the plain slope alone let an O(s²) term pass as
@@ -158,7 +158,7 @@ def order_decision(scales: list[float], errors: list[float], order: int) -> dict
     """
     from scipy.stats import t as student_t
 
-    from ..zhang2021 import fit_remainder_order
+    from ..expansions.remainder import fit_remainder_order
 
     fit = fit_remainder_order(scales, errors, correction=True)
     half_width = float(student_t.ppf(0.995, fit.dof)) * fit.stderr

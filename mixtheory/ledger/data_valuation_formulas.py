@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
@@ -43,8 +44,8 @@ def _r3_formula_rows() -> tuple[list[dict[str, float]], list[float], list[float]
         K = geo.projected_label_covariance()
         r3_seed = -0.5 * (K * H).sum((-2, -1))  # the slides' −½⟨K, H⟩ (product re-ordered)
         # Corollary 4: R1 + R3 computed directly (R13); the slides' variant needs its own R3
-        eq_cor = float((regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean())
-        eq_seed = float((regs["erm"] + regs["R1"] + r3_seed + regs["R2"] + regs["R4"]).mean())
+        eq_cor = second_order_from_terms(regs, CARRATINO_TERMS)
+        eq_seed = second_order_from_terms({**regs, "R3": r3_seed}, ("erm", "R1", "R3", "R2", "R4"))
         err_cor.append(abs(exact - eq_cor))
         err_seed.append(abs(exact - eq_seed))
         rows.append(

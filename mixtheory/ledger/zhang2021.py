@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ..expansions.second_order import ZHANG_TERMS, second_order_from_terms
 from ..laws import Beta, SymmetricBeta
 from . import _numerics as nm
 from .claims import Evidence, Finding, claim
@@ -112,7 +113,7 @@ def _r3_orders(spec: dict[str, Any]) -> dict[str, Any]:
         exact = zhang_exact_loss(model, X, y, law, spec["loss"], num_nodes=64)
         for form, errs in errors.items():
             regs = zhang_regularizers(model, X, y, law, spec["loss"], r3_form=form)
-            errs.append(abs(exact - float((regs["erm"] + regs["R1"] + regs["R2"] + regs["R3"]).mean())))
+            errs.append(abs(exact - second_order_from_terms(regs, ZHANG_TERMS)))
     return {
         "sizes": spec,
         "correct_order3": nm.order_decision(_SCALES, errors["correct"], 3),

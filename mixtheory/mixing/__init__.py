@@ -39,12 +39,13 @@ from .partners import (
     PartnerLaw,
     UniformPartner,
 )
-from .sampler import MixedBatch, PartnerRule, Per, mix, partner_indices
+from .sampler import MixedBatch, PartnerRule, Per, mix, mix_batch, partner_indices
 from .schedules import AlphaSchedule, LambdaSchedule, SineLambda, TanhLambda, schedule_moments
 
 __all__ = [
     # the sampler
     "mix",
+    "mix_batch",
     "MixedBatch",
     "Per",
     "PartnerRule",

@@ -13,14 +13,14 @@ fixed batch order), ``(1/n) Σ_i Σ_j π(j|i) L(i, j)`` for a partner law, and
 ``s_b E_ERM + (1 − s_b) E_≠`` with ``E_≠ = (n E_mix − E_ERM)/(n − 1)`` for batches of b drawn
 without replacement. Two routes:
 
-- ``E_mix`` through :func:`mixtheory.mixup_loss.exact_mixup_loss` (θ-quadrature, Theorem 1) when
+- ``E_mix`` through :func:`mixtheory.exact_loss.exact_mixup_loss` (θ-quadrature, Theorem 1) when
   the pairing is uniform and λ is one number per pair (no mask, not per element);
 - otherwise the brute force over the support of the partner law and the *atoms* of the mixing
   weights: λ's quadrature nodes (``law.lambda_rule``; the law is not folded, since folding
   needs a symmetric pair law), their tensor product over the input elements for
   ``per="element"`` (``num_nodes^d`` atoms: small d only), or every mask position times the λ
   nodes (:func:`mixtheory.mixing.masks.mask_atoms`: small images only). Every mixed batch is
-  built by :func:`mixtheory.mixup_loss.mix_batch`.
+  built by :func:`mixtheory.mixing.mix_batch`.
 
 :func:`sampled_loss_for_rule` averages independent replicates of the sampler (each the mean loss
 of one mixed batch) into a :class:`~mixtheory.monte_carlo.MonteCarloEstimate`, the quantity the
@@ -34,15 +34,15 @@ from collections.abc import Callable
 
 import torch
 
-from .._types import ArrayLike, Generator
-from .._validation import Tensor, as_tensor, labels_for_model, model_outputs
+from .._types import ArrayLike, Generator, Tensor
+from .._validation import as_tensor, labels_for_model, model_outputs
+from ..exact_loss import exact_mixup_loss
 from ..laws import DEFAULT_NODES, MixingLaw
 from ..losses import Loss, get_loss
-from ..mixup_loss import exact_mixup_loss, mix_batch
 from ..monte_carlo import MonteCarloEstimate, monte_carlo_estimate
 from .masks import MaskKind, mask_atoms, mask_from_name
 from .partners import FixedPairing, PartnerLaw, UniformPartner
-from .sampler import PARTNER_RULES, PartnerRule, Per, broadcast_mask, mix, partner_indices
+from .sampler import PARTNER_RULES, PartnerRule, Per, broadcast_mask, mix, mix_batch, partner_indices
 
 __all__ = [
     "self_pair_fraction",

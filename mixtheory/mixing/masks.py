@@ -51,8 +51,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from .._types import Generator
-from .._validation import Tensor
+from .._types import Generator, Tensor
 from ..laws import DEFAULT_NODES, MixingLaw
 
 __all__ = [

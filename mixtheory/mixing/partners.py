@@ -32,8 +32,7 @@ from typing import Literal
 
 import torch
 
-from .._types import Generator
-from .._validation import Tensor
+from .._types import Generator, Tensor
 
 __all__ = [
     "PartnerLaw",

@@ -47,14 +47,13 @@ from typing import Literal
 
 import torch
 
-from .._types import ArrayLike, Generator
-from .._validation import Tensor, as_labels, as_tensor
+from .._types import ArrayLike, Generator, Tensor
+from .._validation import as_labels, as_tensor
 from ..laws import MixingLaw
-from ..mixup_loss import mix_batch
 from .masks import MaskKind, mask_from_name, sample_masks
 from .partners import PartnerLaw
 
-__all__ = ["Per", "PartnerRule", "MixedBatch", "partner_indices", "mix", "broadcast_mask"]
+__all__ = ["Per", "PartnerRule", "MixedBatch", "partner_indices", "mix", "mix_batch", "broadcast_mask"]
 
 Per = Literal["batch", "pair", "element"]
 PartnerRule = Literal["uniform", "permutation", "flip", "roll"]
@@ -74,6 +73,17 @@ class MixedBatch:
     label_weight: Tensor
     partner: Tensor
     mask: Tensor | None = None
+
+
+def mix_batch(
+    x: Tensor, y: Tensor, lam: Tensor, partner: Tensor, *, y_lam: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """``(λ x + (1 − λ) x[partner], λ y + (1 − λ) y[partner])``: the one mixup batch construction.
+
+    ``lam`` broadcasts against ``x`` (e.g. (n, 1) for flat inputs, (1, 1, 1, 1) for one λ per
+    image batch); ``y_lam`` (default ``lam``) against the (n, c) labels."""
+    y_lam = lam if y_lam is None else y_lam
+    return lam * x + (1 - lam) * x[partner], y_lam * y + (1 - y_lam) * y[partner]
 
 
 def partner_indices(partner: PartnerRule | PartnerLaw, n: int, generator: Generator = None) -> Tensor:
@@ -139,7 +149,7 @@ def mix(
     num_classes: int | None = None,
 ) -> MixedBatch:
     r"""Mix a batch: ``x̃_i = λ x_i + (1 − λ) x_{j(i)}``, ``ỹ_i = λ y_i + (1 − λ) y_{j(i)}``
-    through :func:`mixtheory.mixup_loss.mix_batch` (module docstring for what each rule's average
+    through :func:`mix_batch` (module docstring for what each rule's average
     loss converges to).
 
     Args:

@@ -20,16 +20,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from ._runner import Context
+import torch
 
 __all__ = ["Mode", "Requirement", "Config", "Unit", "DrawInfo", "Figure", "FIGURES", "register", "get_figure"]
 
 Mode = Literal["quick", "full"]
 Requirement = Literal["gpu", "cifar10"]
 Row = dict[str, Any]
+
+
+class ComputeContext(Protocol):
+    """What ``compute`` is handed besides its parameters (the runner's ``Context``): the torch
+    ``device``, the ``mode``, the ``data`` path (CIFAR-10 of a full run, else None) and ``bar``, a
+    progress bar over ``total`` steps. Declared here so that the registry need not import the
+    runner."""
+
+    device: torch.device
+    mode: Mode
+    data: Path | None
+
+    def bar(self, total: int, desc: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,7 @@ class Figure:
     claims: tuple[str, ...]
     quick: Config
     full: Config
-    compute: Callable[[Unit, int, Mapping[str, Any], Context], list[Row]]
+    compute: Callable[[Unit, int, Mapping[str, Any], ComputeContext], list[Row]]
     draw: Callable[[list[Row], DrawInfo], Any]
     headline: Callable[[list[Row]], dict[str, Any]]
     checks: Callable[[dict[str, Any]], dict[str, bool]]

@@ -56,6 +56,7 @@ import numpy as np
 import torch
 
 from ..estimators import EstimatorOptions
+from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
 from ..models import build_model
@@ -289,8 +290,7 @@ def _compute(
             out[f"{k}_se"] = float(col[k].std(ddof=1) / math.sqrt(m))  # over the evaluated samples
         out["R13_probe_se"] = float(np.sqrt(np.sum(np.square([s["R13_se"] for s in samples]))) / m)
         out["R2_probe_se"] = float(np.sqrt(np.sum(np.square([s["R2_se"] for s in samples]))) / m)
-        eq = col["erm"] + col["R13"] + col["R2"] + col["R4"]
-        out["E_Q"] = float(eq.mean())
+        out["E_Q"] = second_order_from_terms(col, CARRATINO_TERMS)
         out["mixup_loss"] = float(np.mean([s["mixup_loss"] for s in samples]))
         # the mean over the fixed anchors: its error is the draws' (per-anchor variances / draws)
         out["mixup_loss_se"] = float(

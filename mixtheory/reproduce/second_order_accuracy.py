@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..mixup_loss import exact_mixup_loss
@@ -87,7 +88,7 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
                 )
             values = {
                 "exact": exact,
-                "carratino": float((regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean()),
+                "carratino": second_order_from_terms(regs, CARRATINO_TERMS),
                 "zhang": zhang_second_order_loss(model, X_eval, y_eval, law),
                 "zhang_printed": zhang_second_order_loss(model, X_eval, y_eval, law, r3_form="printed"),
             }

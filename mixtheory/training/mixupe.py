@@ -49,8 +49,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from .._types import Model
-from .._validation import Tensor
+from .._types import Model, Tensor
 from ..laws import MixingLaw
 from ..scores import ForgettingTracker
 from ..zhang2021 import lambda_tilde_moment

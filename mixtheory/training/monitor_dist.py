@@ -8,7 +8,7 @@ single-process operation. With several ranks:
   A sample's events depend only on the sequence of its own presentations, so the counts equal those
   of one process that sees the global batches.
 - :func:`record`: the per-sample recorders (regularizers, EL2N, GraNd) evaluate a contiguous shard
-  of their fixed subset on each rank (:func:`mixtheory.distributed.shard_bounds`); the rows are
+  of their fixed subset on each rank (:func:`mixtheory.estimators.distributed.shard_bounds`); the rows are
   gathered in rank order, which is the subset's order. The regularizers' probes come from
   per-sample seeds (:func:`mixtheory.estimators.probes.probe_seeds`: sample i's seed depends only on
   the recorder's seed and i), so each shard draws the probes the single process draws. Other
@@ -30,7 +30,7 @@ import torch
 import torch.distributed as dist
 
 from .._types import Tensor
-from ..distributed import shard_bounds
+from ..estimators.distributed import shard_bounds
 from .recorders import EL2NRecorder, GraNdRecorder, RecordContext, Recorder, RegularizerRecorder
 
 __all__ = ["world", "is_writer", "gather_observations", "record", "check_ranks", "PER_SAMPLE"]

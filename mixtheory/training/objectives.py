@@ -28,8 +28,8 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
-from .._types import ArrayLike, DeviceLike
-from .._validation import Tensor, as_labels, as_tensor, labels_for_model
+from .._types import ArrayLike, DeviceLike, Tensor
+from .._validation import as_labels, as_tensor, labels_for_model
 from ..approximate import Space, approximate_mixup_targets, rescale
 from ..laws import MixingLaw, SymmetricBeta
 from ..losses import CrossEntropy

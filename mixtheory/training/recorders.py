@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from .._io import save_npz, write_csv
-from .._validation import Tensor
+from .._types import Tensor
 from ..estimators import EstimatorOptions, estimate_from_geometry
 from ..geometry import MixupGeometry, make_geometry
 from ..laws import MixingLaw, SymmetricBeta

@@ -23,11 +23,14 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from ._io import save_torch
-from ._validation import Tensor, check_indices, model_dtype_device
-from .estimators import RegularizerEstimates, estimate_from_geometry, probe_seeds
-from .geometry import MixupGeometry
-from .laws import MixingLaw
+from .._io import save_torch
+from .._types import Tensor
+from .._validation import check_indices, model_dtype_device
+from ..geometry import MixupGeometry
+from ..laws import MixingLaw
+from .core import estimate_from_geometry
+from .probes import probe_seeds
+from .results import RegularizerEstimates
 
 __all__ = ["estimate_regularizers_distributed", "run_distributed", "shard_bounds"]
 

@@ -1,0 +1,72 @@
+"""docs/theory.md maps each section to the code that implements it, and every name of the package
+the docs cite exists."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def cited_names(text: str) -> set[str]:
+    """Every ``mixtheory.…`` dotted name in backquotes."""
+    return set(re.findall(r"`(mixtheory(?:\.\w+)+)", text))
+
+
+def resolve(name: str) -> object:
+    """Import the longest module prefix of ``name``, then look the rest up as attributes."""
+    parts = name.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:k]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[k:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ModuleNotFoundError(name)
+
+
+@pytest.mark.parametrize("doc", ["theory.md", "README.md", "reproduce.md", "../README.md"])
+def test_every_cited_name_exists(doc):
+    names = cited_names((DOCS / doc).read_text(encoding="utf-8"))
+    missing = []
+    for name in sorted(names):
+        try:
+            resolve(name)
+        except (ImportError, AttributeError):
+            missing.append(name)
+    assert not missing, f"docs/{doc} cites names that do not exist: {missing}"
+
+
+def test_the_name_check_fails_on_a_missing_name():
+    with pytest.raises(AttributeError):
+        resolve("mixtheory.estimators.hutchinson._r13_from_probes")
+    with pytest.raises(ModuleNotFoundError):
+        resolve("mixtheory_nonexistent.x")
+    assert resolve("mixtheory.expansions.remainder.fit_remainder_order").__name__ == "fit_remainder_order"
+
+
+def test_every_section_of_theory_names_its_module():
+    text = (DOCS / "theory.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## (?=\d+\. )", text, flags=re.M)[1:]
+    assert len(sections) >= 9
+    for section in sections:
+        title = section.splitlines()[0]
+        if title.startswith("9. References"):
+            continue
+        # a section names its module, or each of its subsections does
+        subsections = re.split(r"^### ", section, flags=re.M)
+        own = "*Implemented in*" in subsections[0]
+        assert own or all("*Implemented in*" in sub for sub in subsections[1:]), title
+        assert cited_names(section), f"§{title} cites no module"
+
+
+def test_theory_cites_every_paper_it_relies_on():
+    references = (DOCS / "theory.md").read_text(encoding="utf-8").split("## 9. References", 1)[1]
+    for author in ("Carratino", "Zhang", "Park", "Zou", "Dangel", "Paul", "Toneva", "Hutchinson", "Meyer"):
+        assert author in references, author
