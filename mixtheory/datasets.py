@@ -7,7 +7,8 @@ and the evaluation set is read row by row, never held whole in memory.
   batch that carries no indices.
 - :class:`DatasetRows` reads the inputs of a dataset (the **evaluation** transform: no augmentation)
   as an ``(n, *input_shape)`` array that is fetched on indexing (``rows[idx]``, ``rows[a:b]``) and
-  streamed in blocks (:meth:`DatasetRows.blocks`); :func:`eval_data_from` builds the recorders'
+  streamed in blocks (:meth:`DatasetRows.blocks`);
+  :func:`mixtheory.training.eval_data.eval_data_from` builds the recorders'
   :class:`~mixtheory.training.TrainingData` from tensors, a dataset or a loader.
 - :func:`cifar10_torchvision`: CIFAR-10 through ``torchvision.datasets.CIFAR10(root,
   download=False)`` when torchvision is installed (the pickle reader :func:`mixtheory.data.load_cifar10`
@@ -31,9 +32,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ._types import ArrayLike, DeviceLike, Tensor
-from ._validation import as_labels
 
-__all__ = ["IndexedDataset", "DatasetRows", "split_batch", "eval_data_from", "cifar10_torchvision"]
+__all__ = ["IndexedDataset", "DatasetRows", "split_batch", "labels_of", "cifar10_torchvision"]
 
 
 class IndexedDataset(Dataset):
@@ -164,7 +164,7 @@ def _inputs_of(item: Any) -> Any:
     return item[0] if isinstance(item, (tuple, list)) else item
 
 
-def _labels_of(dataset: Dataset) -> Tensor:
+def labels_of(dataset: Dataset) -> Tensor:
     """Every label of the dataset: its ``targets`` attribute if it has one, else read item by item."""
     targets = getattr(dataset, "targets", None)
     if targets is None and isinstance(getattr(dataset, "dataset", None), Dataset):
@@ -179,40 +179,6 @@ def _labels_of(dataset: Dataset) -> Tensor:
             raise ValueError("eval_data: each sample must be (x, y, ...) so that its label can be read")
         labels.append(torch.as_tensor(item[1]))
     return torch.stack(labels)
-
-
-def eval_data_from(
-    eval_data: Any,
-    *,
-    num_classes: int | None,
-    dtype: torch.dtype,
-    device: DeviceLike,
-    batch_size: int = 512,
-) -> Any:
-    """The recorders' :class:`~mixtheory.training.TrainingData` from ``(X, Y)`` tensors (held in
-    memory, as :func:`mixtheory.training.train` holds them), a map-style ``Dataset`` of ``(x, y, …)``
-    or a ``DataLoader`` over one (its dataset is read in order; its batch size and workers stream it).
-    A dataset's inputs stay on disk (:class:`DatasetRows`); only its labels, (n, c), are in memory."""
-    from .training.objectives import TrainingData
-
-    if isinstance(eval_data, TrainingData):
-        return eval_data
-    if isinstance(eval_data, (tuple, list)):
-        if len(eval_data) != 2:
-            raise ValueError(f"eval_data as tensors must be (X, Y), got {len(eval_data)} items")
-        return TrainingData.from_arrays(*eval_data, num_classes=num_classes, dtype=dtype, device=device)
-    num_workers = 0
-    if isinstance(eval_data, DataLoader):
-        num_workers, batch_size = eval_data.num_workers, eval_data.batch_size or batch_size
-        eval_data = eval_data.dataset
-    if not isinstance(eval_data, Dataset) and not hasattr(eval_data, "__getitem__"):
-        raise TypeError(
-            "eval_data must be (X, Y) tensors, a map-style torch Dataset of (x, y) or a DataLoader over "
-            f"one, got {type(eval_data).__name__}"
-        )
-    rows = DatasetRows(eval_data, dtype=dtype, device=device, batch_size=batch_size, num_workers=num_workers)
-    y = as_labels("eval_data labels", _labels_of(eval_data), rows.n, num_classes, dtype, device)
-    return TrainingData(rows, y, y.argmax(-1).cpu())
 
 
 def cifar10_torchvision(root: str, split: str = "train", transform: Any = None) -> Dataset:

@@ -11,7 +11,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from mixtheory.datasets import DatasetRows, IndexedDataset, cifar10_torchvision, eval_data_from, split_batch
+from mixtheory.datasets import DatasetRows, IndexedDataset, cifar10_torchvision, split_batch
+from mixtheory.training.eval_data import eval_data_from
 
 
 def _data(n=13):

@@ -303,7 +303,10 @@ def check_inputs(args: argparse.Namespace) -> Path | None:
             f"--results {results} {what}; name the directory `mixtheory reproduce --out` wrote (default "
             f"{ledger.DEFAULT_RESULTS}/), or pass --no-results"
         )
-    problems = ledger.figures.stored_result_problems(results)
+    from ..reproduce import FIGURES
+
+    named = {i.figure for i in ledger.METADATA.values() if i.figure}
+    problems = ledger.figures.stored_result_problems(results, sorted({*FIGURES, *named}))
     if problems:
         raise ValueError(
             "--results: " + "; ".join(problems) + ". Re-run the figure (`mixtheory reproduce FIGURE`) "

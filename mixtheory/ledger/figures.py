@@ -131,13 +131,12 @@ def _read_record(path: Path, figure: str) -> tuple[dict[str, Any] | None, str | 
 
 
 def stored_result_problems(results: str | Path, figures: list[str] | None = None) -> list[str]:
-    """One line per stored result under ``results`` (of ``figures``, default every registered figure
-    and every figure an entry names) that cannot be read: corrupt JSON, unreadable, or not that
-    figure's result."""
+    """One line per stored result under ``results`` (of ``figures``, default every figure an entry
+    names; ``mixtheory verify`` adds every registered figure) that cannot be read: corrupt JSON,
+    unreadable, or not that figure's result. The ledger does not import the figure registry (the
+    registry imports the ledger's claims), so the registered names come from the caller."""
     if figures is None:
-        from ..reproduce import FIGURES  # here: the registry imports the ledger's claims
-
-        figures = sorted({*FIGURES, *(i.figure for i in METADATA.values() if i.figure)})
+        figures = sorted({i.figure for i in METADATA.values() if i.figure})
     names = figures
     problems = []
     for figure in names:

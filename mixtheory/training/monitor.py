@@ -29,7 +29,7 @@ accuracy; :mod:`mixtheory.training.recorders`), the forgetting tracker and the e
   tracker gathers each step's observations from all ranks.
 
 The evaluation set is ``(X, Y)`` tensors, a map-style ``Dataset`` of ``(x, y)`` (its evaluation
-transform) or a ``DataLoader`` over one (:func:`mixtheory.datasets.eval_data_from`); see
+transform) or a ``DataLoader`` over one (:func:`mixtheory.training.eval_data.eval_data_from`); see
 :mod:`mixtheory.datasets` for the geometry that applies then.
 """
 
@@ -49,11 +49,11 @@ from torch import nn
 
 from .._io import save_npz, save_torch, write_json, write_text
 from .._types import ArrayLike, DeviceLike, Tensor
-from ..datasets import eval_data_from
 from ..laws import MixingLaw
 from ..provenance import provenance
 from ..scores import ForgettingTracker
 from . import monitor_dist
+from .eval_data import eval_data_from
 from .objectives import ERMObjective, Objective, TrainingData
 from .recorders import RecordContext, Recorder
 
