@@ -38,7 +38,7 @@ import torch
 from scipy import special
 
 from .._validation import Tensor
-from ..laws import DEFAULT_NODES, Beta, Empirical, Mixture, MixingLaw, PointMass, WShaped
+from ..laws import DEFAULT_NODES, Beta, Empirical, MixingLaw, Mixture, PointMass, WShaped
 from .masks import MaskKind
 
 __all__ = ["law_parts", "lambda_terms", "moments", "mask_atoms", "BetaPart", "Term"]
@@ -80,7 +80,9 @@ def law_parts(law: MixingLaw) -> tuple[list[tuple[float, float]], list[BetaPart]
 
 
 def _x_interval(part: BetaPart, lo: float, hi: float) -> tuple[float, float]:
-    return min(max((lo - part.shift) / part.scale, 0.0), 1.0), min(max((hi - part.shift) / part.scale, 0.0), 1.0)
+    return min(max((lo - part.shift) / part.scale, 0.0), 1.0), min(
+        max((hi - part.shift) / part.scale, 0.0), 1.0
+    )
 
 
 def _mass(p: float, q: float, xl: float, xr: float) -> float:
@@ -114,7 +116,9 @@ def piece_rule(part: BetaPart, lo: float, hi: float, num_nodes: int) -> tuple[np
     right = part.q - 1.0 if xr == 1.0 else 0.0
     t, w = special.roots_jacobi(num_nodes, right, left)
     x = xl + (xr - xl) * 0.5 * (1.0 + t)
-    log_rest = (0.0 if left else (part.p - 1.0) * np.log(x)) + (0.0 if right else (part.q - 1.0) * np.log1p(-x))
+    log_rest = (0.0 if left else (part.p - 1.0) * np.log(x)) + (
+        0.0 if right else (part.q - 1.0) * np.log1p(-x)
+    )
     weights = w * np.exp(log_rest - np.max(log_rest))
     mass = part.weight * _mass(part.p, part.q, xl, xr)
     return part.shift + part.scale * x, weights * (mass / weights.sum())
@@ -147,14 +151,23 @@ def _affine(kind: MaskKind, at: float, height: int, width: int):
 
 
 def lambda_terms(
-    kind: MaskKind, height: int, width: int, law: MixingLaw, num_nodes: int = DEFAULT_NODES, *, constant_only=False
+    kind: MaskKind,
+    height: int,
+    width: int,
+    law: MixingLaw,
+    num_nodes: int = DEFAULT_NODES,
+    *,
+    constant_only=False,
 ) -> list[Term]:
     """The terms whose sum is the expectation over λ (module docstring). ``constant_only``:
     pieces whose coefficients vary with λ are integrated by :func:`piece_rule` (for exact losses)."""
     parts = law_parts(law)
     if parts is None:
         rule = law.lambda_rule(num_nodes)
-        return [_atom_term(kind, lam, w, height, width) for lam, w in zip(rule.nodes.tolist(), rule.weights.tolist())]
+        return [
+            _atom_term(kind, lam, w, height, width)
+            for lam, w in zip(rule.nodes.tolist(), rule.weights.tolist())
+        ]
     atoms, betas = parts
     terms = [_atom_term(kind, lam, w, height, width) for lam, w in atoms if w > 0]
     if not betas:
@@ -174,7 +187,9 @@ def lambda_terms(
             continue
         for part in betas:
             nodes, weights = piece_rule(part, lo, hi, num_nodes)
-            terms += [_atom_term(kind, x, w, height, width, at) for x, w in zip(nodes.tolist(), weights.tolist())]
+            terms += [
+                _atom_term(kind, x, w, height, width, at) for x, w in zip(nodes.tolist(), weights.tolist())
+            ]
     return terms
 
 
@@ -183,7 +198,13 @@ def _field(value, height: int, width: int) -> Tensor:
 
 
 def moments(
-    kind: MaskKind, height: int, width: int, law: MixingLaw, num_nodes: int = DEFAULT_NODES, *, second: bool = True
+    kind: MaskKind,
+    height: int,
+    width: int,
+    law: MixingLaw,
+    num_nodes: int = DEFAULT_NODES,
+    *,
+    second: bool = True,
 ) -> tuple[Tensor, Tensor | None]:
     """``(E[M] (H, W), E[(1−M)(1−M)ᵀ] (HW, HW) or None)`` exactly (module docstring)."""
     size = height * width
