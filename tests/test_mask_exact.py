@@ -132,7 +132,7 @@ def test_mixture_and_wshaped_laws_are_exact():
         edges = [e for e in _breaks("timm") if shift <= e <= shift + mp.mpf(1) / 2]
         edges = sorted(set([shift] + edges + [shift + mp.mpf(1) / 2]))
         for lo, hi in zip(edges[:-1], edges[1:]):
-            mass = mp.quad(lambda y: pdf(2 * (y - shift)) * 2, [lo, hi]) / 2
+            mass = mp.quad(lambda y, s=shift: pdf(2 * (y - s)) * 2, [lo, hi]) / 2
             mid = (lo + hi) / 2
             ref += float(mass) * np.mean(
                 [_box(mid, "timm", cy, cx)[2, 3] for cy in range(H) for cx in range(W)]
@@ -156,7 +156,10 @@ def test_gmix_moments_converge_to_mpmath():
     for y, x in ((0, 0), (1, 2)):
         ref = (
             sum(
-                mp.quad(lambda lam: anchor_weight(lam, y, x, cy, cx) * pdf(lam), [0, 0.5, 1])
+                mp.quad(
+                    lambda lam, y=y, x=x, cy=cy, cx=cx: anchor_weight(lam, y, x, cy, cx) * pdf(lam),
+                    [0, 0.5, 1],
+                )
                 for cy in range(4)
                 for cx in range(4)
             )
