@@ -34,6 +34,7 @@ from .._types import ArrayLike, DeviceLike, Tensor
 from .._validation import check_device
 from ..provenance import write_provenance
 from ..scores import ForgettingTracker
+from .forgetting import record_forgetting
 from .objectives import ERMObjective, Objective, TrainingData
 from .recorders import RecordContext, Recorder
 
@@ -196,13 +197,10 @@ def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> di
             )
         run.optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
+        # forgetting: read at the tracker's timing (before the step, as Toneva et al., or after it)
+        record_forgetting(run.tracker, "before_step", objective, model, data, idx, out.clean_logits)
         run.optimizer.step()
-        if run.tracker is not None:
-            logits = out.clean_logits
-            if logits is None:
-                with torch.no_grad():
-                    logits = model(data.X[idx.to(data.X.device)])
-            run.tracker.update(idx, logits.argmax(-1).cpu(), data.labels[idx])
+        record_forgetting(run.tracker, "after_step", objective, model, data, idx, None)
         sums["loss"] += float(out.loss.detach()) * idx.numel()
         for key, value in out.parts.items():
             sums[key] = sums.get(key, 0.0) + value * idx.numel()
@@ -278,6 +276,7 @@ def train(
     num_classes: int | None = None,
     progress: bool | None = None,
     data_description: str | None = None,
+    forgetting_timing: str = "before_step",
 ) -> TrainingResult:
     r"""Train ``model`` with ``objective`` (default ERM), recording as it goes (module docstring).
 
@@ -298,6 +297,8 @@ def train(
         resume: continue the run in ``out`` from its checkpoint (same settings required).
         seed: seeds the data order, the mixing and torch's global generators (forked).
         progress: a tqdm bar over epochs (None: only on a terminal).
+        forgetting_timing: ``"before_step"`` (Toneva et al.: correctness from the training forward
+            pass) or ``"after_step"`` (:class:`~mixtheory.scores.ForgettingTracker`).
 
     Returns a :class:`TrainingResult`.
     """
@@ -324,6 +325,7 @@ def train(
         "lr_schedule": lr_schedule,
         "step_size": step_size,
         "gamma": gamma,
+        "forgetting_timing": forgetting_timing,
     }
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
@@ -392,7 +394,9 @@ def _new_run(
         _scheduler(opt, config["lr_schedule"], config["epochs"], config["step_size"], config["gamma"]),
         torch.Generator().manual_seed(seed),
         torch.Generator().manual_seed(seed + 1),
-        ForgettingTracker(data.n, data.num_classes) if needs_tracker else None,
+        ForgettingTracker(data.n, data.num_classes, timing=config["forgetting_timing"])
+        if needs_tracker
+        else None,
         list(recorders),
         [],
         config,
