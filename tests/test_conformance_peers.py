@@ -153,3 +153,48 @@ def test_torchvision_sampler_monte_carlo_matches_exact_moments():
         _z(corner, float(mean[7, 7])),
     ]
     assert max(zs) <= 4, zs
+
+
+# --- the timm- and torchvision-style front ends reproduce the peers' batches and targets ----------
+from mixtheory.mixing.frontends import TimmMixup, TorchvisionCutMix, TorchvisionMixUp  # noqa: E402
+
+TIMM_SETTINGS = [
+    dict(mixup_alpha=0.8, cutmix_alpha=1.0, mode="batch"),
+    dict(mixup_alpha=0.8, cutmix_alpha=1.0, mode="pair", prob=0.7, switch_prob=0.3),
+    dict(mixup_alpha=0.8, cutmix_alpha=1.0, mode="elem", label_smoothing=0.0),
+    dict(mixup_alpha=0.0, cutmix_alpha=1.0, mode="elem", correct_lam=False),
+    dict(mixup_alpha=0.4, cutmix_alpha=0.0, mode="pair"),
+    dict(mixup_alpha=0.0, cutmix_alpha=0.0, cutmix_minmax=(0.2, 0.8), mode="batch"),
+    dict(mixup_alpha=0.0, cutmix_alpha=0.0, cutmix_minmax=(0.3, 0.9), mode="elem"),
+]
+
+
+@pytest.mark.parametrize("setting", range(len(TIMM_SETTINGS)))
+@pytest.mark.parametrize("height,width", [(7, 10), (32, 32)])
+def test_timm_front_end_reproduces_timm_batches(setting, height, width):
+    options = dict(TIMM_SETTINGS[setting], num_classes=5)
+    theirs_obj, ours_obj = timm_mixup.Mixup(**options), TimmMixup(**options)
+    g = torch.Generator().manual_seed(setting)
+    for trial in range(20):
+        x = torch.randn(8, 3, height, width, generator=g)
+        target = torch.randint(5, (8,), generator=g)
+        np.random.seed(100 * setting + trial)  # noqa: NPY002 (timm draws from numpy's global generator)
+        theirs = theirs_obj(x.clone(), target)
+        np.random.seed(100 * setting + trial)  # noqa: NPY002
+        ours = ours_obj(x.clone(), target)
+        assert torch.equal(ours[0], theirs[0]), (setting, trial)
+        assert torch.equal(ours[1], theirs[1]), (setting, trial)
+
+
+@pytest.mark.parametrize("cls,peer", [(TorchvisionMixUp, v2.MixUp), (TorchvisionCutMix, v2.CutMix)])
+def test_torchvision_front_end_reproduces_torchvision(cls, peer):
+    ours_obj, theirs_obj = cls(alpha=0.7, num_classes=4), peer(alpha=0.7, num_classes=4)
+    g = torch.Generator().manual_seed(0)
+    for trial in range(30):
+        images = torch.randn(6, 3, 7, 10, generator=g)
+        labels = torch.randint(4, (6,), generator=g)
+        torch.manual_seed(trial)
+        theirs = theirs_obj(images.clone(), labels)
+        torch.manual_seed(trial)
+        ours = ours_obj(images.clone(), labels)
+        assert torch.equal(ours[0], theirs[0]) and torch.equal(ours[1], theirs[1]), trial

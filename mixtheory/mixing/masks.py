@@ -212,7 +212,7 @@ class CutMix(MaskKind):
         if conv == "torchvision":
             half = int(0.5 * math.sqrt(1.0 - lam) * size)
             return half, half
-        root = float(np.sqrt(1.0 - lam))
+        root = np.sqrt(1 - lam)  # a float32 λ (timm's per-sample λ) stays float32, as in timm
         if conv == "rounded":
             side = int(math.floor(size * root + 0.5))
             return side // 2, side - side // 2
