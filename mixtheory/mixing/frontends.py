@@ -179,11 +179,43 @@ class TimmMixup:
             out.append((self.mix_prob * (1 - p_cut), Beta(self.mixup_alpha, self.mixup_alpha), None))
         return [c for c in out if c[0] > 0]
 
+    def expected_loss(
+        self, model, X: Tensor, labels: Tensor, *, batch_size: int | None = None, num_nodes: int = 96
+    ) -> float:
+        r"""The exact expected cross-entropy this mixer trains on, ``Σ_k p_k L_k``: each component's
+        exact limit (:func:`exact_loss_for_rule`, flipped partners, one λ per pair — the
+        expectation is the same for timm's batch, pair and elem modes, which differ only in
+        which draws are shared) on the label-smoothed targets. ``batch_size``: None for the batch
+        (X, labels) in this order, b for uniformly random ordered batches of b."""
+        from .expected_loss import exact_loss_for_rule
+
+        Y = smoothed_one_hot(torch.as_tensor(labels), self.num_classes, self.label_smoothing, torch.float64)
+        total = 0.0
+        for prob, law, mask in self.components():
+            options = dict(partner="flip", per="batch", mask=mask, batch_size=batch_size, num_nodes=num_nodes)
+            total += prob * exact_loss_for_rule(model, X, Y, law, **options)
+        return total
+
 
 class _TorchvisionBase:
     def __init__(self, *, alpha: float = 1.0, num_classes: int):
         self.alpha, self.num_classes = float(alpha), int(num_classes)
         self._dist = torch.distributions.Beta(torch.tensor([alpha]), torch.tensor([alpha]))
+
+    def components(self) -> list[tuple[float, MixingLaw, CutMix | None]]:
+        """``[(1, Beta(α, α), mask or None)]``: always mixed, partner the batch rolled by one."""
+        return [(1.0, Beta(self.alpha, self.alpha), CutMix("torchvision") if self._mask else None)]
+
+    def expected_loss(
+        self, model, X: Tensor, labels: Tensor, *, batch_size: int | None = None, num_nodes: int = 96
+    ) -> float:
+        """The exact expected cross-entropy this callable trains on (rolled partners)."""
+        from .expected_loss import exact_loss_for_rule
+
+        Y = smoothed_one_hot(torch.as_tensor(labels), self.num_classes, 0.0, torch.float64)
+        _, law, mask = self.components()[0]
+        options = dict(partner="roll", per="batch", mask=mask, batch_size=batch_size, num_nodes=num_nodes)
+        return exact_loss_for_rule(model, X, Y, law, **options)
 
     def _labels(self, labels: Tensor, lam: float) -> Tensor:
         y = torch.nn.functional.one_hot(labels, num_classes=self.num_classes).float()
@@ -193,6 +225,8 @@ class _TorchvisionBase:
 class TorchvisionMixUp(_TorchvisionBase):
     """``transforms.v2.MixUp(alpha, num_classes)`` (module docstring)."""
 
+    _mask = False
+
     def __call__(self, images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
         lam = float(self._dist.sample(()))
         return images.roll(1, 0).mul_(1.0 - lam).add_(images.mul(lam)), self._labels(labels, lam)
@@ -200,6 +234,8 @@ class TorchvisionMixUp(_TorchvisionBase):
 
 class TorchvisionCutMix(_TorchvisionBase):
     """``transforms.v2.CutMix(alpha, num_classes)``: the ``"torchvision"`` box (module docstring)."""
+
+    _mask = True
 
     def __call__(self, images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
         lam = float(self._dist.sample(()))
