@@ -81,14 +81,13 @@ def test_forgetting_before_the_step_is_tonevas_count():
     common.update(lr_schedule="constant", seed=0, progress=False)
     counts = {}
     for timing in ("before_step", "after_step"):
-        recorder = ForgettingRecorder()
+        recorder = ForgettingRecorder(timing=timing)
         train(
             _model(seed=4),
             data.X,
             data.labels,
             ERMObjective(),
             recorders=[recorder],
-            forgetting_timing=timing,
             **common,
         )
         last = recorder.rows[-data.n :]

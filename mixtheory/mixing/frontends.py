@@ -22,6 +22,7 @@ component, weighted) give the expected loss of the setting.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -33,7 +34,9 @@ from .masks import CutMix
 __all__ = ["TimmMixup", "TorchvisionMixUp", "TorchvisionCutMix", "smoothed_one_hot"]
 
 
-def smoothed_one_hot(labels: Tensor, num_classes: int, smoothing: float, dtype=torch.float32) -> Tensor:
+def smoothed_one_hot(
+    labels: Tensor, num_classes: int, smoothing: float, dtype: torch.dtype = torch.float32
+) -> Tensor:
     """One-hot rows with label smoothing as timm: ``off = s/c`` everywhere, ``1 − s + off`` on the label."""
     off = smoothing / num_classes
     out = torch.full((labels.numel(), num_classes), off, dtype=dtype, device=labels.device)
@@ -180,7 +183,13 @@ class TimmMixup:
         return [c for c in out if c[0] > 0]
 
     def expected_loss(
-        self, model, X: Tensor, labels: Tensor, *, batch_size: int | None = None, num_nodes: int = 96
+        self,
+        model: Callable[[Tensor], Tensor],
+        X: Tensor,
+        labels: Tensor,
+        *,
+        batch_size: int | None = None,
+        num_nodes: int = 96,
     ) -> float:
         r"""The exact expected cross-entropy this mixer trains on, ``Σ_k p_k L_k``: each component's
         exact limit (:func:`exact_loss_for_rule`, flipped partners, one λ per pair — the
@@ -207,7 +216,13 @@ class _TorchvisionBase:
         return [(1.0, Beta(self.alpha, self.alpha), CutMix("torchvision") if self._mask else None)]
 
     def expected_loss(
-        self, model, X: Tensor, labels: Tensor, *, batch_size: int | None = None, num_nodes: int = 96
+        self,
+        model: Callable[[Tensor], Tensor],
+        X: Tensor,
+        labels: Tensor,
+        *,
+        batch_size: int | None = None,
+        num_nodes: int = 96,
     ) -> float:
         """The exact expected cross-entropy this callable trains on (rolled partners)."""
         from .expected_loss import exact_loss_for_rule

@@ -223,15 +223,19 @@ class CutMix(MaskKind):
         rows = _box_profiles(height, *self.segment(lam, height), self.border)
         return rows, _box_profiles(width, *self.segment(lam, width), self.border)
 
-    def profiles(self, lam, height, width, *, at=None):
+    def profiles(
+        self, lam: float, height: int, width: int, *, at: float | None = None
+    ) -> tuple[Coefficient, Coefficient, Tensor, Tensor]:
         U, V = self._geometry(lam if at is None else at, height, width)
         return 0.0, 1.0, U, V
 
-    def affine_profiles(self, lam, height, width):
+    def affine_profiles(
+        self, lam: float, height: int, width: int
+    ) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient, Tensor, Tensor]:
         U, V = self._geometry(lam, height, width)
         return 0.0, 0.0, 1.0, 0.0, U, V
 
-    def breakpoints(self, height, width):
+    def breakpoints(self, height: int, width: int) -> np.ndarray:
         if self.convention == "torchvision":
             return _floor_breaks((height, width), 0.0, 0.5)
         return _floor_breaks((height, width), 0.5 if self.convention == "rounded" else 0.0, 1.0)
@@ -273,7 +277,9 @@ class HMix(MaskKind):
         keep = 1.0 - torch.outer(U.sum(1), V.sum(1)) / float(height * width)
         return torch.where(keep > 0, 1.0 / keep.clamp_min(1e-300), torch.zeros_like(keep))
 
-    def profiles(self, lam, height, width, *, at=None):
+    def profiles(
+        self, lam: float, height: int, width: int, *, at: float | None = None
+    ) -> tuple[Coefficient, Coefficient, Tensor, Tensor]:
         U, V = self._geometry(lam if at is None else at, height, width)
         if self.convention == "nominal":
             fraction = self.ratio * (1.0 - lam)
@@ -283,7 +289,9 @@ class HMix(MaskKind):
         mu = torch.where(inv > 0, lam * inv, torch.ones_like(inv))
         return 1.0 - mu, mu, U, V
 
-    def affine_profiles(self, lam, height, width):
+    def affine_profiles(
+        self, lam: float, height: int, width: int
+    ) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient, Tensor, Tensor]:
         if self.convention == "nominal":
             raise NotImplementedError("HMix 'nominal': μ = λ/(1 − r(1 − λ)) is not affine in λ")
         U, V = self._geometry(lam, height, width)
@@ -291,7 +299,7 @@ class HMix(MaskKind):
         full = (inv == 0).to(torch.float64)
         return 1.0 - full, -inv, full, inv, U, V
 
-    def breakpoints(self, height, width):
+    def breakpoints(self, height: int, width: int) -> np.ndarray:
         if self.ratio == 0.0:
             return np.zeros(0)
         shift = 0.5 if self.convention == "nominal" else 0.0
@@ -330,7 +338,9 @@ class GMix(MaskKind):
         super().__post_init__()
         _check_convention("GMix", self.convention, ("park2022", "hole"))
 
-    def profiles(self, lam, height, width, *, at=None):
+    def profiles(
+        self, lam: float, height: int, width: int, *, at: float | None = None
+    ) -> tuple[Coefficient, Coefficient, Tensor, Tensor]:
         anchor_blob = self.convention == "park2022" and (lam if at is None else at) < 0.5
         t = lam if anchor_blob else 1.0 - lam
         if self.convention == "hole" and t <= 0.0:  # λ = 1: no hole
@@ -340,7 +350,7 @@ class GMix(MaskKind):
         rows, cols = _gauss_profiles(height, area, self.border), _gauss_profiles(width, area, self.border)
         return (1.0, -1.0, rows, cols) if anchor_blob else (0.0, 1.0, rows, cols)
 
-    def breakpoints(self, height, width):
+    def breakpoints(self, height: int, width: int) -> np.ndarray:
         return np.array([0.5]) if self.convention == "park2022" else np.zeros(0)
 
 

@@ -16,11 +16,14 @@ from torch import nn
 
 from .._validation import Tensor
 from ..scores import ForgettingTracker
+from .objectives import Objective, TrainingData
 
 __all__ = ["forgetting_logits", "record_forgetting"]
 
 
-def forgetting_logits(objective, model: nn.Module, X: Tensor, clean_logits: Tensor | None) -> Tensor:
+def forgetting_logits(
+    objective: Objective, model: nn.Module, X: Tensor, clean_logits: Tensor | None
+) -> Tensor:
     """Logits of the clean samples X with the current weights: the objective's own clean logits
     when it computed them with its plain model, else one forward of its predictor that leaves the
     model's buffers as they were."""
@@ -40,9 +43,9 @@ def forgetting_logits(objective, model: nn.Module, X: Tensor, clean_logits: Tens
 def record_forgetting(
     tracker: ForgettingTracker | None,
     stage: str,
-    objective,
+    objective: Objective,
     model: nn.Module,
-    data,
+    data: TrainingData,
     idx: Tensor,
     clean_logits: Tensor | None,
 ) -> None:

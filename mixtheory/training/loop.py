@@ -276,7 +276,6 @@ def train(
     num_classes: int | None = None,
     progress: bool | None = None,
     data_description: str | None = None,
-    forgetting_timing: str = "before_step",
 ) -> TrainingResult:
     r"""Train ``model`` with ``objective`` (default ERM), recording as it goes (module docstring).
 
@@ -297,8 +296,6 @@ def train(
         resume: continue the run in ``out`` from its checkpoint (same settings required).
         seed: seeds the data order, the mixing and torch's global generators (forked).
         progress: a tqdm bar over epochs (None: only on a terminal).
-        forgetting_timing: ``"before_step"`` (Toneva et al.: correctness from the training forward
-            pass) or ``"after_step"`` (:class:`~mixtheory.scores.ForgettingTracker`).
 
     Returns a :class:`TrainingResult`.
     """
@@ -325,7 +322,6 @@ def train(
         "lr_schedule": lr_schedule,
         "step_size": step_size,
         "gamma": gamma,
-        "forgetting_timing": forgetting_timing,
     }
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
@@ -367,6 +363,11 @@ def _training_data(
     return data, test_data
 
 
+def _forgetting_timing(recorders: Sequence[Recorder]) -> str:
+    """The timing a ForgettingRecorder asks for (``timing=``), else Toneva et al.'s "before_step"."""
+    return next((r.timing for r in recorders if getattr(r, "timing", None)), "before_step")
+
+
 def _new_run(
     model: nn.Module,
     objective: Objective,
@@ -394,7 +395,7 @@ def _new_run(
         _scheduler(opt, config["lr_schedule"], config["epochs"], config["step_size"], config["gamma"]),
         torch.Generator().manual_seed(seed),
         torch.Generator().manual_seed(seed + 1),
-        ForgettingTracker(data.n, data.num_classes, timing=config["forgetting_timing"])
+        ForgettingTracker(data.n, data.num_classes, timing=_forgetting_timing(recorders))
         if needs_tracker
         else None,
         list(recorders),
