@@ -133,6 +133,20 @@ def test_timm_sampler_monte_carlo_matches_exact_moments():
     assert _z(labels, float(mask_mean(CutMix("rounded"), height, width, SymmetricBeta(1.0)).mean())) > 10
 
 
+def test_timm_sampler_monte_carlo_32x32_label_weight():
+    """The issue's headline case: 32×32, Beta(1, 1), timm's own sampler; E w and E M exact."""
+    np.random.seed(1)  # noqa: NPY002 (timm draws from numpy's global generator)
+    labels, corner = np.empty(DRAWS), np.empty(DRAWS)
+    for k in range(DRAWS):
+        lam = np.random.beta(1.0, 1.0)  # noqa: NPY002 (as timm's Mixup draws it)
+        (yl, yh, xl, xh), labels[k] = timm_mixup.cutmix_bbox_and_lam((32, 32), lam)
+        corner[k] = not (yl <= 0 < yh and xl <= 0 < xh)
+    mean = mask_mean(CutMix("timm"), 32, 32, SymmetricBeta(1.0))
+    zs = [_z(labels, float(mean.mean())), _z(corner, float(mean[0, 0]))]
+    assert max(zs) <= 4, zs
+    assert _z(labels, float(mask_mean(CutMix("rounded"), 32, 32, SymmetricBeta(1.0)).mean())) > 10
+
+
 def test_torchvision_sampler_monte_carlo_matches_exact_moments():
     """torchvision's own v2.CutMix.make_params (its Beta and randint draws), 8×8, Beta(0.5, 0.5)."""
     height, width = 8, 8
