@@ -21,7 +21,7 @@ ALPHA = 1.0
 
 KINDS = [
     ("CutMix", "timm", CutMix("timm"), "timm 1.0.31 `rand_bbox` (default)"),
-    ("CutMix", "timm_legacy", CutMix("timm_legacy"), "timm's GitHub code before 1.0.31 (commit aa4b585)"),
+    ("CutMix", "timm_legacy", CutMix("timm_legacy"), "timm's GitHub code at 1.0.29.dev0 (commit aa4b585)"),
     ("CutMix", "yun2019", CutMix("yun2019"), "official CutMix code (clovaai/CutMix-PyTorch)"),
     ("CutMix", "torchvision", CutMix("torchvision"), "torchvision 0.29 transforms.v2.CutMix"),
     ("CutMix", "rounded", CutMix("rounded"), "mixtheory before conventions (sides rounded)"),

@@ -22,7 +22,7 @@ Data Augmentation", NeurIPS 2022). ``convention`` names the code a mask reproduc
 
   - ``"timm"`` (default; timm 1.0.31, ``timm/data/mixup.py::rand_bbox``): rows ``c − s//2`` to
     ``c + (s+1)//2`` (exclusive), the full side;
-  - ``"timm_legacy"`` and ``"yun2019"`` (timm's GitHub code before that release, commit aa4b585;
+  - ``"timm_legacy"`` and ``"yun2019"`` (timm's GitHub code at version 1.0.29.dev0, commit aa4b585;
     the official CutMix code, clovaai/CutMix-PyTorch ``train.py::rand_bbox``): ``c − s//2`` to
     ``c + s//2``, so an odd side loses a pixel;
   - ``"torchvision"`` (transforms v2 ``CutMix.make_params``): half side ``h = ⌊½√(1−λ)·D⌋``,
