@@ -179,3 +179,32 @@ def test_atoms_give_exact_losses_for_continuous_laws():
         assert abs(float(weights.sum()) - 1) < 1e-14
         if not kind.correct_lambda:  # E[label] = E λ = a/(a+b)
             assert abs(float((weights * labels).sum()) - 0.7 / 2.0) < 1e-14
+
+
+def test_nominal_hmix_pieces_converge_to_mpmath():
+    """HMix "nominal": μ = λ/(1 − r(1 − λ)) is not affine in λ; each piece is integrated by
+    Gauss–Jacobi, against mpmath quadrature of μ on the same pieces (5×7, Beta(0.7, 1.3), r = ½)."""
+    a, b, r = 0.7, 1.3, mp.mpf(1) / 2
+    pdf = lambda x: x ** (a - 1) * (1 - x) ** (b - 1) / mp.beta(a, b)  # noqa: E731
+    mu = lambda x: x / (1 - r * (1 - x))  # noqa: E731
+    breaks = set()
+    for size in (H, W):
+        for k in range(1, size + 2):
+            lam = 1 - ((k - mp.mpf(1) / 2) / size) ** 2 / r
+            if 0 < lam < 1:
+                breaks.add(lam)
+    edges = [mp.mpf(0)] + sorted(breaks) + [mp.mpf(1)]
+    ref = np.zeros(H * W)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        mid = (lo + hi) / 2
+        mass, e_mu = mp.quad(pdf, [lo, hi]), mp.quad(lambda x: mu(x) * pdf(x), [lo, hi])
+        sides = [int(mp.floor(d * mp.sqrt(r * (1 - mid)) + mp.mpf(1) / 2)) for d in (H, W)]
+        for cy in range(H):
+            for cx in range(W):
+                box = np.zeros((H, W))
+                rows = slice(max(cy - sides[0] // 2, 0), max(cy - sides[0] // 2 + sides[0], 0))
+                cols = slice(max(cx - sides[1] // 2, 0), max(cx - sides[1] // 2 + sides[1], 0))
+                box[rows, cols] = 1.0
+                ref += float(mass - e_mu) + float(e_mu) * box.reshape(-1)
+    mean, _ = mask_moments(HMix(ratio=0.5, convention="nominal"), H, W, Beta(a, b))
+    torch.testing.assert_close(1 - mean.reshape(-1), torch.from_numpy(ref / (H * W)), rtol=0, atol=1e-12)
