@@ -208,3 +208,62 @@ def test_nominal_hmix_pieces_converge_to_mpmath():
                 ref += float(mass - e_mu) + float(e_mu) * box.reshape(-1)
     mean, _ = mask_moments(HMix(ratio=0.5, convention="nominal"), H, W, Beta(a, b))
     torch.testing.assert_close(1 - mean.reshape(-1), torch.from_numpy(ref / (H * W)), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("convention", ["timm", "torchvision"])
+def test_exact_masked_loss_is_exact_for_a_continuous_law(convention):
+    """exact_masked_loss under λ ~ Beta(0.7, 1.3) with a CutMix mask equals the sum over the λ
+    pieces (masses from the mpmath enumeration) of the loss at one atom inside each piece; the
+    old 96-node quadrature over λ misses it."""
+    from mixtheory.msda import exact_masked_loss
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(3, 1, H, W, generator=g, dtype=torch.float64)
+    Y = torch.tensor([0, 1, 1])
+    weight = torch.randn(H * W, 2, generator=g, dtype=torch.float64)
+
+    def model(x):
+        return 3 * torch.tanh(x.reshape(x.shape[0], -1) @ weight)
+
+    a, b = 0.7, 1.3
+    pdf = lambda x: x ** (a - 1) * (1 - x) ** (b - 1) / mp.beta(a, b)  # noqa: E731
+    edges = _breaks(convention)
+    masses = [float(mp.quad(pdf, [lo, hi])) for lo, hi in zip(edges[:-1], edges[1:])]
+    mids = [float((lo + hi) / 2) for lo, hi in zip(edges[:-1], edges[1:])]
+    kind = CutMix(convention)
+    reference = sum(
+        p * exact_masked_loss(model, X, Y, PointMass(lam), mask=kind) for p, lam in zip(masses, mids) if p > 0
+    )
+    exact = exact_masked_loss(model, X, Y, Beta(a, b), mask=kind)
+    assert abs(exact - reference) < 1e-12
+    rule = Beta(a, b).lambda_rule(96)
+    quadrature = sum(
+        w * exact_masked_loss(model, X, Y, PointMass(lam), mask=kind)
+        for lam, w in zip(rule.nodes.tolist(), rule.weights.tolist())
+    )
+    assert abs(quadrature - reference) > 1e-9
+
+
+def test_masked_regularizer_weights_are_exact_for_a_continuous_law():
+    """The tilted-hole moments behind msda's masked regularizers (label weight λ uncorrected, so
+    E[λ | piece] enters) against the sum over pieces with mpmath masses and conditional means."""
+    from mixtheory.msda import tilted_hole_moments
+
+    a, b = 0.7, 1.3
+    pdf = lambda x: x ** (a - 1) * (1 - x) ** (b - 1) / mp.beta(a, b)  # noqa: E731
+    kind = CutMix("timm", correct_lambda=False)
+    mean, second = tilted_hole_moments(Beta(a, b), (H, W), kind)
+    ref_mean, ref_second = torch.zeros_like(mean), torch.zeros_like(second)
+    edges = _breaks("timm")
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        mass = mp.quad(pdf, [lo, hi])
+        if mass == 0:
+            continue
+        cond = float(mp.quad(lambda x: x * pdf(x), [lo, hi]) / mass)  # E[λ | piece]
+        m, s = tilted_hole_moments(PointMass(cond), (H, W), CutMix("timm", correct_lambda=False))
+        # the box at E[λ | piece] is the piece's box (it lies inside the piece)
+        assert torch.equal(kind.mask(cond, 2, 3, H, W), kind.mask(float((lo + hi) / 2), 2, 3, H, W))
+        ref_mean += float(mass) * m
+        ref_second += float(mass) * s
+    torch.testing.assert_close(mean, ref_mean, rtol=0, atol=1e-12)
+    torch.testing.assert_close(second, ref_second, rtol=0, atol=1e-12)
