@@ -83,7 +83,7 @@ def tilted_hole_moments(
     r"""``(m̄ (d,), W (d, d))``: the first two moments of the re-anchored hole H̃ (module docstring),
     ``m̄ = E[w(1−M) + (1−w)M]``, ``W = E[w(1−M)(1−M)ᵀ + (1−w)MMᵀ]``, over the joint law of (λ, M)
     (λ's rule × every mask centre: exact in the centres; over a continuous λ law a quadrature,
-    with the error of :func:`~mixtheory.mixing.masks.mask_moments` for box masks). ``mask``: None
+    with the error of :func:`~mixtheory.mixing.mask_exact.mask_moments` for box masks). ``mask``: None
     (Mixup, M = λ1), a name
     (``"cutmix"``, ``"hmix"``, ``"gmix"``) or a :class:`~mixtheory.mixing.MaskKind`; the mask is
     broadcast over channels. ``input_shape``: (d,) for Mixup, ([C,] H, W) for masks; d its product.
@@ -93,7 +93,8 @@ def tilted_hole_moments(
     >>> round(float(mean[0]), 12), round(float(W[0, 5]), 12)             # E(1−λ̃) = 1/3, E(1−λ̃)² = 1/6
     (0.333333333333, 0.166666666667)
     """
-    from .mixing.masks import mask_atoms, mask_from_name
+    from .mixing.mask_exact import mask_atoms
+    from .mixing.masks import mask_from_name
 
     d = math.prod(input_shape)
     if mask is None:

@@ -387,6 +387,13 @@ class ForgettingTracker:
     - :attr:`class_matrix`: ``(c, c)`` counts, ``[true class, predicted class]`` at each
       forgetting event: which class each class is forgotten *to*.
 
+    - ``timing``: when the loop of :func:`mixtheory.training.train` reads a sample's correctness.
+      ``"before_step"`` (default, as Toneva et al. and data_diet count it): from the training
+      forward pass, before the optimizer step (objectives that never see the clean sample, such as
+      Mixup, get a forward of the clean sample with the same pre-step weights, through the
+      objective's predictor: approximate mixup's rescaled one). ``"after_step"``: a fresh forward
+      of the predictor after the step.
+
     All state lives on the CPU as int64 tensors; :meth:`state_dict` / :meth:`load_state_dict`
     save and restore it with a checkpoint. Indices must be distinct within one update.
 
@@ -403,13 +410,21 @@ class ForgettingTracker:
     """
 
     def __init__(
-        self, num_samples: int, num_classes: int, *, never_learned: Literal["inf", "epochs"] = "inf"
+        self,
+        num_samples: int,
+        num_classes: int,
+        *,
+        never_learned: Literal["inf", "epochs"] = "inf",
+        timing: Literal["before_step", "after_step"] = "before_step",
     ) -> None:
         for name, value, least in (("num_samples", num_samples, 1), ("num_classes", num_classes, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
         if never_learned not in ("inf", "epochs"):
             raise ValueError(f"never_learned must be 'inf' or 'epochs', got {never_learned!r}")
+        if timing not in ("before_step", "after_step"):
+            raise ValueError(f"timing must be 'before_step' or 'after_step', got {timing!r}")
+        self.timing = timing
         self.num_samples = num_samples
         self.num_classes = num_classes
         self.never_learned = never_learned

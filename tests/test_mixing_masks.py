@@ -19,7 +19,7 @@ from mixtheory.mixing import (
     sample_masks,
     sampled_loss_for_rule,
 )
-from mixtheory.mixing.masks import mask_atoms
+from mixtheory.mixing.mask_exact import mask_atoms
 
 H, W = 5, 7  # not square
 KINDS = {
@@ -89,18 +89,19 @@ def test_hmix_nominal_anchor_share_is_lambda_without_rounding():
 
 def test_border_clipping_deviation():
     """Clipping breaks E[M] = E λ·1: boxes shrink at the border, so border pixels keep more of the
-    anchor. Reference values computed with mask_mean (96 Gauss–Jacobi nodes) on 32×48, λ ~ U(0, 1),
-    E λ = 1/2: centre pixel 0.5006, corner 0.8611, image average 0.6787 (so an uncorrected label
-    weight λ undercounts the anchor's pixels by 0.18 on average); wrap: 0.4991 everywhere, the
-    rounding of the box sides."""
+    anchor. Exact values (piecewise in λ; tests/test_mask_exact.py checks the method against an
+    mpmath enumeration) for the "rounded" sides on 32×48, λ ~ U(0, 1), E λ = 1/2: centre pixel
+    0.5013, corner 0.8616, image average 0.6790 (so an uncorrected label weight λ undercounts the
+    anchor's pixels by 0.18 on average); wrap: 0.4999 everywhere, the rounding of the box sides.
+    (With 96 Gauss–Jacobi nodes, the old method, the wrap value came out 0.4991: error 8e-4.)"""
     law = Uniform()
-    clip = mask_mean("cutmix", 32, 48, law)
-    wrap = mask_mean("cutmix", 32, 48, law, border="wrap")
+    clip = mask_mean("cutmix", 32, 48, law, convention="rounded")
+    wrap = mask_mean("cutmix", 32, 48, law, border="wrap", convention="rounded")
     assert float(wrap.max() - wrap.min()) < 1e-12
-    torch.testing.assert_close(float(wrap[0, 0]), 0.4991110859293948, rtol=0, atol=1e-12)
-    torch.testing.assert_close(float(clip[16, 24]), 0.500593790585673, rtol=0, atol=1e-12)
-    torch.testing.assert_close(float(clip[0, 0]), 0.8611434596869546, rtol=0, atol=1e-12)
-    torch.testing.assert_close(float(clip.mean()), 0.6786528327580639, rtol=0, atol=1e-12)
+    torch.testing.assert_close(float(wrap[0, 0]), 0.49988697193287024, rtol=0, atol=1e-12)
+    torch.testing.assert_close(float(clip[16, 24]), 0.5012674861484101, rtol=0, atol=1e-12)
+    torch.testing.assert_close(float(clip[0, 0]), 0.8615806191055864, rtol=0, atol=1e-12)
+    torch.testing.assert_close(float(clip.mean()), 0.6790451054219847, rtol=0, atol=1e-12)
     mean, _ = mask_moments("cutmix", H, W, law)
     torch.testing.assert_close(mask_mean("cutmix", H, W, law), mean, rtol=0, atol=1e-14)
 

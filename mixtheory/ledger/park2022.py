@@ -51,8 +51,8 @@ def mask_mean() -> Finding:
     laws = {"λ ~ U(0, 1)": Uniform(), "λ = 0.5": PointMass(0.5)}
     table = {}
     for name, law in laws.items():
-        clipped = exact_mask_mean("cutmix", side, side, law, border="clip")
-        torus = exact_mask_mean("cutmix", side, side, law, border="wrap")
+        clipped = exact_mask_mean("cutmix", side, side, law, border="clip", convention="timm")
+        torus = exact_mask_mean("cutmix", side, side, law, border="wrap", convention="timm")
         table[name] = {
             "clipped_corner": float(clipped[0, 0]),
             "clipped_centre": float(clipped[side // 2, side // 2]),
@@ -67,7 +67,8 @@ def mask_mean() -> Finding:
         "Holds for Mixup (M = λ1) and for CutMix boxes that wrap around the image (exact E[M] constant to "
         f"{max(r['torus_max'] - r['torus_min'] for r in table.values()):.1e} over the {side}×{side} pixels). "
         "Fails for CutMix as usually implemented (box centre uniform, box clipped at the border): the exact "
-        "mask mean (mixtheory.mixing.mask_mean, every centre enumerated, λ by quadrature) is "
+        "mask mean (mixtheory.mixing.mask_mean, timm 1.0.31's box, every centre enumerated, λ integrated "
+        "exactly between the breakpoints of the box side) is "
         f"{uniform['clipped_corner']:.4f} at a corner and {uniform['clipped_centre']:.4f} at the centre for "
         f"λ ~ U(0, 1) (E λ = 0.5; pixel mean {uniform['clipped_mean']:.4f}), and "
         f"{table['λ = 0.5']['clipped_corner']:.4f} vs {table['λ = 0.5']['clipped_centre']:.4f} for λ = 0.5: "

@@ -6,7 +6,11 @@ r"""Mixing as training does it, with the exact loss each rule converges to.
 - :mod:`~mixtheory.mixing.expected_loss`: :func:`exact_loss_for_rule` (those limits, exactly) and
   :func:`sampled_loss_for_rule` (the sampler's average with its standard error).
 - :mod:`~mixtheory.mixing.partners`: partner laws π(j | i) with their partner moments.
-- :mod:`~mixtheory.mixing.masks`: CutMix, HMix, GMix masks and their exact moments.
+- :mod:`~mixtheory.mixing.masks`: CutMix, HMix, GMix masks under the conventions of timm,
+  torchvision and the official codes, with ``mask(lam, cy, cx, H, W)``; their exact moments for
+  any law of λ in :mod:`~mixtheory.mixing.mask_exact`.
+- :mod:`~mixtheory.mixing.frontends`: timm's ``Mixup`` and torchvision's ``MixUp``/``CutMix``
+  interfaces, same draws, with the exact expected loss of each setting.
 - :mod:`~mixtheory.mixing.schedules`: λ and α schedules over epochs.
 """
 
@@ -19,15 +23,15 @@ from .expected_loss import (
     sampled_loss_for_rule,
     self_pair_fraction,
 )
+from .frontends import TimmMixup, TorchvisionCutMix, TorchvisionMixUp
+from .mask_exact import mask_atoms, mask_mean, mask_moments
 from .masks import (
+    CUTMIX_CONVENTIONS,
     CutMix,
     GMix,
     HMix,
     MaskKind,
-    mask_atoms,
     mask_from_name,
-    mask_mean,
-    mask_moments,
     sample_masks,
 )
 from .partners import (
@@ -76,6 +80,11 @@ __all__ = [
     "mask_atoms",
     "mask_mean",
     "mask_moments",
+    "CUTMIX_CONVENTIONS",
+    # front ends with timm's and torchvision's interfaces
+    "TimmMixup",
+    "TorchvisionMixUp",
+    "TorchvisionCutMix",
     # schedules
     "LambdaSchedule",
     "SineLambda",

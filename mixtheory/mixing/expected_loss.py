@@ -19,7 +19,7 @@ without replacement. Two routes:
   weights: λ's quadrature nodes (``law.lambda_rule``; the law is not folded, since folding
   needs a symmetric pair law), their tensor product over the input elements for
   ``per="element"`` (``num_nodes^d`` atoms: small d only), or every mask position times the λ
-  nodes (:func:`mixtheory.mixing.masks.mask_atoms`: small images only). Every mixed batch is
+  nodes (:func:`mixtheory.mixing.mask_exact.mask_atoms`: small images only). Every mixed batch is
   built by :func:`mixtheory.mixing.mix_batch`.
 
 :func:`sampled_loss_for_rule` averages independent replicates of the sampler (each the mean loss
@@ -40,7 +40,8 @@ from ..exact_loss import exact_mixup_loss
 from ..laws import DEFAULT_NODES, MixingLaw
 from ..losses import Loss, get_loss
 from ..monte_carlo import MonteCarloEstimate, monte_carlo_estimate
-from .masks import MaskKind, mask_atoms, mask_from_name
+from .mask_exact import mask_atoms
+from .masks import MaskKind, mask_from_name
 from .partners import FixedPairing, PartnerLaw, UniformPartner
 from .sampler import PARTNER_RULES, PartnerRule, Per, broadcast_mask, mix, mix_batch, partner_indices
 

@@ -1,45 +1,47 @@
-r"""Mixing masks for images of any height and width: CutMix, HMix and GMix, sampled and in
-moments (exact in the mask positions; over a continuous λ law a quadrature, error below).
+r"""Mixing masks for images of any height and width: CutMix, HMix and GMix under the conventions of
+the codes people train with, sampled, pixel by pixel at a given (λ, centre), and in exact moments.
 
 A mask ``M`` (H, W) with entries in [0, 1] weights the anchor: ``x̃ = M ⊙ x_i + (1 − M) ⊙ x_j``
 (broadcast over channels), and the label weight is either the realised anchor area
-``mean(M)`` (``correct_lambda=True``, as Yun et al. correct λ after clipping the box) or the drawn
+``mean(M)`` (``correct_lambda=True``, as every peer code does after clipping the box) or the drawn
 λ itself. Every kind here writes the partner's share as
 
-``1 − M = a(λ) · 1 + b(λ) · u_{cy} ⊗ v_{cx}``
+``1 − M = a(λ, c) · 1 + b(λ, c) · u_{cy} ⊗ v_{cx}``
 
-with the centre ``(cy, cx)`` uniform on the pixel grid, independent of λ, and row and column
-profiles ``u_{cy}`` (H,) and ``v_{cx}`` (W,). That one form serves both sampling and the exact
-moments, which factor over rows and columns:
-
-``E[1 − M | λ] = a 1 + b ū ⊗ v̄``,
-``E[(1−M)(1−M)ᵀ | λ] = a² 11ᵀ + a b (ū⊗v̄ 1ᵀ + 1 (ū⊗v̄)ᵀ) + b² E[u uᵀ] ⊗ E[v vᵀ]``
-
-(bars: averages over the H centres, resp. W), then a sum over λ's quadrature nodes
-(``law.lambda_rule``). Positions are enumerated exactly; over λ the rule is exact for laws
-with atoms only (PointMass, Empirical and their mixtures). Box sides are rounded to whole pixels,
-so for a continuous law the box size is a step function of λ and Gauss quadrature converges
-only like 1/num_nodes there (GMix is smooth in λ and converges fast). Measured (largest entry error
-relative to the largest entry, CutMix on 8×8 images with clipping: E[M] 2.4e-2, 3.1e-3, 5.6e-4 and
-E[(1−M)(1−M)ᵀ] 4.1e-2, 5.2e-3, 9.5e-4 at 16, 96, 400 nodes under λ ~ Beta(1, 1); 8.4e-3, 1.0e-3, 4.2e-4
-and 1.4e-2, 1.8e-3, 7.0e-4 under Beta(0.4, 0.4), against the λ integral done exactly piece by piece of
-the box size):
-the moments are exact in the positions, not in λ.
+with the centre ``c = (cy, cx)`` uniform on the pixel grid, independent of λ, and row and column
+profiles ``u_{cy}`` (H,) and ``v_{cx}`` (W,). ``a`` and ``b`` are numbers for most kinds and depend
+on the centre only for HMix under ``"park2022"`` (its μ follows the realised, clipped box). The
+exact moments (:mod:`~mixtheory.mixing.mask_exact`: ``mask_moments``, ``mask_mean``) factor over
+rows and columns; over λ they are exact for atoms and, for Beta laws and their mixtures, piecewise
+between the breakpoints where a box side changes (``kind.breakpoints``).
 
 Kinds (Yun et al., "CutMix", ICCV 2019; Park, Yun, Chun, "A Unified Analysis of Mixed Sample
-Data Augmentation", NeurIPS 2022):
+Data Augmentation", NeurIPS 2022). ``convention`` names the code a mask reproduces:
 
-- ``CutMix``: a box of ``h = ⌊H√(1−λ) + ½⌋`` by ``w = ⌊W√(1−λ) + ½⌋`` pixels centred at
-  ``(cy, cx)``, rows ``cy − ⌊h/2⌋ … cy − ⌊h/2⌋ + h − 1``, holds the partner (``a = 0, b = 1``,
-  u and v indicators). ``border="clip"`` cuts it at the image border (the box shrinks near a
-  border, so E[M] is larger there); ``border="wrap"`` wraps it around (a torus), so every
-  pixel is equally likely covered and ``E[M] = E[mean(M)] · 1`` exactly.
-- ``HMix(ratio r)``: a box of nominal area fraction ``r(1 − λ)`` holds the partner, and every
-  other pixel is mixed with anchor weight ``μ = λ / (1 − r(1 − λ))`` (so the nominal anchor
-  share is λ): ``a = 1 − μ, b = μ``. r = 1 is CutMix, r = 0 mixup.
-- ``GMix``: a Gaussian hole ``1 − M = exp(−((r−cy)² + (c−cx)²) / (2s²))`` with
-  ``2π s² = (1 − λ) H W``, so the untruncated hole has area (1 − λ)HW (``a = 0, b = 1``, u and v
-  Gaussian profiles; ``border="wrap"`` measures distances on the torus).
+- ``CutMix``: the partner fills a box; side ``s = ⌊D√(1−λ)⌋`` along an axis of D pixels, centre c:
+
+  - ``"timm"`` (default; timm 1.0.31, ``timm/data/mixup.py::rand_bbox``): rows ``c − s//2`` to
+    ``c + (s+1)//2`` (exclusive), the full side;
+  - ``"timm_legacy"`` and ``"yun2019"`` (timm's GitHub code at version 1.0.29.dev0, commit aa4b585;
+    the official CutMix code, clovaai/CutMix-PyTorch ``train.py::rand_bbox``): ``c − s//2`` to
+    ``c + s//2``, so an odd side loses a pixel;
+  - ``"torchvision"`` (transforms v2 ``CutMix.make_params``): half side ``h = ⌊½√(1−λ)·D⌋``,
+    rows ``c − h`` to ``c + h``;
+  - ``"rounded"`` (mixtheory before these conventions): ``s = ⌊D√(1−λ) + ½⌋``, rows ``c − s//2`` to
+    ``c − s//2 + s``.
+
+  The box is cut at the image border (``border="clip"``, every peer) or wrapped around
+  (``border="wrap"``, a torus: E[M] is then constant over pixels).
+- ``HMix(ratio r)``: a box of nominal area fraction ``r(1 − λ)`` holds the partner and every other
+  pixel is mixed with anchor weight μ. ``"park2022"`` (default; naver-ai/hmix-gmix ``mixup.py``,
+  ``hmix_bbox_and_lam`` and the "bug fixed" branch of ``Mixup._mix_batch``): side
+  ``⌊D√(1−λ)√r⌋``, the ``yun2019`` box, ``μ = λ / (1 − |box|/HW)`` with the realised clipped box,
+  so the label weight is exactly λ. ``"nominal"``: the rounded box and ``μ = λ / (1 − r(1 − λ))``.
+- ``GMix``: a Gaussian blob ``g(p) = exp(−π |p − c|² / (t H W))`` of untruncated area t·HW.
+  ``"park2022"`` (default; hmix-gmix ``gmix_gaussian_kernel``): for λ < 1/2 the anchor keeps a
+  blob of area λ (``M = g`` with t = λ), for λ ≥ 1/2 the partner fills one of area 1 − λ, so the
+  blob always carries the minority share (the official code supports square images only; here
+  H·W replaces H²). ``"hole"``: always a partner blob of area 1 − λ.
 """
 
 from __future__ import annotations
@@ -56,36 +58,44 @@ from ..laws import DEFAULT_NODES, MixingLaw
 
 __all__ = [
     "MaskKind",
+    "check_image_size",
     "CutMix",
     "HMix",
     "GMix",
+    "CUTMIX_CONVENTIONS",
     "mask_from_name",
     "sample_masks",
-    "mask_atoms",
-    "mask_mean",
-    "mask_moments",
 ]
 
 Border = Literal["clip", "wrap"]
+Coefficient = float | Tensor
+CUTMIX_CONVENTIONS = ("timm", "timm_legacy", "yun2019", "torchvision", "rounded")
 
 
-def _check_size(height: int, width: int) -> tuple[int, int]:
+def check_image_size(height: int, width: int) -> tuple[int, int]:
     if int(height) != height or int(width) != width or height < 1 or width < 1:
         raise ValueError(f"height and width must be positive integers, got {height!r}, {width!r}")
     return int(height), int(width)
 
 
-def _box_profiles(size: int, side: int, border: Border) -> Tensor:
-    """Indicator rows (size, size): row c is the set covered by a segment of ``side`` pixels whose
-    centre is c (start ``c − ⌊side/2⌋``), clipped or wrapped."""
+def _check_lam(lam: float) -> float:
+    lam = float(lam)
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError(f"lam must lie in [0, 1], got {lam!r}")
+    return lam
+
+
+def _box_profiles(size: int, left: int, right: int, border: Border) -> Tensor:
+    """Indicator rows (size, size): row c covers ``c − left … c + right − 1``, clipped or wrapped."""
     centre = torch.arange(size)[:, None]
-    offset = torch.arange(side)[None, :] - side // 2
-    pos = centre + offset  # (size, side)
+    offset = torch.arange(-left, right)[None, :]
+    pos = centre + offset
     out = torch.zeros(size, size, dtype=torch.float64)
+    if offset.numel() == 0:
+        return out
     if border == "wrap":
         out.scatter_(1, pos % size, 1.0)
     else:
-        # out-of-image positions add 0 at the clamped index (scatter_add: no write races)
         keep = (pos >= 0) & (pos < size)
         out.scatter_add_(1, pos.clamp(0, size - 1), keep.to(torch.float64))
     return out
@@ -95,6 +105,18 @@ def _check_border(border: str) -> Border:
     if border not in ("clip", "wrap"):
         raise ValueError(f"border must be 'clip' or 'wrap', got {border!r}")
     return border  # type: ignore[return-value]
+
+
+def _check_convention(kind: str, convention: str, allowed: tuple[str, ...]) -> None:
+    if convention not in allowed:
+        raise ValueError(f"{kind}: convention must be one of {list(allowed)}, got {convention!r}")
+
+
+def _floor_breaks(sizes: tuple[int, ...], shift: float, scale: float) -> np.ndarray:
+    """λ in (0, 1) where ``⌊scale·D·√(1−λ) + shift⌋`` changes for some D in sizes (root ∈ (0, 1))."""
+    roots = [(k - shift) / (scale * d) for d in sizes for k in range(1, int(scale * d + shift) + 2)]
+    lam = 1.0 - np.square(np.asarray(roots, dtype=np.float64))
+    return np.unique(lam[(lam > 0.0) & (lam < 1.0)])
 
 
 @dataclass(frozen=True)
@@ -108,81 +130,225 @@ class MaskKind:
     def __post_init__(self) -> None:
         _check_border(self.border)
 
-    def profiles(self, lam: float, height: int, width: int) -> tuple[float, float, Tensor, Tensor]:
-        """``(a, b, U (H, H), V (W, W))``: row cy of U is the row profile of centre cy."""
+    def profiles(
+        self, lam: float, height: int, width: int, *, at: float | None = None
+    ) -> tuple[Coefficient, Coefficient, Tensor, Tensor]:
+        """``(a, b, U (H, H), V (W, W))``: row cy of U is the row profile of centre cy; a and b
+        are numbers or (H, W) tensors indexed by the centre. ``at``: take the box geometry from
+        this λ instead (the coefficients still follow ``lam``; used within one λ piece)."""
         raise NotImplementedError
+
+    def affine_profiles(
+        self, lam: float, height: int, width: int
+    ) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient, Tensor, Tensor]:
+        """``(a0, a1, b0, b1, U, V)`` with ``a = a0 + a1 λ``, ``b = b0 + b1 λ`` on the λ piece
+        holding ``lam`` (between consecutive :meth:`breakpoints`); NotImplementedError where a or
+        b is not affine in λ there."""
+        raise NotImplementedError
+
+    def breakpoints(self, height: int, width: int) -> np.ndarray:
+        """The λ in (0, 1) where the geometry changes (sorted); between them it is constant."""
+        return np.zeros(0)
+
+    def mask(self, lam: float, cy: int, cx: int, height: int, width: int) -> Tensor:
+        r"""The anchor's weight per pixel (H, W) at this λ and centre (row cy, column cx).
+
+        >>> CutMix("timm").mask(0.75, 1, 1, 4, 4)      # a 2 × 2 partner box, rows and columns 0-1
+        tensor([[0., 0., 1., 1.],
+                [0., 0., 1., 1.],
+                [1., 1., 1., 1.],
+                [1., 1., 1., 1.]], dtype=torch.float64)
+        """
+        height, width = check_image_size(height, width)
+        lam = _check_lam(lam)
+        if not (int(cy) == cy and int(cx) == cx and 0 <= cy < height and 0 <= cx < width):
+            raise ValueError(f"the centre (cy, cx) must be pixel indices in [0, {height}) × [0, {width})")
+        a, b, U, V = self.profiles(lam, height, width)
+        a = a[cy, cx] if isinstance(a, Tensor) else a
+        b = b[cy, cx] if isinstance(b, Tensor) else b
+        return 1.0 - (a + b * torch.outer(U[int(cy)], V[int(cx)]))
+
+    def label_weight(self, lam: float, cy: int, cx: int, height: int, width: int) -> float:
+        """The anchor's label weight that :meth:`mask` implies: ``mean(M)`` when
+        ``correct_lambda`` (every peer code), λ otherwise."""
+        mask = self.mask(lam, cy, cx, height, width)
+        return float(mask.mean()) if self.correct_lambda else float(lam)
 
     def name(self) -> str:
         return type(self).__name__
 
 
-def _box_sides(fraction: float, height: int, width: int) -> tuple[int, int]:
-    """Sides ``⌊H√f + ½⌋, ⌊W√f + ½⌋`` of a box of nominal area fraction f."""
-    root = math.sqrt(min(max(fraction, 0.0), 1.0))
-    return int(math.floor(height * root + 0.5)), int(math.floor(width * root + 0.5))
-
-
 @dataclass(frozen=True)
 class CutMix(MaskKind):
-    r"""The CutMix box of area fraction ≈ 1 − λ (module docstring).
+    r"""The CutMix box of area fraction ≈ 1 − λ; ``convention`` one of :data:`CUTMIX_CONVENTIONS`
+    (module docstring: which code each reproduces). Default ``"timm"``, the timm 1.0.31 release.
 
-    >>> a, b, U, V = CutMix().profiles(0.75, 4, 6)     # a 2 × 3 box
+    >>> a, b, U, V = CutMix(convention="rounded").profiles(0.75, 4, 6)     # a 2 × 3 box
     >>> (a, b, U[0].tolist(), V[5].tolist())            # clipped at the borders
     (0.0, 1.0, [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0, 1.0])
+    >>> [CutMix(c).label_weight(0.5, 16, 16, 32, 32) for c in ("timm", "yun2019", "rounded")]
+    [0.52734375, 0.52734375, 0.4833984375]
     """
 
-    def profiles(self, lam: float, height: int, width: int) -> tuple[float, float, Tensor, Tensor]:
-        h, w = _box_sides(1.0 - lam, height, width)
-        return 0.0, 1.0, _box_profiles(height, h, self.border), _box_profiles(width, w, self.border)
+    convention: str = "timm"
+
+    def __init__(self, convention: str = "timm", border: Border = "clip", correct_lambda: bool = True):
+        object.__setattr__(self, "convention", convention)
+        object.__setattr__(self, "border", border)
+        object.__setattr__(self, "correct_lambda", correct_lambda)
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_convention("CutMix", self.convention, CUTMIX_CONVENTIONS)
+
+    def segment(self, lam: float, size: int) -> tuple[int, int]:
+        """``(left, right)``: a box centred at c covers ``c − left … c + right − 1`` along an axis
+        of ``size`` pixels (before clipping), with the peer's own floating-point arithmetic."""
+        conv = self.convention
+        if conv == "torchvision":
+            half = int(0.5 * math.sqrt(1.0 - lam) * size)
+            return half, half
+        root = np.sqrt(1 - lam)  # a float32 λ (timm's per-sample λ) stays float32, as in timm
+        if conv == "rounded":
+            side = int(math.floor(size * root + 0.5))
+            return side // 2, side - side // 2
+        side = int(size * root)
+        return side // 2, ((side + 1) // 2 if conv == "timm" else side // 2)
+
+    def _geometry(self, lam: float, height: int, width: int) -> tuple[Tensor, Tensor]:
+        rows = _box_profiles(height, *self.segment(lam, height), self.border)
+        return rows, _box_profiles(width, *self.segment(lam, width), self.border)
+
+    def profiles(
+        self, lam: float, height: int, width: int, *, at: float | None = None
+    ) -> tuple[Coefficient, Coefficient, Tensor, Tensor]:
+        U, V = self._geometry(lam if at is None else at, height, width)
+        return 0.0, 1.0, U, V
+
+    def affine_profiles(
+        self, lam: float, height: int, width: int
+    ) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient, Tensor, Tensor]:
+        U, V = self._geometry(lam, height, width)
+        return 0.0, 0.0, 1.0, 0.0, U, V
+
+    def breakpoints(self, height: int, width: int) -> np.ndarray:
+        if self.convention == "torchvision":
+            return _floor_breaks((height, width), 0.0, 0.5)
+        return _floor_breaks((height, width), 0.5 if self.convention == "rounded" else 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class HMix(MaskKind):
-    r"""A box of nominal area fraction ``ratio·(1 − λ)`` plus mixup with anchor weight
-    ``μ = λ / (1 − ratio (1 − λ))`` elsewhere (module docstring).
+    r"""A box of nominal area fraction ``ratio·(1 − λ)`` plus mixup with anchor weight μ elsewhere
+    (module docstring). ``convention``: ``"park2022"`` (default, the official code) or ``"nominal"``.
 
-    >>> a, b, U, V = HMix(ratio=0.5).profiles(0.5, 4, 4)   # box 2 × 2 (area 1/4), μ = 2/3
+    >>> a, b, U, V = HMix(ratio=0.5, convention="nominal").profiles(0.5, 4, 4)   # box 2 × 2, μ = 2/3
     >>> round(a, 12), round(b, 12), int(U[1].sum()), int(V[1].sum())
     (0.333333333333, 0.666666666667, 2, 2)
+    >>> round(HMix(ratio=0.5).label_weight(0.3, 0, 0, 8, 8), 15)   # park2022: exactly λ
+    0.3
     """
 
     ratio: float = 0.5
+    convention: str = "park2022"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 <= float(self.ratio) <= 1.0:
             raise ValueError(f"ratio must lie in [0, 1], got {self.ratio!r}")
+        _check_convention("HMix", self.convention, ("park2022", "nominal"))
 
-    def profiles(self, lam: float, height: int, width: int) -> tuple[float, float, Tensor, Tensor]:
-        fraction = self.ratio * (1.0 - lam)
-        mu = 1.0 if fraction >= 1.0 else lam / (1.0 - fraction)
-        h, w = _box_sides(fraction, height, width)
-        return (1.0 - mu, mu, _box_profiles(height, h, self.border), _box_profiles(width, w, self.border))
+    def _geometry(self, lam: float, height: int, width: int) -> tuple[Tensor, Tensor]:
+        if self.convention == "nominal":
+            root = math.sqrt(min(max(self.ratio * (1.0 - lam), 0.0), 1.0))
+            sides = [int(math.floor(d * root + 0.5)) for d in (height, width)]
+            segs = [(s // 2, s - s // 2) for s in sides]
+        else:
+            root = float(np.sqrt(1 - lam) * np.sqrt(self.ratio))
+            segs = [(int(d * root) // 2, int(d * root) // 2) for d in (height, width)]
+        return _box_profiles(height, *segs[0], self.border), _box_profiles(width, *segs[1], self.border)
+
+    def _inverse_share(self, U: Tensor, V: Tensor, height: int, width: int) -> Tensor:
+        """1 / (1 − |box|/HW) per centre (H, W), the realised box; 0 where the box fills the image."""
+        keep = 1.0 - torch.outer(U.sum(1), V.sum(1)) / float(height * width)
+        return torch.where(keep > 0, 1.0 / keep.clamp_min(1e-300), torch.zeros_like(keep))
+
+    def profiles(
+        self, lam: float, height: int, width: int, *, at: float | None = None
+    ) -> tuple[Coefficient, Coefficient, Tensor, Tensor]:
+        U, V = self._geometry(lam if at is None else at, height, width)
+        if self.convention == "nominal":
+            fraction = self.ratio * (1.0 - lam)
+            mu = 1.0 if fraction >= 1.0 else lam / (1.0 - fraction)
+            return 1.0 - mu, mu, U, V
+        inv = self._inverse_share(U, V, height, width)
+        mu = torch.where(inv > 0, lam * inv, torch.ones_like(inv))
+        return 1.0 - mu, mu, U, V
+
+    def affine_profiles(
+        self, lam: float, height: int, width: int
+    ) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient, Tensor, Tensor]:
+        if self.convention == "nominal":
+            raise NotImplementedError("HMix 'nominal': μ = λ/(1 − r(1 − λ)) is not affine in λ")
+        U, V = self._geometry(lam, height, width)
+        inv = self._inverse_share(U, V, height, width)
+        full = (inv == 0).to(torch.float64)
+        return 1.0 - full, -inv, full, inv, U, V
+
+    def breakpoints(self, height: int, width: int) -> np.ndarray:
+        if self.ratio == 0.0:
+            return np.zeros(0)
+        shift = 0.5 if self.convention == "nominal" else 0.0
+        lam = 1.0 - (1.0 - _floor_breaks((height, width), shift, 1.0)) / self.ratio
+        return lam[(lam > 0.0) & (lam < 1.0)]
 
 
-def _gauss_profiles(size: int, scale: float, border: Border) -> Tensor:
+def _gauss_profiles(size: int, area: float, border: Border) -> Tensor:
+    """Rows ``exp(−π (p − c)² / area)`` (size, size); area → 0 leaves the centre pixel alone."""
     pos = torch.arange(size, dtype=torch.float64)
     diff = (pos[None, :] - pos[:, None]).abs()
     if border == "wrap":
         diff = torch.minimum(diff, size - diff)
-    if scale == 0.0:  # λ = 1: no hole
-        return torch.zeros(size, size, dtype=torch.float64)
-    return torch.exp(-(diff**2) / (2.0 * scale**2))
+    if area <= 0.0:
+        return (diff == 0).to(torch.float64)
+    return torch.exp(-(diff**2) * math.pi / area)
 
 
 @dataclass(frozen=True)
 class GMix(MaskKind):
-    r"""A Gaussian hole of scale ``s = √((1 − λ) H W / (2π))`` (module docstring).
+    r"""A Gaussian blob of untruncated area t·HW (module docstring). ``convention``:
+    ``"park2022"`` (default, the official code: the blob carries the minority share) or ``"hole"``
+    (always a partner blob of area 1 − λ).
 
-    >>> a, b, U, V = GMix().profiles(0.5, 3, 5)
+    >>> a, b, U, V = GMix(convention="hole").profiles(0.5, 3, 5)
     >>> float(U[1, 1]), bool(U[0, 2] < U[0, 1] < 1)
     (1.0, True)
+    >>> a, b, _, _ = GMix().profiles(0.3, 4, 4)        # λ < 1/2: the anchor keeps a blob
+    >>> a, b
+    (1.0, -1.0)
     """
 
-    def profiles(self, lam: float, height: int, width: int) -> tuple[float, float, Tensor, Tensor]:
-        scale = math.sqrt(max(1.0 - lam, 0.0) * height * width / (2.0 * math.pi))
-        rows, cols = _gauss_profiles(height, scale, self.border), _gauss_profiles(width, scale, self.border)
-        return 0.0, 1.0, rows, cols
+    convention: str = "park2022"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_convention("GMix", self.convention, ("park2022", "hole"))
+
+    def profiles(
+        self, lam: float, height: int, width: int, *, at: float | None = None
+    ) -> tuple[Coefficient, Coefficient, Tensor, Tensor]:
+        anchor_blob = self.convention == "park2022" and (lam if at is None else at) < 0.5
+        t = lam if anchor_blob else 1.0 - lam
+        if self.convention == "hole" and t <= 0.0:  # λ = 1: no hole
+            zeros = torch.zeros(height, height, dtype=torch.float64)
+            return 0.0, 1.0, zeros, torch.zeros(width, width, dtype=torch.float64)
+        area = t * height * width
+        rows, cols = _gauss_profiles(height, area, self.border), _gauss_profiles(width, area, self.border)
+        return (1.0, -1.0, rows, cols) if anchor_blob else (0.0, 1.0, rows, cols)
+
+    def breakpoints(self, height: int, width: int) -> np.ndarray:
+        return np.array([0.5]) if self.convention == "park2022" else np.zeros(0)
 
 
 def mask_from_name(kind: str | MaskKind, **options) -> MaskKind:
@@ -209,107 +375,15 @@ def sample_masks(
     >>> M.shape, float(weight[0]) == 1 - float((1 - M).sum()) / 24
     (torch.Size([1, 4, 6]), True)
     """
-    height, width = _check_size(height, width)
+    height, width = check_image_size(height, width)
     lam = torch.as_tensor(lam, dtype=torch.float64).reshape(-1)
     cy = torch.randint(height, lam.shape, generator=generator)
     cx = torch.randint(width, lam.shape, generator=generator)
     masks = torch.empty(lam.numel(), height, width, dtype=torch.float64)
     for k, value in enumerate(lam.tolist()):
-        a, b, U, V = kind.profiles(value, height, width)
-        masks[k] = 1.0 - (a + b * U[cy[k], :, None] * V[cx[k], None, :])
+        masks[k] = kind.mask(value, int(cy[k]), int(cx[k]), height, width)
     weight = masks.mean((1, 2)) if kind.correct_lambda else lam.clone()
     return masks, weight
-
-
-def mask_atoms(
-    kind: MaskKind, height: int, width: int, law: MixingLaw, num_nodes: int = DEFAULT_NODES
-) -> tuple[Tensor, Tensor, Tensor]:
-    r"""Every mask with its probability: ``(weights (K,), masks (K, H, W), label_weights (K,))``
-    over the λ nodes of ``law.lambda_rule(num_nodes)`` times the H·W centres (K = nodes · H · W).
-    For exact losses on small images; :func:`mask_moments` needs none of this."""
-    height, width = _check_size(height, width)
-    rule = law.lambda_rule(num_nodes)
-    weights, masks, labels = [], [], []
-    for lam, w in zip(rule.nodes.tolist(), rule.weights.tolist()):
-        a, b, U, V = kind.profiles(lam, height, width)
-        hole = a + b * U[:, None, :, None] * V[None, :, None, :]  # (cy, cx, H, W)
-        m = (1.0 - hole).reshape(height * width, height, width)
-        masks.append(m)
-        weights.append(torch.full((height * width,), w / (height * width), dtype=torch.float64))
-        labels.append(m.mean((1, 2)) if kind.correct_lambda else torch.full((height * width,), lam).double())
-    return torch.cat(weights), torch.cat(masks), torch.cat(labels).to(torch.float64)
-
-
-def mask_moments(
-    kind: str | MaskKind,
-    height: int,
-    width: int,
-    law: MixingLaw,
-    *,
-    num_nodes: int = DEFAULT_NODES,
-    **options,
-) -> tuple[Tensor, Tensor]:
-    r"""``(E[M] (H, W), E[(1−M)(1−M)ᵀ] (HW, HW))`` of the mask, M flattened row-major: the centres
-    enumerated exactly, λ by ``law.lambda_rule(num_nodes)``, exact for laws with atoms and a
-    quadrature with error ~1/num_nodes for box masks under a continuous law (module docstring for
-    the factored formula and the measured error). Cost ``num_nodes · H²W²``.
-
-    ``kind``: ``"cutmix"``, ``"hmix"``, ``"gmix"`` (``options`` go to its constructor, e.g.
-    ``border="wrap"``, ``ratio=0.5``) or a :class:`MaskKind`.
-
-    >>> from mixtheory import PointMass
-    >>> mean, second = mask_moments("cutmix", 4, 6, PointMass(0.75), border="wrap")
-    >>> bool(torch.allclose(mean, torch.full((4, 6), 0.75, dtype=torch.float64)))   # a 2 × 3 box on a torus
-    True
-    >>> bool(torch.allclose(torch.diagonal(second), 1 - mean.reshape(-1)))  # (1 − M)² = 1 − M
-    True
-    """
-    kind = mask_from_name(kind, **options)
-    height, width = _check_size(height, width)
-    rule = law.lambda_rule(num_nodes)
-    size = height * width
-    hole_mean = torch.zeros(size, dtype=torch.float64)
-    hole_second = torch.zeros(size, size, dtype=torch.float64)
-    ones = torch.ones(size, dtype=torch.float64)
-    for lam, w in zip(rule.nodes.tolist(), rule.weights.tolist()):
-        a, b, U, V = kind.profiles(lam, height, width)
-        outer_mean = torch.outer(U.mean(0), V.mean(0)).reshape(-1)
-        second = torch.kron(U.T @ U / height, V.T @ V / width)
-        hole_mean += w * (a * ones + b * outer_mean)
-        hole_second += w * (
-            a * a * torch.outer(ones, ones)
-            + a * b * (torch.outer(outer_mean, ones) + torch.outer(ones, outer_mean))
-            + b * b * second
-        )
-    return (1.0 - hole_mean).reshape(height, width), hole_second
-
-
-def mask_mean(
-    kind: str | MaskKind,
-    height: int,
-    width: int,
-    law: MixingLaw,
-    *,
-    num_nodes: int = DEFAULT_NODES,
-    **options,
-) -> Tensor:
-    r"""``E[M]`` (H, W) alone, ``Σ_k w_k (1 − a_k − b_k ū_k ⊗ v̄_k)`` (exact in the positions, a
-    quadrature over a continuous λ law as in :func:`mask_moments`): cost ``num_nodes · (H² + W²)``,
-    for images too large for the (HW, HW) second moment of :func:`mask_moments`.
-
-    >>> from mixtheory import Uniform
-    >>> mean = mask_mean("cutmix", 32, 48, Uniform(), border="wrap")
-    >>> float(mean.max() - mean.min()) < 1e-12         # on a torus E[M] is constant
-    True
-    """
-    kind = mask_from_name(kind, **options)
-    height, width = _check_size(height, width)
-    rule = law.lambda_rule(num_nodes)
-    hole = torch.zeros(height, width, dtype=torch.float64)
-    for lam, w in zip(rule.nodes.tolist(), rule.weights.tolist()):
-        a, b, U, V = kind.profiles(lam, height, width)
-        hole += w * (a + b * torch.outer(U.mean(0), V.mean(0)))
-    return 1.0 - hole
 
 
 def lambda_mean(law: MixingLaw, num_nodes: int = DEFAULT_NODES) -> float:

@@ -1,6 +1,7 @@
 r"""Hard-pool sweep: RegMixup with the partner pool restricted to the hardest η fraction.
 
-RegMixup (Pinto, Yang, Lim, Torr, Dokania, NeurIPS 2022) trains on ``CE(clean) + CE(mixed)`` with
+RegMixup (Pinto, Yang, Lim, Torr, Dokania, NeurIPS 2022) trains on ``CE(clean) + CE(mixed)`` (the
+paper's scale, ``RegMixup(scale="paper")``; the released code's mean over both halves is half that) with
 λ ~ Beta(20, 20). Here every anchor draws its partner uniformly from the ``⌈η n⌉`` hardest training
 samples (:class:`~mixtheory.mixing.HardPool`, ``docs/theory.md §8.1``), refreshed at the start of
 every epoch from the current model, for η ∈ {1, 0.5, 0.2, 0.1, 0.05}. Hardness is

@@ -1,6 +1,7 @@
 r"""λ schedules for RegMixup: sine and tanh schedules of the mixing weight against constant α.
 
-RegMixup (Pinto, Yang, Lim, Torr, Dokania, NeurIPS 2022) trains on ``CE(clean) + CE(mixed)``; its
+RegMixup (Pinto, Yang, Lim, Torr, Dokania, NeurIPS 2022) trains on ``CE(clean) + CE(mixed)`` (the
+paper's scale, ``RegMixup(scale="paper")``; the released code's mean over both halves is half that); its
 baseline draws λ ~ Beta(20, 20) at every step. The slides' "best result" (``seed000-sine-scheduler-
 gain``) replaces the draw by a schedule λ(t) running from easy (λ = 1, no mixing) to hard (λ = ½)
 over training: :class:`~mixtheory.mixing.SineLambda` ``λ(t) = 1 − ½ sin(π u/2)`` and

@@ -6,8 +6,10 @@ CutMix weights a pair by the chance that both pixels fall in the box, which fall
 distance ("CutMix regularises nearby pixels more", ``seed004-cutmix-locality``). Two sides:
 
 - **theory**: the tilted-hole weights ``W = E[H̃H̃ᵀ]`` of :func:`mixtheory.msda.pixel_pair_weights`
-  for Mixup, CutMix, HMix, GMix (λ ~ Beta(1, 1)), reduced to their mean per pixel distance by
-  :func:`mixtheory.msda.weight_by_distance` and divided by the distance-0 value;
+  for Mixup, CutMix, HMix, GMix (λ ~ Beta(1, 1); the default conventions, CutMix ``"timm"``, HMix and
+  GMix ``"park2022"``, ``docs/theory.md §8.3.1``; the stored copy predates them), reduced to
+  their mean per pixel distance by :func:`mixtheory.msda.weight_by_distance` and divided by the
+  distance-0 value;
 - **trained networks**: a small CNN trained with ERM, Mixup and CutMix; on test images the
   input-gradient products ``G[p, q] = E_x[∂ℓ/∂x_p · ∂ℓ/∂x_q]`` (ℓ the cross-entropy at the true
   label), reduced per distance and divided by the distance-0 value (the mean squared gradient), so

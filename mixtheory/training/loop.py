@@ -34,6 +34,7 @@ from .._progress import progress_bar
 from .._types import ArrayLike, DeviceLike, Tensor
 from .._validation import module_device
 from ..scores import ForgettingTracker
+from .forgetting import record_forgetting
 from .monitor import Monitor, eval_mode
 from .objectives import ERMObjective, Objective, TrainingData
 from .recorders import Recorder
@@ -226,13 +227,10 @@ def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> di
             )
         run.optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
+        # forgetting: read at the tracker's timing (before the step, as Toneva et al., or after it)
+        record_forgetting(run.monitor, "before_step", objective, model, data, idx, out.clean_logits)
         run.optimizer.step()
-        if run.tracker is not None:
-            logits = out.clean_logits
-            if logits is None:
-                with torch.no_grad():
-                    logits = model(data.X[idx.to(data.X.device)])
-            run.monitor.observe(idx, logits, data.labels[idx])
+        record_forgetting(run.monitor, "after_step", objective, model, data, idx, None)
         sums["loss"] += float(out.loss.detach()) * idx.numel()
         for key, value in out.parts.items():
             sums[key] = sums.get(key, 0.0) + value * idx.numel()

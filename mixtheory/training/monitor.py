@@ -147,7 +147,8 @@ class Monitor:
         needs = (
             track_forgetting or self.objective.needs_tracker or any(r.needs_tracker for r in self.recorders)
         )
-        self.tracker = ForgettingTracker(self.data.n, self.data.num_classes) if needs else None
+        timing = next((r.timing for r in self.recorders if getattr(r, "timing", None)), "before_step")
+        self.tracker = ForgettingTracker(self.data.n, self.data.num_classes, timing=timing) if needs else None
         self.out = None if out is None else Path(out)
         self.seed, self.config, self.data_description = seed, config, data_description
         self.device = dev

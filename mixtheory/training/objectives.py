@@ -285,18 +285,41 @@ class Mixup(Objective):
 
 class RegMixup(Mixup):
     r"""RegMixup (Pinto, Yang, Lim, Torr, Dokania, NeurIPS 2022): the clean and the mixed batch in one
-    forward pass, loss ``CE(clean) + η · CE(mixed)``, with the paper's default α = 20 (λ concentrated
-    near ½). Its expectation is (1 + η) times the mixup loss of the mixture law
-    ``Mixture([PointMass(1), SymmetricBeta(α)], [1/(1+η), η/(1+η)])`` (``docs/theory.md §2.3``)."""
+    forward pass, with the paper's default α = 20 (λ concentrated near ½). Two scales:
+
+    - ``scale="paper"`` (default): ``CE(clean) + η · CE(mixed)``, the paper's Eq. 4. Its
+      expectation is (1 + η) times the mixup loss of the mixture law
+      ``Mixture([PointMass(1), SymmetricBeta(α)], [1/(1+η), η/(1+η)])`` (``docs/theory.md §2.3``).
+    - ``scale="official"``: the authors' released training code takes one mean of the
+      cross-entropy over the concatenated clean and mixed batch, ``(CE(clean) + CE(mixed)) / 2``:
+      half the paper's loss and gradients at η = 1, and no η (it must stay 1). Its expectation is
+      the mixup loss of the half-and-half mixture law itself.
+    """
 
     name = "regmixup"
     default_alpha = 20.0
 
-    def __init__(self, alpha: float | None = None, *, eta: float = 1.0, **mixing):
+    def __init__(
+        self,
+        alpha: float | None = None,
+        *,
+        eta: float = 1.0,
+        scale: Literal["paper", "official"] = "paper",
+        **mixing,
+    ):
         super().__init__(alpha, **mixing)
         if not (math.isfinite(eta) and eta >= 0):
             raise ValueError(f"eta must be a finite number >= 0, got {eta!r}")
+        if scale not in ("paper", "official"):
+            raise ValueError(
+                f"scale must be 'paper' (CE_clean + η·CE_mixed) or 'official' (their mean), got {scale!r}"
+            )
+        if scale == "official" and eta != 1.0:
+            raise ValueError(
+                "scale='official' has no η (the released code averages both halves); leave eta=1"
+            )
         self.eta = float(eta)
+        self.scale = scale
 
     def batch_loss(
         self, model: nn.Module, data: TrainingData, indices: Tensor, epoch: int, generator: torch.Generator
@@ -308,7 +331,15 @@ class RegMixup(Mixup):
         clean = cross_entropy(data.Y[idx], logits[:b])
         mixed = cross_entropy(targets, logits[b:])
         parts = {"clean": float(clean.detach()), "mixed": float(mixed.detach())}
-        return BatchLoss(clean + self.eta * mixed, logits[:b].detach(), parts)
+        loss = (
+            clean + self.eta * mixed
+            if self.scale == "paper"
+            else (b * clean + inputs.shape[0] * mixed) / (b + inputs.shape[0])
+        )
+        return BatchLoss(loss, logits[:b].detach(), parts)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "eta": self.eta, "scale": self.scale}
 
 
 class ApproximateMixup(Objective):

@@ -283,8 +283,13 @@ class ForgettingRecorder(Recorder):
     name = "forgetting"
     needs_tracker = True
 
-    def __init__(self, num_samples: int | None = None, *, seed: int = 0):
+    def __init__(self, num_samples: int | None = None, *, seed: int = 0, timing: str = "before_step"):
+        """``timing``: when the trainer reads correctness, ``"before_step"`` (the training forward
+        pass, as Toneva et al.) or ``"after_step"`` (:class:`~mixtheory.scores.ForgettingTracker`)."""
         super().__init__(num_samples, seed=seed)
+        if timing not in ("before_step", "after_step"):
+            raise ValueError(f"timing must be 'before_step' or 'after_step', got {timing!r}")
+        self.timing = timing
 
     def record(self, ctx: RecordContext, epoch: int) -> None:
         if ctx.tracker is None:
