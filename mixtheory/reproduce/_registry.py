@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from ._runner import Context
 
-__all__ = ["Mode", "Requirement", "Config", "Unit", "DrawInfo", "Figure", "FIGURES", "register", "get_figure"]
+__all__ = ["Mode", "MODES", "Requirement", "Config", "Unit", "DrawInfo", "Figure", "FIGURES", "register", "get_figure"]
 
-Mode = Literal["quick", "full"]
+Mode = Literal["quick", "standard", "full"]
+MODES: tuple[str, ...] = ("quick", "standard", "full")
 Requirement = Literal["gpu", "cifar10"]
 Row = dict[str, Any]
 
@@ -98,6 +99,9 @@ class Figure:
     seeded: bool = True
     statement: str = ""
     version: int = 1
+    #: the CPU scale sized by a power analysis to decide the figure's claims (None: the figure has
+    #: none; its quick scale already decides, or only the full scale can)
+    standard: Config | None = None
 
     @property
     def stem(self) -> str:
@@ -105,9 +109,21 @@ class Figure:
         return self.name.replace("-", "_")
 
     def config(self, mode: Mode) -> Config:
-        if mode not in ("quick", "full"):
-            raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
+        """The configuration of ``mode`` (a ValueError when the figure has no standard scale)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if mode == "standard":
+            if self.standard is None:
+                raise ValueError(
+                    f"figure {self.name!r} has no --standard configuration "
+                    f"(figures with one: {', '.join(n for n, f in FIGURES.items() if f.standard)})"
+                )
+            return self.standard
         return self.quick if mode == "quick" else self.full
+
+    def has(self, mode: Mode) -> bool:
+        """Whether the figure has a configuration at ``mode``."""
+        return mode != "standard" or self.standard is not None
 
 
 FIGURES: dict[str, Figure] = {}
