@@ -81,3 +81,22 @@ def test_bad_input_is_named():
         one_sample_t([1.0, float("nan")])
     with pytest.raises(ValueError, match="delta"):
         Rule("x", "greater", 0.0)
+
+
+def test_summary_t_equals_the_test_on_the_values():
+    d = np.asarray(A) - np.asarray(B)
+    ref = one_sample_t(d)
+    got = __import__("mixtheory.ledger._evidence", fromlist=["summary_t"]).summary_t(
+        float(d.mean()), float(d.std(ddof=1)), d.size
+    )
+    assert (got.t, got.low, got.high, got.mde) == pytest.approx((ref.t, ref.low, ref.high, ref.mde), rel=1e-10)
+
+
+def test_smoke_scale_is_capped_unless_powered():
+    rule = Rule("Δ", "greater", 0.01)
+    big = [0.05, 0.04, 0.06]  # clearly positive, but the spread gives an MDE above 0.01
+    assert decide(rule, big).verdict == "holds"
+    capped = decide(rule, big, smoke=True)
+    assert capped.verdict == "inconclusive" and capped.capped and "smoke-test" in capped.sentence()
+    tight = [0.02, 0.021, 0.019, 0.022, 0.018]
+    assert decide(rule, tight, smoke=True).verdict == "holds"  # powered: MDE below 0.01

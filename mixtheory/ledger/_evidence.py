@@ -47,6 +47,7 @@ __all__ = [
     "min_detectable_effect",
     "seeds_for_power",
     "decide",
+    "summary_t",
 ]
 
 #: the power at which the minimum detectable effect is stated
@@ -177,6 +178,22 @@ def one_sample_t(d: Sequence[float], level: float = LEVEL) -> PairedTest:
     )
 
 
+def summary_t(mean: float, sd: float, n: int, level: float = LEVEL) -> PairedTest:
+    """Student's t against 0 from the summary of ``n`` per-seed values (their mean and sample
+    standard deviation, ddof 1), as a figure's headline stores them; identical to
+    :func:`one_sample_t` on the values themselves."""
+    n = int(n)
+    if n < 2:
+        raise ValueError(f"n: a t test needs at least 2 seeds, got {n}")
+    if not (math.isfinite(mean) and math.isfinite(sd)) or sd < 0:
+        raise ValueError(f"mean and sd must be finite with sd >= 0, got {mean}, {sd}")
+    # n values with this mean and sample standard deviation (the t test sees only these two)
+    z = np.zeros(n)
+    z[0], z[1] = 1.0, -1.0
+    z *= sd / z.std(ddof=1)
+    return one_sample_t(z + mean, level)
+
+
 def paired_t(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> PairedTest:
     """Paired t on ``a − b`` (seed ``k`` of both arms paired)."""
     x, y = _clean(a, "a"), _clean(b, "b")
@@ -222,6 +239,7 @@ class Decision:
     test: PairedTest
     n_test: int | None
     seeds_needed: int | None
+    capped: bool = False
 
     def sentence(self) -> str:
         """The verdict's statistics in one sentence."""
@@ -232,7 +250,11 @@ class Decision:
         what = {
             "holds": f"the {r.level:.0%} one-sided bound {bound:+.4g} excludes 0",
             "fails": f"the {r.level:.0%} one-sided bound excludes the effect that matters ({sign * r.delta:+g})",
-            "inconclusive": "the interval contains both 0 and the effect that matters"
+            "inconclusive": (
+                f"a smoke-test scale whose minimum detectable effect exceeds {r.delta:g}, so it decides nothing"
+                if self.capped
+                else "the interval contains both 0 and the effect that matters"
+            )
             + (
                 f"; about {self.seeds_needed} seeds would detect {r.delta:g} at 80% power"
                 if self.seeds_needed
@@ -241,7 +263,7 @@ class Decision:
         }[self.verdict]
         return (
             f"{r.quantity} = {t.estimate:+.4g}, {t.level:.0%} CI [{t.low:+.4g}, {t.high:+.4g}] "
-            f"(paired t, {t.n} seeds, df {t.df}{test_size}; minimum detectable effect at 80% power "
+            f"(t across seeds, {t.n} seeds, df {t.df}{test_size}; minimum detectable effect at 80% power "
             f"{t.mde:.3g}): {what}"
         )
 
@@ -254,17 +276,27 @@ class Decision:
             "level": 1 - self.rule.level,
             "n_test": self.n_test,
             "seeds_needed_for_80_power": self.seeds_needed,
+            "capped_by_smoke_scale": self.capped,
             **self.test.to_dict(),
         }
 
 
-def decide(rule: Rule, d: Sequence[float], n_test: int | None = None) -> Decision:
-    """The verdict of ``rule`` on the per-seed differences ``d`` (module docstring)."""
-    t = one_sample_t(d, rule.level)
+def decide(
+    rule: Rule, d: Sequence[float] | PairedTest, n_test: int | None = None, *, smoke: bool = False
+) -> Decision:
+    """The verdict of ``rule`` on the per-seed differences ``d`` (or their test) (module docstring).
+
+    ``smoke``: the data come from a smoke-test scale (``--quick``); its verdict is at most
+    ``inconclusive`` unless its power analysis says it can decide, i.e. unless its minimum
+    detectable effect is at most ``rule.delta``."""
+    t = d if isinstance(d, PairedTest) else one_sample_t(d, rule.level)
     if rule.side == "greater":
         holds, fails = t.lower > 0, t.upper < rule.delta
     else:
         holds, fails = t.upper < 0, t.lower > -rule.delta
     verdict = "holds" if holds else "fails" if fails else "inconclusive"
+    capped = smoke and t.mde > rule.delta and verdict != "inconclusive"
+    if capped:
+        verdict = "inconclusive"
     needed = None if verdict != "inconclusive" else seeds_for_power(t.sd, rule.delta, rule.level)
-    return Decision(verdict, rule, t, n_test, needed)
+    return Decision(verdict, rule, t, n_test, needed, capped)

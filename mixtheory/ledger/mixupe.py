@@ -11,7 +11,8 @@ import torch
 
 from . import _numerics as nm
 from .claims import Evidence, Finding, claim, observation
-from .figures import FigureResult
+from ._evidence import Rule, decide
+from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines
 from .sources import MIXUPE as SRC
 from .zhang2018 import erm_limit_finding
 
@@ -167,33 +168,52 @@ def implicit_bias_from_figure(result: FigureResult) -> Finding:
     return Finding("untested", Evidence("experiment", text, numbers))
 
 
+#: pre-declared rules of seed002-mixupe-generalization (image set; the slides' CIFAR gains are
+#: 0.3–1 point): test error below mixup's and ERM's by 0.5 point, losses apart by 2 % (log ratio)
+ERROR_DELTA = 0.5
+LOSS_DELTA = float(np.log(1.02))
+
+
 def mixupe_generalization_from_figure(result: FigureResult) -> Finding:
-    """``seed002-mixupe-generalization`` from figure ``mixupe-vs-mixup``: on its image set MixupE's
-    final clean training loss must be above mixup's and ERM's, its test loss below both, and its test
-    error the lowest of the three; any part missing fails the claim at that scale."""
+    """``seed002-mixupe-generalization`` from figure ``mixupe-vs-mixup``: on its image set, paired t
+    tests across seeds (same split and initialisation for the three methods) of MixupE's test error
+    against mixup's and ERM's (:data:`ERROR_DELTA`), its final test loss against mixup's (below) and
+    its clean training loss against mixup's (above; :data:`LOSS_DELTA`); the claim needs every part.
+    The tabular sets are reported beside, not decided."""
     h = result.headline
     image = h["image_set"]
-    final = h["final_losses"]
-    errors = h["test_error_pct"][image]
-    parts = {
-        "train loss above mixup's and ERM's": final["mixupe"]["train_loss"]
-        > max(final["mixup"]["train_loss"], final["erm"]["train_loss"]),
-        "test loss below mixup's and ERM's": final["mixupe"]["test_loss"]
-        < min(final["mixup"]["test_loss"], final["erm"]["test_loss"]),
-        "lowest test error": h["best_method"][image] == "mixupe",
-    }
-    losses = "; ".join(
-        f"{m}: train {final[m]['train_loss']:.3f}, test {final[m]['test_loss']:.3f}, error "
-        f"{errors[m][0]:.2f} ± {errors[m][1]:.2f} %"
-        for m in ("erm", "mixup", "mixupe")
+    per_seed = per_seed_headlines(result)
+    smoke = is_smoke(result)
+    n_test = n_test_points(result, image)
+
+    def err(p: dict, m: str, data: str = image) -> float:
+        return float(p["test_error_pct"][data][m][0])
+
+    def log_loss(p: dict, m: str, k: str) -> float:
+        return float(np.log(p["final_losses"][m][k]))
+
+    decisions = {}
+    for other, name in (("mixup", "Mixup"), ("erm", "ERM")):
+        rule = Rule(f"MixupE − {name} test error (points, {image})", "less", ERROR_DELTA)
+        d = [err(p, "mixupe") - err(p, other) for p in per_seed]
+        decisions[f"error below {name}'s"] = decide(rule, d, n_test, smoke=smoke)
+    rule = Rule(f"log(MixupE / Mixup final test loss, {image})", "less", LOSS_DELTA)
+    d = [log_loss(p, "mixupe", "test_loss") - log_loss(p, "mixup", "test_loss") for p in per_seed]
+    decisions["test loss below Mixup's"] = decide(rule, d, n_test, smoke=smoke)
+    rule = Rule(f"log(MixupE / Mixup final training loss, {image})", "greater", LOSS_DELTA)
+    d = [log_loss(p, "mixupe", "train_loss") - log_loss(p, "mixup", "train_loss") for p in per_seed]
+    decisions["train loss above Mixup's"] = decide(rule, d, n_test, smoke=smoke)
+    verdict = combine({k: v.verdict for k, v in decisions.items()})
+    beside = "; ".join(
+        f"{data}: MixupE − Mixup {np.mean([err(p, 'mixupe', data) - err(p, 'mixup', data) for p in per_seed]):+.2f}"
+        for data in h["test_error_pct"]
+        if data != image
     )
-    missing = [k for k, ok in parts.items() if not ok]
-    verdict = "holds" if not missing else "fails"
-    head = "Holds" if not missing else "Fails: MixupE's " + ", ".join(missing) + " not seen"
-    text = (
-        f"{head} on {image} ({losses}); MixupE lowest error on {h['mixupe_best_on']} of {h['datasets']} sets."
+    head = (
+        f"{verdict.capitalize()} at this scale ({result.mode}; {image}, {len(per_seed)} seeds). "
+        f"Tabular sets, mean paired test-error difference in points, not decided: {beside}."
     )
-    return Finding(verdict, Evidence("experiment", text, {"parts": parts, "final_losses": final}))
+    return decision_finding(head, decisions, verdict, image_set=image)
 
 
 observation(
@@ -215,8 +235,8 @@ observation(
     "MixupE vs mixup training runs with the reported architectures, ≥ 3 seeds",
     figure="mixupe-vs-mixup",
     decide=mixupe_generalization_from_figure,
-    # quick run (digits, 3 seeds): MixupE's losses within 1 % of mixup's, ERM's error lowest
-    expected_from_figure={"quick": "fails"},
+    # quick run (digits, 3 seeds, 150 test images): underpowered for 0.5 point, a smoke test
+    expected_from_figure={"quick": "inconclusive"},
 )
 
 

@@ -338,7 +338,7 @@ FIGURE = register(
     Figure(
         name="hard-pool-sweep",
         title="RegMixup with the partner pool restricted to the hardest η fraction",
-        claims=("seed000-eta-pool", "seed000-hard-pairing-cifar10"),
+        claims=("seed000-eta-pool",),
         statement="In RegMixUp, limiting the mix-up partner pool to the top 100·η% hard samples degrades "
         "test accuracy as η decreases (CIFAR-10, ResNet-18).",
         quick=Config(
