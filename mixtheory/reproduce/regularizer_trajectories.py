@@ -596,6 +596,12 @@ FIGURE = register(
             _QUICK,
             seeds=3,
         ),
+        standard=Config(
+            "bundled 8×8 digits (450 train), tanh MLP 64-64-32-10, float64, AdamW 60 epochs, "
+            "100 evaluated samples",
+            _QUICK,
+            seeds=10,
+        ),
         full=Config(
             "CIFAR-10 (50,000 train), two ResNet-18s: ReLU with R2 by secant curvature (h = 1) and "
             "smooth (GELU) with R2 by autograd; float32, AdamW 200 epochs, 100 evaluated samples",

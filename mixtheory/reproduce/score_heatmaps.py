@@ -319,6 +319,12 @@ FIGURE = register(
             _QUICK,
             seeds=3,
         ),
+        standard=Config(
+            "bundled 8×8 digits (600 train), tanh MLP 64-64-10 (Adam, batch 64), GraNd at epoch 1, "
+            "EL2N at epoch 4, 10 pairs per cell",
+            _QUICK,
+            seeds=10,
+        ),
         full=Config(
             "CIFAR-10 (50,000 train), GELU CNN 32-64-128, GraNd at epoch 5, EL2N at epoch 20, 50 pairs "
             "per cell",
