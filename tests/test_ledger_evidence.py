@@ -100,3 +100,11 @@ def test_smoke_scale_is_capped_unless_powered():
     assert capped.verdict == "inconclusive" and capped.capped and "smoke-test" in capped.sentence()
     tight = [0.02, 0.021, 0.019, 0.022, 0.018]
     assert decide(rule, tight, smoke=True).verdict == "holds"  # powered: MDE below 0.01
+
+
+def test_zero_spread_is_not_evidence():
+    rule = Rule("Δ accuracy", "greater", 0.01)
+    same = [-0.00667, -0.00667]  # two seeds agreeing to the last test image
+    assert decide(rule, same).verdict == "inconclusive"
+    floored = decide(rule, same, n_test=150, resolution=1 / 150)
+    assert floored.test.sd == pytest.approx(1 / 150) and floored.verdict == "inconclusive"

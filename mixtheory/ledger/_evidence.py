@@ -282,14 +282,26 @@ class Decision:
 
 
 def decide(
-    rule: Rule, d: Sequence[float] | PairedTest, n_test: int | None = None, *, smoke: bool = False
+    rule: Rule,
+    d: Sequence[float] | PairedTest,
+    n_test: int | None = None,
+    *,
+    smoke: bool = False,
+    resolution: float | None = None,
 ) -> Decision:
     """The verdict of ``rule`` on the per-seed differences ``d`` (or their test) (module docstring).
 
     ``smoke``: the data come from a smoke-test scale (``--quick``); its verdict is at most
     ``inconclusive`` unless its power analysis says it can decide, i.e. unless its minimum
-    detectable effect is at most ``rule.delta``."""
+    detectable effect is at most ``rule.delta``. ``resolution``: the smallest change the readout can
+    show (one test point of an accuracy: ``1 / n_test``); a spread across seeds below it (seeds that
+    agree to the last test point) is floored at it, since a zero spread makes the t test degenerate.
+    Without a resolution, a zero spread leaves the verdict inconclusive."""
     t = d if isinstance(d, PairedTest) else one_sample_t(d, rule.level)
+    if resolution is not None and t.sd < resolution:
+        t = summary_t(t.estimate, float(resolution), t.n, rule.level)
+    if t.sd == 0:
+        return Decision("inconclusive", rule, t, n_test, None, capped=False)
     if rule.side == "greater":
         holds, fails = t.lower > 0, t.upper < rule.delta
     else:

@@ -34,8 +34,9 @@ def _means(snaps: list[dict], key: str) -> list[float]:
     'CIFAR-10, ResNet-18, α = 0.5: "R_3(f) can be negligible compared to R_1(f) which increases as epoch ↑".',
     "conditional",
     condition="only for the slides' R3_H = −½⟨K, H⟩ (|R3_H|/R1 ≤ $max_ratio_H); with Corollary 4's "
-    "R3 = −½tr(H⁺K), −R3/R1 = $min_ratio_Hplus–$max_ratio_Hplus and R1 + R3 cancel to R13 ≈ $last_R13; "
-    "R1 rises with epoch under ERM, not under mixup (Spearman $rho_epoch).",
+    "R3 = −½tr(H⁺K), −R3/R1 = $min_ratio_Hplus–$max_ratio_Hplus and R1 + R3 cancel to R13 ≈ $last_R13. "
+    "Whether R1 rises with epoch under mixup is decided across seeds by seed000-r1-attenuated (figure "
+    "regularizer-trajectories); this one run with 6 checkpoints (Spearman $rho_epoch) does not decide it.",
 )
 def r3_negligible() -> Finding:
     runs = nw.trained_runs()
@@ -57,7 +58,8 @@ def r3_negligible() -> Finding:
         f"{', '.join(f'{v:.3g}' for v in r3)}, so −R3/R1 = {min(ratio_hplus):.3f}–{max(ratio_hplus):.3f} "
         f"(not negligible: R1 and R3 cancel to R13 = {', '.join(f'{v:.3f}' for v in r13)}); the slides' "
         f"R3_H = −½⟨K, H⟩ = {', '.join(f'{v:.2g}' for v in r3h)}, |R3_H|/R1 ≤ {max(ratio_h):.1e} "
-        f"(negligible). R1 does not rise along the mixup run (Spearman with epoch {rho_epoch:.2f}); it rises "
+        f"(negligible). Along this one mixup run R1 against epoch has Spearman {rho_epoch:.2f} over 6 "
+        f"checkpoints, too few to decide a trend (seed000-r1-attenuated decides it across seeds); R1 rises "
         f"monotonically under ERM ({erm_r1[0]:.3g} → {erm_r1[-1]:.3g}, a saturating softmax). "
         + nw.SCALE_CAVEAT
         + " Code: mixtheory.ledger._networks.trained_runs()."

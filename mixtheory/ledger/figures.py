@@ -219,8 +219,13 @@ def combine(verdicts: Mapping[str, str]) -> str:
 def decision_finding(head: str, decisions: Mapping[str, Any], verdict: str, **numbers: Any) -> Finding:
     """A :class:`Finding` whose evidence states every part's test (:class:`._evidence.Decision`):
     ``head``, then one sentence per part; ``numbers["test"]`` holds each part's full record."""
+    short = "; ".join(
+        f"{name} {d.test.estimate:+.3g} [{d.test.low:+.3g}, {d.test.high:+.3g}] ({d.verdict}; "
+        f"{d.test.n} seeds, MDE {d.test.mde:.2g})"
+        for name, d in decisions.items()
+    )
     parts = "; ".join(f"{name}: {d.verdict} — {d.sentence()}" for name, d in decisions.items())
-    text = f"{head} {parts}."
+    text = f"{head.rstrip('.')} — {short}. {parts}."
     tests = {name: d.to_dict() for name, d in decisions.items()}
     return Finding(verdict, Evidence("experiment", text, {**numbers, "test": tests}))
 

@@ -258,7 +258,7 @@ FIGURE = register(
     Figure(
         name="decision-boundaries-blobs",
         title="Decision regions on 2-D blobs: ERM, mixup and hard pairing, top-50 hard samples marked",
-        claims=(),
+        claims=("seed000-forgetting-near-boundary",),
         statement='"Forgetting score is effective on detecting hard samples (samples located near decision '
         'boundary)"; hard mix-up pairing: "mix-up happened only near decision boundary" (data-valuation '
         "slides, blob data set, simple NN, α = 0.2).",

@@ -165,7 +165,7 @@ FIGURE = register(
     Figure(
         name="mixing-law-design",
         title="How the law of λ sets the strength of the mixup regularizers",
-        claims=("seed001-ratio", "seed002-erm-limit"),
+        claims=(),
         statement="Maximising σ²/θ̄² enhances the regularization effect of R1–R3 (Carratino summary); "
         "α → 0 recovers ERM (MixupE slides).",
         quick=Config("θ-moments in closed form and by quadrature, 60 α on [1e-3, 1e4]", {"num_alphas": 60}),

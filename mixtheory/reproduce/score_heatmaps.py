@@ -310,7 +310,7 @@ FIGURE = register(
     Figure(
         name="score-heatmaps",
         title="EL2N and GraNd of mixed samples by the hardness deciles of the two samples mixed",
-        claims=("seed000-hard-mix-hard",),
+        claims=("seed000-hard-mix-hard", "seed000-el2n-mixed-samples"),
         statement='"Hard sample × Hard sample mix-up would result in Hard mix-up sample" (data-valuation '
         "slides, EL2N at epoch 20 and GraNd at epoch 5, 10 models, CIFAR-10 ResNet-18).",
         quick=Config(
