@@ -28,7 +28,10 @@ def test_defaults():
     args = _parser().parse_args(["verify"])
     assert args.json is False and args.select is None
     assert str(args.report) == "results/verify_report.md"
-    assert str(args.results) == "results/reproduce" and args.scale == "quick" and not args.no_results
+    # the committed results of the checkout, at the largest scale stored
+    assert (
+        args.results.as_posix().endswith("figures/reproduce") and args.scale == "any" and not args.no_results
+    )
 
 
 def test_table_and_report_for_a_selection(tmp_path, capsys):

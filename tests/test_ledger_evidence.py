@@ -89,7 +89,9 @@ def test_summary_t_equals_the_test_on_the_values():
     got = __import__("mixtheory.ledger._evidence", fromlist=["summary_t"]).summary_t(
         float(d.mean()), float(d.std(ddof=1)), d.size
     )
-    assert (got.t, got.low, got.high, got.mde) == pytest.approx((ref.t, ref.low, ref.high, ref.mde), rel=1e-10)
+    assert (got.t, got.low, got.high, got.mde) == pytest.approx(
+        (ref.t, ref.low, ref.high, ref.mde), rel=1e-10
+    )
 
 
 def test_smoke_scale_is_capped_unless_powered():

@@ -249,9 +249,11 @@ class Decision:
         test_size = f", {self.n_test:,} test points" if self.n_test else ""
         what = {
             "holds": f"the {r.level:.0%} one-sided bound {bound:+.4g} excludes 0",
-            "fails": f"the {r.level:.0%} one-sided bound excludes the effect that matters ({sign * r.delta:+g})",
+            "fails": f"the {r.level:.0%} one-sided bound excludes the effect that matters "
+            f"({sign * r.delta:+g})",
             "inconclusive": (
-                f"a smoke-test scale whose minimum detectable effect exceeds {r.delta:g}, so it decides nothing"
+                f"a smoke-test scale whose minimum detectable effect exceeds {r.delta:g}, so it "
+                "decides nothing"
                 if self.capped
                 else "the interval contains both 0 and the effect that matters"
             )

@@ -184,7 +184,14 @@ MIXUPE_GRAPH_PM: dict[str, tuple[float, float, float]] = {
 }
 #: graphs in each TUDataset (Morris et al., 2020): the fold size of a 10-fold split sets how finely a
 #: fold's test error can vary
-TU_GRAPH_COUNTS = {"MUTAG": 188, "NCII": 4110, "PTC": 344, "PROTEINS": 1113, "IMDBBINARY": 1000, "IMDBMULTI": 1500}
+TU_GRAPH_COUNTS = {
+    "MUTAG": 188,
+    "NCII": 4110,
+    "PTC": 344,
+    "PROTEINS": 1113,
+    "IMDBBINARY": 1000,
+    "IMDBMULTI": 1500,
+}
 #: MixupE slides, novel-deformation table: CIFAR-100 test accuracy (%) (Mixup, Manifold Mixup, Ours).
 MIXUPE_DEFORMATION_ACCURACY: dict[str, tuple[float, float, float]] = {
     "Rotation U(-20, 20)": (56.48, 60.08, 62.23),

@@ -71,7 +71,9 @@ def corollary4() -> Finding:
         + "; ".join(f"{r.name}: relative error {r.error:.1e} (tolerance {r.tolerance:.1e})" for r in rows)
         + "."
     )
-    return Finding("holds" if ok else "fails", Evidence("experiment", text, {r.name: r.as_dict() for r in rows}))
+    return Finding(
+        "holds" if ok else "fails", Evidence("experiment", text, {r.name: r.as_dict() for r in rows})
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,10 +113,13 @@ def manifold_intrusion() -> Finding:
     ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
     verdict = "holds" if ci.low > 0.5 else "fails" if ci.high < 0.5 else "inconclusive"
     text = (
-        f"{verdict.capitalize()} on the 1,797 bundled digits (d = 64; CIFAR-10 is not bundled): of {n:,} random "
-        "mixup points of two different classes (λ ~ Beta(1, 1)), the nearest training sample other than the two "
+        f"{verdict.capitalize()} on the 1,797 bundled digits (d = 64; CIFAR-10 is not bundled): of "
+        f"{n:,} random "
+        "mixup points of two different classes (λ ~ Beta(1, 1)), the nearest training sample other "
+        "than the two "
         f"mixed belongs to a third class for {k:,} ({k / n:.3f}, exact 95% CI {ci.low:.3f}–{ci.high:.3f}). "
-        "Intrusion in this loose sense (Guo et al. 2019: the mixed point falls among another class) is common, "
+        "Intrusion in this loose sense (Guo et al. 2019: the mixed point falls among another class) "
+        "is common, "
         "but not 'highly likely'; in the strict sense of seed001-collinearity-rare (closer to a third class "
         "than 1/10 of the median neighbour distance) it is rare. The two sources use different notions; "
         "neither is measured at the penultimate layer here."
@@ -212,7 +217,7 @@ def el2n_mixed_from_figure(result: FigureResult) -> Finding:
 observation(
     "seed000-el2n-mixed-samples",
     DATA_VALUATION,
-    "Since EL2N is derived from GraNd under a logit-gradient orthogonality assumption, it \"may not represent "
+    'Since EL2N is derived from GraNd under a logit-gradient orthogonality assumption, it "may not represent '
     "good data valuation scores for 'mix-up samples'\".",
     "EL2N against GraNd on mixed samples of CIFAR-10 (10 models)",
     figure="score-heatmaps",
@@ -236,7 +241,9 @@ def near_boundary_from_figure(result: FigureResult) -> Finding:
     decisions = {}
     for method in ("erm", "mixup"):
         mean, sd = h[method]["distance_ratio_hard_over_all"]
-        decisions[method] = decide(BOUNDARY_RULE, summary_t(float(mean) - 1.0, float(sd), n), None, smoke=smoke)
+        decisions[method] = decide(
+            BOUNDARY_RULE, summary_t(float(mean) - 1.0, float(sd), n), None, smoke=smoke
+        )
     verdict = combine({k: d.verdict for k, d in decisions.items()})
     return decision_finding(f"{verdict.capitalize()} at this scale (2-D blobs).", decisions, verdict)
 
@@ -254,7 +261,8 @@ observation(
 observation(
     "seed000-hard-outside-cluster",
     DATA_VALUATION,
-    '"Hard samples tend to be outside the data cluster toward the other class direction" (blobs and CIFAR-10).',
+    '"Hard samples tend to be outside the data cluster toward the other class direction" '
+    "(blobs and CIFAR-10).",
     "the distance of each top-k hard sample from its class centroid, and the cosine between its offset and "
     "the direction of its most-confused class, against all samples (blobs and CIFAR-10, ≥ 3 seeds)",
     no_figure="decision-boundaries-blobs measures distance to the boundary, not position relative to the "
@@ -279,7 +287,8 @@ observation(
 observation(
     "seed000-approximate-mixup",
     DATA_VALUATION,
-    "'Approximated Mixup' (dropping the regularization terms) is an intermediate compromise between Mixup and "
+    "'Approximated Mixup' (dropping the regularization terms) is an intermediate compromise between "
+    "Mixup and "
     "ERM training in the view of regularization.",
     "training with mixtheory.approximate's approximate-mixup loss beside ERM and mixup, R1, R2, R3 and test "
     "accuracy of each along training, ≥ 10 seeds (is each measure between ERM's and mixup's?)",
@@ -295,7 +304,8 @@ observation(
     CARRATINO_2022,
     "R2 acts like the EL2N score of the expected mixup point x̃_i (the data-valuation reading of R2^CE).",
     "fails",
-    corrected="R2^CE = (σ²/2θ̄²)(1/n)Σ tr(∇f(x̃_i)ᵀ H(x̃_i) ∇f(x̃_i) Σ_xx^(i)) depends on the prediction S(f(x̃_i)) "
+    corrected="R2^CE = (σ²/2θ̄²)(1/n)Σ tr(∇f(x̃_i)ᵀ H(x̃_i) ∇f(x̃_i) Σ_xx^(i)) depends on the prediction "
+    "S(f(x̃_i)) "
     "through H = diag(S) − SSᵀ and not on the label, while EL2N = ‖S(f(x)) − y‖ does: two label sets give "
     "R2 gap $r2_gap and EL2N gap $el2n_gap.",
 )
@@ -321,9 +331,11 @@ def r2_is_el2n() -> Finding:
     verdict = "fails" if el2n_gap > 1e-3 and r2_gap < el2n_gap else "holds"
     text = (
         "Fails as an identity: R2^CE involves the softmax's Hessian H = diag(S) − SSᵀ, the Jacobian and the "
-        "input covariance, never the label. On a toy 3-class network (12 samples) relabelling changes the mean "
+        "input covariance, never the label. On a toy 3-class network (12 samples) relabelling "
+        "changes the mean "
         f"R2 by {r2_gap:.2e} (only through x̃_i and Σ^(i), which mix labels and inputs of the same pairs) but "
-        f"the mean EL2N by {el2n_gap:.3f}. Both grow with the prediction's uncertainty, which is the sense in "
+        f"the mean EL2N by {el2n_gap:.3f}. Both grow with the prediction's uncertainty, which is the "
+        "sense in "
         "which the reading is loose."
     )
     return Finding(verdict, Evidence("counterexample", text, {"r2_gap": r2_gap, "el2n_gap": el2n_gap, **out}))
@@ -341,9 +353,11 @@ observation(
 observation(
     "seed001-r1-jacobian-wls",
     CARRATINO_2022,
-    "R1 forces the Jacobian of f(x̃_i) to be close to J^(i), interpreted as a weighted multivariate least-squares "
+    "R1 forces the Jacobian of f(x̃_i) to be close to J^(i), interpreted as a weighted multivariate "
+    "least-squares "
     "estimator.",
-    "a symbolic derivation that R1 equals, up to terms constant in f, a weighted distance between ∇f(x̃_i) and "
+    "a symbolic derivation that R1 equals, up to terms constant in f, a weighted distance between "
+    "∇f(x̃_i) and "
     "the weighted least-squares Jacobian J^(i), and a numerical check on trained networks",
     no_figure="an identity to prove, not a figure; mixtheory.symbolic has no proof of it yet.",
 )
@@ -355,12 +369,14 @@ observation(
 @claim(
     "seed002-c2-vs-relu",
     MIXUPE,
-    "MixupE's analysis assumes f_θ at least twice continuously differentiable, while the data-valuation slides "
+    "MixupE's analysis assumes f_θ at least twice continuously differentiable, while the "
+    "data-valuation slides "
     "(seed 000) apply the same second-order expansion to a ReLU ResNet-18.",
     "conditional",
-    condition="only for smooth networks: for a ReLU network autograd's input Hessian is zero almost everywhere "
+    condition="only for smooth networks: for a ReLU network autograd's input Hessian is zero almost "
+    "everywhere "
     "(largest |entry| $max_hessian on $points random points), so R2 and the Hessian terms vanish; the "
-    "library's secant curvature (curvature=\"secant\") or a smooth activation is needed.",
+    'library\'s secant curvature (curvature="secant") or a smooth activation is needed.',
 )
 def c2_vs_relu() -> Finding:
     g = torch.Generator().manual_seed(7)
@@ -372,9 +388,11 @@ def c2_vs_relu() -> Finding:
             hess = torch.autograd.functional.hessian(lambda v, k=k: net(v)[k], x)
             biggest = max(biggest, float(hess.abs().max()))
     text = (
-        f"Conditional: on a ReLU MLP (6-16-3, float64) autograd's input Hessian of every logit at {len(points)} "
+        "Conditional: on a ReLU MLP (6-16-3, float64) autograd's input Hessian of every logit at "
+        f"{len(points)} "
         f"random points has largest |entry| {biggest:.1e}: piecewise-linear networks are not C², and the "
-        "second-order terms that use ∇²f vanish almost everywhere (docs/reproduce.md on ReLU networks; the full "
+        "second-order terms that use ∇²f vanish almost everywhere (docs/reproduce.md on ReLU "
+        "networks; the full "
         "figures run a ReLU ResNet-18 with secant curvature beside a smooth GELU one)."
     )
     return Finding(
@@ -386,7 +404,7 @@ def c2_vs_relu() -> Finding:
 @claim(
     "seed002-novel-deformation",
     MIXUPE,
-    "MixupE (\"Ours\") generalises better to novel deformations than Mixup and Manifold Mixup (CIFAR-100, 8 "
+    'MixupE ("Ours") generalises better to novel deformations than Mixup and Manifold Mixup (CIFAR-100, 8 '
     "rotation / shearing / zoom test sets).",
     "conditional",
     condition="above Manifold Mixup in $wins of 8 cells only; below it in $losses ($lost).",
@@ -395,7 +413,8 @@ def novel_deformation() -> Finding:
     wins = [k for k, v in MIXUPE_DEFORMATION_ACCURACY.items() if v[2] > max(v[0], v[1])]
     lost = [k for k, v in MIXUPE_DEFORMATION_ACCURACY.items() if v[2] < v[1]]
     text = (
-        f"Arithmetic on the slides' table (accuracy, higher is better): Ours is best in {len(wins)} of 8 cells and "
+        f"Arithmetic on the slides' table (accuracy, higher is better): Ours is best in {len(wins)} "
+        "of 8 cells and "
         f"below Manifold Mixup in {len(lost)} ({', '.join(lost)}; by "
         + ", ".join(
             f"{MIXUPE_DEFORMATION_ACCURACY[k][1] - MIXUPE_DEFORMATION_ACCURACY[k][2]:.2f}" for k in lost
@@ -413,7 +432,8 @@ def novel_deformation() -> Finding:
     "(test error 10.3 → 10.8 / 11.3) and helping VGG-11; seed 002 (MixupE's Table 5) reports mixup helping "
     "both (LeNet 10.43 → 10.12).",
     "conditional",
-    condition="the sources agree on VGG-11 (mixup helps: $vgg_003 and $vgg_002 points) and disagree in sign on "
+    condition="the sources agree on VGG-11 (mixup helps: $vgg_003 and $vgg_002 points) and disagree in "
+    "sign on "
     "LeNet ($lenet_003 against $lenet_002 points), a gap the printed ± (≈ 0.05) cannot explain: their "
     "set-ups differ (α, preprocessing, runs).",
 )
@@ -424,8 +444,10 @@ def speech_conflict() -> Finding:
     vgg_002 = round(MIXUPE_SPEECH_ERROR["VGG-11"][1] - MIXUPE_SPEECH_ERROR["VGG-11"][0], 2)
     conflict = np.sign(lenet_003) != np.sign(lenet_002)
     text = (
-        f"Arithmetic on both tables (mixup − ERM test error, points): LeNet {lenet_003:+.2f} (seed 003, α = 0.1; "
-        f"{SPEECH_TEST_ERROR['LeNet'][2] - SPEECH_TEST_ERROR['LeNet'][0]:+.2f} at α = 0.2) against {lenet_002:+.2f} "
+        f"Arithmetic on both tables (mixup − ERM test error, points): LeNet {lenet_003:+.2f} (seed "
+        "003, α = 0.1; "
+        f"{SPEECH_TEST_ERROR['LeNet'][2] - SPEECH_TEST_ERROR['LeNet'][0]:+.2f} at α = 0.2) against "
+        f"{lenet_002:+.2f} "
         f"(seed 002, mean of five runs, ± 0.04–0.05); VGG-11 {vgg_003:+.2f} against {vgg_002:+.2f}. "
         + ("The LeNet rows disagree in sign." if conflict else "The rows agree in sign.")
     )

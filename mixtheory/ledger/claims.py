@@ -188,11 +188,7 @@ class ClaimInfo:
             raise ValueError(f"{self.id}: names a deciding figure and says none can decide it")
         if self.decide is not None and (self.figure is None or not self.expected_from_figure):
             raise ValueError(f"{self.id}: a figure rule needs the figure and its expected verdicts")
-        bad = {
-            k: v
-            for k, v in self.expected_from_figure.items()
-            if k not in SCALES or v not in VERDICTS
-        }
+        bad = {k: v for k, v in self.expected_from_figure.items() if k not in SCALES or v not in VERDICTS}
         if bad:
             raise ValueError(f"{self.id}: expected_from_figure maps {SCALES} to verdicts, got {bad}")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._tables import AIRPLANE_P, CIFAR100_CUTMIX_HMIX_GMIX, FORGETTING_ROWS, SINE_SCHEDULER_ACCURACY
 from ._evidence import Rule, decide
+from ._tables import AIRPLANE_P, CIFAR100_CUTMIX_HMIX_GMIX, FORGETTING_ROWS, SINE_SCHEDULER_ACCURACY
 from .claims import Evidence, Finding, claim, observation
 from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines
 from .sources import DATA_VALUATION as SRC
@@ -118,7 +118,8 @@ def sine_scheduler_gain() -> Finding:
         "(one run, no error bars) is for a reproduction experiment."
     )
     return Finding(
-        "conditional" if abs(gain - 0.4) <= 0.05 + 1e-9 else "fails", Evidence("arithmetic", text, {"gain": gain})
+        "conditional" if abs(gain - 0.4) <= 0.05 + 1e-9 else "fails",
+        Evidence("arithmetic", text, {"gain": gain}),
     )
 
 
@@ -237,7 +238,8 @@ def eta_pool_from_figure(result: FigureResult) -> Finding:
     verdict = combine({k: d.verdict for k, d in decisions.items()})
     head = {
         "holds": f"Holds at this scale: limiting the pool to η = {eta:g} lowers test accuracy.",
-        "fails": f"Fails at this scale: a drop of {ETA_POOL_RULE.delta:g} or more at η = {eta:g} is excluded.",
+        "fails": f"Fails at this scale: a drop of {ETA_POOL_RULE.delta:g} or more at η = {eta:g} is "
+        "excluded.",
         "inconclusive": f"Inconclusive at this scale (η = 1 against η = {eta:g}).",
     }[verdict]
     return decision_finding(head, decisions, verdict, smallest_eta=eta)
@@ -245,7 +247,9 @@ def eta_pool_from_figure(result: FigureResult) -> Finding:
 
 #: pre-declared rule of seed000-hard-mix-hard: log(hard × hard cell / easy × easy cell) > 0, a
 #: ratio of 1.25 (log 0.223) the smallest that would matter
-HARD_MIX_RULE = Rule("log(hard × hard / easy × easy) of the mixed samples' score", "greater", float(np.log(1.25)))
+HARD_MIX_RULE = Rule(
+    "log(hard × hard / easy × easy) of the mixed samples' score", "greater", float(np.log(1.25))
+)
 
 
 def hard_mix_hard_from_figure(result: FigureResult) -> Finding:

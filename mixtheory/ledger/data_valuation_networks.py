@@ -143,16 +143,29 @@ def hard_examples_r1_from_figure(result: FigureResult) -> Finding:
     decisions, raw, partial = {}, {}, {}
     for score in ("forgetting", "EL2N", "GraNd"):
         key = f"R1~{score}"
-        for label, table, store in (("raw", "spearman", raw), ("given confidence", "partial_spearman", partial)):
+        for label, table, store in (
+            ("raw", "spearman", raw),
+            ("given confidence", "partial_spearman", partial),
+        ):
             mean, sd = h[table][key]
-            rule = Rule(f"Spearman ρ(R1, {score}){'' if label == 'raw' else ' | confidence'}", "greater", CORRELATION_DELTA)
+            rule = Rule(
+                f"Spearman ρ(R1, {score}){'' if label == 'raw' else ' | confidence'}",
+                "greater",
+                CORRELATION_DELTA,
+            )
             d = decide(rule, summary_t(float(mean), float(sd), n), None, smoke=smoke)
             decisions[f"{score}, {label}"] = store[score] = d
     if all(d.verdict == "holds" for d in raw.values()):
         verdict, condition = "holds", None
     elif any(d.verdict == "fails" for d in raw.values()):
         held = [s for s, d in partial.items() if d.verdict == "holds"]
-        verdict = "conditional" if held else "fails" if all(d.verdict == "fails" for d in partial.values()) else "inconclusive"
+        verdict = (
+            "conditional"
+            if held
+            else "fails"
+            if all(d.verdict == "fails" for d in partial.values())
+            else "inconclusive"
+        )
         condition = (
             "only with the network's confidence controlled, and only for "
             + ", ".join(f"{s} (partial ρ {partial[s].test.estimate:+.2f})" for s in held)
@@ -196,7 +209,8 @@ def hard_examples_r1() -> Finding:
     larger = lo_early > 0 and rows["R1"]["late_el2n"][1] > 0
     text = (
         "Per-sample R1 (Corollary 4, H⁺ form) of the mixup network at the last epoch against EL2N "
-        "hardness ‖S(f(x_i)) − y_i‖₂ (Paul et al. 2021; this in-ledger run tracks no forgetting counts, figure hard-vs-easy does), Spearman "
+        "hardness ‖S(f(x_i)) − y_i‖₂ (Paul et al. 2021; this in-ledger run tracks no forgetting "
+        "counts, figure hard-vs-easy does), Spearman "
         "ρ with a 95% bootstrap interval over the 100 evaluated samples: with early EL2N (epoch "
         f"{runs['epochs'][1]}) ρ = {rows['R1']['early_el2n'][0]:.2f} [{lo_early:.2f}, {hi_early:.2f}], "
         f"with late EL2N ρ = {rows['R1']['late_el2n'][0]:.2f}: hard samples do not get larger R1 (late: "

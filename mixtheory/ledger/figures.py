@@ -301,7 +301,9 @@ def decide_from_results(
             f"reading rule needs ({type(exc).__name__}: {exc}); re-run `{command}`."
         )
         if claim.verdict != "untested":  # the entry's own finding stands
-            return dataclasses.replace(claim, evidence=Evidence(claim.evidence.kind, text, claim.evidence.numbers))
+            return dataclasses.replace(
+                claim, evidence=Evidence(claim.evidence.kind, text, claim.evidence.numbers)
+            )
         return _with(claim, "untested", Evidence("pending", text, claim.evidence.numbers), result)
     text = f"{finding.evidence.text} Measured by figure {info.figure} at {result.provenance_line}."
     numbers = {**finding.evidence.numbers, "figure_checks": dict(result.checks)}

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from . import _numerics as nm
-from .claims import Evidence, Finding, claim, observation
 from ._evidence import Rule, decide
+from .claims import Evidence, Finding, claim, observation
 from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines
 from .sources import MIXUPE as SRC
 from .zhang2018 import erm_limit_finding
@@ -154,7 +154,10 @@ def implicit_bias_from_figure(result: FigureResult) -> Finding:
 
     n = len(result.seeds)
     rule = Rule("mixup-GD final angle gap to the max-margin direction (rad)", "greater", 0.05)
-    tests = {m: decide(rule, summary_t(e["final_angle_gap"], e["final_angle_gap_std"], n)) for m, e in mixes.items()}
+    tests = {
+        m: decide(rule, summary_t(e["final_angle_gap"], e["final_angle_gap_std"], n))
+        for m, e in mixes.items()
+    }
     numbers["test"] = {m: d.to_dict() for m, d in tests.items()}
     gd_text += "; " + "; ".join(f"{m}: {d.sentence()}" for m, d in tests.items())
     if gd_to_max_margin and all(settled.values()):
@@ -214,7 +217,8 @@ def mixupe_generalization_from_figure(result: FigureResult) -> Finding:
     decisions["train loss above Mixup's"] = decide(rule, d, n_test, smoke=smoke)
     verdict = combine({k: v.verdict for k, v in decisions.items()})
     beside = "; ".join(
-        f"{data}: MixupE − Mixup {np.mean([err(p, 'mixupe', data) - err(p, 'mixup', data) for p in per_seed]):+.2f}"
+        f"{data}: MixupE − Mixup "
+        f"{np.mean([err(p, 'mixupe', data) - err(p, 'mixup', data) for p in per_seed]):+.2f}"
         for data in h["test_error_pct"]
         if data != image
     )
@@ -461,7 +465,8 @@ def mixupe_best() -> Finding:
         "Arithmetic on the slides' tables (test error, lower is better; MixupE strictly below both ERM and "
         f"Mixup): image {counts['image']}/9, speech {counts['speech']}/3, UCI {counts['tabular']}/15, graph "
         f"{counts['graph']}/6. Not best on: UCI {', '.join(not_best['tabular'])}; graph "
-        f"{', '.join(not_best['graph'])}. UCI: {len(inside['tabular'])} of 15 gaps (MixupE against the better "
+        f"{', '.join(not_best['graph'])}. UCI: {len(inside['tabular'])} of 15 gaps (MixupE against "
+        "the better "
         f"of ERM and Mixup) lie inside the larger printed ±, so those rows decide nothing; graph: "
         f"{len(inside['graph'])} of 6 inside, because the printed graph ± are 0.01–0.09 points. Those ± "
         f"are implausible for 10-fold cross-validation: a fold of N/10 graphs moves in steps of 1000/N "

@@ -38,20 +38,24 @@ def _trajectories(h: H) -> str:
     return (
         f"at epoch {h['last_epoch']}: ERM R1 = {erm['R1']:.3g} and R3 = {erm['R3']:.3g} cancel to R13 = "
         f"{erm['R13']:.2f}; mixup R1 = {mix['R1']:.3g}, R13 = {mix['R13']:.2f}. The slides' H-form R3 is "
-        f"{abs(erm['R3_H']) / erm['R1']:.1e} of R1 under ERM and {h['mixup_abs_R3_H_over_R1_last']:.1e} under "
+        f"{abs(erm['R3_H']) / erm['R1']:.1e} of R1 under ERM and "
+        f"{h['mixup_abs_R3_H_over_R1_last']:.1e} under "
         f"mixup. Mixup's R1 rises with epoch (Spearman per seed {rho})"
     )
 
 
 def _hard_vs_easy(h: H) -> str:
     raw = ", ".join(f"{s} {h['spearman'][f'R1~{s}'][0]:+.2f}" for s in ("forgetting", "EL2N", "GraNd"))
-    part = ", ".join(f"{s} {h['partial_spearman'][f'R1~{s}'][0]:+.2f}" for s in ("forgetting", "EL2N", "GraNd"))
+    part = ", ".join(
+        f"{s} {h['partial_spearman'][f'R1~{s}'][0]:+.2f}" for s in ("forgetting", "EL2N", "GraNd")
+    )
     return f"Spearman ρ(R1, hardness), raw: {raw}; with confidence controlled: {part}"
 
 
 def _forgetting(h: H) -> str:
     return (
-        f"class-to-class forgetting asymmetry {_pm(h['asymmetry_index'])} against {h['null_asymmetry_mean'][0]:.2f} "
+        f"class-to-class forgetting asymmetry {_pm(h['asymmetry_index'])} against "
+        f"{h['null_asymmetry_mean'][0]:.2f} "
         f"for randomly placed counts; Spearman(A_ab, A_ba) = {_pm(h['pair_spearman'])}"
     )
 
@@ -60,7 +64,9 @@ def _blobs(h: H) -> str:
     names = {"erm": "ERM", "mixup": "mixup", "hard-pairing": "hard pairing"}
     ratio = "; ".join(f"{names[m]} {_pm(h[m]['distance_ratio_hard_over_all'])}" for m in names if m in h)
     acc = ", ".join(f"{names[m]} {h[m]['test_accuracy'][0]:.3f}" for m in names if m in h)
-    return f"median boundary distance of the top-50 hard samples over all samples: {ratio}; test accuracy {acc}"
+    return (
+        f"median boundary distance of the top-50 hard samples over all samples: {ratio}; test accuracy {acc}"
+    )
 
 
 def _heatmaps(h: H) -> str:
@@ -83,7 +89,9 @@ def _pool(h: H) -> str:
         for s, d in h["drop_eta1_minus_smallest"].items()
     )
     shrink = h["shrinkage_at_smallest_eta"]
-    return drops + "; R13 ×" + ", ×".join(f"{v['R13_ratio']:.2f}" for v in shrink.values()) + f" at η = {eta:g}"
+    return (
+        drops + "; R13 ×" + ", ×".join(f"{v['R13_ratio']:.2f}" for v in shrink.values()) + f" at η = {eta:g}"
+    )
 
 
 def _lambda(h: H) -> str:
@@ -103,7 +111,8 @@ def _mixupe(h: H) -> str:
         f"MixupE strictly lowest test error on {strict} of {len(errors)} sets, tied for lowest on {len(tied)}"
         + (f" ({', '.join(tied)})" if tied else "")
         + f"; on {h['image_set']}: train loss MixupE {f['mixupe']['train_loss']:.3f} vs mixup "
-        f"{f['mixup']['train_loss']:.3f}, test loss {f['mixupe']['test_loss']:.3f} vs {f['mixup']['test_loss']:.3f}"
+        f"{f['mixup']['train_loss']:.3f}, test loss {f['mixupe']['test_loss']:.3f} vs "
+        f"{f['mixup']['test_loss']:.3f}"
     )
 
 
@@ -117,7 +126,8 @@ def _masked(h: H) -> str:
 
 def _implicit(h: H) -> str:
     parts = [
-        f"{m}: ‖w‖ ×{v['norm_growth_last_decade']:.2f} per decade, final angle gap {v['final_angle_gap']:.3f} rad"
+        f"{m}: ‖w‖ ×{v['norm_growth_last_decade']:.2f} per decade, final angle gap "
+        f"{v['final_angle_gap']:.3f} rad"
         for m, v in h["methods"].items()
     ]
     return "; ".join(parts)
@@ -126,7 +136,8 @@ def _implicit(h: H) -> str:
 def _second_order(h: H) -> str:
     return (
         f"Carratino's expansion (around x̃_i) is closer to the exact loss than Zhang's (around x_i) in "
-        f"{h['cells'] if h['carratino_closer_everywhere'] else '?'} of {h['cells']} cells; Zhang's error over "
+        f"{h['cells'] if h['carratino_closer_everywhere'] else '?'} of {h['cells']} cells; Zhang's "
+        "error over "
         f"Carratino's is at least {h['min_ratio_zhang_over_carratino']:.1f}× (median "
         f"{h['median_ratio_zhang_over_carratino']:.1f}×; the largest ratios mean nothing: they occur where "
         "Carratino's error crosses zero)"
@@ -187,11 +198,18 @@ def figure_table(results: str | Path = DEFAULT_RESULTS, prefix: str = "figures/r
     for name, figure in FIGURES.items():
         result = load_figure_result(name, results)
         if result is None:
-            lines.append(f"| `{name}` | — | no stored results | {', '.join(f'`{c}`' for c in figure.claims) or 'none'} |")
+            lines.append(
+                f"| `{name}` | — | no stored results | "
+                f"{', '.join(f'`{c}`' for c in figure.claims) or 'none'} |"
+            )
             continue
         png = result.path.with_suffix(".png").relative_to(root).as_posix()
         k = len(result.seeds)
-        scale = f"{result.mode}, {k} seed{'s' if k != 1 else ''}" if figure.seeded else f"{result.mode}, closed forms"
+        scale = (
+            f"{result.mode}, {k} seed{'s' if k != 1 else ''}"
+            if figure.seeded
+            else f"{result.mode}, closed forms"
+        )
         what = SUMMARIES[name](result.headline) if name in SUMMARIES else result.headline.get("text", "")
         lines.append(
             f'| <img src="{prefix}/{png}" width="260"><br>`{name}` | {scale} | {_cell(what)} | '

@@ -25,7 +25,18 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from ._runner import Context
 
-__all__ = ["Mode", "MODES", "Requirement", "Config", "Unit", "DrawInfo", "Figure", "FIGURES", "register", "get_figure"]
+__all__ = [
+    "Mode",
+    "MODES",
+    "Requirement",
+    "Config",
+    "Unit",
+    "DrawInfo",
+    "Figure",
+    "FIGURES",
+    "register",
+    "get_figure",
+]
 
 Mode = Literal["quick", "standard", "full"]
 MODES: tuple[str, ...] = ("quick", "standard", "full")

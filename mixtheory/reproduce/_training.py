@@ -37,7 +37,12 @@ def load_data(
     seeded split with ``test_fraction`` held out."""
     if name == "cifar10":
         return load_split(
-            "cifar10", path=ctx.data, num_samples=num_samples, seed=seed, dtype=dtype, test_fraction=test_fraction
+            "cifar10",
+            path=ctx.data,
+            num_samples=num_samples,
+            seed=seed,
+            dtype=dtype,
+            test_fraction=test_fraction,
         )
     return load_split(name, num_samples=num_samples, seed=seed, dtype=dtype, test_fraction=test_fraction)
 

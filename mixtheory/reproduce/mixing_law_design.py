@@ -118,7 +118,8 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "beta_gamma2_ratio_range": [float(g[0]), float(g[-1])],
         "beta_gamma2_ratio_increasing": bool(np.all(np.diff(g) > 0)),
         "zhang_vs_beta_max_relative_gap": gap,
-        "text": f"σ²/θ̄² for Beta(α, α) peaks at α = {arg:.4f} ({top:.5f}; closed form, optimised); γ²/θ̄² rises from "
+        "text": f"σ²/θ̄² for Beta(α, α) peaks at α = {arg:.4f} ({top:.5f}; closed form, optimised); "
+        "γ²/θ̄² rises from "
         f"{g[0]:.2e} to {g[-1]:.4f}; Zhang's λ̃ law coincides with Beta(α, α) (relative gap {gap:.1e}).",
     }
 
