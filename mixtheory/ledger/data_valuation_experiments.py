@@ -308,8 +308,9 @@ observation(
     "The summary matrix itself is not printed in the slides.",
     figure="forgetting-statistics",
     decide=forgetting_symmetric_from_figure,
-    # quick run (MNIST subset, 3 seeds): index 0.70 ± 0.11 against 1.10, Spearman 0.53 ± 0.09
-    expected_from_figure={"quick": "holds"},
+    # quick run (MNIST subset, 3 seeds): index 0.70 ± 0.11 against 1.10, Spearman 0.53 ± 0.09; the
+    # minimum detectable effects (0.22, 0.21) exceed δ, so the smoke test decides nothing
+    expected_from_figure={"quick": "inconclusive"},
 )
 observation(
     "seed000-hard-pairing-cifar10",
@@ -343,6 +344,7 @@ observation(
     "EL2N and GraNd heatmaps of mixed samples by hardness deciles on CIFAR-10 (ResNet-18, 10 models)",
     figure="score-heatmaps",
     decide=hard_mix_hard_from_figure,
-    # quick run (digits, 3 networks): hard × hard above easy × easy for both scores at every λ
-    expected_from_figure={"quick": "holds"},
+    # quick run (digits, 3 networks): hard × hard above easy × easy for both scores at every λ, but
+    # some cells' minimum detectable effect exceeds δ, so the smoke test leaves it inconclusive
+    expected_from_figure={"quick": "inconclusive"},
 )

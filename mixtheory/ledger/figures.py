@@ -1,18 +1,22 @@
 r"""Ledger entries decided by a reproduced figure: reading ``mixtheory reproduce``'s stored results.
 
 An entry may name the registered figure that decides it (``figure=`` in :func:`~.claims.claim` or
-:func:`~.claims.observation`, the figure's registry name in :mod:`mixtheory.reproduce`). An
-observation that names one may also say how the figure's measured headline decides it:
-``decide(result) -> Finding`` reads a :class:`FigureResult` (the provenance JSON written by
-:func:`mixtheory.reproduce.run_figure`: mode, data, commit, configuration, ``headline`` and
-``checks``) and returns a verdict with a one-line evidence text, and ``expected_from_figure`` records
-the verdict each scale (``quick``, ``full``) is expected to give.
+:func:`~.claims.observation`, the figure's registry name in :mod:`mixtheory.reproduce`), and say how
+the figure's measurements decide it: ``decide(result) -> Finding`` reads a :class:`FigureResult`
+(the provenance JSON written by :func:`mixtheory.reproduce.run_figure`: mode, data, commit,
+configuration, ``headline`` and ``checks``; and the CSV beside it, :meth:`FigureResult.rows`, for
+the per-seed values) and returns a verdict whose evidence carries its test (:mod:`._evidence`:
+rule, paired t across seeds, interval, seeds, test-set size, power); ``expected_from_figure``
+records the verdict each scale (``quick``, ``standard``, ``full``) gave. A verdict on trained
+networks (``stochastic``) is reported, not pinned; the quick scale is a smoke test whose verdicts
+are capped at ``inconclusive`` unless its power analysis says it can decide (:func:`is_smoke`).
 
-:func:`decide_from_results` turns an evaluated entry into the figure-decided one when
-``<results>/<stem>.json`` exists at the requested scale; otherwise the entry stays as its own
-function computed it, and its evidence names the ``mixtheory reproduce FIGURE --quick`` command that
-would decide it. The reading never fails on a stale or foreign JSON: a headline without the keys
-the rule reads leaves the entry ``untested``, with the reason in its evidence.
+:func:`decide_from_results` turns an evaluated entry into the figure-decided one when the figure's
+JSON is stored under ``results`` (default: the committed ``figures/reproduce/``, the standard scale
+in its ``standard/`` sub-directory, the largest scale stored deciding); otherwise the entry stays as
+its own function computed it, and its evidence names the ``mixtheory reproduce FIGURE`` command
+that would decide it. The reading never fails on a stale or foreign JSON: a headline without the
+keys the rule reads leaves the entry as it was, with the reason in its evidence.
 
 >>> reproduce_command("implicit-bias-linear")
 'mixtheory reproduce implicit-bias-linear --quick'
