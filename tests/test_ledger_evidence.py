@@ -110,3 +110,10 @@ def test_zero_spread_is_not_evidence():
     assert decide(rule, same).verdict == "inconclusive"
     floored = decide(rule, same, n_test=150, resolution=1 / 150)
     assert floored.test.sd == pytest.approx(1 / 150) and floored.verdict == "inconclusive"
+
+
+def test_a_detected_effect_smaller_than_what_matters_fails():
+    rule = Rule("Δ accuracy", "greater", 0.01)
+    small = decide(rule, [0.003, 0.002, 0.004, 0.003, 0.0025, 0.0035, 0.003, 0.002, 0.004, 0.003])
+    assert small.test.lower > 0 and small.test.upper < 0.01
+    assert small.verdict == "fails" and "detected" in small.sentence()

@@ -9,11 +9,10 @@ is the seed and the test is Student's one-sample t on the per-seed differences, 
 the real ``n − 1`` degrees of freedom (Student 1908; any two-seed design has one degree of freedom,
 ``t_0.975,1 ≈ 12.7``). The verdict (:func:`decide`):
 
-- **holds** when the one-sided ``level`` confidence bound excludes "no effect in the claimed
-  direction" (for an effect claimed to be ``≥ delta``, when it excludes effects below ``delta``
-  only if ``strict``);
-- **fails** when the bound on the other side excludes the claimed effect ``delta`` (the data rule
-  out an effect as large as the one that matters);
+- **fails** when the one-sided ``level`` bound on the far side excludes ``delta`` (the data rule out
+  an effect as large as the one that matters, even if a smaller one is detected);
+- **holds** otherwise when the one-sided bound on the near side excludes "no effect in the claimed
+  direction";
 - **inconclusive** otherwise, with the number of seeds that would detect ``delta`` at 80 % power
   given the observed spread.
 
@@ -250,7 +249,13 @@ class Decision:
         what = {
             "holds": f"the {r.level:.0%} one-sided bound {bound:+.4g} excludes 0",
             "fails": f"the {r.level:.0%} one-sided bound excludes the effect that matters "
-            f"({sign * r.delta:+g})",
+            f"({sign * r.delta:+g})"
+            + (
+                f"; an effect in the claimed direction is detected (bound {bound:+.3g} excludes 0) but is "
+                "smaller than that"
+                if (bound > 0 if r.side == "greater" else bound < 0)
+                else ""
+            ),
             "inconclusive": (
                 f"a smoke-test scale whose minimum detectable effect exceeds {r.delta:g}, so it "
                 "decides nothing"
@@ -308,7 +313,8 @@ def decide(
         holds, fails = t.lower > 0, t.upper < rule.delta
     else:
         holds, fails = t.upper < 0, t.lower > -rule.delta
-    verdict = "holds" if holds else "fails" if fails else "inconclusive"
+    # the effect that matters excluded decides first: a detected effect smaller than δ does not matter
+    verdict = "fails" if fails else "holds" if holds else "inconclusive"
     capped = smoke and t.mde > rule.delta and verdict != "inconclusive"
     if capped:
         verdict = "inconclusive"
