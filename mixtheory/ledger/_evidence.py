@@ -223,8 +223,8 @@ class Rule:
         bound = "" if self.side == "greater" else "−"
         return (
             f"claimed: {self.quantity} {sign} 0, mattering from {bound}{self.delta:g}; one-sided paired t "
-            f"across seeds at level {1 - self.level:.2g}: holds if the {self.level:.0%} bound excludes 0, "
-            f"fails if it excludes {bound}{self.delta:g}, else inconclusive"
+            f"across seeds at level {1 - self.level:.2g}: fails if the {self.level:.0%} bound excludes "
+            f"{bound}{self.delta:g}, else holds if it excludes 0, else inconclusive"
         )
 
 
@@ -280,7 +280,7 @@ class Decision:
             "rule": self.rule.describe(),
             "side": self.rule.side,
             "delta": self.rule.delta,
-            "level": 1 - self.rule.level,
+            "level": round(1 - self.rule.level, 12),
             "n_test": self.n_test,
             "seeds_needed_for_80_power": self.seeds_needed,
             "capped_by_smoke_scale": self.capped,
