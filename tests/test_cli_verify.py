@@ -28,9 +28,8 @@ def test_defaults():
     args = _parser().parse_args(["verify"])
     assert args.json is False and args.select is None
     assert str(args.report) == "results/verify_report.md"
-    assert (
-        args.results is None and args.scale == "quick" and not args.no_results
-    )  # None: results/reproduce if there
+    # None: the committed results of the checkout (ledger.DEFAULT_RESULTS), at the largest scale stored
+    assert args.results is None and args.scale == "any" and not args.no_results
 
 
 def test_table_and_report_for_a_selection(tmp_path, capsys):

@@ -18,7 +18,13 @@ from mixtheory.ledger import _search
 from mixtheory.losses import CrossEntropy
 
 # claims whose evaluation takes seconds (networks, exact mixup losses)
-SLOW = {"seed000-r1-nonnegative", "seed000-r3-formula", "seed001-theorem1"}
+SLOW = {
+    "seed000-r1-nonnegative",
+    "seed000-r3-formula",
+    "seed001-theorem1",
+    "seed001-theorem3",
+    "seed001-corollary4",
+}
 
 
 def test_metadata_is_the_registry():

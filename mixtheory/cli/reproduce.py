@@ -31,6 +31,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="small scale on the CPU with bundled data (the default)",
     )
     scale.add_argument(
+        "--standard",
+        dest="mode",
+        action="store_const",
+        const="standard",
+        help="the CPU scale sized by a power analysis to decide the claims (figures that have one; "
+        "see --list and docs/reproduce.md); resumable",
+    )
+    scale.add_argument(
         "--full",
         dest="mode",
         action="store_const",
@@ -48,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--device",
         default=None,
         metavar="DEV",
-        help="torch device (default: cpu for --quick, cuda for --full)",
+        help="torch device (default: cpu for --quick and --standard, cuda for --full)",
     )
     p.add_argument(
         "--seeds",
@@ -65,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="torch threads while computing (default: 1 for --quick on the CPU)",
+        help="torch threads while computing (default: 1 for --quick and --standard on the CPU)",
     )
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
     p.add_argument(
@@ -81,7 +89,9 @@ def _list(figures) -> None:
     for f in figures:
         print(f"{f.name}: {f.title}")
         print(f"    claims: {', '.join(f.claims) if f.claims else '(no ledger entry yet)'}")
-        for mode in ("quick", "full"):
+        for mode in ("quick", "standard", "full"):
+            if not f.has(mode):
+                continue
             cfg = f.config(mode)
             needs = f"; needs {' and '.join(cfg.requires)}" if cfg.requires else ""
             seeds = f"{cfg.seeds} seeds" if f.seeded else "deterministic"
@@ -94,6 +104,15 @@ def run(args: argparse.Namespace) -> int:
 
     names = list(dict.fromkeys(args.figures)) or list(FIGURES)
     figures = [get_figure(n) for n in names]
+    if args.mode == "standard" and not args.list:
+        if args.figures:
+            for f in figures:
+                f.config("standard")  # a ValueError naming the figures that have one
+        else:
+            skipped = [f.name for f in figures if not f.has("standard")]
+            figures = [f for f in figures if f.has("standard")]
+            if skipped:
+                print(f"--standard: no standard configuration for {', '.join(skipped)}", file=sys.stderr)
     if args.list:
         _list(figures)
         return 0

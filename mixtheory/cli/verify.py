@@ -12,16 +12,19 @@ r"""``mixtheory verify``: run every symbolic proof and every ledger entry, print
 - ``--jobs N`` (default 2) evaluates in N forked processes, each a contiguous share of the
   registration order (so entries of one module, which share cached networks, mostly stay
   together); the output is identical to ``--jobs 1``;
-- reads the stored results of ``mixtheory reproduce`` (``--results DIR``, default
-  ``results/reproduce/``): an observation whose deciding figure's JSON is there at ``--scale``
-  (default ``quick``; ``any``: whatever scale is stored) takes its verdict from the figure's
-  measured headline (:mod:`mixtheory.ledger.figures`), and the report states the scale, the data,
-  the commit and the JSON path; without it the entry says which ``mixtheory reproduce FIGURE
-  --quick`` would decide it. ``--no-results`` reads nothing. An explicit ``--results`` that is not a
-  directory, and a stored JSON that cannot be read, are errors before any work (exit 2);
+- reads the stored results of ``mixtheory reproduce`` (``--results DIR``, default the committed
+  ``figures/reproduce/``, with its ``standard/`` sub-directory): an entry whose deciding figure's
+  JSON (and CSV) is there at ``--scale`` (default ``any``: the largest scale stored) takes its
+  verdict from the figure's measurements (:mod:`mixtheory.ledger.figures`: paired tests across
+  seeds, with their power), and the report states the scale, the data, the commit and the JSON
+  path; without it the entry says which ``mixtheory reproduce FIGURE`` would decide it.
+  ``--no-results`` reads nothing; an explicit ``--results``
+  that is not a directory, and a stored JSON that cannot be read, are errors before any work (exit 2);
 - exits 1 when a symbolic proof does not hold or a ledger entry reaches a verdict other than the
   one recorded in :data:`mixtheory.ledger.EXPECTED_VERDICTS` (for a figure-decided entry: the one
-  recorded for the scale it was decided at, :func:`mixtheory.ledger.expected_verdict`), else 0.
+  recorded for the scale it was decided at, :func:`mixtheory.ledger.expected_verdict`; a verdict on
+  sampled quantities — trained networks — is reported, never pinned, since a rerun may move it),
+  else 0.
 
 Wiring (``mixtheory/cli.py``): ``_cli_verify.add_parser(subparsers)``, then ``args.func(args)``.
 """
@@ -84,9 +87,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument(
         "--scale",
-        choices=("quick", "full", "any"),
-        default="quick",
-        help="read stored figure results of this scale only (default quick; any: whichever is stored)",
+        choices=("quick", "standard", "full", "any"),
+        default="any",
+        help="read stored figure results of this scale only (default any: the largest scale stored)",
     )
     p.add_argument(
         "--no-results",
@@ -151,7 +154,7 @@ def _proof_record(p: symbolic.Proof) -> dict[str, Any]:
 
 
 def read_results(
-    claims: list[ledger.Claim], results: Path | None = ledger.DEFAULT_RESULTS, scale: str = "quick"
+    claims: list[ledger.Claim], results: Path | None = ledger.DEFAULT_RESULTS, scale: str = "any"
 ) -> list[ledger.Claim]:
     """``claims`` with every figure-decided entry decided by its stored results (in this process:
     reading a JSON costs less than handing it to a worker)."""
@@ -201,8 +204,8 @@ def _table(proofs: list[symbolic.Proof], claims: list[ledger.Claim]) -> str:
     ]
     rows += [(c.id, c.verdict, c.one_line) for c in claims]
     width = max((len(r[0]) for r in rows), default=2)
-    lines = [f"{'id':<{width}}  {'verdict':<11}  evidence", f"{'-' * width}  {'-' * 11}  {'-' * 60}"]
-    lines += [f"{i:<{width}}  {v:<11}  {_cell(e, 110)}" for i, v, e in rows]
+    lines = [f"{'id':<{width}}  {'verdict':<12}  evidence", f"{'-' * width}  {'-' * 12}  {'-' * 60}"]
+    lines += [f"{i:<{width}}  {v:<12}  {_cell(e, 110)}" for i, v, e in rows]
     return "\n".join(lines)
 
 
@@ -218,9 +221,14 @@ def render_report(
         "",
         f"Generated {when}" + (f" in {seconds:.1f} s" if seconds is not None else "") + ".",
         "",
-        "Verdicts: **holds** (proved, or survived the stated search), **fails** (counterexample or "
-        "disproof, with a corrected form where one exists), **conditional** (holds under the stated "
-        "condition only), **untested** (an observation awaiting the named experiment).",
+        "Verdicts: **holds** (proved, survived the stated search, or an experiment whose confidence "
+        "bound excludes no effect), **fails** (counterexample or disproof, with a corrected form where one "
+        "exists, or an experiment whose bound excludes the effect that matters), **conditional** (holds "
+        "under the stated condition only), **inconclusive** (an experiment ran; its interval contains both, "
+        "or its scale is a smoke test without the power to decide; the evidence says what would decide it), "
+        "**untested** (awaiting the named experiment), **answered** (a question the source asks, "
+        "answered). Every experimental verdict states its rule, test, interval, seeds, test-set size and "
+        "the effect detectable at 80% power.",
         "",
         "## Summary",
         "",
@@ -305,6 +313,9 @@ def check_inputs(args: argparse.Namespace) -> Path | None:
         )
     from ..reproduce import FIGURES
 
+    unknown = ledger.figures.unknown_figure_claims()
+    if unknown:
+        raise ValueError(f"registered figures name claims the ledger does not hold: {unknown}")
     named = {i.figure for i in ledger.METADATA.values() if i.figure}
     problems = ledger.figures.stored_result_problems(results, sorted({*FIGURES, *named}))
     if problems:
@@ -326,7 +337,7 @@ def run(args: argparse.Namespace) -> int:
     select = getattr(args, "select", None)
     proofs, claims = collect(select, getattr(args, "jobs", 1))
     if results is not None:
-        claims = read_results(claims, results, getattr(args, "scale", "quick"))
+        claims = read_results(claims, results, getattr(args, "scale", "any"))
     if not proofs and not claims:
         print(f"no proof or claim id contains {select!r}", file=sys.stderr)
         return 2

@@ -11,11 +11,14 @@ data-valuation / forgetting slides; and Zhang et al., "mixup: Beyond Empirical R
   (the data-valuation slides), :mod:`.zhang2021` (Lemma 3.1 as quoted there),
   :mod:`.zhang2021_robustness` (its adversarial bound, quoted in two summaries);
 - :mod:`.carratino2022`, :mod:`.carratino2022_bounds` (the summary of Carratino et al.);
-- :mod:`.mixupe`, :mod:`.zhang2018`, :mod:`.park2022`.
+- :mod:`.mixupe`, :mod:`.zhang2018`, :mod:`.park2022`;
+- :mod:`.audit`: entries an audit found missing (Theorem 3, Corollary 4, interpretations,
+  cross-source conflicts, the blobs and scheduler observations).
 
 :mod:`.claims` holds the types and the registry (each claim's metadata written once, in the
 :func:`~.claims.claim` decorator), :mod:`.figures` the reading of a reproduced figure's stored
-results for the entries it decides (``mixtheory verify`` reads ``results/reproduce/``),
+results for the entries it decides (``mixtheory verify`` reads the committed ``figures/reproduce/``),
+:mod:`._evidence` the statistics of an experimental verdict (paired t across seeds, power),
 :mod:`._search` the one counterexample search (random draws
 then a scipy optimizer), :mod:`._tables` the numbers printed in the sources, :mod:`._numerics` the
 shared numerics and toy problems (library data and model builders).
@@ -29,6 +32,7 @@ in seconds on two CPU cores.
 """
 
 from . import (  # noqa: F401  (importing a source module registers its claims)
+    audit,
     carratino2022,
     carratino2022_bounds,
     carratino2022_networks,

@@ -5,8 +5,15 @@ A ledger entry is a :class:`Claim` with
 - ``id`` (``seed000-r1-bound``; the prefix names the source document), ``source`` (the key of the
   source document, :class:`Source`), ``statement`` (in the source's own notation, quoted or
   faithfully paraphrased);
-- ``verdict``: ``holds``, ``fails``, ``conditional`` (with ``condition`` spelled out) or
-  ``untested`` (an observation awaiting a reproduction experiment, named in ``decided_by``);
+- ``verdict``: ``holds``, ``fails``, ``conditional`` (with ``condition`` spelled out),
+  ``inconclusive`` (an experiment ran, but its confidence interval contains both "no effect" and the
+  effect that matters; the evidence says what would decide it), ``untested`` (an observation
+  awaiting a reproduction experiment, named in ``decided_by``) or ``answered`` (the source asks a
+  question; the evidence answers it);
+- an experimental verdict from stored results carries its test (:mod:`._evidence`): the
+  pre-declared rule, the test, sides and level, the estimate with its confidence interval, the
+  seeds, the test-set size and the minimum effect detectable at 80 % power, in
+  ``evidence.numbers["test"]``;
 - ``evidence``: an :class:`Evidence` with a ``kind`` (``proof``, ``counterexample``, ``search``,
   ``experiment``, ``arithmetic``, ``pending``), a text, and the structured ``numbers``;
 - ``corrected``: the corrected statement where the source's is wrong or does not type-check;
@@ -40,6 +47,7 @@ import torch
 
 __all__ = [
     "VERDICTS",
+    "SCALES",
     "Source",
     "Evidence",
     "Claim",
@@ -58,7 +66,9 @@ __all__ = [
     "jsonable",
 ]
 
-VERDICTS = ("holds", "fails", "conditional", "untested")
+VERDICTS = ("holds", "fails", "conditional", "inconclusive", "untested", "answered")
+#: the scales a figure may be run at (``mixtheory reproduce --quick | --standard | --full``)
+SCALES = ("quick", "standard", "full")
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,8 @@ class Claim:
             raise ValueError(f"{self.id}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
         if self.verdict == "conditional" and not self.condition:
             raise ValueError(f"{self.id}: a conditional verdict needs its condition")
-        if self.verdict == "untested" and not self.decided_by:
-            raise ValueError(f"{self.id}: an untested claim must name the experiment that decides it")
+        if self.verdict in ("untested", "inconclusive") and not self.decided_by:
+            raise ValueError(f"{self.id}: an {self.verdict} claim must name the experiment that decides it")
 
     @property
     def one_line(self) -> str:
@@ -134,10 +144,12 @@ class Claim:
 
 @dataclass(frozen=True)
 class Finding:
-    """What a claim function computes: the verdict it reached and the evidence for it."""
+    """What a claim function computes: the verdict it reached and the evidence for it (and, for a
+    conditional verdict reached by a figure rule, its ``condition``)."""
 
     verdict: str
     evidence: Evidence
+    condition: str | None = None
 
 
 #: how an observation reads its figure's stored result (a :class:`.figures.FigureResult`)
@@ -151,8 +163,10 @@ class ClaimInfo:
 
     ``figure``: the registered figure that decides the entry; ``decide``: for an observation, the
     rule mapping that figure's stored result to a :class:`Finding`, and ``expected_from_figure`` the
-    verdict it is expected to give at each scale it was run at (``{"quick": "fails"}``);
-    ``no_figure``: why no figure can decide an untested entry."""
+    verdict it gave at each scale it was run at (``{"quick": "inconclusive"}``); ``stochastic``: the
+    rule decides a sampled quantity (trained networks), so a rerun may move it, and ``verify``
+    reports a changed verdict as news rather than failing (deterministic figures, closed forms, stay
+    pinned); ``no_figure``: why no figure can decide an untested entry."""
 
     id: str
     source: Source
@@ -165,6 +179,7 @@ class ClaimInfo:
     no_figure: str | None = None
     decide: FigureRule | None = None
     expected_from_figure: Mapping[str, str] = field(default_factory=dict)
+    stochastic: bool = True
 
     def __post_init__(self) -> None:
         if self.expected not in VERDICTS:
@@ -173,13 +188,9 @@ class ClaimInfo:
             raise ValueError(f"{self.id}: names a deciding figure and says none can decide it")
         if self.decide is not None and (self.figure is None or not self.expected_from_figure):
             raise ValueError(f"{self.id}: a figure rule needs the figure and its expected verdicts")
-        bad = {
-            k: v
-            for k, v in self.expected_from_figure.items()
-            if k not in ("quick", "full") or v not in VERDICTS
-        }
+        bad = {k: v for k, v in self.expected_from_figure.items() if k not in SCALES or v not in VERDICTS}
         if bad:
-            raise ValueError(f"{self.id}: expected_from_figure maps quick/full to verdicts, got {bad}")
+            raise ValueError(f"{self.id}: expected_from_figure maps {SCALES} to verdicts, got {bad}")
 
     def build(self, finding: Finding) -> Claim:
         """The :class:`Claim` for a computed finding, ``$name`` placeholders filled from its numbers."""
@@ -279,10 +290,27 @@ def claim(
     corrected: str | None = None,
     decided_by: str | None = None,
     figure: str | None = None,
+    decide: FigureRule | None = None,
+    expected_from_figure: Mapping[str, str] | None = None,
+    stochastic: bool = True,
 ) -> Callable[[FindingFn], FindingFn]:
     """Register the decorated function (returning a :class:`Finding`) as the ledger entry with
-    this metadata (``figure``: a registered figure that also measures it, at scale)."""
-    info = ClaimInfo(claim_id, source, statement, expected, condition, corrected, decided_by, figure=figure)
+    this metadata (``figure``: a registered figure that also measures it, at scale; with ``decide``
+    its stored results decide the entry in ``mixtheory verify``, the function's own finding standing
+    when none are stored)."""
+    info = ClaimInfo(
+        claim_id,
+        source,
+        statement,
+        expected,
+        condition,
+        corrected,
+        decided_by,
+        figure=figure,
+        decide=decide,
+        expected_from_figure=dict(expected_from_figure or {}),
+        stochastic=stochastic,
+    )
 
     def wrap(fn: FindingFn) -> FindingFn:
         _add(info, fn)
@@ -302,30 +330,40 @@ def observation(
     decide: FigureRule | None = None,
     expected_from_figure: Mapping[str, str] | None = None,
     no_figure: str | None = None,
+    stochastic: bool = True,
+    expected: str = "untested",
+    text: str | None = None,
 ) -> None:
     """Register an observation that awaits a reproduction experiment (verdict ``untested``).
 
     ``decided_by``: the experiment at the source's scale; ``figure``: the registered figure that
     decides it, ``decide(result) -> Finding`` the rule reading that figure's stored result and
     ``expected_from_figure`` the verdict expected at each scale (:mod:`.figures`); or ``no_figure``:
-    why no figure can."""
+    why no figure can. ``stochastic``: see :class:`ClaimInfo`. ``expected`` and ``text``: the
+    verdict and evidence without stored results (``answered`` for a question the source asks whose
+    answer the evidence gives; default ``untested``)."""
     if figure is not None:
         note = f"{note} Decided by figure {figure}: `{reproduce_command(figure)}`.".strip()
     elif no_figure is not None:
         note = f"{note} No figure decides it: {no_figure}".strip()
-    text = ("Observation; no reproduction yet. " + note).strip()
+    if text is None:
+        text = ("Observation; no reproduction yet. " + note).strip()
+    else:
+        text = f"{text} {note}".strip()
+    kind = "pending" if expected == "untested" else "arithmetic"
     info = ClaimInfo(
         claim_id,
         source,
         statement,
-        "untested",
+        expected,
         decided_by=decided_by,
         figure=figure,
         no_figure=no_figure,
         decide=decide,
         expected_from_figure=dict(expected_from_figure or {}),
+        stochastic=stochastic,
     )
-    _add(info, lambda: Finding("untested", Evidence("pending", text, {})))
+    _add(info, lambda: Finding(expected, Evidence(kind, text, {})))
 
 
 class _single_thread:

@@ -18,7 +18,9 @@ import torch
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from . import _networks as nw
+from ._evidence import Rule, decide, summary_t
 from .claims import Evidence, Finding, claim
+from .figures import FigureResult, decision_finding, is_smoke
 from .sources import DATA_VALUATION as SRC
 
 
@@ -32,8 +34,9 @@ def _means(snaps: list[dict], key: str) -> list[float]:
     'CIFAR-10, ResNet-18, α = 0.5: "R_3(f) can be negligible compared to R_1(f) which increases as epoch ↑".',
     "conditional",
     condition="only for the slides' R3_H = −½⟨K, H⟩ (|R3_H|/R1 ≤ $max_ratio_H); with Corollary 4's "
-    "R3 = −½tr(H⁺K), −R3/R1 = $min_ratio_Hplus–$max_ratio_Hplus and R1 + R3 cancel to R13 ≈ $last_R13; "
-    "R1 rises with epoch under ERM, not under mixup (Spearman $rho_epoch).",
+    "R3 = −½tr(H⁺K), −R3/R1 = $min_ratio_Hplus–$max_ratio_Hplus and R1 + R3 cancel to R13 ≈ $last_R13. "
+    "Whether R1 rises with epoch under mixup is decided across seeds by seed000-r1-attenuated (figure "
+    "regularizer-trajectories); this one run with 6 checkpoints (Spearman $rho_epoch) does not decide it.",
 )
 def r3_negligible() -> Finding:
     runs = nw.trained_runs()
@@ -55,7 +58,8 @@ def r3_negligible() -> Finding:
         f"{', '.join(f'{v:.3g}' for v in r3)}, so −R3/R1 = {min(ratio_hplus):.3f}–{max(ratio_hplus):.3f} "
         f"(not negligible: R1 and R3 cancel to R13 = {', '.join(f'{v:.3f}' for v in r13)}); the slides' "
         f"R3_H = −½⟨K, H⟩ = {', '.join(f'{v:.2g}' for v in r3h)}, |R3_H|/R1 ≤ {max(ratio_h):.1e} "
-        f"(negligible). R1 does not rise along the mixup run (Spearman with epoch {rho_epoch:.2f}); it rises "
+        f"(negligible). Along this one mixup run R1 against epoch has Spearman {rho_epoch:.2f} over 6 "
+        f"checkpoints, too few to decide a trend (seed000-r1-attenuated decides it across seeds); R1 rises "
         f"monotonically under ERM ({erm_r1[0]:.3g} → {erm_r1[-1]:.3g}, a saturating softmax). "
         + nw.SCALE_CAVEAT
         + " Code: mixtheory.ledger._networks.trained_runs()."
@@ -122,6 +126,64 @@ def erm_r1_weaker() -> Finding:
     return Finding(verdict, Evidence("experiment", text, numbers))
 
 
+#: pre-declared rule of seed000-hard-examples-r1: a (partial) Spearman correlation of 0.1 between R1
+#: and hardness is the smallest that would matter
+CORRELATION_DELTA = 0.1
+
+
+def hard_examples_r1_from_figure(result: FigureResult) -> Finding:
+    """``seed000-hard-examples-r1`` from figure ``hard-vs-easy``: per hardness measure (forgetting
+    events, EL2N, GraNd), one-sample t tests across seeds of Spearman ρ(R1, hardness) and of the
+    partial ρ with the network's confidence controlled (:data:`CORRELATION_DELTA`). Holds when the raw
+    ρ holds for every measure; conditional when it fails raw but the partial ρ holds for some measure
+    (the condition names them); fails when neither; else inconclusive."""
+    h = result.headline
+    n = len(result.seeds)
+    smoke = is_smoke(result)
+    decisions, raw, partial = {}, {}, {}
+    for score in ("forgetting", "EL2N", "GraNd"):
+        key = f"R1~{score}"
+        for label, table, store in (
+            ("raw", "spearman", raw),
+            ("given confidence", "partial_spearman", partial),
+        ):
+            mean, sd = h[table][key]
+            rule = Rule(
+                f"Spearman ρ(R1, {score}){'' if label == 'raw' else ' | confidence'}",
+                "greater",
+                CORRELATION_DELTA,
+            )
+            d = decide(rule, summary_t(float(mean), float(sd), n), None, smoke=smoke)
+            decisions[f"{score}, {label}"] = store[score] = d
+    if all(d.verdict == "holds" for d in raw.values()):
+        verdict, condition = "holds", None
+    elif any(d.verdict == "fails" for d in raw.values()):
+        held = [s for s, d in partial.items() if d.verdict == "holds"]
+        verdict = (
+            "conditional"
+            if held
+            else "fails"
+            if all(d.verdict == "fails" for d in partial.values())
+            else "inconclusive"
+        )
+        condition = (
+            "only with the network's confidence controlled, and only for "
+            + ", ".join(f"{s} (partial ρ {partial[s].test.estimate:+.2f})" for s in held)
+            + "; raw, hard samples get smaller R1 (R1 grows with confidence)"
+            if held
+            else None
+        )
+    else:
+        verdict, condition = "inconclusive", None
+    head = (
+        f"{verdict.capitalize()} at this scale ({len(result.seeds)} seeds; forgetting events, EL2N and GraNd "
+        f"all tracked by the figure; share of samples with a forgetting event "
+        f"{h['share_with_forgetting_events']:.2f})."
+    )
+    f = decision_finding(head, decisions, verdict)
+    return Finding(f.verdict, f.evidence, condition)
+
+
 @claim(
     "seed000-hard-examples-r1",
     SRC,
@@ -129,6 +191,10 @@ def erm_r1_weaker() -> Finding:
     "fails",
     corrected="R13 = R1 + R3 grows with hardness (Spearman $rho_R13_late with late EL2N); R1 itself does not "
     "($rho_R1_early with early EL2N, $rho_R1_late with late EL2N).",
+    figure="hard-vs-easy",
+    decide=hard_examples_r1_from_figure,
+    # quick (digits, 3 seeds): raw ρ < 0 for all three; partial ρ +0.22 (EL2N), +0.20 (GraNd)
+    expected_from_figure={"quick": "inconclusive"},
 )
 def hard_examples_r1() -> Finding:
     runs = nw.trained_runs()
@@ -143,7 +209,8 @@ def hard_examples_r1() -> Finding:
     larger = lo_early > 0 and rows["R1"]["late_el2n"][1] > 0
     text = (
         "Per-sample R1 (Corollary 4, H⁺ form) of the mixup network at the last epoch against EL2N "
-        "hardness ‖S(f(x_i)) − y_i‖₂ (Paul et al. 2021; forgetting counts are not tracked here), Spearman "
+        "hardness ‖S(f(x_i)) − y_i‖₂ (Paul et al. 2021; this in-ledger run tracks no forgetting "
+        "counts, figure hard-vs-easy does), Spearman "
         "ρ with a 95% bootstrap interval over the 100 evaluated samples: with early EL2N (epoch "
         f"{runs['epochs'][1]}) ρ = {rows['R1']['early_el2n'][0]:.2f} [{lo_early:.2f}, {hi_early:.2f}], "
         f"with late EL2N ρ = {rows['R1']['late_el2n'][0]:.2f}: hard samples do not get larger R1 (late: "

@@ -7,8 +7,8 @@ its checks). Importing the package imports every public module, so adding a figu
 module. :func:`run_figure` computes (resumably, per unit and seed), writes the CSV, the provenance
 JSON, the PNG and the PDF; :func:`redraw_figure` redraws from the CSV alone.
 
->>> FIGURES['mixing-law-design'].claims
-('seed001-ratio', 'seed002-erm-limit')
+>>> FIGURES['hard-pool-sweep'].claims  # the ledger entries whose rule reads its results
+('seed000-eta-pool',)
 """
 
 from __future__ import annotations

@@ -25,9 +25,21 @@ from typing import Any, Literal, Protocol
 
 import torch
 
-__all__ = ["Mode", "Requirement", "Config", "Unit", "DrawInfo", "Figure", "FIGURES", "register", "get_figure"]
+__all__ = [
+    "Mode",
+    "MODES",
+    "Requirement",
+    "Config",
+    "Unit",
+    "DrawInfo",
+    "Figure",
+    "FIGURES",
+    "register",
+    "get_figure",
+]
 
-Mode = Literal["quick", "full"]
+Mode = Literal["quick", "standard", "full"]
+MODES: tuple[str, ...] = ("quick", "standard", "full")
 Requirement = Literal["gpu", "cifar10"]
 Row = dict[str, Any]
 
@@ -111,6 +123,9 @@ class Figure:
     seeded: bool = True
     statement: str = ""
     version: int = 1
+    #: the CPU scale sized by a power analysis to decide the figure's claims (None: the figure has
+    #: none; its quick scale already decides, or only the full scale can)
+    standard: Config | None = None
 
     @property
     def stem(self) -> str:
@@ -118,23 +133,32 @@ class Figure:
         return self.name.replace("-", "_")
 
     def config(self, mode: Mode) -> Config:
-        if mode not in ("quick", "full"):
-            raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
+        """The configuration of ``mode`` (a ValueError when the figure has no standard scale)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if mode == "standard":
+            if self.standard is None:
+                raise ValueError(
+                    f"figure {self.name!r} has no --standard configuration "
+                    f"(figures with one: {', '.join(n for n, f in FIGURES.items() if f.standard)})"
+                )
+            return self.standard
         return self.quick if mode == "quick" else self.full
+
+    def has(self, mode: Mode) -> bool:
+        """Whether the figure has a configuration at ``mode``."""
+        return mode != "standard" or self.standard is not None
 
 
 FIGURES: dict[str, Figure] = {}
 
 
 def register(figure: Figure) -> Figure:
-    """Add ``figure`` to :data:`FIGURES` (names are unique; claims must be ledger ids)."""
-    from ..ledger import METADATA
-
+    """Add ``figure`` to :data:`FIGURES` (names are unique). Its claims must be ledger ids: the
+    ledger sits above the figures (it reads their results), so that is checked by
+    :func:`mixtheory.ledger.figures.unknown_figure_claims` (``mixtheory verify`` and the tests)."""
     if figure.name in FIGURES and FIGURES[figure.name] is not figure:
         raise ValueError(f"a figure named {figure.name!r} is already registered")
-    unknown = [c for c in figure.claims if c not in METADATA]
-    if unknown:
-        raise ValueError(f"figure {figure.name!r} names unknown ledger claims {unknown}")
     FIGURES[figure.name] = figure
     return figure
 

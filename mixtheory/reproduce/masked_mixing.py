@@ -256,7 +256,7 @@ FIGURE = register(
     Figure(
         name="masked-mixing",
         title="Which pixel pairs Mixup and CutMix regularize (Park et al., figure 4)",
-        claims=("seed004-cutmix-locality",),
+        claims=(),
         statement="Under CutMix, strong regularization of ∂_jf∂_kf if pixels j and k are close; Mixup "
         "regularizes all pairs alike.",
         quick=Config(

@@ -310,7 +310,7 @@ FIGURE = register(
     Figure(
         name="score-heatmaps",
         title="EL2N and GraNd of mixed samples by the hardness deciles of the two samples mixed",
-        claims=("seed000-hard-mix-hard",),
+        claims=("seed000-hard-mix-hard", "seed000-el2n-mixed-samples"),
         statement='"Hard sample × Hard sample mix-up would result in Hard mix-up sample" (data-valuation '
         "slides, EL2N at epoch 20 and GraNd at epoch 5, 10 models, CIFAR-10 ResNet-18).",
         quick=Config(
@@ -318,6 +318,12 @@ FIGURE = register(
             "EL2N at epoch 4, 10 pairs per cell",
             _QUICK,
             seeds=3,
+        ),
+        standard=Config(
+            "bundled 8×8 digits (600 train), tanh MLP 64-64-10 (Adam, batch 64), GraNd at epoch 1, "
+            "EL2N at epoch 4, 10 pairs per cell",
+            _QUICK,
+            seeds=10,
         ),
         full=Config(
             "CIFAR-10 (50,000 train), GELU CNN 32-64-128, GraNd at epoch 5, EL2N at epoch 20, 50 pairs "

@@ -280,7 +280,7 @@ FIGURE = register(
     Figure(
         name="second-order-accuracy",
         title="Second-order expansions of the mixup loss against the exact loss (Carratino vs Zhang)",
-        claims=("seed000-zhang-lambda-tilde", "seed000-zhang-lemma31-r3"),
+        claims=(),
         statement="Both second-order expansions approximate the mixup loss (Zhang et al.'s Lemma 3.1 as "
         "quoted in the data-valuation slides; Carratino et al.'s Theorem 3).",
         quick=Config(
