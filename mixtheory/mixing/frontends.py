@@ -27,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..laws import Beta, MixingLaw, PointMass
 from .masks import CutMix
 

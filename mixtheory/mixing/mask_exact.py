@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from scipy import special
 
-from .._validation import Tensor
+from .._types import Tensor
 from ..laws import DEFAULT_NODES, Beta, Empirical, MixingLaw, Mixture, PointMass, WShaped
 from .masks import MaskKind, check_image_size, mask_from_name
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import Tensor
+from .._types import Tensor
 from .monitor import Monitor
 from .objectives import Objective, TrainingData
 
