@@ -1,11 +1,10 @@
 r"""What the sampler's average loss converges to, and the sampler's average itself.
 
-Exact over partners and mask positions; over λ it is the law's quadrature (``law.lambda_rule``),
-exact for laws with atoms only. For a continuous law the error is that of the quadrature: small
-for mixup (smooth in λ), but box masks (CutMix, HMix) change size in whole pixels, a step function
-of λ, and converge only like 1/num_nodes (measured: relative errors 8.5e-5, 5.2e-6, 8.8e-7 at 16, 96,
-400 nodes for CutMix on 6×6 images under λ ~ Beta(1, 1), 1.8e-5, 1.3e-5, 2.1e-6 under Beta(0.4, 0.4),
-against the λ integral done exactly piece by piece of the box size).
+Exact over partners and mask positions. Over λ: for mixup the law's quadrature
+(``law.lambda_rule``; the loss is smooth in λ, and exact for laws with atoms); for masks the λ
+pieces of :func:`mixtheory.mixing.mask_exact.mask_atoms`, between the breakpoints where a box side
+changes (exact for CutMix under atoms, Beta laws and their mixtures; Gauss–Jacobi per piece for
+HMix and GMix, 1e-12 against mpmath).
 
 :func:`exact_loss_for_rule` evaluates the limits derived in :mod:`mixtheory.mixing.sampler`:
 ``E_mix`` (uniform and permutation partners), the deterministic pairing loss (flip and roll on a
@@ -198,7 +197,7 @@ def exact_loss_for_rule(
 ) -> float:
     r"""The limit of the sampler's average batch loss (module docstring of
     :mod:`mixtheory.mixing.sampler` for the derivation): exact over partners and mask positions,
-    a quadrature over a continuous λ law (module docstring for its error).
+    and over λ as the module docstring says.
 
     Args:
         model: callable (batch, *input_shape) → (batch, c). X: (n, *input_shape); Y: (n, c)
