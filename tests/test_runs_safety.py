@@ -315,6 +315,16 @@ def test_reproduce_refuses_a_directory_of_user_files(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
 
 
+def test_a_figure_that_fails_before_writing_leaves_no_directory(tmp_path):
+    def failing(unit, seed, params, ctx):
+        raise RuntimeError("compute failed")
+
+    broken = Figure(**{**TOY.__dict__, "compute": failing})
+    with pytest.raises(RuntimeError, match="compute failed"):
+        run_figure(broken, "quick", tmp_path / "new" / "results", progress=False)
+    assert not (tmp_path / "new").exists()
+
+
 def test_the_committed_results_directory_is_recognised_as_ours():
     from mixtheory.reproduce._runner import check_out
 
