@@ -191,7 +191,7 @@ def _data_summary(data: TrainingData | None) -> dict[str, Any] | None:
         return None
     digest = hashlib.sha256()
     for tensor in (data.X, data.Y):
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        digest.update(tensor.detach().cpu().contiguous().numpy())  # the buffer itself, no copy
     return {
         "n": data.n,
         "input_shape": list(data.X.shape[1:]),
