@@ -257,14 +257,15 @@ def check_output_dir(
         return path
     if marker is None and recognise is not None and recognise(path):
         return path
-    found = (
-        f"mixtheory {marker['kind']} output"
-        if marker is not None
-        else f"no {what or 'mixtheory ' + kind + ' output'}"
-    )
+    if marker is not None:
+        raise ValueError(
+            f"{option} {path} holds mixtheory {marker['kind']} output, not {what or kind + ' output'}: "
+            f"choose a new or empty directory for {option}"
+        )
+    what = what or f"mixtheory {kind} output"
     raise ValueError(
-        f"{option} {path} is not empty and holds {found} ({MARKER} of kind {kind!r}); mixtheory never "
-        f"writes into a directory it did not make: choose a new or empty directory for {option}"
+        f"{option} {path} is not empty and holds no {what} (no {MARKER}); mixtheory never writes into "
+        f"a directory it did not make: choose a new or empty directory for {option}"
     )
 
 

@@ -89,6 +89,7 @@ def test_exit_code_is_one_when_a_proof_fails_or_a_verdict_changes(tmp_path, monk
 def test_full_verify_passes_and_reports_every_entry(tmp_path, capsys):
     report = tmp_path / "verify_report.md"
     # stored figure results are read in tests/test_ledger_figures.py; here none, so the run is hermetic
+    (tmp_path / "no-results").mkdir()  # an empty results directory (a missing one is an error)
     assert _run(["verify", "--report", str(report), "--results", str(tmp_path / "no-results")]) == 0
     out = capsys.readouterr().out
     text = report.read_text(encoding="utf-8")

@@ -2,11 +2,12 @@
 completes, and its tables and model equal an uninterrupted run's bit for bit.
 
 The instants come from a seeded generator, uniform between the time Python takes to import the
-package and the duration of an uninterrupted process; every third one instead waits for the
-temporary file of an atomic write (of ``checkpoint.pt``, or of any table) to appear and interrupts at
-once, so that interrupts land inside file writes too. Each
-interrupted process continues the same run (``--resume``), so one chain of processes carries many
-interrupts; a chain whose process finished before its signal is checked and a new one started.
+package and the expected end of the process (the uninterrupted run's duration, scaled to the epochs
+left, and shrunk when a process finishes earlier: the machine's load varies); every third process
+is instead interrupted as soon as the temporary file of an atomic write (of ``checkpoint.pt``, or of
+any table) appears, so that interrupts land inside file writes too. Each interrupted process
+continues the same run (``--resume``), so one chain of processes carries many interrupts; a chain
+whose process finished before its signal is checked and a new one started.
 A signal that arrives outside the command (while Python still imports torch and the package, or
 shuts down after the command returned) ends the process the way Python ends any program there; the
 test checks that it wrote nothing or finished the run, and does not count it among the interrupts.
@@ -87,7 +88,8 @@ def _interrupt(
     process: subprocess.Popen, out: Path, rng: random.Random, trial: int, window: tuple[float, float]
 ):
     """Send SIGINT at this trial's instant (``window``: the process's start-up time and its expected
-    end); returns (return code, stderr, whether a file was being written when the signal was sent)."""
+    end; every third trial: as soon as a file is being written). Returns the return code, stderr and
+    whether a file was being written when the signal was sent."""
     in_write = False
     if trial % 3 == 2:
         pattern = f".checkpoint.pt.*{TMP_SUFFIX}" if trial % 2 else f".*{TMP_SUFFIX}"
@@ -120,17 +122,26 @@ def test_sigint_at_random_instants_then_resume_equals_the_uninterrupted_run(tmp_
     interrupts = writes = chains = launches = 0
     out, fresh, done_epochs = tmp_path / "chain0", True, 0
     while interrupts < INTERRUPTS:
+        assert launches < 4 * INTERRUPTS, f"only {interrupts} of {launches} processes were interrupted"
         # the rest of the run: start-up, then the epochs still to do (and the final writes)
-        window = (startup, startup + (duration - startup) * max(EPOCHS - done_epochs, 0.5) / EPOCHS)
+        remaining = max(EPOCHS - done_epochs, 0.5) / EPOCHS
+        window = (startup, startup + (duration - startup) * remaining)
         process = _start(out, resume=not fresh)
         launches += 1
+        began = time.perf_counter()
         before = sorted((p.name, p.stat().st_mtime_ns) for p in out.iterdir()) if out.exists() else None
-        code, err, in_write = _interrupt(process, out, rng, interrupts, window)
+        code, err, in_write = _interrupt(process, out, rng, launches, window)
+        elapsed = time.perf_counter() - began
+        if code == 0:  # the machine is faster than when it was timed: shrink the window to this run
+            startup = min(startup, 0.5 * elapsed)
+            duration = min(duration, startup + (elapsed - startup) / remaining)
         if code == -signal.SIGINT:
             # outside the command: still starting up (nothing written) or already shutting down after a
             # complete run; either way the next process resumes (or starts) the run
             after = sorted((p.name, p.stat().st_mtime_ns) for p in out.iterdir()) if out.exists() else None
             assert after == before or (out / "checkpoint.pt").is_file(), err
+            if after == before:  # still starting up when the signal came: start-up takes longer
+                startup = min(max(startup, elapsed), 0.8 * duration)
             fresh = not (out / "checkpoint.pt").is_file()
             done_epochs = 0 if fresh else torch.load(out / "checkpoint.pt", weights_only=False)["epoch"]
             continue

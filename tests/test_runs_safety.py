@@ -69,6 +69,18 @@ def test_train_refuses_a_directory_of_user_files_and_leaves_them_alone(tmp_path,
     assert _snapshot(user) == before
 
 
+def test_train_and_reproduce_do_not_write_into_each_others_directories(tmp_path, capsys):
+    figures = run_figure(TOY, "quick", tmp_path / "figures", progress=False).paths["json"].parent
+    before = _snapshot(figures)
+    assert main(_train_argv(figures)) == 2
+    assert "holds mixtheory reproduce output, not mixtheory training run" in capsys.readouterr().err
+    assert _snapshot(figures) == before
+    X, y = load_digits(60, seed=0)
+    run = train(build_model("mlp", 64, 10, hidden=(8,)), X, y, out=tmp_path / "run", epochs=1).out
+    with pytest.raises(ValueError, match="holds mixtheory train output, not mixtheory reproduce results"):
+        run_figure(TOY, "quick", run, progress=False)
+
+
 def test_a_run_that_fails_before_writing_leaves_no_directory(tmp_path, capsys):
     out = tmp_path / "new" / "deeper"
     assert main(_train_argv(out, "--data", "nowhere.npz")) == 2
@@ -313,6 +325,16 @@ def test_reproduce_refuses_a_directory_of_user_files(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--out" in err and "choose a new or empty directory" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_a_figure_that_fails_before_writing_leaves_no_directory(tmp_path):
+    def failing(unit, seed, params, ctx):
+        raise RuntimeError("compute failed")
+
+    broken = Figure(**{**TOY.__dict__, "compute": failing})
+    with pytest.raises(RuntimeError, match="compute failed"):
+        run_figure(broken, "quick", tmp_path / "new" / "results", progress=False)
+    assert not (tmp_path / "new").exists()
 
 
 def test_the_committed_results_directory_is_recognised_as_ours():

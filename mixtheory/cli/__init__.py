@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from . import check, estimate, moments, reproduce, train, verify
 
@@ -28,6 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     (for ``train``: how to resume) and exit code 130, the shell's code for an interrupt."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    finally:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            # the command is over and the program ends: a Ctrl-C now could only interrupt Python's
+            # own shutdown (torch's finalizers), with a traceback and nothing left to save
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -10,10 +10,14 @@ make a run resumed from its last checkpoint equal to the uninterrupted run, bit 
 (``tests/test_training.py`` compares the parameters with ``torch.equal``). On a GPU, reductions can
 be non-deterministic; the run is then reproducible only to rounding.
 
-Files under ``out``: ``history.csv`` (one row per epoch: loss, learning rate, the objective's
-parts, seconds), one ``<recorder>.csv`` (and ``.npz``) per recorder, ``model.pt`` (the state dict),
-``checkpoint.pt`` (the last checkpoint) and ``provenance.json``
-(:func:`mixtheory.provenance.write_provenance`).
+Files under ``out``: ``.mixtheory.json`` (the marker that makes it a run, written first),
+``history.csv`` (one row per epoch: loss, learning rate, the objective's parts, seconds), one
+``<recorder>.csv`` (and ``.npz``) per recorder, ``model.pt`` (the state dict), ``checkpoint.pt``
+(the last checkpoint; the first is written before the first epoch) and ``provenance.json``
+(:func:`mixtheory.provenance.write_provenance`), each written atomically (:mod:`mixtheory._io`), so
+that an interrupt at any instant leaves a run that ``resume=True`` continues. A checkpoint records
+the model's layers, a SHA-256 of the data and the recorders' settings with the other settings; a
+resumed run must match them all.
 """
 
 from __future__ import annotations
@@ -194,7 +198,7 @@ def _data_summary(data: TrainingData | None) -> dict[str, Any] | None:
         return None
     digest = hashlib.sha256()
     for tensor in (data.X, data.Y):
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        digest.update(tensor.detach().cpu().contiguous().numpy())  # the buffer itself, no copy
     return {
         "n": data.n,
         "input_shape": list(data.X.shape[1:]),
