@@ -139,7 +139,8 @@ CHILD = textwrap.dedent(
 def test_500_cifar_samples_within_default_budget():
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("MIXTHEORY_MEMORY_BUDGET", None)
-    proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=1200)
+    command = [sys.executable, "-c", CHILD]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
     record = json.loads(proc.stdout.strip().splitlines()[-1])
     assert record["m"] == 500 and record["finite"]
