@@ -23,6 +23,7 @@ from torch.func import vmap
 
 from ._jet_layers import (
     Jet,
+    _storage,
     elementwise_derivatives,
     elementwise_jet,
     function_derivatives,
@@ -113,6 +114,19 @@ class _Traced:
                 f"torch.fx cannot trace {type(model).__name__} ({type(exc).__name__}: {exc})"
             ) from None
         self.unsupported = self._check()
+        # for memory: the values that die at each node, and the nodes read by exactly one other node
+        last_use: dict[fx.Node, fx.Node] = {}
+        for node in self.graph_module.graph.nodes:
+            for used in node.all_input_nodes:
+                last_use[used] = node
+        self.frees: dict[fx.Node, list[fx.Node]] = {}
+        for used, node in last_use.items():
+            self.frees.setdefault(node, []).append(used)
+        self.single_use = {
+            node
+            for node in self.graph_module.graph.nodes
+            if len(node.users) == 1 and node.op != "placeholder"
+        }
 
     def _check(self) -> str | None:
         gm = self.graph_module
@@ -334,6 +348,7 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
     gm = traced.graph_module
     env: dict[fx.Node, Any] = {}
     placeholders = 0
+    foreign = -1
 
     def load(value: Any) -> Any:
         return fx.node.map_arg(value, lambda n: env[n])
@@ -343,6 +358,7 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
             if placeholders:
                 raise TypeError("Taylor mode needs a model with one input")
             env[node] = jet
+            foreign = _storage(jet.first)  # the caller's stream: never overwritten
             placeholders += 1
         elif node.op == "get_attr":
             obj: Any = gm
@@ -357,7 +373,7 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
             elif len(args) != 1 or kwargs:
                 raise TypeError(f"no Taylor-mode rule for module {type(module).__name__} with several inputs")
             else:
-                env[node] = module_jet(module, args[0])
+                env[node] = module_jet(module, args[0], _owned(node, env, traced, foreign))
         elif node.op == "call_function":
             if node.target is getattr:
                 obj, attr = load(node.args)
@@ -371,7 +387,21 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
             if not _is_jet(out):
                 raise TypeError("Taylor mode needs a model whose output is one tensor depending on the input")
             return out
+        for dead in traced.frees.get(node, ()):
+            env.pop(dead, None)  # free each value after its last use
     raise TypeError("the traced graph has no output")
+
+
+def _owned(node: fx.Node, env: dict[fx.Node, Any], traced: _Traced, foreign: int) -> bool:
+    """Whether ``node`` may overwrite its input jet's tangent streams: the input is read by this node
+    only, is not (a view of) the caller's stream, and shares its storage with no other live value."""
+    arg = node.args[0]
+    if not isinstance(arg, fx.Node) or arg not in traced.single_use or not _is_jet(env.get(arg)):
+        return False
+    ptr = _storage(env[arg].first)
+    if ptr == foreign:
+        return False
+    return not any(_is_jet(v) and v is not env[arg] and _storage(v.first) == ptr for v in env.values())
 
 
 def graph_unsupported(model: object) -> str | None:

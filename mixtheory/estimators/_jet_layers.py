@@ -142,13 +142,30 @@ def function_derivatives(fn: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Ten
     return y, d1, d2
 
 
-def elementwise_jet(jet: Jet, derivatives: tuple[Tensor, Tensor, Tensor]) -> Jet:
-    """``(σ, σ' ẋ, σ' ẍ + σ'' ẋ²)``."""
+def elementwise_jet(jet: Jet, derivatives: tuple[Tensor, Tensor, Tensor], inplace: bool = False) -> Jet:
+    """``(σ, σ' ẋ, σ' ẍ + σ'' ẋ²)``. The group sums of ``ẋ²`` accumulate one direction at a time
+    (no k-row temporary); ``inplace``: the caller owns ``jet.first`` and ``jet.second`` (nothing else
+    reads them), so they are overwritten instead of allocating new streams."""
     y, d1, d2 = derivatives
-    curvature = jet.group_sum(jet.first * jet.first) * d2
+    curvature = _group_sum_of_squares(jet)
+    curvature.mul_(d2)
     if jet.second is not None:
-        curvature = curvature.addcmul_(jet.second, d1)
-    return Jet(y, jet.first * d1, curvature, jet.groups)
+        curvature.addcmul_(jet.second, d1)
+    inplace = inplace and not (torch.is_grad_enabled() and jet.first.requires_grad)
+    first = jet.first.mul_(d1) if inplace else jet.first * d1
+    return Jet(y, first, curvature, jet.groups)
+
+
+def _group_sum_of_squares(jet: Jet) -> Tensor:
+    """``Σ_{k in group} ẋ_k²`` per group, (g, B, ...): a fresh tensor."""
+    if jet.groups == jet.k:
+        return jet.first * jet.first
+    size = jet.k // jet.groups
+    rows = jet.first.reshape(jet.groups, size, *jet.first.shape[1:])
+    acc = rows[:, 0] * rows[:, 0]
+    for j in range(1, size):
+        acc.addcmul_(rows[:, j], rows[:, j])
+    return acc
 
 
 # --- per-layer rules -------------------------------------------------------------------------------
@@ -160,11 +177,15 @@ def map_streams(fn: Callable[[Tensor], Tensor], streams: Tensor) -> Tensor:
     return out.reshape(streams.shape[0], streams.shape[1], *out.shape[1:])
 
 
-def module_jet(module: nn.Module, jet: Jet) -> Jet:
+def module_jet(module: nn.Module, jet: Jet, inplace: bool = False) -> Jet:
+    """One module's rule (``nn.Sequential``: layer by layer). ``inplace``: the caller owns the jet's
+    tangent streams, so elementwise layers may overwrite them (a Sequential owns every stream its
+    own layers created)."""
     x = jet.primal
     if isinstance(module, nn.Sequential):
+        foreign = None if inplace else _storage(jet.first)
         for layer in module:
-            jet = module_jet(layer, jet)
+            jet = module_jet(layer, jet, foreign is None or _storage(jet.first) != foreign)
         return jet
     if isinstance(module, _IDENTITY) and not module.training:
         return jet
@@ -185,11 +206,16 @@ def module_jet(module: nn.Module, jet: Jet) -> Jet:
     if isinstance(module, _LINEAR_NO_BIAS) and module_unsupported(module) is None:
         return jet.map(lambda t: map_streams(module, t), module(x))
     if isinstance(module, _ELEMENTWISE):
-        return elementwise_jet(jet, elementwise_derivatives(module, x))
+        return elementwise_jet(jet, elementwise_derivatives(module, x), inplace)
     if isinstance(module, _SMOOTH_PER_SAMPLE):
         return smooth_jet(module, jet)
     reason = module_unsupported(module) or f"module {type(module).__name__}"
     raise TypeError(f"no Taylor-mode rule for {reason}; use method='jvp'")
+
+
+def _storage(t: Tensor) -> int:
+    """The address of a tensor's storage: views of a stream share it."""
+    return t.untyped_storage().data_ptr()
 
 
 def smooth_jet(fn: Callable[[Tensor], Tensor], jet: Jet) -> Jet:

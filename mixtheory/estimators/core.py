@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._memory import activation_elements, auto_pass_inputs
 from .._types import DeviceLike
 from .._validation import (
     Tensor,
@@ -84,7 +85,7 @@ def estimate_regularizers(
     loss: str | Loss = "ce",
     probes: ProbeKind = "gaussian",
     num_probes: int = 16,
-    batch_size: int = 512,
+    batch_size: int | None = None,
     device: DeviceLike = None,
     generator: torch.Generator | None = None,
     *,
@@ -164,7 +165,7 @@ def estimate_from_geometry(
     loss: str | Loss = "ce",
     probes: ProbeKind = "gaussian",
     num_probes: int = 16,
-    batch_size: int = 512,
+    batch_size: int | None = None,
     generator: torch.Generator | None = None,
     *,
     method: Method = "auto",
@@ -269,8 +270,11 @@ def _estimate(
     requested_method = options.method
     options = options.resolved(model, geometry.c)
 
-    probe_chunk = min(options.probes_per_sample(geometry.rank), options.batch_size)
-    samples_per_chunk = max(1, options.batch_size // probe_chunk)
+    batch_size = options.batch_size
+    if batch_size is None:
+        batch_size = _auto_batch_size(model, geometry, model_dtype)
+    probe_chunk = min(options.probes_per_sample(geometry.rank), batch_size)
+    samples_per_chunk = max(1, batch_size // probe_chunk)
     if seeds is None:
         seeds = probe_seeds(generator, idx) if not options.exact_probes else [0] * idx.numel()
     elif len(seeds) != idx.numel():
@@ -299,6 +303,15 @@ def _estimate(
         result.info["taylor_unsupported"] = taylor_mode_unsupported(model)
     warn_if_cancelling(result.cancellation, geometry.dtype, stacklevel=4)
     return result
+
+
+def _auto_batch_size(model: Callable[[Tensor], Tensor], geometry: MixupGeometry, dtype: torch.dtype) -> int:
+    """Model inputs per pass for ``batch_size=None``: a pass's largest activation about 4 MB."""
+    _, device = model_dtype_device(model)
+    one = geometry.as_inputs(geometry.x_tilde[:1].to(dtype=dtype, device=device or geometry.device))
+    with model_call_errors():
+        largest = activation_elements(model, one, largest=True)
+    return auto_pass_inputs(largest, torch.finfo(dtype).bits // 8)
 
 
 def _progress_bar(num_samples: int, samples_per_chunk: int, progress: bool | None) -> tqdm:

@@ -216,9 +216,12 @@ def _factor_batch(
     coords = range_coordinates(geometry, coeffs, idx)
     xi = coeffs.to(device=device, dtype=dtype)
     a = geometry.centered_x[idx].to(device=device, dtype=dtype)
-    vectors = (math.sqrt(geometry.theta_var) * xi[..., :1]) * a[:, None, :]
-    if geometry.rank:
-        vectors = vectors + xi[..., 1:] @ _scaled_basis(geometry, dtype, device)
+    own = math.sqrt(geometry.theta_var) * xi[..., :1]  # (m, k, 1)
+    if not geometry.rank:
+        return ProbeBatch(own * a[:, None, :], coords, exact)
+    # one product for the shared part, the rank-one part added in place (no (m, k, d) temporaries)
+    vectors = xi[..., 1:] @ _scaled_basis(geometry, dtype, device)
+    vectors.baddbmm_(own, a[:, None, :])
     return ProbeBatch(vectors, coords, exact)
 
 
