@@ -401,7 +401,8 @@ def test_r13_and_cancellation_are_reported(saved, tmp_path, capsys):
     # the default estimates R13 from the probes (with a standard error); --r1 exact computes it
     assert summary["summary"]["R13"]["exact"] is False and summary["summary"]["R13"]["mean_se"] >= 0
     rc, printed, _ = run_cli(
-        ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--r1", "exact", "--json"], capsys
+        ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--r1", "exact", "--json"],
+        capsys,
     )
     summary = json.loads(printed)
     assert summary["summary"]["R13"]["exact"] is True and summary["summary"]["R13"]["mean_se"] is None
