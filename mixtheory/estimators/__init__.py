@@ -21,6 +21,8 @@ forms in v; the derivation is written out in ``docs/theory.md``. One module per 
 - :mod:`.meyer2021_hutchpp`: Hutch++ for R2 (Meyer, Musco, Musco, Woodruff, SOSA 2021).
 - :mod:`.results`: :class:`RegularizerEstimates`.
 - :mod:`.core`: :func:`estimate_regularizers` and :func:`estimate_from_geometry`.
+- :mod:`.factor_route`: the exact closed form by jets along the factor columns of Σ^(i) (no d × d
+  matrix; :func:`mixtheory.taylor_regularizers` with ``route="factor"``).
 
 Randomness: a base seed is drawn from ``generator`` once; sample i's probes come from a private
 generator seeded by (base seed, i), so results do not depend on batch size, chunking, the order
