@@ -91,7 +91,7 @@ def render_scaling(record: dict | None) -> str:
             "then `python benchmarks/readme_speed.py`."
         )
     lines = [
-        f"Time and peak memory growth against n at d = {record['d']} ({record['machine']}; "
+        f"Time and peak memory (whole process) against n at d = {record['d']} ({record['machine']}; "
         f"{record['date']}; {record['threads']} thread; each point a fresh process):",
         "",
         "| n | " + " | ".join(f"{route} s | {route} MiB" for route in record["routes"]) + " |",
@@ -103,6 +103,12 @@ def render_scaling(record: dict | None) -> str:
             point = row["routes"].get(route)
             if point is None:
                 cells += ["–", "–"]
+            elif point["samples"] < row["n"]:
+                projected = f"all n ≈ {point['projected_seconds']:.0f}"
+                cells += [
+                    f"{point['seconds']:.1f} ({point['samples']} samples; {projected})",
+                    f"{point['peak_mib']:.0f}",
+                ]
             else:
                 cells += [f"{point['seconds']:.1f}", f"{point['peak_mib']:.0f}"]
         lines.append(f"| {row['n']:,} | " + " | ".join(cells) + " |")
