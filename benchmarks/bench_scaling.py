@@ -125,9 +125,8 @@ def main(argv=None) -> dict:
     guard = LoadGuard(allow=args.allow_load)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
     rows = []
-    print(
-        f"{'n':>7} {'route':12} {'samples':>8} {'seconds':>9} {'projected s':>12} {'peak MiB':>9} {'data MiB':>9}"
-    )
+    header = ("n", "route", "samples", "seconds", "projected s", "peak MiB", "data MiB")
+    print("{:>7} {:12} {:>8} {:>9} {:>12} {:>9} {:>9}".format(*header))
     for n in ns:
         row = dict(n=n, routes={})
         for route in args.routes:
