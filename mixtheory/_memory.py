@@ -34,6 +34,7 @@ __all__ = [
     "activation_elements",
     "auto_pass_inputs",
     "PASS_BUFFER_BYTES",
+    "PASS_BUFFER_BYTES_GPU",
     "ClosedFormPlan",
     "plan_closed_form",
 ]
@@ -124,15 +125,23 @@ def activation_elements(model: Callable[[Tensor], Tensor], one_input: Tensor, la
 PASS_BUFFER_BYTES = 4 * 1024**2
 
 
-def auto_pass_inputs(largest_elements: int, element_bytes: int, minimum: int = 1) -> int:
+# on a GPU a pass should fill the device instead: buffers of a few hundred MB
+PASS_BUFFER_BYTES_GPU = 256 * 1024**2
+
+
+def auto_pass_inputs(
+    largest_elements: int, element_bytes: int, minimum: int = 1, device: torch.device | str | None = None
+) -> int:
     """Model inputs per derivative pass so that its largest buffer holds about
     :data:`PASS_BUFFER_BYTES`: measured 2-6× faster per input than 512-input passes on a CPU,
-    where fresh large buffers cost a page fault per 4 kB (``benchmarks/bench_estimators.py``).
+    where fresh large buffers cost a page fault per 4 kB (``benchmarks/bench_estimators.py``); on a
+    CUDA device :data:`PASS_BUFFER_BYTES_GPU`, whose caching allocator reuses buffers.
 
     >>> auto_pass_inputs(16 * 32 * 32, 4)       # a 16-channel 32 × 32 feature map in float32
     64
     """
-    return max(int(minimum), PASS_BUFFER_BYTES // max(1, largest_elements * element_bytes))
+    target = PASS_BUFFER_BYTES_GPU if torch.device(device or "cpu").type == "cuda" else PASS_BUFFER_BYTES
+    return max(int(minimum), target // max(1, largest_elements * element_bytes))
 
 
 @dataclass(frozen=True)

@@ -311,7 +311,7 @@ def _auto_batch_size(model: Callable[[Tensor], Tensor], geometry: MixupGeometry,
     one = geometry.as_inputs(geometry.x_tilde[:1].to(dtype=dtype, device=device or geometry.device))
     with model_call_errors():
         largest = activation_elements(model, one, largest=True)
-    return auto_pass_inputs(largest, torch.finfo(dtype).bits // 8)
+    return auto_pass_inputs(largest, torch.finfo(dtype).bits // 8, device=device or geometry.device)
 
 
 def _progress_bar(num_samples: int, samples_per_chunk: int, progress: bool | None) -> tqdm:
