@@ -51,6 +51,7 @@ from .results import RegularizerEstimates
 __all__ = ["TrainModeWarning", "estimate_regularizers", "estimate_from_geometry"]
 
 Indices = Tensor | Sequence[int] | None
+_CHUNK_INPUTS = 512
 
 
 class TrainModeWarning(UserWarning):
@@ -274,13 +275,22 @@ def _estimate(
     if batch_size is None:
         batch_size = _auto_batch_size(model, geometry, model_dtype)
     probe_chunk = min(options.probes_per_sample(geometry.rank), batch_size)
-    samples_per_chunk = max(1, batch_size // probe_chunk)
+    pass_samples = max(1, batch_size // probe_chunk)
+    # chunks of samples for drawing probes and the per-sample algebra: at least _CHUNK_INPUTS inputs'
+    # worth (fixed costs amortized); the derivative passes inside see pass_samples at a time
+    samples_per_chunk = max(pass_samples, _CHUNK_INPUTS // probe_chunk)
     if seeds is None:
         seeds = probe_seeds(generator, idx) if not options.exact_probes else [0] * idx.numel()
     elif len(seeds) != idx.numel():
         raise ValueError(f"seeds must give one seed per sample ({idx.numel()}), got {len(seeds)}")
     evaluator = DerivativeEvaluator(
-        model, geometry, options, model_dtype, probe_chunk, need_jv=options.r1 == "probes"
+        model,
+        geometry,
+        options,
+        model_dtype,
+        probe_chunk,
+        need_jv=options.r1 == "probes",
+        pass_samples=pass_samples,
     )
 
     parts = []

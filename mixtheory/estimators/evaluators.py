@@ -75,6 +75,7 @@ class DerivativeEvaluator:
         model_dtype: torch.dtype,
         probe_chunk: int,
         need_jv: bool,
+        pass_samples: int | None = None,
     ) -> None:
         self.model, self.geometry = model, geometry
         self.method, self.curvature = options.method, options.curvature
@@ -83,6 +84,7 @@ class DerivativeEvaluator:
         self.device = _model_device(model, geometry.device)
         self.probe_chunk = max(1, int(probe_chunk))
         self.need_jv = need_jv
+        self.pass_samples = None if pass_samples is None else max(1, int(pass_samples))
 
     def forward(self, x_flat: Tensor) -> Tensor:
         """The network on flat inputs (B, d): logits (B, c)."""
@@ -99,6 +101,16 @@ class DerivativeEvaluator:
         groups = k if groups is None else int(groups)
         if groups < 1 or k % groups:
             raise ValueError(f"groups must divide the number of probes {k}, got {groups}")
+        step = self.pass_samples
+        if step is not None and xt.shape[0] > step:
+            # passes of a few samples (memory, allocator reuse); the callers' chunks stay large
+            parts = [
+                self(xt[i : i + step], w[i : i + step], V[i : i + step], groups)
+                for i in range(0, len(xt), step)
+            ]
+            jvs = [p[0] for p in parts]
+            jv = None if jvs[0] is None else torch.cat(jvs)
+            return jv, torch.cat([p[1] for p in parts])
         size = k // groups
         if self.method == "taylor-collapsed" and size > 1:
             # chunks hold whole groups, so every group is summed inside one jet
