@@ -22,8 +22,11 @@ from torch import Tensor, fx, nn
 from torch.func import vmap
 
 from ._jet_layers import (
+    BATCHNORM_TYPES,
+    CONV_TYPES,
     Jet,
     _storage,
+    conv_then_batchnorm_jet,
     elementwise_derivatives,
     elementwise_jet,
     function_derivatives,
@@ -127,6 +130,20 @@ class _Traced:
             for node in self.graph_module.graph.nodes
             if len(node.users) == 1 and node.op != "placeholder"
         }
+        nodes = self.graph_module.graph.nodes
+        # convolutions read only by a batch norm: the pair's tangent maps fold into one convolution
+        self.conv_bn: dict[fx.Node, fx.Node] = {}
+        for node in nodes:
+            if node.op != "call_module" or node not in self.single_use or node.kwargs or len(node.args) != 1:
+                continue
+            (user,) = node.users
+            if user.op == "call_module" and len(user.args) == 1 and not user.kwargs:
+                conv, bn = (
+                    self.graph_module.get_submodule(node.target),
+                    self.graph_module.get_submodule(user.target),
+                )
+                if isinstance(conv, CONV_TYPES) and isinstance(bn, BATCHNORM_TYPES):
+                    self.conv_bn[node] = user
 
     def _check(self) -> str | None:
         gm = self.graph_module
@@ -349,6 +366,7 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
     env: dict[fx.Node, Any] = {}
     placeholders = 0
     foreign = -1
+    folded: dict[fx.Node, Jet] = {}  # batch norms whose output jet a folded convolution computed
 
     def load(value: Any) -> Any:
         return fx.node.map_arg(value, lambda n: env[n])
@@ -368,10 +386,19 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
         elif node.op == "call_module":
             args, kwargs = load(node.args), load(node.kwargs)
             module = gm.get_submodule(node.target)
-            if not any(_is_jet(a) for a in _flatten(args, kwargs)):
+            if node in folded:  # a batch norm whose jet the convolution before it computed
+                env[node] = folded.pop(node)
+            elif not any(_is_jet(a) for a in _flatten(args, kwargs)):
                 env[node] = module(*args, **kwargs)
             elif len(args) != 1 or kwargs:
                 raise TypeError(f"no Taylor-mode rule for module {type(module).__name__} with several inputs")
+            elif (
+                node in traced.conv_bn
+                and module_unsupported(gm.get_submodule(traced.conv_bn[node].target)) is None
+            ):
+                bn_node = traced.conv_bn[node]
+                bn = gm.get_submodule(bn_node.target)
+                folded[bn_node], env[node] = conv_then_batchnorm_jet(module, bn, args[0])
             else:
                 env[node] = module_jet(module, args[0], _owned(node, env, traced, foreign))
         elif node.op == "call_function":

@@ -29,6 +29,10 @@ __all__ = [
     "module_jet",
     "smooth_jet",
     "layer_jet",
+    "batchnorm_scale",
+    "conv_then_batchnorm_jet",
+    "CONV_TYPES",
+    "BATCHNORM_TYPES",
 ]
 
 # fmt: off
@@ -46,6 +50,7 @@ _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 _SMOOTH_PER_SAMPLE = (nn.LayerNorm, nn.GroupNorm)
 # fmt: on
+CONV_TYPES, BATCHNORM_TYPES = _CONV, _BATCHNORM
 
 
 class Jet(NamedTuple):
@@ -198,10 +203,7 @@ def module_jet(module: nn.Module, jet: Jet, inplace: bool = False) -> Jet:
 
         return jet.map(lambda t: map_streams(conv, t), module(x))
     if isinstance(module, _BATCHNORM) and module_unsupported(module) is None:
-        scale = torch.rsqrt(module.running_var + module.eps)
-        if module.weight is not None:
-            scale = scale * module.weight
-        scale = scale.reshape((1, 1, -1) + (1,) * (x.ndim - 2))
+        scale = batchnorm_scale(module).reshape((1, 1, -1) + (1,) * (x.ndim - 2))
         return jet.map(lambda t: t * scale, module(x))
     if isinstance(module, _LINEAR_NO_BIAS) and module_unsupported(module) is None:
         return jet.map(lambda t: map_streams(module, t), module(x))
@@ -211,6 +213,27 @@ def module_jet(module: nn.Module, jet: Jet, inplace: bool = False) -> Jet:
         return smooth_jet(module, jet)
     reason = module_unsupported(module) or f"module {type(module).__name__}"
     raise TypeError(f"no Taylor-mode rule for {reason}; use method='jvp'")
+
+
+def batchnorm_scale(module: nn.Module) -> Tensor:
+    """The per-channel factor of an eval-mode batch norm's linear part: ``γ / √(var + eps)``."""
+    scale = torch.rsqrt(module.running_var + module.eps)
+    return scale * module.weight if module.weight is not None else scale
+
+
+def conv_then_batchnorm_jet(conv: nn.Module, bn: nn.Module, jet: Jet) -> tuple[Jet, Tensor]:
+    """A convolution followed by an eval-mode batch norm that reads only it: the tangent streams go
+    through one convolution with the batch norm's scale folded into the weight (the two linear maps
+    composed: one pass over the streams instead of two). Returns the jet of the batch norm's output
+    and the convolution's primal output."""
+    scale = batchnorm_scale(bn)
+    weight = conv.weight * scale.reshape((-1,) + (1,) * (conv.weight.ndim - 1))
+
+    def folded(z: Tensor) -> Tensor:
+        return conv._conv_forward(z, weight, None)
+
+    primal = conv(jet.primal)
+    return jet.map(lambda t: map_streams(folded, t), bn(primal)), primal
 
 
 def _storage(t: Tensor) -> int:

@@ -309,7 +309,7 @@ def _estimate(
     if options.curvature == "autograd":
         warn_piecewise_linear(model, all_curvature_zero, stacklevel=4)
     result = RegularizerEstimates.concatenate(parts)
-    if requested_method == "auto" and options.method != "taylor":
+    if requested_method == "auto" and options.method not in ("taylor", "taylor-collapsed"):
         result.info["taylor_unsupported"] = taylor_mode_unsupported(model)
     warn_if_cancelling(result.cancellation, geometry.dtype, stacklevel=4)
     return result
