@@ -23,23 +23,12 @@ ways to evaluate them (``method=``):
 it differs from the Hessian value by ``O(h²‖v‖⁴)``, and it stays meaningful on piecewise-linear
 networks, where autograd gives ``∇²f = 0`` almost everywhere.
 
-Measured in ``benchmarks/bench_estimators.py`` (CIFAR-shaped GELU CNN, n = 512, 32 samples × 16
-Gaussian probes, float32, 1 thread on a shared 2-core CPU; time per probe ÷ one warm forward pass
-timed in the same round, median [min–max] over 5 paired rounds; the ranges are wide because the
-cores were shared):
-
-=============================== ======================
-route                           forward units / probe
-=============================== ======================
-Taylor kernel (jet only)        2.23 [1.76–2.62]
-collapsed kernel, g = 8         1.94 [0.99–2.14]
-library, r1="probes"            1.70 [1.35–4.23]
-library, collapsed, r1="probes" 2.34 [1.12–3.38]
-library, default (exact R1)     4.76 [2.22–6.26]
-double-backward loop (R2 only)  4.48 [2.10–5.95]
-vmap(jvp(grad)) (R2 only)       5.23 [3.34–6.70]
-exact factor columns            2.44 [1.89–2.84]
-=============================== ======================
+The default is collapsed Taylor mode with R13 from the first-order stream. Costs are measured,
+not typed here: ``benchmarks/bench_estimators.py`` times every method against competent
+double-backward loops at equal probes (refusing runs above load 1.5) and the README's speed section
+is generated from its stored results. On a CPU the pass size matters as much as the method: fresh
+buffers above a few MB are page-faulted on every allocation, so passes are sized to a ~4 MB largest
+activation (:func:`mixtheory._memory.auto_pass_inputs`).
 """
 
 from __future__ import annotations
