@@ -50,7 +50,6 @@ def factor_regularizers(
         options = EstimatorOptions(probes="exact", r1="probes", method="taylor-collapsed")
     evaluator = DerivativeEvaluator(model, geometry, options, model_dtype, directions, need_jv=True)
     factor_dim = 1 + geometry.rank
-    eye = torch.eye(factor_dim, dtype=geometry.dtype, device=geometry.device)
     parts: list[dict[str, Tensor]] = []
     curvature_zero = True
     for start in range(0, idx.numel(), samples):
@@ -64,7 +63,8 @@ def factor_regularizers(
             R2 = torch.zeros(chunk.numel(), dtype=geometry.dtype, device=geometry.device)
             R13 = torch.zeros_like(R2)
             for col in range(0, factor_dim, directions):
-                coeffs = eye[col : col + directions].expand(chunk.numel(), -1, -1)
+                coeffs = _unit_rows(col, min(directions, factor_dim - col), factor_dim, geometry)
+                coeffs = coeffs.expand(chunk.numel(), -1, -1)
                 batch = _factor_batch(geometry, coeffs, chunk, model_dtype, evaluator.device, True)
                 jv, curv = evaluator(xt, w, batch.vectors, 1)
                 curv = curv.to(geometry.dtype)
@@ -77,3 +77,11 @@ def factor_regularizers(
         )
     out = {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
     return out, curvature_zero
+
+
+def _unit_rows(start: int, count: int, dim: int, geometry: MixupGeometry) -> Tensor:
+    """Rows ``start … start + count − 1`` of the identity of size ``dim`` (never the whole identity,
+    which is (1 + r)² numbers: a d × d matrix when r = d)."""
+    rows = torch.zeros(count, dim, dtype=geometry.dtype, device=geometry.device)
+    rows[torch.arange(count), torch.arange(start, start + count)] = 1
+    return rows
