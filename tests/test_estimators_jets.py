@@ -180,3 +180,18 @@ def test_jets_never_overwrite_the_callers_tangents(first_layer):
         assert torch.equal(v, kept) and torch.allclose(first, first_c)
         _, ref = torch.func.jvp(model, (x,), (v[0],))
         assert torch.allclose(first[0], ref)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 6, 8), (3, 2, 5, 8)])
+def test_pooling_fast_path_is_the_same_linear_map(shape):
+    """2 × 2 average pooling of the tangent streams by strided adds equals avg_pool2d (odd sides
+    fall back to avg_pool2d itself)."""
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten()).double()
+    x = torch.randn(*shape, dtype=torch.float64)
+    v = torch.randn(4, *shape, dtype=torch.float64)
+    _, first, second = second_order_jet(net, x, v)
+    for k in range(4):
+        (_, jv), (_, vhv) = torch.func.jvp(lambda z, k=k: torch.func.jvp(net, (z,), (v[k],)), (x,), (v[k],))
+        torch.testing.assert_close(first[k], jv, rtol=1e-13, atol=1e-15)
+        torch.testing.assert_close(second[k], vhv, rtol=1e-12, atol=1e-14)
