@@ -406,7 +406,12 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
                 obj, attr = load(node.args)
                 env[node] = getattr(obj.primal if _is_jet(obj) else obj, attr)
             else:
-                env[node] = _call_function(node, node.target, load(node.args), load(node.kwargs))
+                summed = _add_in_place(node, env, traced, foreign)
+                env[node] = (
+                    summed
+                    if summed is not None
+                    else _call_function(node, node.target, load(node.args), load(node.kwargs))
+                )
         elif node.op == "call_method":
             env[node] = _call_method(node, node.target, load(node.args), load(node.kwargs))
         elif node.op == "output":
@@ -419,16 +424,44 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
     raise TypeError("the traced graph has no output")
 
 
-def _owned(node: fx.Node, env: dict[fx.Node, Any], traced: _Traced, foreign: int) -> bool:
-    """Whether ``node`` may overwrite its input jet's tangent streams: the input is read by this node
-    only, is not (a view of) the caller's stream, and shares its storage with no other live value."""
-    arg = node.args[0]
+def _owned(node: fx.Node, env: dict[fx.Node, Any], traced: _Traced, foreign: int, index: int = 0) -> bool:
+    """Whether ``node`` may overwrite the tangent streams of its input ``index``: that input is read
+    by this node only, is not (a view of) the caller's stream, and shares no storage with another
+    live value."""
+    arg = node.args[index] if len(node.args) > index else None
     if not isinstance(arg, fx.Node) or arg not in traced.single_use or not _is_jet(env.get(arg)):
         return False
-    ptr = _storage(env[arg].first)
-    if ptr == foreign:
+    mine = _storages(env[arg])
+    if foreign in mine:
         return False
-    return not any(_is_jet(v) and v is not env[arg] and _storage(v.first) == ptr for v in env.values())
+    return not any(_is_jet(v) and v is not env[arg] and mine & _storages(v) for v in env.values())
+
+
+def _storages(jet: Jet) -> set[int]:
+    return {_storage(t) for t in (jet.first, jet.second) if t is not None}
+
+
+def _add_in_place(node: fx.Node, env: dict[fx.Node, Any], traced: _Traced, foreign: int) -> Jet | None:
+    """``a + b`` of two jets of the same shape, accumulated into a's streams when the sum owns them
+    (a residual connection: no new buffers); None when that does not apply."""
+    if node.target not in _ADD or len(node.args) != 2 or node.kwargs:
+        return None
+    a, b = (env.get(arg) if isinstance(arg, fx.Node) else None for arg in node.args)
+    if (
+        not (_is_jet(a) and _is_jet(b))
+        or a.first.shape != b.first.shape
+        or (a.second is None) != (b.second is None)
+    ):
+        return None
+    if a.second is not None and a.second.shape != b.second.shape:
+        return None
+    if torch.is_grad_enabled() and (a.first.requires_grad or b.first.requires_grad):
+        return None
+    if not _owned(node, env, traced, foreign, 0) or _storages(a) & _storages(b):
+        return None
+    primal = a.primal + b.primal
+    second = None if a.second is None else a.second.add_(b.second)
+    return Jet(primal, a.first.add_(b.first), second, a.groups)
 
 
 def graph_unsupported(model: object) -> str | None:
