@@ -35,6 +35,8 @@ __all__ = [
     "auto_pass_inputs",
     "PASS_BUFFER_BYTES",
     "PASS_BUFFER_BYTES_GPU",
+    "MAX_PASS_INPUTS",
+    "MAX_PASS_INPUTS_GPU",
     "ClosedFormPlan",
     "plan_closed_form",
 ]
@@ -127,6 +129,7 @@ PASS_BUFFER_BYTES = 4 * 1024**2
 
 # on a GPU a pass should fill the device instead: buffers of a few hundred MB
 PASS_BUFFER_BYTES_GPU = 256 * 1024**2
+MAX_PASS_INPUTS, MAX_PASS_INPUTS_GPU = 512, 16384
 
 
 def auto_pass_inputs(
@@ -140,8 +143,12 @@ def auto_pass_inputs(
     >>> auto_pass_inputs(16 * 32 * 32, 4)       # a 16-channel 32 × 32 feature map in float32
     64
     """
-    target = PASS_BUFFER_BYTES_GPU if torch.device(device or "cpu").type == "cuda" else PASS_BUFFER_BYTES
-    return max(int(minimum), target // max(1, largest_elements * element_bytes))
+    gpu = torch.device(device or "cpu").type == "cuda"
+    target, cap = (
+        (PASS_BUFFER_BYTES_GPU, MAX_PASS_INPUTS_GPU) if gpu else (PASS_BUFFER_BYTES, MAX_PASS_INPUTS)
+    )
+    # capped: a model whose insides the count cannot see (TorchScript) must not get a huge pass
+    return max(int(minimum), min(cap, target // max(1, largest_elements * element_bytes)))
 
 
 @dataclass(frozen=True)

@@ -146,3 +146,21 @@ def test_500_cifar_samples_within_default_budget():
     assert record["m"] == 500 and record["finite"]
     # the dense route would need about 0.9 GB per sample here (450 GB for 500)
     assert record["growth"] <= DEFAULT_MEMORY_BUDGET, record
+
+
+def test_automatic_pass_size_is_capped_and_does_not_change_results():
+    from mixtheory._memory import MAX_PASS_INPUTS, auto_pass_inputs
+    from mixtheory.estimators import estimate_from_geometry
+
+    assert auto_pass_inputs(16 * 32 * 32, 4) == 64
+    assert auto_pass_inputs(1, 4) == MAX_PASS_INPUTS  # a model whose insides the count cannot see
+    assert auto_pass_inputs(16 * 32 * 32, 4, device="cuda") == 4096
+    geo = _image_problem(n=20)
+    model = _models()["residual (torch.fx)"]
+    runs = [
+        estimate_from_geometry(model, geo, batch_size=size, generator=torch.Generator().manual_seed(0))
+        for size in (None, 16, 48)
+    ]
+    for key in ("R13", "R2", "R13_se", "R2_se"):
+        for other in runs[1:]:
+            torch.testing.assert_close(runs[0][key], other[key], rtol=1e-10, atol=1e-15)

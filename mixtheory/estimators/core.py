@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._memory import activation_elements, auto_pass_inputs
+from .._memory import MAX_PASS_INPUTS, activation_elements, auto_pass_inputs
 from .._types import DeviceLike
 from .._validation import (
     Tensor,
@@ -319,8 +319,13 @@ def _auto_batch_size(model: Callable[[Tensor], Tensor], geometry: MixupGeometry,
     """Model inputs per pass for ``batch_size=None``: a pass's largest activation about 4 MB."""
     _, device = model_dtype_device(model)
     one = geometry.as_inputs(geometry.x_tilde[:1].to(dtype=dtype, device=device or geometry.device))
-    with model_call_errors():
-        largest = activation_elements(model, one, largest=True)
+    try:
+        with model_call_errors():
+            largest = activation_elements(model, one, largest=True)
+    except Exception:  # noqa: BLE001 - a model that cannot run on one sample: the passes will say why
+        largest = 0
+    if largest == 0:
+        return MAX_PASS_INPUTS
     return auto_pass_inputs(largest, torch.finfo(dtype).bits // 8, device=device or geometry.device)
 
 
