@@ -31,6 +31,7 @@ from .._validation import (
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,
+    check_model_output,
     model_call_errors,
     model_dtype_device,
     model_outputs,
@@ -348,12 +349,17 @@ def _estimate_chunk(
 ) -> RegularizerEstimates:
     """One chunk of samples: R2 from the curvature pass, R13 exact or from the same probes."""
     xt = geometry.x_tilde[chunk]
+    exact_columns = options.exact_probes
+    fused = options.method in ("taylor", "taylor-collapsed") and options.curvature == "autograd"
+    if fused and options.probes != "spectral":
+        u, R2, R2_se, coords, jv, curv = _taylor_probe_pass(
+            evaluator, geometry, options, loss, chunk, chunk_seeds
+        )
+        return _chunk_estimates(evaluator, geometry, options, loss, chunk, u, R2, R2_se, coords, jv, curv)
     u = model_outputs(
         evaluator.model, geometry.as_inputs(xt.to(evaluator.dtype)), geometry.c, out_dtype=geometry.dtype
     )
     w = loss.grad_u(geometry.y_tilde[chunk], u)
-
-    exact_columns = options.exact_probes
     if options.method == "hutch++":
         sketch = hutch_plus_plus(
             evaluator, geometry, chunk, xt, w, options.probes, options.num_probes, chunk_seeds
@@ -378,7 +384,54 @@ def _estimate_chunk(
         coords = probes.coords
         jv, curv = _curvature_pass(evaluator, options, xt, w, probes)
         R2, R2_se = _group_average(0.5 * curv, probes.vectors.shape[1], options.exact_probes)
+    return _chunk_estimates(
+        evaluator, geometry, options, loss, chunk, u, R2, R2_se, coords, jv, curv, exact_columns
+    )
 
+
+def _taylor_probe_pass(
+    evaluator: DerivativeEvaluator,
+    geometry: MixupGeometry,
+    options: EstimatorOptions,
+    loss: Loss,
+    chunk: Tensor,
+    chunk_seeds: list[int],
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Taylor mode over drawn probes, the outputs f(x̃) taken from the jets' primal (no separate
+    forward pass): u, R2, its standard error, the probes' coordinates, ∇f v and the curvature."""
+    probes = draw_probe_batch(
+        geometry, options.probes, options.num_probes, chunk, chunk_seeds, evaluator.dtype, evaluator.device
+    )
+    k = probes.vectors.shape[1]
+    groups = options.curvature_groups(k)
+    if groups is not None and probes.exact:
+        groups = 1
+    with model_call_errors():
+        out, jv, vhv = evaluator.taylor_outputs(geometry.x_tilde[chunk], probes.vectors, groups)
+    u = check_model_output(out, chunk.numel(), geometry.c).to(device=geometry.device, dtype=geometry.dtype)
+    w = loss.grad_u(geometry.y_tilde[chunk], u)
+    curv = (vhv * w.to(device=vhv.device, dtype=vhv.dtype)[:, None, :]).sum(-1).to(geometry.dtype)
+    R2, R2_se = _group_average(0.5 * curv, k, options.exact_probes)
+    return u, R2, R2_se, probes.coords, jv, curv
+
+
+def _chunk_estimates(
+    evaluator: DerivativeEvaluator,
+    geometry: MixupGeometry,
+    options: EstimatorOptions,
+    loss: Loss,
+    chunk: Tensor,
+    u: Tensor,
+    R2: Tensor,
+    R2_se: Tensor,
+    coords,  # noqa: ANN001 - a tensor, or the (head, tail) pair of spectral probes
+    jv,  # noqa: ANN001
+    curv: Tensor,
+    exact_columns: bool | None = None,
+) -> RegularizerEstimates:
+    """R13 (exact or from the probes), R1 = R13 − R3 and the labels' terms for one chunk."""
+    exact_columns = options.exact_probes if exact_columns is None else exact_columns
+    xt = geometry.x_tilde[chunk]
     if options.r1 == "exact":
         jac = input_jacobian(evaluator.forward, xt.to(evaluator.dtype), geometry.c).to(geometry.dtype)
         regs = regularizers_from_derivatives(geometry, u, jac, loss, indices=chunk, r2=R2, warn=False)

@@ -114,6 +114,42 @@ class DerivativeEvaluator:
             values = values.reshape(values.shape[0], groups, size).sum(-1)
         return jv, values
 
+    def taylor_outputs(self, xt: Tensor, V: Tensor, groups: int | None) -> tuple[Tensor, Tensor, Tensor]:
+        """Taylor mode with the network's outputs kept: ``f(x̃)`` (m, c), ``∇f v`` (m, k, c) and
+        ``vᵀ∇²f v`` per output (m, k or g, c), in the passes of :meth:`__call__`; the primal of
+        the jet is the forward pass, so the outputs cost nothing extra."""
+        step = self.pass_samples or xt.shape[0]
+        parts = [
+            self._taylor_outputs_pass(xt[i : i + step], V[i : i + step], groups)
+            for i in range(0, len(xt), step)
+        ]
+        return tuple(torch.cat(p) for p in zip(*parts))  # type: ignore[return-value]
+
+    def _taylor_outputs_pass(
+        self, xt: Tensor, V: Tensor, groups: int | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        m, k = V.shape[:2]
+        groups = k if groups is None else int(groups)
+        size = k // groups
+        collapse = self.method == "taylor-collapsed" and size > 1
+        chunk = max(size, self.probe_chunk // size * size) if collapse else self.probe_chunk
+        x = self.geometry.as_inputs(xt.to(self.dtype))
+        V = V.to(self.dtype)
+        primal, jvs, values = None, [], []
+        for start in range(0, k, chunk):
+            Vk = V[:, start : start + chunk].transpose(0, 1).contiguous()
+            tangent = Vk.reshape(*Vk.shape[:2], *self.geometry.input_shape)
+            out, jv, vhv = second_order_jet(
+                self.model, x, tangent, groups=Vk.shape[0] // size if collapse else None
+            )
+            primal = out if primal is None else primal
+            jvs.append(jv.transpose(0, 1))
+            values.append(vhv.transpose(0, 1))
+        vhv = torch.cat(values, 1)
+        if not collapse and size > 1:
+            vhv = vhv.reshape(m, groups, size, -1).sum(2)
+        return primal, torch.cat(jvs, 1), vhv
+
     def hessian_vector_products(self, xt: Tensor, w: Tensor, V: Tensor) -> tuple[Tensor, Tensor]:
         """``(∇f v, ∇²g v)`` for probes V (m, k, d) by forward-over-reverse: (m, k, c), (m, k, d)."""
         return self._over_probe_chunks(self.hvp, xt, w, V, self.probe_chunk)
