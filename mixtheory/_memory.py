@@ -130,6 +130,7 @@ PASS_BUFFER_BYTES = 4 * 1024**2
 # on a GPU a pass should fill the device instead: buffers of a few hundred MB
 PASS_BUFFER_BYTES_GPU = 256 * 1024**2
 MAX_PASS_INPUTS, MAX_PASS_INPUTS_GPU = 512, 16384
+MAX_FACTOR_DIRECTIONS = 256
 
 
 def auto_pass_inputs(
@@ -229,8 +230,12 @@ def plan_closed_form(
         )
     directions_total = 1 + rank
     room = (budget - factor_fixed) // per_direction
-    directions = int(max(1, min(directions_total, room)))
-    samples = int(max(1, min(budget // (factor_fixed + directions * per_direction), 4096)))
+    # at most MAX_FACTOR_DIRECTIONS columns per pass: the pass's (columns × r) coordinates never
+    # approach a d × d matrix, and its buffers stay small enough for the allocator to reuse
+    directions = int(max(1, min(directions_total, room, MAX_FACTOR_DIRECTIONS)))
+    samples = int(
+        max(1, min(budget // (factor_fixed + directions * per_direction), 4 * MAX_PASS_INPUTS // directions))
+    )
     if max_samples is not None:
         samples = min(samples, max_samples)
     need = samples * (factor_fixed + directions * per_direction)

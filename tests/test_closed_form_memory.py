@@ -72,7 +72,7 @@ def test_factor_route_mse_and_singular_geometry():
 def test_budget_splits_passes():
     common = dict(d=3072, c=10, rank=499, act=35_000, model_bytes=4, geometry_bytes=8, factor_available=True)
     big = plan_closed_form(route="auto", budget=DEFAULT_MEMORY_BUDGET, **common)
-    assert big.route == "factor" and big.need <= DEFAULT_MEMORY_BUDGET and big.directions == 500
+    assert big.route == "factor" and big.need <= DEFAULT_MEMORY_BUDGET and big.directions == 256
     small = plan_closed_form(route="factor", budget=parse_memory_budget("20MB"), **common)
     assert small.directions < 500 and small.samples == 1 and small.need <= 20e6
     tiny = plan_closed_form(route="dense", budget=10**12, **{**common, "d": 4, "rank": 3, "act": 50})
