@@ -12,8 +12,10 @@ by one route is never reused by the next and reported as 0).
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -84,3 +86,70 @@ def peak_memory_mib(factory: Callable[[], Callable[[], object]], threads: int = 
     value = queue.get()
     proc.join()
     return value
+
+
+# --- load checks --------------------------------------------------------------------------------
+
+MAX_LOAD = 1.5
+ALLOW_LOAD_ENV = "MIXTHEORY_BENCH_ALLOW_LOAD"
+
+
+def load_average() -> float:
+    """The 1-minute load average (0 where the platform has none)."""
+    try:
+        return float(os.getloadavg()[0])
+    except OSError:
+        return 0.0
+
+
+class LoadGuard:
+    """Records the load average before and after every run and decides whether the numbers may be
+    reported: before each run the load must be at most :data:`MAX_LOAD` (it waits up to ``wait``
+    seconds for it to fall), and after it at most ``MAX_LOAD`` plus the run's own extra threads
+    (a 1-thread run adds about 1 to the 1-minute average, which the limit already allows).
+
+    ``allow=True`` (``--allow-load`` or ``$MIXTHEORY_BENCH_ALLOW_LOAD=1``) runs anyway for smoke
+    tests; the record then says ``reportable: false`` and why."""
+
+    def __init__(self, allow: bool = False, wait: float = 120.0) -> None:
+        self.allow = allow or os.environ.get(ALLOW_LOAD_ENV, "") not in ("", "0")
+        self.wait = float(wait)
+        self.runs: list[dict] = []
+        self.reasons: list[str] = []
+
+    @property
+    def reportable(self) -> bool:
+        return not self.reasons
+
+    def before(self, label: str) -> float:
+        load = load_average()
+        deadline = time.monotonic() + self.wait
+        while load > MAX_LOAD and not self.allow and time.monotonic() < deadline:
+            time.sleep(5)
+            load = load_average()
+        if load > MAX_LOAD:
+            self._refuse(f"{label}: load average {load:.2f} > {MAX_LOAD} before the run")
+        return load
+
+    def after(self, label: str, before: float, threads: int = 1) -> None:
+        load = load_average()
+        limit = MAX_LOAD + max(0, threads - 1)
+        self.runs.append(dict(run=label, load_before=round(before, 2), load_after=round(load, 2)))
+        if load > limit:
+            self._refuse(f"{label}: load average {load:.2f} > {limit} after the run ({threads} thread(s))")
+
+    def _refuse(self, reason: str) -> None:
+        self.reasons.append(reason)
+        if self.allow:
+            print(f"NOT REPORTABLE (load check overridden): {reason}", file=sys.stderr)
+            return
+        raise SystemExit(
+            f"refusing to report: {reason}. Numbers measured on a loaded machine do not reproduce; "
+            f"rerun on a quiet machine, or pass --allow-load (or {ALLOW_LOAD_ENV}=1) for a smoke run "
+            "that is marked not reportable."
+        )
+
+    def record(self) -> dict:
+        return dict(
+            max_load=MAX_LOAD, runs=self.runs, reportable=self.reportable, not_reportable_because=self.reasons
+        )

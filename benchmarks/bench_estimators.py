@@ -8,41 +8,55 @@ the same m·K inputs, timed in the same round): "forward units per probe". Route
 - ``forward``: the unit, ``model(x)`` over m·K inputs without a graph;
 - ``taylor kernel``: :func:`~mixtheory.estimators.second_order_jet` on pre-drawn probes alone;
 - ``taylor collapsed g=8``: the same with the second-order stream summed in 8 groups (R2 only);
-- ``library r1=probes``: :func:`~mixtheory.estimators.estimate_from_geometry` end to end (drawing
-  probes, R1 + R2 + R3 with standard errors), ``r1="probes"``;
-- ``library collapsed r1=probes``: the same with ``method="taylor-collapsed"`` (8 groups): R1 + R2
-  + R3 with standard errors, the second-order stream collapsed;
-- ``library default``: the same with the default settings (``r1="auto"``: exact R1 by c VJPs);
-- ``double-backward loop``: PyHessian-style reverse-over-reverse, one ``autograd.grad`` per probe
-  on the graph of ∇g (vᵀ∇²g v only: less than the library computes);
+- ``library default``: :func:`~mixtheory.estimators.estimate_from_geometry` end to end with its
+  defaults (drawing probes, R13, R2, R3 with standard errors): collapsed Taylor mode in 8 groups,
+  R13 from the probes' first-order stream, automatic pass size;
+- ``library uncollapsed``: the same with ``method="taylor"`` (one second-order row per probe);
+- ``library r1=exact``: the default with R13 exact by c vector-Jacobian products;
+- ``competent double-backward loop``: the minimal competent baseline: per probe a forward pass, a
+  ``create_graph`` backward and one double backward, batched over the samples (vᵀ∇²g v only);
+- ``double-backward loop``: PyHessian-style reverse-over-reverse, one forward and one
+  ``create_graph`` backward, then one ``autograd.grad`` per probe on the graph of ∇g;
 - ``vmap(jvp(grad))``: forward-over-reverse HVPs vmapped over the probes (vᵀ∇²g v only);
 - ``exact factor columns``: the library with the 1 + r columns of the factor (zero variance), on
   a smaller geometry, per column.
 
-Speed ratios of the library (r1=probes, and default) against each baseline are per-round ratios.
-Peak memory per route is the growth of peak RSS in a fresh process (``_timing.peak_memory_mib``).
-Run with 1 and 2 threads. The last table is a README-ready summary (Markdown).
+Speed ratios of the library against each baseline are per-round ratios. Peak memory per route is
+the growth of peak RSS in a fresh process (``_timing.peak_memory_mib``). Run with 1 and 2 threads.
+
+Honest numbers: the load average is recorded before and after every measurement and a run above
+load 1.5 (plus its own extra threads) is refused (``_timing.LoadGuard``); ``--allow-load`` runs
+anyway and marks the record not reportable. Results go to ``benchmarks/results/bench_estimators.json``
+(reportable runs) or ``bench_estimators.smoke.json``; ``benchmarks/readme_speed.py`` writes the
+README's speed section from the JSON.
+
+The forward unit is one warm forward pass over all m·K inputs at once. On a CPU such a pass
+allocates buffers of tens of MB that the allocator returns to the system and page-faults back on
+every call, so it is slower per input than passes of a few MB (the library's automatic pass size);
+``forward in passes`` shows the unit computed in those passes.
 Two models: the CIFAR-shaped GELU CNN (``nn.Sequential``) and a smooth
 residual CNN (ResNet-18 layout, width 8, GELU), which Taylor mode reaches through ``torch.fx``.
 
-    python benchmarks/bench_estimators.py [--quick] [--no-memory]
+    python benchmarks/bench_estimators.py [--quick] [--no-memory] [--allow-load] [--threads 1 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import sys
+import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import fmt_ratio, paired_rounds, peak_memory_mib, ratio  # noqa: E402
+from _timing import LoadGuard, fmt_ratio, paired_rounds, peak_memory_mib, ratio  # noqa: E402
 
 from mixtheory import MixupGeometry, SymmetricBeta  # noqa: E402
+from mixtheory._io import write_json  # noqa: E402
+from mixtheory._memory import activation_elements, auto_pass_inputs  # noqa: E402
 from mixtheory.estimators import estimate_from_geometry, second_order_jet  # noqa: E402
 from mixtheory.estimators.probes import draw_probe_batch, probe_seeds  # noqa: E402
 from mixtheory.models import build_model  # noqa: E402
@@ -79,9 +93,15 @@ def make_routes(kind: str, quick: bool = False) -> dict:
     with torch.no_grad():
         w = torch.softmax(model(x_img), -1) - geo.y_tilde[idx].float()
 
+    passes = auto_pass_inputs(activation_elements(model, x_img[:1], largest=True), 4)
+
     def forward():
         with torch.no_grad():
             return model(x_rep)
+
+    def forward_in_passes():
+        with torch.no_grad():
+            return [model(x_rep[i : i + passes]) for i in range(0, x_rep.shape[0], passes)]
 
     def kernel(groups=None):
         with torch.no_grad():
@@ -91,6 +111,15 @@ def make_routes(kind: str, quick: bool = False) -> dict:
         return estimate_from_geometry(
             model, geo, indices=idx, num_probes=K, generator=torch.Generator().manual_seed(1), **settings
         )
+
+    def competent_loop():
+        values = []
+        for v in tangent:  # per probe: forward, create_graph backward, one double backward
+            x = x_img.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad((model(x) * w).sum(), x, create_graph=True)
+            (hv,) = torch.autograd.grad(grad, x, v)
+            values.append((hv * v).flatten(1).sum(1))
+        return torch.stack(values)
 
     def double_backward():
         x = x_img.detach().requires_grad_(True)
@@ -115,11 +144,13 @@ def make_routes(kind: str, quick: bool = False) -> dict:
 
     routes = {
         "forward": forward,
+        "forward in passes": forward_in_passes,
         "taylor kernel": kernel,
         "taylor collapsed g=8": lambda: kernel(8),
-        "library r1=probes": lambda: library(r1="probes"),
-        "library collapsed r1=probes": lambda: library(r1="probes", method="taylor-collapsed"),
         "library default": library,
+        "library uncollapsed": lambda: library(method="taylor"),
+        "library r1=exact": lambda: library(r1="exact"),
+        "competent double-backward loop": competent_loop,
         "double-backward loop": double_backward,
         "vmap(jvp(grad))": vmap_jvp_grad,
     }
@@ -141,7 +172,7 @@ def make_exact_routes(kind: str, quick: bool = False) -> dict:
             return model(x_rep)
 
     def exact():
-        return estimate_from_geometry(model, geo, indices=idx, probes="exact", r1="probes", batch_size=512)
+        return estimate_from_geometry(model, geo, indices=idx, probes="exact")
 
     return {"forward": forward, "exact factor columns": exact}
 
@@ -159,18 +190,17 @@ class _Factory:
         return _memory_factory(self.kind, self.route)
 
 
-BASELINES = ("double-backward loop", "vmap(jvp(grad))")
-LIBRARY = ("library r1=probes", "library collapsed r1=probes", "library default")
+BASELINES = ("competent double-backward loop", "double-backward loop", "vmap(jvp(grad))")
+LIBRARY = ("library default", "library uncollapsed", "library r1=exact")
 ROUTES = (
     "forward",
+    "forward in passes",
     "taylor kernel",
     "taylor collapsed g=8",
-    "library r1=probes",
-    "library collapsed r1=probes",
-    "library default",
-    "double-backward loop",
-    "vmap(jvp(grad))",
+    *LIBRARY,
+    *BASELINES,
 )
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def measure(kind: str, threads: int, rounds: int, quick: bool) -> dict:
@@ -179,7 +209,7 @@ def measure(kind: str, threads: int, rounds: int, quick: bool) -> dict:
     times = paired_rounds(routes, rounds=rounds)
     units = {name: ratio(times, name, "forward") for name in routes}
     speedups = {f"{lib} vs {base}": ratio(times, base, lib) for lib in LIBRARY for base in BASELINES}
-    speedups["library r1=probes over taylor kernel"] = ratio(times, "library r1=probes", "taylor kernel")
+    speedups["library default over taylor kernel"] = ratio(times, "library default", "taylor kernel")
     exact_routes = make_exact_routes(kind, quick)
     exact_times = paired_rounds(exact_routes, rounds=max(3, rounds // 2))
     units["exact factor columns"] = ratio(exact_times, "exact factor columns", "forward")
@@ -208,10 +238,18 @@ def summary_table(results: list[dict], memory: dict[str, float]) -> str:
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (not reportable)")
     ap.add_argument("--no-memory", action="store_true", help="skip the per-route memory processes")
+    ap.add_argument("--rounds", type=int, default=None, help="paired rounds (default 7; 3 with --quick)")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
+    ap.add_argument("--models", nargs="+", default=["cnn", "resnet"], choices=["cnn", "resnet"])
+    ap.add_argument("--allow-load", action="store_true", help="run above load 1.5 (marked not reportable)")
+    ap.add_argument(
+        "--out", default=None, help="results JSON (default benchmarks/results/bench_estimators.json)"
+    )
     args = ap.parse_args(argv)
-    rounds = 3 if args.quick else 5
+    rounds = args.rounds or (3 if args.quick else 7)
+    guard = LoadGuard(allow=args.allow_load)
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
         f"torch {torch.__version__}, "
@@ -219,33 +257,63 @@ def main(argv=None) -> dict:
     )
     print(f"machine: {machine}; float32; {K} Gaussian probes per sample; {rounds} paired rounds")
     results = []
-    for kind in ("cnn", "resnet"):
-        for threads in (1, 2):
+    for kind in args.models:
+        for threads in args.threads:
+            label = f"{kind}, {threads} thread(s)"
+            before = guard.before(label)
             res = measure(kind, threads, rounds, args.quick)
+            guard.after(label, before, threads)
             results.append(res)
-            info = res["info"]
-            print(
-                f"\n{kind}: n = {info['n']}, d = {info['d']}, rank = {info['rank']}, "
-                f"{info['m']} samples × {K} probes, {threads} thread(s); "
-                f"forward over {info['m'] * K} inputs: {res['forward_ms']:.0f} ms"
-            )
-            print(f"  {'route':28}forward units per probe, median [min–max] over rounds")
-            for name, stats in res["units"].items():
-                print(f"  {name:28}{fmt_ratio(stats, '')}")
-            print("  speed ratios (baseline time / library time, per round):")
-            for name, stats in res["speedups"].items():
-                print(f"    {name:52}{fmt_ratio(stats)}")
+            _print_result(res)
     memory = {}
     if not args.no_memory:
         print("\npeak memory growth per route, fresh process each, 1 thread (MiB):")
-        for kind in ("cnn", "resnet"):
+        for kind in args.models:
             for route in ROUTES:
                 memory[f"{kind}: {route}"] = peak_memory_mib(_Factory(kind, route), threads=1)
-                print(f"  {kind:7}{route:28}{memory[f'{kind}: {route}']:8.0f}")
+                print(f"  {kind:7}{route:32}{memory[f'{kind}: {route}']:8.0f}")
     print("\n" + summary_table(results, memory))
-    record = dict(machine=machine, probes=K, results=results, memory_mib=memory, quick=args.quick)
-    print(json.dumps(record))
+    load = guard.record()
+    reportable = load["reportable"] and not args.quick
+    record = dict(
+        machine=machine,
+        probes=K,
+        rounds=rounds,
+        results=results,
+        memory_mib=memory,
+        quick=args.quick,
+        load=load,
+        reportable=reportable,
+        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    )
+    name = "bench_estimators.json" if reportable else "bench_estimators.smoke.json"
+    path = write_json(args.out or os.path.join(RESULTS, name), record)
+    print(
+        f"\nwrote {path}"
+        + (
+            ""
+            if reportable
+            else " (NOT REPORTABLE: "
+            + "; ".join(load["not_reportable_because"] + (["--quick"] if args.quick else []))
+            + ")"
+        )
+    )
     return record
+
+
+def _print_result(res: dict) -> None:
+    info = res["info"]
+    print(
+        f"\n{res['kind']}: n = {info['n']}, d = {info['d']}, rank = {info['rank']}, "
+        f"{info['m']} samples × {K} probes, {res['threads']} thread(s); "
+        f"forward over {info['m'] * K} inputs: {res['forward_ms']:.0f} ms"
+    )
+    print(f"  {'route':32}forward units per probe, median [min–max] over rounds")
+    for name, stats in res["units"].items():
+        print(f"  {name:32}{fmt_ratio(stats, '')}")
+    print("  speed ratios (baseline time / library time, per round):")
+    for name, stats in res["speedups"].items():
+        print(f"    {name:60}{fmt_ratio(stats)}")
 
 
 if __name__ == "__main__":

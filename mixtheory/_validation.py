@@ -96,7 +96,13 @@ def model_outputs(
             f"{lines[-1] if lines else type(exc).__name__}); give X the shape and number of features the "
             "model was built for"
         ) from exc
-    m = inputs.shape[0]
+    out = check_model_output(out, inputs.shape[0], num_outputs, allow_nonfinite)
+    out = out.to(device=inputs.device)
+    return out if out_dtype is None else out.to(out_dtype)
+
+
+def check_model_output(out: object, m: int, num_outputs: int | None, allow_nonfinite: bool = False) -> Tensor:
+    """The checks of :func:`model_outputs` on what a model returned for a batch of m inputs."""
     if not isinstance(out, Tensor):
         kind = type(out).__name__
         hint = (
@@ -126,8 +132,7 @@ def model_outputs(
             f"model returned NaN or infinite outputs for {bad} of {m} inputs: the network itself "
             "diverged or overflowed (this is not softmax saturation); check its weights and inputs"
         )
-    out = out.to(device=inputs.device)
-    return out if out_dtype is None else out.to(out_dtype)
+    return out
 
 
 def as_tensor(

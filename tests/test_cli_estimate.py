@@ -398,6 +398,13 @@ def test_r13_and_cancellation_are_reported(saved, tmp_path, capsys):
         ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--json"], capsys
     )
     summary = json.loads(printed)
+    # the default estimates R13 from the probes (with a standard error); --r1 exact computes it
+    assert summary["summary"]["R13"]["exact"] is False and summary["summary"]["R13"]["mean_se"] >= 0
+    rc, printed, _ = run_cli(
+        ["--model", saved["state"], "--arch", "mlp", "--hidden", "8", *SMALL, "--r1", "exact", "--json"],
+        capsys,
+    )
+    summary = json.loads(printed)
     assert summary["summary"]["R13"]["exact"] is True and summary["summary"]["R13"]["mean_se"] is None
     assert summary["summary"]["R2"]["mean_se"] > 0 and set(summary["cancellation"]) == {"median", "max"}
 

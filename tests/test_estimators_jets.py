@@ -7,6 +7,7 @@ import re
 
 import pytest
 import torch
+from torch import nn
 
 from mixtheory.estimators import second_order_jet, taylor_mode_supported
 from mixtheory.models import ACTIVATIONS
@@ -150,3 +151,47 @@ def test_unsupported_operation_is_named(model, message):
     assert re.search(message, taylor_mode_unsupported(model))
     with pytest.raises(TypeError, match="no Taylor-mode rule for"):
         second_order_jet(model, torch.zeros(2, 2), torch.zeros(1, 2, 2))
+
+
+@pytest.mark.parametrize("first_layer", ["flatten", "tanh"])
+def test_jets_never_overwrite_the_callers_tangents(first_layer):
+    """Elementwise layers overwrite streams in place only where the jet owns them: the caller's
+    tangent (or a view of it, after Flatten) comes back untouched, in a Sequential and in a graph."""
+    torch.manual_seed(0)
+    head = nn.Flatten() if first_layer == "flatten" else nn.Tanh()
+    seq = nn.Sequential(head, nn.Tanh(), nn.Flatten(), nn.Linear(6, 4), nn.GELU(), nn.Linear(4, 2)).double()
+
+    class Residual(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.act, self.lin = nn.Tanh(), nn.Linear(6, 6)
+
+        def forward(self, x):
+            h = self.act(x.flatten(1))
+            return self.act(self.lin(h)) + h
+
+    for model in (seq, Residual().double()):
+        x = torch.randn(3, 2, 3, dtype=torch.float64)
+        v = torch.randn(4, 3, 2, 3, dtype=torch.float64)
+        kept = v.clone()
+        _, first, second = second_order_jet(model, x, v)
+        assert torch.equal(v, kept)
+        _, first_c, _ = second_order_jet(model, x, v, groups=2)
+        assert torch.equal(v, kept) and torch.allclose(first, first_c)
+        _, ref = torch.func.jvp(model, (x,), (v[0],))
+        assert torch.allclose(first[0], ref)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 6, 8), (3, 2, 5, 8)])
+def test_pooling_fast_path_is_the_same_linear_map(shape):
+    """2 × 2 average pooling of the tangent streams by strided adds equals avg_pool2d (odd sides
+    fall back to avg_pool2d itself)."""
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten()).double()
+    x = torch.randn(*shape, dtype=torch.float64)
+    v = torch.randn(4, *shape, dtype=torch.float64)
+    _, first, second = second_order_jet(net, x, v)
+    for k in range(4):
+        (_, jv), (_, vhv) = torch.func.jvp(lambda z, k=k: torch.func.jvp(net, (z,), (v[k],)), (x,), (v[k],))
+        torch.testing.assert_close(first[k], jv, rtol=1e-13, atol=1e-15)
+        torch.testing.assert_close(second[k], vhv, rtol=1e-12, atol=1e-14)

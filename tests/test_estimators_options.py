@@ -53,10 +53,14 @@ def test_options_are_frozen_and_normalized():
 
 def test_auto_choices_resolve_from_the_model():
     model = build_model("mlp", 3, 2, "tanh", hidden=(4,), dtype=F64)
-    assert EstimatorOptions().resolved(model, num_classes=2).method == "taylor"
+    # the default: collapsed Taylor mode (8 groups of 2 of the 16 probes) and R13 from the probes
+    assert EstimatorOptions().resolved(model, num_classes=2).method == "taylor-collapsed"
+    assert EstimatorOptions(num_probes=12).resolved(model, num_classes=2).method == "taylor"  # 8 ∤ 12
+    assert EstimatorOptions(num_probes=8).resolved(model, num_classes=2).method == "taylor"  # groups of 1
+    assert EstimatorOptions(probes="exact").resolved(model, num_classes=2).method == "taylor-collapsed"
     assert EstimatorOptions().resolved(lambda x: model(x), num_classes=2).method == "jvp"
-    assert EstimatorOptions().resolved(model, num_classes=16).r1 == "exact"
-    assert EstimatorOptions().resolved(model, num_classes=17).r1 == "probes"
+    assert EstimatorOptions().resolved(model, num_classes=16).r1 == "probes"
+    assert EstimatorOptions().batch_size is None
     with pytest.raises(ValueError, match="jet rule"):
         EstimatorOptions(method="taylor").resolved(lambda x: model(x), num_classes=2)
 

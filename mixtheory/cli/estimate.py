@@ -159,8 +159,15 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
         "--method",
         choices=METHODS,
         default="auto",
-        help="how second derivatives are taken (auto: Taylor mode for nn.Sequential, "
-        "double backward for TorchScript)",
+        help="how second derivatives are taken (auto: collapsed Taylor mode for nn.Sequential and "
+        "torch.fx-traceable models, double backward for TorchScript)",
+    )
+    p.add_argument(
+        "--r1",
+        choices=("auto", "exact", "probes"),
+        default="auto",
+        help="R13 = R1 + R3: from the probes' first derivatives (auto, probes: free, with a standard "
+        "error) or exact by c vector-Jacobian products (about 2c forward passes per sample)",
     )
     p.add_argument(
         "--curvature",
@@ -180,8 +187,9 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--batch-size",
         type=int,
-        default=512,
-        help="model inputs (samples × probes) per derivative pass; bounds memory",
+        default=None,
+        help="model inputs (samples × probes) per derivative pass; bounds memory (default: automatic, "
+        "a pass's largest activation about 4 MB)",
     )
     p.add_argument("--device", default=None, help="where to compute: cpu, cuda, cuda:1, mps (default: cpu)")
     p.add_argument(
@@ -321,6 +329,7 @@ def run(args: argparse.Namespace) -> int:
                 device=device,
                 generator=gen,
                 method=method,
+                r1=args.r1,
                 curvature=args.curvature,
                 num_classes=num_classes,
                 train_mode="eval",

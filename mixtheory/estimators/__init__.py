@@ -24,6 +24,8 @@ forms in v; the derivation is written out in ``docs/theory.md``. One module per 
 - :mod:`.results`: :class:`RegularizerEstimates`.
 - :mod:`.core`: :func:`estimate_regularizers` and :func:`estimate_from_geometry`.
 - :mod:`.distributed`: the same estimates sharded over processes (``torch.distributed``).
+- :mod:`.factor_route`: the exact closed form by jets along the factor columns of Σ^(i) (no d × d
+  matrix; :func:`mixtheory.taylor_regularizers` with ``route="factor"``).
 
 Randomness: a base seed is drawn from ``generator`` once; sample i's probes come from a private
 generator seeded by (base seed, i), so results do not depend on batch size, chunking, the order
@@ -37,7 +39,6 @@ from .options import (
     CURVATURES,
     METHODS,
     PROBES,
-    R1_EXACT_MAX_CLASSES,
     R1_MODES,
     TRAIN_MODES,
     Curvature,
@@ -60,7 +61,6 @@ __all__ = [
     "R1_MODES",
     "CURVATURES",
     "TRAIN_MODES",
-    "R1_EXACT_MAX_CLASSES",
     "ProbeKind",
     "Method",
     "R1Mode",

@@ -22,7 +22,11 @@ from torch import Tensor, fx, nn
 from torch.func import vmap
 
 from ._jet_layers import (
+    BATCHNORM_TYPES,
+    CONV_TYPES,
     Jet,
+    _storage,
+    conv_then_batchnorm_jet,
     elementwise_derivatives,
     elementwise_jet,
     function_derivatives,
@@ -113,6 +117,33 @@ class _Traced:
                 f"torch.fx cannot trace {type(model).__name__} ({type(exc).__name__}: {exc})"
             ) from None
         self.unsupported = self._check()
+        # for memory: the values that die at each node, and the nodes read by exactly one other node
+        last_use: dict[fx.Node, fx.Node] = {}
+        for node in self.graph_module.graph.nodes:
+            for used in node.all_input_nodes:
+                last_use[used] = node
+        self.frees: dict[fx.Node, list[fx.Node]] = {}
+        for used, node in last_use.items():
+            self.frees.setdefault(node, []).append(used)
+        self.single_use = {
+            node
+            for node in self.graph_module.graph.nodes
+            if len(node.users) == 1 and node.op != "placeholder"
+        }
+        nodes = self.graph_module.graph.nodes
+        # convolutions read only by a batch norm: the pair's tangent maps fold into one convolution
+        self.conv_bn: dict[fx.Node, fx.Node] = {}
+        for node in nodes:
+            if node.op != "call_module" or node not in self.single_use or node.kwargs or len(node.args) != 1:
+                continue
+            (user,) = node.users
+            if user.op == "call_module" and len(user.args) == 1 and not user.kwargs:
+                conv, bn = (
+                    self.graph_module.get_submodule(node.target),
+                    self.graph_module.get_submodule(user.target),
+                )
+                if isinstance(conv, CONV_TYPES) and isinstance(bn, BATCHNORM_TYPES):
+                    self.conv_bn[node] = user
 
     def _check(self) -> str | None:
         gm = self.graph_module
@@ -334,6 +365,8 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
     gm = traced.graph_module
     env: dict[fx.Node, Any] = {}
     placeholders = 0
+    foreign = -1
+    folded: dict[fx.Node, Jet] = {}  # batch norms whose output jet a folded convolution computed
 
     def load(value: Any) -> Any:
         return fx.node.map_arg(value, lambda n: env[n])
@@ -343,6 +376,7 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
             if placeholders:
                 raise TypeError("Taylor mode needs a model with one input")
             env[node] = jet
+            foreign = _storage(jet.first)  # the caller's stream: never overwritten
             placeholders += 1
         elif node.op == "get_attr":
             obj: Any = gm
@@ -352,18 +386,32 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
         elif node.op == "call_module":
             args, kwargs = load(node.args), load(node.kwargs)
             module = gm.get_submodule(node.target)
-            if not any(_is_jet(a) for a in _flatten(args, kwargs)):
+            if node in folded:  # a batch norm whose jet the convolution before it computed
+                env[node] = folded.pop(node)
+            elif not any(_is_jet(a) for a in _flatten(args, kwargs)):
                 env[node] = module(*args, **kwargs)
             elif len(args) != 1 or kwargs:
                 raise TypeError(f"no Taylor-mode rule for module {type(module).__name__} with several inputs")
+            elif (
+                node in traced.conv_bn
+                and module_unsupported(gm.get_submodule(traced.conv_bn[node].target)) is None
+            ):
+                bn_node = traced.conv_bn[node]
+                bn = gm.get_submodule(bn_node.target)
+                folded[bn_node], env[node] = conv_then_batchnorm_jet(module, bn, args[0])
             else:
-                env[node] = module_jet(module, args[0])
+                env[node] = module_jet(module, args[0], _owned(node, env, traced, foreign))
         elif node.op == "call_function":
             if node.target is getattr:
                 obj, attr = load(node.args)
                 env[node] = getattr(obj.primal if _is_jet(obj) else obj, attr)
             else:
-                env[node] = _call_function(node, node.target, load(node.args), load(node.kwargs))
+                summed = _add_in_place(node, env, traced, foreign)
+                env[node] = (
+                    summed
+                    if summed is not None
+                    else _call_function(node, node.target, load(node.args), load(node.kwargs))
+                )
         elif node.op == "call_method":
             env[node] = _call_method(node, node.target, load(node.args), load(node.kwargs))
         elif node.op == "output":
@@ -371,7 +419,49 @@ def graph_jet(model: nn.Module, jet: Jet) -> Jet:
             if not _is_jet(out):
                 raise TypeError("Taylor mode needs a model whose output is one tensor depending on the input")
             return out
+        for dead in traced.frees.get(node, ()):
+            env.pop(dead, None)  # free each value after its last use
     raise TypeError("the traced graph has no output")
+
+
+def _owned(node: fx.Node, env: dict[fx.Node, Any], traced: _Traced, foreign: int, index: int = 0) -> bool:
+    """Whether ``node`` may overwrite the tangent streams of its input ``index``: that input is read
+    by this node only, is not (a view of) the caller's stream, and shares no storage with another
+    live value."""
+    arg = node.args[index] if len(node.args) > index else None
+    if not isinstance(arg, fx.Node) or arg not in traced.single_use or not _is_jet(env.get(arg)):
+        return False
+    mine = _storages(env[arg])
+    if foreign in mine:
+        return False
+    return not any(_is_jet(v) and v is not env[arg] and mine & _storages(v) for v in env.values())
+
+
+def _storages(jet: Jet) -> set[int]:
+    return {_storage(t) for t in (jet.first, jet.second) if t is not None}
+
+
+def _add_in_place(node: fx.Node, env: dict[fx.Node, Any], traced: _Traced, foreign: int) -> Jet | None:
+    """``a + b`` of two jets of the same shape, accumulated into a's streams when the sum owns them
+    (a residual connection: no new buffers); None when that does not apply."""
+    if node.target not in _ADD or len(node.args) != 2 or node.kwargs:
+        return None
+    a, b = (env.get(arg) if isinstance(arg, fx.Node) else None for arg in node.args)
+    if (
+        not (_is_jet(a) and _is_jet(b))
+        or a.first.shape != b.first.shape
+        or (a.second is None) != (b.second is None)
+    ):
+        return None
+    if a.second is not None and a.second.shape != b.second.shape:
+        return None
+    if torch.is_grad_enabled() and (a.first.requires_grad or b.first.requires_grad):
+        return None
+    if not _owned(node, env, traced, foreign, 0) or _storages(a) & _storages(b):
+        return None
+    primal = a.primal + b.primal
+    second = None if a.second is None else a.second.add_(b.second)
+    return Jet(primal, a.first.add_(b.first), second, a.groups)
 
 
 def graph_unsupported(model: object) -> str | None:

@@ -29,6 +29,10 @@ __all__ = [
     "module_jet",
     "smooth_jet",
     "layer_jet",
+    "batchnorm_scale",
+    "conv_then_batchnorm_jet",
+    "CONV_TYPES",
+    "BATCHNORM_TYPES",
 ]
 
 # fmt: off
@@ -46,6 +50,7 @@ _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 _SMOOTH_PER_SAMPLE = (nn.LayerNorm, nn.GroupNorm)
 # fmt: on
+CONV_TYPES, BATCHNORM_TYPES = _CONV, _BATCHNORM
 
 
 class Jet(NamedTuple):
@@ -142,13 +147,30 @@ def function_derivatives(fn: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Ten
     return y, d1, d2
 
 
-def elementwise_jet(jet: Jet, derivatives: tuple[Tensor, Tensor, Tensor]) -> Jet:
-    """``(σ, σ' ẋ, σ' ẍ + σ'' ẋ²)``."""
+def elementwise_jet(jet: Jet, derivatives: tuple[Tensor, Tensor, Tensor], inplace: bool = False) -> Jet:
+    """``(σ, σ' ẋ, σ' ẍ + σ'' ẋ²)``. The group sums of ``ẋ²`` accumulate one direction at a time
+    (no k-row temporary); ``inplace``: the caller owns ``jet.first`` and ``jet.second`` (nothing else
+    reads them), so they are overwritten instead of allocating new streams."""
     y, d1, d2 = derivatives
-    curvature = jet.group_sum(jet.first * jet.first) * d2
+    curvature = _group_sum_of_squares(jet)
+    curvature.mul_(d2)
     if jet.second is not None:
-        curvature = curvature.addcmul_(jet.second, d1)
-    return Jet(y, jet.first * d1, curvature, jet.groups)
+        curvature.addcmul_(jet.second, d1)
+    inplace = inplace and not (torch.is_grad_enabled() and jet.first.requires_grad)
+    first = jet.first.mul_(d1) if inplace else jet.first * d1
+    return Jet(y, first, curvature, jet.groups)
+
+
+def _group_sum_of_squares(jet: Jet) -> Tensor:
+    """``Σ_{k in group} ẋ_k²`` per group, (g, B, ...): a fresh tensor."""
+    if jet.groups == jet.k:
+        return jet.first * jet.first
+    size = jet.k // jet.groups
+    rows = jet.first.reshape(jet.groups, size, *jet.first.shape[1:])
+    acc = rows[:, 0] * rows[:, 0]
+    for j in range(1, size):
+        acc.addcmul_(rows[:, j], rows[:, j])
+    return acc
 
 
 # --- per-layer rules -------------------------------------------------------------------------------
@@ -160,11 +182,15 @@ def map_streams(fn: Callable[[Tensor], Tensor], streams: Tensor) -> Tensor:
     return out.reshape(streams.shape[0], streams.shape[1], *out.shape[1:])
 
 
-def module_jet(module: nn.Module, jet: Jet) -> Jet:
+def module_jet(module: nn.Module, jet: Jet, inplace: bool = False) -> Jet:
+    """One module's rule (``nn.Sequential``: layer by layer). ``inplace``: the caller owns the jet's
+    tangent streams, so elementwise layers may overwrite them (a Sequential owns every stream its
+    own layers created)."""
     x = jet.primal
     if isinstance(module, nn.Sequential):
+        foreign = None if inplace else _storage(jet.first)
         for layer in module:
-            jet = module_jet(layer, jet)
+            jet = module_jet(layer, jet, foreign is None or _storage(jet.first) != foreign)
         return jet
     if isinstance(module, _IDENTITY) and not module.training:
         return jet
@@ -177,19 +203,62 @@ def module_jet(module: nn.Module, jet: Jet) -> Jet:
 
         return jet.map(lambda t: map_streams(conv, t), module(x))
     if isinstance(module, _BATCHNORM) and module_unsupported(module) is None:
-        scale = torch.rsqrt(module.running_var + module.eps)
-        if module.weight is not None:
-            scale = scale * module.weight
-        scale = scale.reshape((1, 1, -1) + (1,) * (x.ndim - 2))
+        scale = batchnorm_scale(module).reshape((1, 1, -1) + (1,) * (x.ndim - 2))
         return jet.map(lambda t: t * scale, module(x))
     if isinstance(module, _LINEAR_NO_BIAS) and module_unsupported(module) is None:
-        return jet.map(lambda t: map_streams(module, t), module(x))
+        fn = _pool_2x2 if _is_pool_2x2(module, x) else module
+        return jet.map(lambda t: map_streams(fn, t), module(x))
     if isinstance(module, _ELEMENTWISE):
-        return elementwise_jet(jet, elementwise_derivatives(module, x))
+        return elementwise_jet(jet, elementwise_derivatives(module, x), inplace)
     if isinstance(module, _SMOOTH_PER_SAMPLE):
         return smooth_jet(module, jet)
     reason = module_unsupported(module) or f"module {type(module).__name__}"
     raise TypeError(f"no Taylor-mode rule for {reason}; use method='jvp'")
+
+
+def _is_pool_2x2(module: nn.Module, x: Tensor) -> bool:
+    """A plain 2 × 2 average pooling with stride 2 over even sides (no padding, no divisor override)."""
+    if type(module) is not nn.AvgPool2d or x.ndim != 4 or x.shape[-1] % 2 or x.shape[-2] % 2:
+        return False
+    pair = (2, 2)
+    size = module.kernel_size if isinstance(module.kernel_size, tuple) else (module.kernel_size,) * 2
+    stride = module.stride if isinstance(module.stride, tuple) else (module.stride,) * 2
+    padding = module.padding if isinstance(module.padding, tuple) else (module.padding,) * 2
+    return size == pair and stride == pair and padding == (0, 0) and module.divisor_override is None
+
+
+def _pool_2x2(t: Tensor) -> Tensor:
+    """2 × 2 average pooling as two strided adds (rows, then column pairs): the same linear map as
+    ``avg_pool2d(t, 2)``, measured 1.4-2.8× faster on a CPU for a tangent stream's NCHW batches."""
+    b, c, h, w = t.shape
+    rows = torch.add(t[:, :, 0::2], t[:, :, 1::2])
+    return rows.view(b, c, h // 2, w // 2, 2).sum(-1).mul_(0.25)
+
+
+def batchnorm_scale(module: nn.Module) -> Tensor:
+    """The per-channel factor of an eval-mode batch norm's linear part: ``γ / √(var + eps)``."""
+    scale = torch.rsqrt(module.running_var + module.eps)
+    return scale * module.weight if module.weight is not None else scale
+
+
+def conv_then_batchnorm_jet(conv: nn.Module, bn: nn.Module, jet: Jet) -> tuple[Jet, Tensor]:
+    """A convolution followed by an eval-mode batch norm that reads only it: the tangent streams go
+    through one convolution with the batch norm's scale folded into the weight (the two linear maps
+    composed: one pass over the streams instead of two). Returns the jet of the batch norm's output
+    and the convolution's primal output."""
+    scale = batchnorm_scale(bn)
+    weight = conv.weight * scale.reshape((-1,) + (1,) * (conv.weight.ndim - 1))
+
+    def folded(z: Tensor) -> Tensor:
+        return conv._conv_forward(z, weight, None)
+
+    primal = conv(jet.primal)
+    return jet.map(lambda t: map_streams(folded, t), bn(primal)), primal
+
+
+def _storage(t: Tensor) -> int:
+    """The address of a tensor's storage: views of a stream share it."""
+    return t.untyped_storage().data_ptr()
 
 
 def smooth_jet(fn: Callable[[Tensor], Tensor], jet: Jet) -> Jet:

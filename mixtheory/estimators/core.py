@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._memory import MAX_PASS_INPUTS, activation_elements, auto_pass_inputs
 from .._progress import progress_bar
 from .._types import DeviceLike, Tensor
 from .._validation import (
@@ -31,6 +32,7 @@ from .._validation import (
     check_eval_mode,
     check_labels_sum_to_one,
     check_model_dtype,
+    check_model_output,
     labels_for_model,
     model_call_errors,
     model_dtype_device,
@@ -52,6 +54,7 @@ from .results import RegularizerEstimates
 __all__ = ["TrainModeWarning", "estimate_regularizers", "estimate_from_geometry"]
 
 Indices = Tensor | Sequence[int] | None
+_CHUNK_INPUTS = 512
 
 
 class TrainModeWarning(UserWarning):
@@ -88,7 +91,7 @@ def estimate_regularizers(
     loss: str | Loss = "ce",
     probes: ProbeKind = "gaussian",
     num_probes: int = 16,
-    batch_size: int = 512,
+    batch_size: int | None = None,
     device: DeviceLike = None,
     generator: torch.Generator | None = None,
     *,
@@ -168,7 +171,7 @@ def estimate_from_geometry(
     loss: str | Loss = "ce",
     probes: ProbeKind = "gaussian",
     num_probes: int = 16,
-    batch_size: int = 512,
+    batch_size: int | None = None,
     generator: torch.Generator | None = None,
     *,
     method: Method = "auto",
@@ -273,14 +276,26 @@ def _estimate(
     requested_method = options.method
     options = options.resolved(model, geometry.c)
 
-    probe_chunk = min(options.probes_per_sample(geometry.rank), options.batch_size)
-    samples_per_chunk = max(1, options.batch_size // probe_chunk)
+    batch_size = options.batch_size
+    if batch_size is None:
+        batch_size = _auto_batch_size(model, geometry, model_dtype)
+    probe_chunk = min(options.probes_per_sample(geometry.rank), batch_size)
+    pass_samples = max(1, batch_size // probe_chunk)
+    # chunks of samples for drawing probes and the per-sample algebra: at least _CHUNK_INPUTS inputs'
+    # worth (fixed costs amortized); the derivative passes inside see pass_samples at a time
+    samples_per_chunk = max(pass_samples, _CHUNK_INPUTS // probe_chunk)
     if seeds is None:
         seeds = probe_seeds(generator, idx) if not options.exact_probes else [0] * idx.numel()
     elif len(seeds) != idx.numel():
         raise ValueError(f"seeds must give one seed per sample ({idx.numel()}), got {len(seeds)}")
     evaluator = DerivativeEvaluator(
-        model, geometry, options, model_dtype, probe_chunk, need_jv=options.r1 == "probes"
+        model,
+        geometry,
+        options,
+        model_dtype,
+        probe_chunk,
+        need_jv=options.r1 == "probes",
+        pass_samples=pass_samples,
     )
 
     parts = []
@@ -299,10 +314,24 @@ def _estimate(
     if options.curvature == "autograd":
         warn_piecewise_linear(model, all_curvature_zero, stacklevel=4)
     result = RegularizerEstimates.concatenate(parts)
-    if requested_method == "auto" and options.method != "taylor":
+    if requested_method == "auto" and options.method not in ("taylor", "taylor-collapsed"):
         result.info["taylor_unsupported"] = taylor_mode_unsupported(model)
     warn_if_cancelling(result.cancellation, geometry.dtype, stacklevel=4)
     return result
+
+
+def _auto_batch_size(model: Callable[[Tensor], Tensor], geometry: MixupGeometry, dtype: torch.dtype) -> int:
+    """Model inputs per pass for ``batch_size=None``: a pass's largest activation about 4 MB."""
+    _, device = model_dtype_device(model)
+    one = geometry.as_inputs(geometry.x_tilde[:1].to(dtype=dtype, device=device or geometry.device))
+    try:
+        with model_call_errors():
+            largest = activation_elements(model, one, largest=True)
+    except Exception:  # noqa: BLE001 - a model that cannot run on one sample: the passes will say why
+        largest = 0
+    if largest == 0:
+        return MAX_PASS_INPUTS
+    return auto_pass_inputs(largest, torch.finfo(dtype).bits // 8, device=device or geometry.device)
 
 
 def _progress_bar(num_samples: int, samples_per_chunk: int, progress: bool | None) -> tqdm:
@@ -323,12 +352,17 @@ def _estimate_chunk(
 ) -> RegularizerEstimates:
     """One chunk of samples: R2 from the curvature pass, R13 exact or from the same probes."""
     xt = geometry.x_tilde[chunk]
+    exact_columns = options.exact_probes
+    fused = options.method in ("taylor", "taylor-collapsed") and options.curvature == "autograd"
+    if fused and options.probes != "spectral":
+        u, R2, R2_se, coords, jv, curv = _taylor_probe_pass(
+            evaluator, geometry, options, loss, chunk, chunk_seeds
+        )
+        return _chunk_estimates(evaluator, geometry, options, loss, chunk, u, R2, R2_se, coords, jv, curv)
     u = model_outputs(
         evaluator.model, geometry.as_inputs(xt.to(evaluator.dtype)), geometry.c, out_dtype=geometry.dtype
     )
     w = loss.grad_u(geometry.y_tilde[chunk], u)
-
-    exact_columns = options.exact_probes
     if options.method == "hutch++":
         sketch = hutch_plus_plus(
             evaluator, geometry, chunk, xt, w, options.probes, options.num_probes, chunk_seeds
@@ -353,7 +387,54 @@ def _estimate_chunk(
         coords = probes.coords
         jv, curv = _curvature_pass(evaluator, options, xt, w, probes)
         R2, R2_se = _group_average(0.5 * curv, probes.vectors.shape[1], options.exact_probes)
+    return _chunk_estimates(
+        evaluator, geometry, options, loss, chunk, u, R2, R2_se, coords, jv, curv, exact_columns
+    )
 
+
+def _taylor_probe_pass(
+    evaluator: DerivativeEvaluator,
+    geometry: MixupGeometry,
+    options: EstimatorOptions,
+    loss: Loss,
+    chunk: Tensor,
+    chunk_seeds: list[int],
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Taylor mode over drawn probes, the outputs f(x̃) taken from the jets' primal (no separate
+    forward pass): u, R2, its standard error, the probes' coordinates, ∇f v and the curvature."""
+    probes = draw_probe_batch(
+        geometry, options.probes, options.num_probes, chunk, chunk_seeds, evaluator.dtype, evaluator.device
+    )
+    k = probes.vectors.shape[1]
+    groups = options.curvature_groups(k)
+    if groups is not None and probes.exact:
+        groups = 1
+    with model_call_errors():
+        out, jv, vhv = evaluator.taylor_outputs(geometry.x_tilde[chunk], probes.vectors, groups)
+    u = check_model_output(out, chunk.numel(), geometry.c).to(device=geometry.device, dtype=geometry.dtype)
+    w = loss.grad_u(geometry.y_tilde[chunk], u)
+    curv = (vhv * w.to(device=vhv.device, dtype=vhv.dtype)[:, None, :]).sum(-1).to(geometry.dtype)
+    R2, R2_se = _group_average(0.5 * curv, k, options.exact_probes)
+    return u, R2, R2_se, probes.coords, jv, curv
+
+
+def _chunk_estimates(
+    evaluator: DerivativeEvaluator,
+    geometry: MixupGeometry,
+    options: EstimatorOptions,
+    loss: Loss,
+    chunk: Tensor,
+    u: Tensor,
+    R2: Tensor,
+    R2_se: Tensor,
+    coords,  # noqa: ANN001 - a tensor, or the (head, tail) pair of spectral probes
+    jv,  # noqa: ANN001
+    curv: Tensor,
+    exact_columns: bool | None = None,
+) -> RegularizerEstimates:
+    """R13 (exact or from the probes), R1 = R13 − R3 and the labels' terms for one chunk."""
+    exact_columns = options.exact_probes if exact_columns is None else exact_columns
+    xt = geometry.x_tilde[chunk]
     if options.r1 == "exact":
         jac = input_jacobian(evaluator.forward, xt.to(evaluator.dtype), geometry.c).to(geometry.dtype)
         regs = regularizers_from_derivatives(geometry, u, jac, loss, indices=chunk, r2=R2, warn=False)

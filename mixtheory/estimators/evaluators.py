@@ -23,23 +23,12 @@ ways to evaluate them (``method=``):
 it differs from the Hessian value by ``O(h²‖v‖⁴)``, and it stays meaningful on piecewise-linear
 networks, where autograd gives ``∇²f = 0`` almost everywhere.
 
-Measured in ``benchmarks/bench_estimators.py`` (CIFAR-shaped GELU CNN, n = 512, 32 samples × 16
-Gaussian probes, float32, 1 thread on a shared 2-core CPU; time per probe ÷ one warm forward pass
-timed in the same round, median [min–max] over 5 paired rounds; the ranges are wide because the
-cores were shared):
-
-=============================== ======================
-route                           forward units / probe
-=============================== ======================
-Taylor kernel (jet only)        2.23 [1.76–2.62]
-collapsed kernel, g = 8         1.94 [0.99–2.14]
-library, r1="probes"            1.70 [1.35–4.23]
-library, collapsed, r1="probes" 2.34 [1.12–3.38]
-library, default (exact R1)     4.76 [2.22–6.26]
-double-backward loop (R2 only)  4.48 [2.10–5.95]
-vmap(jvp(grad)) (R2 only)       5.23 [3.34–6.70]
-exact factor columns            2.44 [1.89–2.84]
-=============================== ======================
+The default is collapsed Taylor mode with R13 from the first-order stream. Costs are measured,
+not typed here: ``benchmarks/bench_estimators.py`` times every method against competent
+double-backward loops at equal probes (refusing runs above load 1.5) and the README's speed section
+is generated from its stored results. On a CPU the pass size matters as much as the method: fresh
+buffers above a few MB are page-faulted on every allocation, so passes are sized to a ~4 MB largest
+activation (:func:`mixtheory._memory.auto_pass_inputs`).
 """
 
 from __future__ import annotations
@@ -75,6 +64,7 @@ class DerivativeEvaluator:
         model_dtype: torch.dtype,
         probe_chunk: int,
         need_jv: bool,
+        pass_samples: int | None = None,
     ) -> None:
         self.model, self.geometry = model, geometry
         self.method, self.curvature = options.method, options.curvature
@@ -83,6 +73,7 @@ class DerivativeEvaluator:
         self.device = _model_device(model, geometry.device)
         self.probe_chunk = max(1, int(probe_chunk))
         self.need_jv = need_jv
+        self.pass_samples = None if pass_samples is None else max(1, int(pass_samples))
 
     def forward(self, x_flat: Tensor) -> Tensor:
         """The network on flat inputs (B, d): logits (B, c)."""
@@ -99,6 +90,16 @@ class DerivativeEvaluator:
         groups = k if groups is None else int(groups)
         if groups < 1 or k % groups:
             raise ValueError(f"groups must divide the number of probes {k}, got {groups}")
+        step = self.pass_samples
+        if step is not None and xt.shape[0] > step:
+            # passes of a few samples (memory, allocator reuse); the callers' chunks stay large
+            parts = [
+                self(xt[i : i + step], w[i : i + step], V[i : i + step], groups)
+                for i in range(0, len(xt), step)
+            ]
+            jvs = [p[0] for p in parts]
+            jv = None if jvs[0] is None else torch.cat(jvs)
+            return jv, torch.cat([p[1] for p in parts])
         size = k // groups
         if self.method == "taylor-collapsed" and size > 1:
             # chunks hold whole groups, so every group is summed inside one jet
@@ -112,6 +113,42 @@ class DerivativeEvaluator:
         if size > 1:
             values = values.reshape(values.shape[0], groups, size).sum(-1)
         return jv, values
+
+    def taylor_outputs(self, xt: Tensor, V: Tensor, groups: int | None) -> tuple[Tensor, Tensor, Tensor]:
+        """Taylor mode with the network's outputs kept: ``f(x̃)`` (m, c), ``∇f v`` (m, k, c) and
+        ``vᵀ∇²f v`` per output (m, k or g, c), in the passes of :meth:`__call__`; the primal of
+        the jet is the forward pass, so the outputs cost nothing extra."""
+        step = self.pass_samples or xt.shape[0]
+        parts = [
+            self._taylor_outputs_pass(xt[i : i + step], V[i : i + step], groups)
+            for i in range(0, len(xt), step)
+        ]
+        return tuple(torch.cat(p) for p in zip(*parts))  # type: ignore[return-value]
+
+    def _taylor_outputs_pass(
+        self, xt: Tensor, V: Tensor, groups: int | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        m, k = V.shape[:2]
+        groups = k if groups is None else int(groups)
+        size = k // groups
+        collapse = self.method == "taylor-collapsed" and size > 1
+        chunk = max(size, self.probe_chunk // size * size) if collapse else self.probe_chunk
+        x = self.geometry.as_inputs(xt.to(self.dtype))
+        V = V.to(self.dtype)
+        primal, jvs, values = None, [], []
+        for start in range(0, k, chunk):
+            Vk = V[:, start : start + chunk].transpose(0, 1).contiguous()
+            tangent = Vk.reshape(*Vk.shape[:2], *self.geometry.input_shape)
+            out, jv, vhv = second_order_jet(
+                self.model, x, tangent, groups=Vk.shape[0] // size if collapse else None
+            )
+            primal = out if primal is None else primal
+            jvs.append(jv.transpose(0, 1))
+            values.append(vhv.transpose(0, 1))
+        vhv = torch.cat(values, 1)
+        if not collapse and size > 1:
+            vhv = vhv.reshape(m, groups, size, -1).sum(2)
+        return primal, torch.cat(jvs, 1), vhv
 
     def hessian_vector_products(self, xt: Tensor, w: Tensor, V: Tensor) -> tuple[Tensor, Tensor]:
         """``(∇f v, ∇²g v)`` for probes V (m, k, d) by forward-over-reverse: (m, k, c), (m, k, d)."""

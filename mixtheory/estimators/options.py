@@ -23,7 +23,6 @@ __all__ = [
     "R1_MODES",
     "CURVATURES",
     "TRAIN_MODES",
-    "R1_EXACT_MAX_CLASSES",
 ]
 
 ProbeKind = Literal["gaussian", "rademacher", "mixup", "exact", "spectral"]
@@ -37,8 +36,6 @@ METHODS: tuple[str, ...] = get_args(Method)
 R1_MODES: tuple[str, ...] = get_args(R1Mode)
 CURVATURES: tuple[str, ...] = get_args(Curvature)
 TRAIN_MODES: tuple[str, ...] = get_args(TrainMode)
-# exact R1 costs c reverse passes: worth it while c is small against a typical probe count
-R1_EXACT_MAX_CLASSES = 16
 
 
 @dataclass(frozen=True)
@@ -48,16 +45,21 @@ class EstimatorOptions:
     Attributes:
         probes: the law of the probes v with ``E[v vᵀ] = Σ^(i)_xx`` (:mod:`.probes`).
         num_probes: probes per sample (products per sample for Hutch++; ignored for exact probes).
-        batch_size: model inputs (samples × probes) per derivative pass; bounds memory.
+        batch_size: model inputs (samples × probes) per derivative pass; bounds memory. ``None``
+            (default): sized so that a pass's largest activation buffer holds about 4 MB
+            (:func:`mixtheory._memory.auto_pass_inputs`), which a CPU's allocator and caches reuse.
         method: how ``vᵀ∇²g v`` is evaluated (:mod:`.evaluators`); ``"taylor-collapsed"`` is
             collapsed Taylor mode (Dangel et al. 2025): only the sums of ``vᵀ∇²g v`` within
             ``collapse_groups`` groups of probes are propagated (R2 needs nothing else; the
-            first-order stream ∇f·v, which R13 needs per probe, stays uncollapsed); ``"auto"`` is Taylor mode
-            when every operation has a jet rule (an ``nn.Sequential`` of known layers, or a
-            ``torch.fx`` trace), else nested forward mode (``"jvp"``; the result's
+            first-order stream ∇f·v, which R13 needs per probe, stays uncollapsed); ``"auto"`` is
+            collapsed Taylor mode when every operation has a jet rule (an ``nn.Sequential`` of known
+            layers, or a ``torch.fx`` trace) and ``collapse_groups`` divides ``num_probes`` into
+            groups of at least two probes (exact columns: one group), plain Taylor mode when
+            it does not, else nested forward mode (``"jvp"``; the result's
             ``info["taylor_unsupported"]`` names the operation without a rule).
-        r1: ``"exact"`` (c vector-Jacobian products), ``"probes"`` (Hutchinson, from the ∇f·v the
-            R2 pass computes) or ``"auto"`` (exact for at most 16 classes).
+        r1: ``"exact"`` (c vector-Jacobian products: about 2c forward passes per sample),
+            ``"probes"`` (Hutchinson, from the ∇f·v the R2 pass computes: free, with a standard
+            error) or ``"auto"`` (``"probes"``; measured in ``benchmarks/bench_estimators.py``).
         curvature: ``"autograd"`` or ``"secant"`` (second differences at step ``secant_step``·v).
         secant_step: the step h of the second differences.
         train_mode: ``"error"`` or ``"eval"`` (switch a train-mode model to eval, with a warning).
@@ -82,7 +84,7 @@ class EstimatorOptions:
 
     probes: ProbeKind = "gaussian"
     num_probes: int = 16
-    batch_size: int = 512
+    batch_size: int | None = None
     method: Method = "auto"
     r1: R1Mode = "auto"
     curvature: Curvature = "autograd"
@@ -102,8 +104,8 @@ class EstimatorOptions:
         num_probes, batch_size = self.num_probes, self.batch_size
         if self.probes != "exact" and (int(num_probes) < 1 or int(num_probes) != num_probes):
             raise ValueError(f"num_probes must be a positive integer, got {num_probes!r}")
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size is not None and (int(batch_size) < 1 or int(batch_size) != batch_size):
+            raise ValueError(f"batch_size must be a positive integer or None (automatic), got {batch_size!r}")
         if self.curvature == "secant" and not (math.isfinite(self.secant_step) and self.secant_step > 0):
             raise ValueError(f"secant_step must be a finite number > 0, got {self.secant_step!r}")
         if self.method == "hutch++":
@@ -117,7 +119,7 @@ class EstimatorOptions:
         object.__setattr__(self, "exact_directions", int(self.exact_directions))
         object.__setattr__(self, "collapse_groups", int(self.collapse_groups))
         object.__setattr__(self, "num_probes", int(num_probes))
-        object.__setattr__(self, "batch_size", int(batch_size))
+        object.__setattr__(self, "batch_size", None if batch_size is None else int(batch_size))
 
     def _check_hutch_plus_plus(self) -> None:
         if self.probes not in ("gaussian", "rademacher"):
@@ -181,12 +183,25 @@ class EstimatorOptions:
                     f"no rule for {reason}; use method='jvp'"
                 )
             # forward-over-forward needs the same forward-mode rules as forward-over-reverse and
-            # measured cheaper on residual networks (benchmarks/bench_estimators.py)
+            # measured cheaper on residual networks; collapsing the second-order stream cheaper
+            # still (benchmarks/bench_estimators.py)
             if method == "auto":
-                method = "taylor" if reason is None else "jvp"
+                method = (
+                    ("taylor-collapsed" if self._collapsible() else "taylor") if reason is None else "jvp"
+                )
         if r1 == "auto":
-            r1 = "exact" if num_classes <= R1_EXACT_MAX_CLASSES else "probes"
+            r1 = "probes"
         return dataclasses.replace(self, method=method, r1=r1)
+
+    def _collapsible(self) -> bool:
+        """Whether ``method="auto"`` collapses: autograd curvature and either exact columns (one
+        group) or random probes that ``collapse_groups`` splits into groups of two or more."""
+        if self.curvature != "autograd":
+            return False
+        if self.exact_probes:
+            return True
+        groups = self.collapse_groups
+        return groups >= 2 and self.num_probes % groups == 0 and self.num_probes >= 2 * groups
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -362,15 +362,17 @@ class MixupGeometry:
         ``σ ξ₀ a_i + ξ₁: (γ diag(√s) Vᵀ)``, the scaled basis cached per (dtype, device)."""
         xi = coeffs.to(device=device, dtype=dtype)
         a = self.centered_x[indices].to(device=device, dtype=dtype)
-        vectors = (math.sqrt(self.theta_var) * xi[..., :1]) * a[:, None, :]
-        if self.rank:
-            cache = self.__dict__.setdefault("_scaled_basis", {})
-            key = (dtype, str(device))
-            if key not in cache:
-                scaled = (math.sqrt(self.gamma2) * self.eigvals.sqrt())[:, None] * self.basis.T
-                cache[key] = scaled.to(device=device, dtype=dtype).contiguous()
-            vectors = vectors + xi[..., 1:] @ cache[key]
-        return vectors
+        own = math.sqrt(self.theta_var) * xi[..., :1]  # (m, k, 1)
+        if not self.rank:
+            return own * a[:, None, :]
+        cache = self.__dict__.setdefault("_scaled_basis", {})
+        key = (dtype, str(device))
+        if key not in cache:
+            scaled = (math.sqrt(self.gamma2) * self.eigvals.sqrt())[:, None] * self.basis.T
+            cache[key] = scaled.to(device=device, dtype=dtype).contiguous()
+        # one product for the shared part, the rank-one part added in place (no (m, k, d) temporaries)
+        vectors = xi[..., 1:] @ cache[key]
+        return vectors.baddbmm_(own, a[:, None, :])
 
     def draw_partners(self, anchor: int, num_draws: int, generator: torch.Generator) -> Tensor:
         """Partners j of one anchor for mixup probes, (1, num_draws): uniform over the n samples."""
