@@ -9,6 +9,7 @@ from . import mixing, scores, training
 from ._validation import MissingClassWarning, PiecewiseLinearWarning
 from ._version import __version__ as __version__
 from .approximate import approximate_mixup_targets, rescale
+from .closed_form import taylor_regularizers
 from .data import DataSplit, load_cifar10, load_mnist, load_split
 from .derivatives import directional_derivatives
 from .estimators import (
@@ -59,7 +60,6 @@ from .regularizers import (
     label_regularizers,
     model_derivatives,
     regularizers_from_derivatives,
-    taylor_regularizers,
 )
 from .scores import ForgettingTracker, el2n, grand, margin, prediction_entropy
 from .training import Monitor

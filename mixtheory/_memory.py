@@ -1,7 +1,7 @@
 r"""Memory budgets for the closed-form route: parse a budget, size a network's activations, and plan
 how many samples (and factor directions) one pass may hold.
 
-The dense route of :func:`mixtheory.regularizers.taylor_regularizers` forms the input Hessian of
+The dense route of :func:`mixtheory.closed_form.taylor_regularizers` forms the input Hessian of
 ``g = wᵀf`` per sample with ``torch.func.hessian`` (forward-over-reverse over all d input
 directions): its peak is about d copies of the network's forward and backward intermediates plus
 the d × d result, per sample (measured: 0.9 GB per sample for a small GELU CNN at d = 3,072 in
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch.overrides import TorchFunctionMode
 
-from ._validation import Tensor
+from ._types import Tensor
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",

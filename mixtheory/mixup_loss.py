@@ -17,7 +17,7 @@ compared with.
   replicates with its standard error (:class:`~mixtheory.monte_carlo.MonteCarloEstimate`).
 
 :func:`second_order_loss` gives ``E_Q`` in closed form (``erm + R13 + R2 + R4`` from
-:func:`mixtheory.regularizers.taylor_regularizers`) and :func:`sampled_second_order_loss` by
+:func:`mixtheory.closed_form.taylor_regularizers`) and :func:`sampled_second_order_loss` by
 Monte Carlo over the actual perturbations of the second-order Taylor polynomial ``l_Q``: an
 independent check of the closed-form algebra.
 """
@@ -38,6 +38,7 @@ from ._validation import (
     model_dtype_device,
     model_outputs,
 )
+from .closed_form import taylor_regularizers
 from .derivatives import directional_derivatives
 from .exact_loss import _prepare, exact_mixup_loss, progress_bar
 from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
@@ -48,7 +49,6 @@ from .mixing.expected_loss import sampled_loss_for_rule
 from .mixing.sampler import mix_batch
 from .monte_carlo import MonteCarloEstimate, monte_carlo_estimate
 from .pairing import exact_mixup_loss_with_pairing
-from .regularizers import taylor_regularizers
 
 __all__ = [
     "progress_bar",

@@ -56,13 +56,14 @@ import torch
 
 from ._types import ArrayLike, Generator, Indices, Tensor
 from ._validation import model_outputs, prepare_flat_inputs
+from .closed_form import taylor_regularizers
 from .expansions.remainder import SlopeFit, fit_remainder_order
 from .expansions.second_order import CARRATINO_TERMS, ZHANG_TERMS, second_order_from_terms
 from .geometry import MixupGeometry
 from .laws import DEFAULT_NODES, Beta, FromDensity, MixingLaw, QuadratureRule, SymmetricBeta, ZhangLambdaTilde
 from .losses import BinaryLogistic, CrossEntropy, Loss, get_loss
 from .mixup_loss import exact_mixup_loss
-from .regularizers import derivatives_at, taylor_regularizers
+from .regularizers import derivatives_at
 
 __all__ = [
     "R3Form",

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mixtheory import MixupGeometry, SymmetricBeta
+from mixtheory.closed_form import taylor_regularizers
 from mixtheory.expansions import (
     CARRATINO_TERMS,
     ZHANG_TERMS,
@@ -15,7 +16,6 @@ from mixtheory.expansions import (
 )
 from mixtheory.mixing import KNearest
 from mixtheory.mixup_loss import second_order_loss
-from mixtheory.regularizers import taylor_regularizers
 from mixtheory.zhang2021 import zhang_regularizers, zhang_second_order_loss
 
 

@@ -12,6 +12,7 @@ from conftest import make_data, make_mlp
 
 from mixtheory import Beta, MixupGeometry, SymmetricBeta, WShaped
 from mixtheory.checks.tolerances import t_critical
+from mixtheory.closed_form import taylor_regularizers
 from mixtheory.geometry import PairedMixupGeometry
 from mixtheory.mixing import ClassConditional, DensePairing, HardPool, KNearest, UniformPartner
 from mixtheory.pairing import (
@@ -27,7 +28,6 @@ from mixtheory.regularizers import (
     CancellationWarning,
     model_derivatives,
     regularizers_from_derivatives,
-    taylor_regularizers,
 )
 from mixtheory.zhang2021 import fit_remainder_order
 

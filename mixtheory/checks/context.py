@@ -18,6 +18,7 @@ from typing import Literal
 import torch
 
 from .._types import ArrayLike, Model
+from ..closed_form import taylor_regularizers
 from ..data import load_digits
 from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..geometry import MixupGeometry
@@ -25,7 +26,7 @@ from ..laws import MixingLaw, SymmetricBeta
 from ..mixup_loss import exact_mixup_loss
 from ..models import build_model, train_model
 from ..reference import dense_regularizers
-from ..regularizers import CancellationWarning, taylor_regularizers
+from ..regularizers import CancellationWarning
 from .tolerances import EPS64
 
 __all__ = [

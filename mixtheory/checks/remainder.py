@@ -20,8 +20,9 @@ import warnings
 
 import numpy as np
 
+from ..closed_form import taylor_regularizers
 from ..expansions.remainder import fit_remainder_order
-from ..regularizers import CancellationWarning, taylor_regularizers
+from ..regularizers import CancellationWarning
 from .context import CheckContext, e_q
 from .registry import CheckResult, check
 from .tolerances import EPS64, t_critical, z_critical

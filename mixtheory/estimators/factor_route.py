@@ -20,7 +20,8 @@ from collections.abc import Callable
 
 import torch
 
-from .._validation import Tensor, model_call_errors, model_dtype_device, model_outputs
+from .._types import Tensor
+from .._validation import model_call_errors, model_dtype_device, model_outputs
 from ..geometry import MixupGeometry
 from ..losses import Loss
 from ..regularizers import label_regularizers

@@ -6,7 +6,7 @@ float64) trained by :func:`mixtheory.models.train_model` on 200 bundled digits
 CIFAR-10 runs), from the same initialization, with minibatches of 100, checkpointed every
 ``_EPOCHS_PER_CHECKPOINT`` epochs. At each checkpoint the per-sample regularizers of Corollary 4
 (Carratino et al., JMLR 2022; ``docs/theory.md`` on R1–R3) are computed with the dense reference
-path :func:`mixtheory.regularizers.taylor_regularizers` under the α = 0.5 geometry, on the first
+path :func:`mixtheory.closed_form.taylor_regularizers` under the α = 0.5 geometry, on the first
 100 samples (the slides average 100):
 
 - ``R1``, ``R3`` (Corollary 4's H⁺ form: R3 = −½ tr(H⁺K)), ``R13`` = R1 + R3 computed directly
@@ -54,7 +54,8 @@ _CACHE: dict[str, Any] = {}
 
 
 def _snapshot(model: torch.nn.Module, geo: MixupGeometry, X: torch.Tensor, Y: torch.Tensor) -> dict:
-    from ..regularizers import CancellationWarning, taylor_regularizers
+    from ..closed_form import taylor_regularizers
+    from ..regularizers import CancellationWarning
 
     ce = CrossEntropy()
     idx = torch.arange(_EVALUATED)

@@ -310,9 +310,9 @@ observation(
     "R2 gap $r2_gap and EL2N gap $el2n_gap.",
 )
 def r2_is_el2n() -> Finding:
+    from ..closed_form import taylor_regularizers
     from ..geometry import MixupGeometry
     from ..laws import SymmetricBeta
-    from ..regularizers import taylor_regularizers
     from . import _numerics as nm
 
     X, labels = nm.toy_data(12, 3, seed=5)

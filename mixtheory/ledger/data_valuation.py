@@ -28,7 +28,7 @@ def network_regularizers() -> dict[str, Any]:
     3 classes each, α ∈ {0.2, 1, 4}: one value per sample."""
     if "regs" in _NETWORK_CACHE:
         return _NETWORK_CACHE["regs"]
-    from ..regularizers import taylor_regularizers
+    from ..closed_form import taylor_regularizers
 
     rows: dict[str, list[np.ndarray]] = {"R1": [], "R2": [], "R3": []}
     runs = []

@@ -25,8 +25,8 @@ _SCALES = [0.2 / 2**k for k in range(6)]
 def _r3_formula_rows() -> tuple[list[dict[str, float]], list[float], list[float], int]:
     """E_Q with Corollary 4's R3 and with the slides' −½⟨K, H⟩, against the exact mixup loss,
     under joint contraction s of x and y (Theorem 3: the remainder is third order)."""
+    from ..closed_form import taylor_regularizers
     from ..mixup_loss import mixup_loss
-    from ..regularizers import taylor_regularizers
 
     X, labels = nm.toy_data(_R3_SIZES["n"], _R3_SIZES["c"], _R3_SIZES["data_seed"])
     model = nm.toy_model(X.shape[1], _R3_SIZES["c"], _R3_SIZES["model_seed"], weight_scale=2.0)
@@ -114,8 +114,8 @@ _J_SIZES = {"n": 3, "c": 2, "data_seed": 3, "model_seed": 4}
     corrected="J^{(i)} = H(f(x̃_i))⁺ Σ^{(i)}_ỹx̃ (Σ^{(i)}_x̃x̃)⁺ (pseudo-inverses; exact when labels sum to 1).",
 )
 def j_definition() -> Finding:
+    from ..closed_form import taylor_regularizers
     from ..reference import dense_regularizers
-    from ..regularizers import taylor_regularizers
 
     ok_sym, _ = proof_evidence("softmax-hessian-singular", text="")
     n = _J_SIZES["n"]  # n ≤ d: Σ^(i)_xx is singular as well

@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..closed_form import taylor_regularizers
 from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..mixup_loss import exact_mixup_loss
 from ..models import build_model
-from ..regularizers import CancellationWarning, taylor_regularizers
+from ..regularizers import CancellationWarning
 from ..zhang2021 import zhang_second_order_loss
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
