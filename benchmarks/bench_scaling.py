@@ -148,9 +148,10 @@ def main(argv=None) -> dict:
     notes = (
         f"The closed form ran on the first {closed} samples of each geometry (exact, one jet direction "
         "per factor column: its cost per sample grows with the rank r ≤ min(n − 1, d), its memory stays "
-        "within the 2 GiB budget); seconds are for those samples. Peak memory is the whole process "
-        "(data included)."
-    )
+        "within the 2 GiB budget); seconds are for those samples. "
+        if "closed form" in args.routes
+        else "The closed form was not part of this run (`--routes`). "
+    ) + "Peak memory is the whole process (data included)."
     record = dict(
         machine=machine,
         d=3072,
