@@ -26,7 +26,7 @@ with the confidence, ρ ≈ +0.5, since 1/min S grows as the softmax saturates);
 Network variants (full run only; the quick run has one smooth tanh MLP, one unit ``all`` and no
 ``variant`` column): the sources' ReLU ResNet-18 has a zero input Hessian almost everywhere, so its
 autograd R2 is 0. The full run trains both variants of
-:data:`~mixtheory.reproduce.regularizer_trajectories.VARIANTS`, one unit each: the **ReLU ResNet-18
+:data:`~mixtheory.reproduce._variants.VARIANTS`, one unit each: the **ReLU ResNet-18
 with R2 by secant curvature** (second differences at step h = ``secant_step`` = 1 times the probe,
 whose covariance is Σ_xx: the perturbation's own scale) and the **smooth (GELU) ResNet-18 with R2
 by autograd**; the figure draws one block of panels per variant, titled with its label.
@@ -47,7 +47,7 @@ from ..training import EL2NRecorder, ForgettingRecorder, GraNdRecorder, Mixup, R
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
-from .regularizer_trajectories import (
+from ._variants import (
     SECANT_STEP,
     VARIANTS,
     build_network,
