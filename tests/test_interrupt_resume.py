@@ -84,12 +84,36 @@ def _wait_for_temporary(out: Path, pattern: str, process: subprocess.Popen, limi
     return False
 
 
+def _listing(out: Path) -> list[tuple[str, int]] | None:
+    with contextlib.suppress(OSError):
+        return sorted((p.name, p.stat().st_mtime_ns) for p in out.iterdir())
+    return None
+
+
+def _wait_for_command(out: Path, before, process: subprocess.Popen, limit: float) -> None:
+    """Poll until the command itself runs, past Python's start-up: it has written something in
+    ``out`` (the marker of a new run first; a temporary file or a new table of a resumed one)."""
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline and process.poll() is None:
+        now = _listing(out)
+        if now is not None and now != before:
+            return
+        time.sleep(0.001)
+
+
 def _interrupt(
-    process: subprocess.Popen, out: Path, rng: random.Random, trial: int, window: tuple[float, float]
+    process: subprocess.Popen,
+    out: Path,
+    rng: random.Random,
+    trial: int,
+    window: tuple[float, float],
+    before=None,
 ):
     """Send SIGINT at this trial's instant (``window``: the process's start-up time and its expected
-    end; every third trial: as soon as a file is being written). Returns the return code, stderr and
-    whether a file was being written when the signal was sent."""
+    end; every third trial: as soon as a file is being written). A random instant is drawn after
+    the command has begun writing (so that the machine's load, which stretches Python's start-up,
+    cannot make every signal land before the command runs), uniform over the rest of the run.
+    Returns the return code, stderr and whether a file was being written when the signal was sent."""
     in_write = False
     if trial % 3 == 2:
         pattern = f".checkpoint.pt.*{TMP_SUFFIX}" if trial % 2 else f".*{TMP_SUFFIX}"
@@ -99,8 +123,11 @@ def _interrupt(
             process.send_signal(signal.SIGINT)
             in_write = any(out.glob(pattern))
     else:
+        began = time.perf_counter()
+        _wait_for_command(out, before, process, 4 * window[1])
+        rest = max(window[1] - (time.perf_counter() - began), 0.05)
         try:
-            process.wait(timeout=rng.uniform(*window))
+            process.wait(timeout=rng.uniform(0.0, rest))
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=300)
@@ -130,7 +157,7 @@ def test_sigint_at_random_instants_then_resume_equals_the_uninterrupted_run(tmp_
         launches += 1
         began = time.perf_counter()
         before = sorted((p.name, p.stat().st_mtime_ns) for p in out.iterdir()) if out.exists() else None
-        code, err, in_write = _interrupt(process, out, rng, launches, window)
+        code, err, in_write = _interrupt(process, out, rng, launches, window, before)
         elapsed = time.perf_counter() - began
         if code == 0:  # the machine is faster than when it was timed: shrink the window to this run
             startup = min(startup, 0.5 * elapsed)
