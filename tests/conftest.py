@@ -42,3 +42,16 @@ def make_mlp(d: int, c: int, seed: int, hidden: int = 8, activation=torch.nn.Tan
 def small_problem():
     X, Y = make_data(24, 5, 3, seed=0)
     return X, Y, make_mlp(5, 3, seed=1)
+
+
+@pytest.fixture(autouse=True)
+def _sigint_handler_restored():
+    """Each test leaves SIGINT's handler as it found it: `mixtheory.cli.main()` called without argv
+    ignores SIGINT once its command is over (the program is ending), and an ignored SIGINT would be
+    inherited by every subprocess a later test starts."""
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    if signal.getsignal(signal.SIGINT) is not before and before is not None:
+        signal.signal(signal.SIGINT, before)
