@@ -57,12 +57,12 @@ from _timing import LoadGuard, fmt_ratio, paired_rounds, peak_memory_mib, ratio 
 from mixtheory import MixupGeometry, SymmetricBeta  # noqa: E402
 from mixtheory._io import write_json  # noqa: E402
 from mixtheory._memory import activation_elements, auto_pass_inputs  # noqa: E402
-from mixtheory.estimators import estimate_from_geometry, second_order_jet  # noqa: E402
+from mixtheory.estimators import EstimatorOptions, estimate_from_geometry, second_order_jet  # noqa: E402
 from mixtheory.estimators.probes import draw_probe_batch, probe_seeds  # noqa: E402
 from mixtheory.models import build_model  # noqa: E402
 from mixtheory.resnet import smooth_resnet18  # noqa: E402
 
-K = 16
+K = EstimatorOptions().num_probes  # the default route's probes; --probes changes it for every route
 SIZES = {"cnn": dict(n=512, m=32), "resnet": dict(n=256, m=16)}
 
 
@@ -177,17 +177,18 @@ def make_exact_routes(kind: str, quick: bool = False) -> dict:
     return {"forward": forward, "exact factor columns": exact}
 
 
-# module-level factories for the memory probes (spawned processes)
-def _memory_factory(kind: str, route: str):
+# module-level factories for the memory probes (spawned processes: the probe count travels along)
+def _memory_factory(kind: str, route: str, probes: int):
+    _set_probes(probes)
     return make_routes(kind, quick=False)[0][route]
 
 
 class _Factory:
-    def __init__(self, kind: str, route: str) -> None:
-        self.kind, self.route = kind, route
+    def __init__(self, kind: str, route: str, probes: int) -> None:
+        self.kind, self.route, self.probes = kind, route, probes
 
     def __call__(self):
-        return _memory_factory(self.kind, self.route)
+        return _memory_factory(self.kind, self.route, self.probes)
 
 
 BASELINES = ("competent double-backward loop", "double-backward loop", "vmap(jvp(grad))")
@@ -245,9 +246,13 @@ def main(argv=None) -> dict:
     ap.add_argument("--models", nargs="+", default=["cnn", "resnet"], choices=["cnn", "resnet"])
     ap.add_argument("--allow-load", action="store_true", help="run above load 1.5 (marked not reportable)")
     ap.add_argument(
+        "--probes", type=int, default=K, help=f"probes per sample, every route (default {K}, the library's)"
+    )
+    ap.add_argument(
         "--out", default=None, help="results JSON (default benchmarks/results/bench_estimators.json)"
     )
     args = ap.parse_args(argv)
+    _set_probes(args.probes)
     rounds = args.rounds or (3 if args.quick else 7)
     guard = LoadGuard(allow=args.allow_load)
     machine = (
@@ -270,7 +275,7 @@ def main(argv=None) -> dict:
         print("\npeak memory growth per route, fresh process each, 1 thread (MiB):")
         for kind in args.models:
             for route in ROUTES:
-                memory[f"{kind}: {route}"] = peak_memory_mib(_Factory(kind, route), threads=1)
+                memory[f"{kind}: {route}"] = peak_memory_mib(_Factory(kind, route, K), threads=1)
                 print(f"  {kind:7}{route:32}{memory[f'{kind}: {route}']:8.0f}")
     print("\n" + summary_table(results, memory))
     load = guard.record()
@@ -299,6 +304,16 @@ def main(argv=None) -> dict:
         )
     )
     return record
+
+
+def _set_probes(k: int) -> None:
+    """Every route at ``k`` probes per sample (equal probes); the library's default is kept for
+    ``collapse_groups``, so ``k`` must be a multiple of it."""
+    global K
+    groups = EstimatorOptions().collapse_groups
+    if k < 2 or k % groups:
+        raise SystemExit(f"--probes must be a multiple of the default collapse_groups ({groups}), got {k}")
+    K = k
 
 
 def _print_result(res: dict) -> None:
