@@ -46,3 +46,12 @@ def test_estimator_benchmark_quick(tmp_path):
     units = record["results"][0]["units"]
     assert {"library default", "competent double-backward loop", "forward in passes"} <= set(units)
     assert record["reportable"] is False and record["load"]["runs"][0]["load_before"] >= 0
+
+
+def test_profile_script_shares_cover_one_call():
+    import profile_estimator
+
+    shares = profile_estimator.main(["--quick", "--models", "cnn", "--calls", "1"])["cnn"]
+    assert shares["jet: convolutions"] > 0 and shares["probes"] > 0 and shares["jet: pooling"] > 0
+    assert all(v >= 0 for v in shares.values())
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-9)  # "other" is the rest, never negative
