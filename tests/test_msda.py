@@ -46,21 +46,27 @@ def _close_to_rounding(ours, zhang, ulps: float) -> None:
         assert float((ours[key] - zhang[key]).abs().max()) <= ulps * eps * scale, key
 
 
+LAMBDA_MASKS = {"mixup": (None, 64), "hmix-without-box": (HMix(ratio=0.0), 1024)}
+
+
+@pytest.mark.parametrize("mask", LAMBDA_MASKS)
 @pytest.mark.parametrize("law", [SymmetricBeta(0.8), Beta(0.4, 1.5)], ids=["beta(0.8)", "beta(0.4,1.5)"])
-def test_mixup_mask_reduces_to_zhang(law):
-    """Park et al.'s expansion with the Mixup mask M = λ·1 (w = λ) is Zhang et al.'s: its hole is
-    (1 − λ̃)·1, so m̄ = E(1−λ̃)·1 and W = E(1−λ̃)²·11ᵀ (machine precision: the moments come from λ's
-    quadrature rule there and from lambda_tilde_moment here, both exact for these polynomials)."""
+def test_lambda_mask_reduces_to_zhang(law, mask):
+    """Park et al.'s expansion with a mask M = λ·1 (w = λ) is Zhang et al.'s: its hole is (1 − λ̃)·1,
+    so m̄ = E(1−λ̃)·1 and W = E(1−λ̃)²·11ᵀ. To rounding: Mixup's moments come from λ's quadrature
+    rule, exact for these polynomials (64 ulps of each term's scale); HMix without its box enumerates
+    mask atoms with Gauss–Jacobi rules per piece of λ (1024 ulps: the sums of many weights)."""
+    kind, ulps = LAMBDA_MASKS[mask]
     X, Y, model = _setup()
-    ours, zhang = masked_expansion(model, X, Y, law), zhang_expansion(model, X, Y, law)
+    ours, zhang = masked_expansion(model, X, Y, law, mask=kind), zhang_expansion(model, X, Y, law)
     assert ours.paper == "park2022" and zhang.paper == "zhang2021" and set(ours) == set(zhang)
     assert ours["first_order"].shape == (N,)
-    _close_to_rounding(ours, zhang, 64)
-    mean, pair = tilted_hole_moments(law, (H, W))
+    _close_to_rounding(ours, zhang, ulps)
+    mean, pair = tilted_hole_moments(law, (H, W), kind)
     e1, e2 = lambda_tilde_moment(law, 1), lambda_tilde_moment(law, 2)
-    assert float((mean - e1).abs().max()) <= 8 * torch.finfo(torch.float64).eps
-    assert float((pair - e2).abs().max()) <= 8 * torch.finfo(torch.float64).eps
-    assert ours.loss() == pytest.approx(zhang.loss(), rel=1e-14, abs=0)
+    assert float((mean - e1).abs().max()) <= ulps * torch.finfo(torch.float64).eps
+    assert float((pair - e2).abs().max()) <= ulps * torch.finfo(torch.float64).eps
+    assert ours.loss() == pytest.approx(zhang.loss(), rel=ulps * torch.finfo(torch.float64).eps, abs=0)
 
 
 def test_the_mask_route_with_lambda_tilde_moments_is_zhangs_route():
