@@ -21,6 +21,15 @@ from .estimators import (
     second_order_jet,
 )
 from .estimators.distributed import estimate_regularizers_distributed, run_distributed
+from .expansions import ExpansionTerms, fit_remainder_order
+from .expansions.mixupe import (
+    directional_expansion,
+    first_order_term,
+    first_order_term_approx,
+    mixupe_regularizer,
+    q_hat_relative_error,
+)
+from .expansions.zhang2021 import compare_expansions, zhang_expansion, zhang_lambda_tilde
 from .geometry import MixupGeometry
 from .laws import (
     ERM,
@@ -45,13 +54,6 @@ from .mixup_loss import (
     sampled_second_order_loss,
     second_order_loss,
 )
-from .mixupe import (
-    directional_expansion,
-    first_order_term,
-    first_order_term_approx,
-    mixupe_regularizer,
-    q_hat_relative_error,
-)
 from .models import build_model, train_model
 from .monte_carlo import MonteCarloEstimate, monte_carlo_estimate
 from .regularizers import (
@@ -63,14 +65,7 @@ from .regularizers import (
 )
 from .scores import ForgettingTracker, el2n, grand, margin, prediction_entropy
 from .training import Monitor
-from .zhang2021 import (
-    compare_expansions,
-    fit_remainder_order,
-    zhang_exact_loss,
-    zhang_lambda_tilde,
-    zhang_regularizers,
-    zhang_second_order_loss,
-)
+from .zhang2021 import zhang_exact_loss
 
 __all__ = [
     # laws of λ and moments of θ = max(λ, 1 − λ)
@@ -124,8 +119,8 @@ __all__ = [
     "estimate_regularizers_distributed",
     "run_distributed",
     # beyond uniform mixup: Zhang et al. (ICLR 2021), MixupE (UAI 2023), approximate mixup (Eq. 15)
-    "zhang_regularizers",
-    "zhang_second_order_loss",
+    "ExpansionTerms",
+    "zhang_expansion",
     "zhang_exact_loss",
     "zhang_lambda_tilde",
     "compare_expansions",

@@ -503,7 +503,7 @@ def prepare_flat_inputs(
     model: Model, X: ArrayLike, Y: ArrayLike, loss: str | Loss, num_classes: int | None = None
 ) -> tuple[Tensor, Tensor, tuple[int, ...], Loss]:
     """Flat float64 inputs (n, d), labels (n, c), the model's per-sample input shape, the Loss
-    (the entry points of :mod:`mixtheory.zhang2021`, :mod:`mixtheory.mixupe`, :mod:`mixtheory.msda`)."""
+    (the entry points of the expansions around the anchor, :mod:`mixtheory.expansions`)."""
     from .losses import get_loss  # lazy: losses imports this module
 
     check_eval_mode(model)

@@ -36,13 +36,9 @@ import torch
 
 from ._types import Indices, Tensor
 from ._validation import (
-    check_eval_mode,
     check_labels_sum_to_one,
-    check_model_dtype,
-    model_call_errors,
-    model_dtype_device,
-    model_outputs,
 )
+from .derivatives import derivatives_at
 from .geometry import MixupGeometry
 from .losses import Loss, get_loss
 
@@ -53,7 +49,6 @@ __all__ = [
     "regularizers_from_derivatives",
     "label_regularizers",
     "model_derivatives",
-    "derivatives_at",
     "paired_regularizers_from_derivatives",
 ]
 
@@ -232,55 +227,6 @@ def _curvature_term(
     return torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
 
 
-def derivatives_at(
-    model: Callable[[Tensor], Tensor],
-    points: Tensor,
-    labels: Tensor,
-    loss: str | Loss = "ce",
-    *,
-    input_shape: tuple[int, ...] | None = None,
-    hessian: bool = True,
-) -> tuple[Tensor, Tensor, Tensor | None]:
-    r"""Dense derivatives of a network at flat points ``x`` (m, d) with labels ``y`` (m, c):
-    outputs ``f(x)`` (m, c), input Jacobians ``∇f(x)`` (m, c, d) and, if ``hessian``,
-    ``T = Σ_k (ℓ_u)_k ∇²f_k(x)`` (m, d, d), the input Hessian of ``g = wᵀf`` with
-    ``w = ℓ_u(y, f(x))`` held fixed (one scalar function, not c Hessians). Small d only.
-
-    The network runs in its own dtype and on its own device (a float32 model gets float32 inputs);
-    the results come back in the dtype and device of ``points``. ``input_shape``: the shape the
-    model expects per sample (default: flat)."""
-    loss = get_loss(loss)
-    check_eval_mode(model)
-    check_model_dtype(model)
-    model_dtype, model_device = model_dtype_device(model)
-    run = {"dtype": model_dtype or points.dtype, "device": model_device or points.device}
-    shape = (points.shape[-1],) if input_shape is None else tuple(input_shape)
-    x = points.to(**run)
-    y = labels.to(**run)
-
-    def f(x_flat: Tensor) -> Tensor:
-        return model(x_flat.reshape(1, *shape))[0]
-
-    def back(t: Tensor) -> Tensor:
-        return t.to(device=points.device, dtype=points.dtype)
-
-    with torch.no_grad():
-        u = model_outputs(model, x.reshape(x.shape[0], *shape), labels.shape[-1])
-    # Outer no_grad: torch.func transforms still differentiate w.r.t. the input, but no graph
-    # is kept for the model's parameters.
-    with torch.no_grad(), model_call_errors():
-        jac = torch.func.vmap(torch.func.jacrev(f))(x)
-        if not hessian:
-            return back(u), back(jac), None
-        w = loss.grad_u(y, u)
-
-        def g(x_flat: Tensor, weights: Tensor) -> Tensor:
-            return (weights * f(x_flat)).sum()
-
-        T = torch.func.vmap(torch.func.hessian(g, argnums=0))(x, w)
-    return back(u), back(jac), back(T)
-
-
 def model_derivatives(
     model: Callable[[Tensor], Tensor],
     geometry: MixupGeometry,
@@ -289,8 +235,8 @@ def model_derivatives(
     *,
     hessian: bool = True,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
-    r""":func:`derivatives_at` the contracted points ``(x̃_i, ỹ_i)`` of the requested samples:
-    outputs (m, c), Jacobians (m, c, d) and ``T_i`` (m, d, d), in the geometry's dtype."""
+    r""":func:`~mixtheory.derivatives.derivatives_at` the contracted points ``(x̃_i, ỹ_i)`` of the
+    requested samples: outputs (m, c), Jacobians (m, c, d) and ``T_i`` (m, d, d), in the geometry's dtype."""
     idx = geometry.sample_indices(indices)
     return derivatives_at(
         model,

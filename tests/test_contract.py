@@ -28,13 +28,14 @@ from mixtheory import (
 from mixtheory._validation import MissingClassWarning, check_class_indices
 from mixtheory.data import load_digits, load_split
 from mixtheory.estimators import estimate_from_geometry
+from mixtheory.expansions.mixupe import first_order_term
+from mixtheory.expansions.zhang2021 import zhang_expansion
 from mixtheory.mixing.expected_loss import exact_loss_for_rule
-from mixtheory.mixupe import first_order_term
 from mixtheory.models import build_model
 from mixtheory.pairing import exact_mixup_loss_with_pairing
 from mixtheory.scores import el2n, grand
 from mixtheory.training import train
-from mixtheory.zhang2021 import zhang_exact_loss, zhang_regularizers
+from mixtheory.zhang2021 import zhang_exact_loss
 
 LAW = SymmetricBeta(1.0)
 N = 60
@@ -55,7 +56,7 @@ ENTRY_POINTS = {
     "train": lambda m, X, Y: train(m, X, Y, epochs=1, progress=False),
     "el2n": lambda m, X, Y: el2n(m, X, Y),
     "grand": lambda m, X, Y: grand(m, X, Y),
-    "zhang_regularizers": lambda m, X, Y: zhang_regularizers(m, X, Y, LAW),
+    "zhang_expansion": lambda m, X, Y: zhang_expansion(m, X, Y, LAW),
     "zhang_exact_loss": lambda m, X, Y: zhang_exact_loss(m, X, Y, LAW, num_nodes=4),
     "first_order_term": lambda m, X, Y: first_order_term(m, X, Y),
     "exact_mixup_loss_with_pairing": lambda m, X, Y: exact_mixup_loss_with_pairing(m, X, Y, LAW, None),

@@ -245,9 +245,9 @@ def test_exact_masked_loss_is_exact_for_a_continuous_law(convention):
 
 
 def test_masked_regularizer_weights_are_exact_for_a_continuous_law():
-    """The tilted-hole moments behind msda's masked regularizers (label weight λ uncorrected, so
+    """The tilted-hole moments behind the masked expansion's terms (label weight λ uncorrected, so
     E[λ | piece] enters) against the sum over pieces with mpmath masses and conditional means."""
-    from mixtheory.msda import tilted_hole_moments
+    from mixtheory.expansions.park2022 import tilted_hole_moments
 
     a, b = 0.7, 1.3
     pdf = lambda x: x ** (a - 1) * (1 - x) ** (b - 1) / mp.beta(a, b)  # noqa: E731

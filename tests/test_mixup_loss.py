@@ -26,7 +26,7 @@ from mixtheory import (
     sampled_second_order_loss,
     second_order_loss,
 )
-from mixtheory.zhang2021 import fit_remainder_order
+from mixtheory.expansions import fit_remainder_order
 
 THEOREM1_LAWS = [
     SymmetricBeta(0.4),

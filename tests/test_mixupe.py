@@ -10,15 +10,16 @@ from conftest import make_data, make_mlp
 from scipy import stats
 
 from mixtheory import SymmetricBeta, exact_mixup_loss
-from mixtheory.mixupe import (
+from mixtheory.derivatives import derivatives_at
+from mixtheory.expansions import fit_remainder_order
+from mixtheory.expansions.mixupe import (
     directional_expansion,
     first_order_term,
     first_order_term_approx,
     mixupe_regularizer,
     q_hat_relative_error,
 )
-from mixtheory.regularizers import derivatives_at
-from mixtheory.zhang2021 import fit_remainder_order, lambda_tilde_moment, zhang_regularizers
+from mixtheory.expansions.zhang2021 import lambda_tilde_moment, zhang_expansion
 
 FAMILY_LEVEL = 1e-3
 
@@ -68,11 +69,12 @@ def test_q_against_dense_jacobian(loss):
 
 
 def test_q_is_zhang_r1_over_its_coefficient():
-    """E(1−λ̃)·q_i is Zhang et al.'s R1 (two routes: jvp here, dense Jacobian there)."""
+    """E(1−λ̃)·q_i is Zhang et al.'s first-order term, the paper's R1 (two routes: jvp here, dense
+    Jacobian there)."""
     X, Y = make_data(10, 4, 3, seed=3)
     model = make_mlp(4, 3, seed=4)
     law = SymmetricBeta(0.3)
-    r1 = zhang_regularizers(model, X, Y, law)["R1"]
+    r1 = zhang_expansion(model, X, Y, law)["first_order"]
     torch.testing.assert_close(
         lambda_tilde_moment(law, 1) * first_order_term(model, X, Y), r1, rtol=1e-10, atol=0
     )
@@ -112,22 +114,25 @@ def test_second_order_expansion_is_zhangs():
     model = make_mlp(3, 3, seed=9)
     law = SymmetricBeta(0.8)
     out = directional_expansion(model, X, Y, law, order=2)
-    assert len(out["terms"]) == 3 and len(out["mean_derivatives"]) == 3
-    regs = zhang_regularizers(model, X, Y, law)
-    zhang = float((regs["erm"] + regs["R1"] + regs["R2"] + regs["R3"]).mean())
-    assert out["total"] == pytest.approx(zhang, rel=1e-10)
-    assert out["terms"][1] == pytest.approx(float(regs["R1"].mean()), rel=1e-10)
+    assert out.paper == "mixupe" and out.table == ("directional_0", "directional_1", "directional_2")
+    assert len(out.details["mean_derivatives"]) == 3 and len(out.details["coefficients"]) == 3
+    regs = zhang_expansion(model, X, Y, law)
+    assert out.loss() == pytest.approx(regs.loss(), rel=1e-10)
+    assert float(out["directional_0"]) == pytest.approx(float(regs["anchor_loss"].mean()), rel=1e-12)
+    assert float(out["directional_1"]) == pytest.approx(float(regs["first_order"].mean()), rel=1e-10)
+    second = regs["second_order_output"] + regs["second_order_input"]
+    assert float(out["directional_2"]) == pytest.approx(float(second.mean()), rel=1e-10)
 
 
 def test_third_directional_derivative_against_finite_differences():
     """D³ from the nested jvp against central differences of D² along v, Richardson-extrapolated
     (steps h and h/2); the tolerance is the differences' own error estimate |FD(h) − FD(h/2)|."""
+    from mixtheory.expansions.mixupe import _flat_model, _pair_derivatives
     from mixtheory.losses import get_loss
-    from mixtheory.mixupe import _flat_model, _pair_derivatives
 
     X, Y = make_data(4, 3, 3, seed=10)
     model = make_mlp(3, 3, seed=11)
-    d3 = directional_expansion(model, X, Y, SymmetricBeta(1.0), order=3)["mean_derivatives"][3]
+    d3 = directional_expansion(model, X, Y, SymmetricBeta(1.0), order=3).details["mean_derivatives"][3]
     per_pair = torch.func.vmap(_pair_derivatives(get_loss("ce"), _flat_model(model, (3,)), 2))
     i, j = torch.arange(4).repeat_interleave(4), torch.arange(4).repeat(4)
     v = X[j] - X[i]
@@ -158,7 +163,7 @@ def expansion_errors(order, moments, law):
     for s in SCALES[order]:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
         exact = exact_mixup_loss(model, X, Y, law, progress=False)
-        errors.append(directional_expansion(model, X, Y, law, order=order, moments=moments)["total"] - exact)
+        errors.append(directional_expansion(model, X, Y, law, order=order, moments=moments).loss() - exact)
     return fit_remainder_order(SCALES[order], errors, correction=True)
 
 

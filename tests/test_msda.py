@@ -8,18 +8,20 @@ import numpy as np
 import pytest
 import torch
 
-from mixtheory import SymmetricBeta
+from mixtheory import Beta, SymmetricBeta
 from mixtheory.checks.tolerances import t_critical
-from mixtheory.mixing import CutMix, GMix, HMix
-from mixtheory.msda import (
-    exact_masked_loss,
-    masked_regularizers,
-    masked_second_order_loss,
+from mixtheory.expansions import ZHANG_TERMS, fit_remainder_order
+from mixtheory.expansions.park2022 import (
+    MaskHole,
+    masked_expansion,
     pixel_pair_weights,
     tilted_hole_moments,
     weight_by_distance,
 )
-from mixtheory.zhang2021 import fit_remainder_order, zhang_regularizers
+from mixtheory.expansions.zhang2021 import anchor_expansion, lambda_tilde_moment, zhang_expansion
+from mixtheory.losses import get_loss
+from mixtheory.mixing import CutMix, GMix, HMix
+from mixtheory.msda import exact_masked_loss
 
 N, H, W, C = 8, 4, 5, 3
 MASKS = {"mixup": None, "cutmix": CutMix(), "hmix": HMix(ratio=0.5), "gmix": GMix()}
@@ -36,13 +38,54 @@ def _setup(seed=1):
     return X, Y, model.double().eval()
 
 
-def test_mixup_mask_reduces_to_zhang():
+def _close_to_rounding(ours, zhang, ulps: float) -> None:
+    """Every term of ``ours`` equals Zhang's within ``ulps`` float64 epsilons of the term's scale."""
+    eps = torch.finfo(torch.float64).eps
+    for key in ZHANG_TERMS:
+        scale = float(zhang[key].abs().max())
+        assert float((ours[key] - zhang[key]).abs().max()) <= ulps * eps * scale, key
+
+
+LAMBDA_MASKS = {"mixup": (None, 64), "hmix-without-box": (HMix(ratio=0.0), 1024)}
+
+
+@pytest.mark.parametrize("mask", LAMBDA_MASKS)
+@pytest.mark.parametrize("law", [SymmetricBeta(0.8), Beta(0.4, 1.5)], ids=["beta(0.8)", "beta(0.4,1.5)"])
+def test_lambda_mask_reduces_to_zhang(law, mask):
+    """Park et al.'s expansion with a mask M = λ·1 (w = λ) is Zhang et al.'s: its hole is (1 − λ̃)·1,
+    so m̄ = E(1−λ̃)·1 and W = E(1−λ̃)²·11ᵀ. To rounding: Mixup's moments come from λ's quadrature
+    rule, exact for these polynomials (64 ulps of each term's scale); HMix without its box enumerates
+    mask atoms with Gauss–Jacobi rules per piece of λ (1024 ulps: the sums of many weights)."""
+    kind, ulps = LAMBDA_MASKS[mask]
     X, Y, model = _setup()
-    law = SymmetricBeta(0.8)
-    ours, zhang = masked_regularizers(model, X, Y, law), zhang_regularizers(model, X, Y, law)
-    assert ours["R1"].shape == (N,)
-    for key in ("erm", "R1", "R2", "R3"):
-        assert float((ours[key] - zhang[key]).abs().max()) <= 1e-10 * float(zhang[key].abs().max()), key
+    ours, zhang = masked_expansion(model, X, Y, law, mask=kind), zhang_expansion(model, X, Y, law)
+    assert ours.paper == "park2022" and zhang.paper == "zhang2021" and set(ours) == set(zhang)
+    assert ours["first_order"].shape == (N,)
+    _close_to_rounding(ours, zhang, ulps)
+    mean, pair = tilted_hole_moments(law, (H, W), kind)
+    e1, e2 = lambda_tilde_moment(law, 1), lambda_tilde_moment(law, 2)
+    assert float((mean - e1).abs().max()) <= ulps * torch.finfo(torch.float64).eps
+    assert float((pair - e2).abs().max()) <= ulps * torch.finfo(torch.float64).eps
+    assert ours.loss() == pytest.approx(zhang.loss(), rel=ulps * torch.finfo(torch.float64).eps, abs=0)
+
+
+def test_the_mask_route_with_lambda_tilde_moments_is_zhangs_route():
+    """The same four terms (anchor_expansion, written once) through a dense mask hole whose moments
+    are exactly E(1−λ̃)·1 and E(1−λ̃)²·11ᵀ agree with Zhang's low-rank route to rounding: only the
+    order of the contractions differs."""
+    X, Y, model = _setup(seed=4)
+    law = SymmetricBeta(0.3)
+    zhang = zhang_expansion(model, X, Y, law)
+    x = X.reshape(N, -1)
+    e1, e2 = lambda_tilde_moment(law, 1), lambda_tilde_moment(law, 2)
+    d = x.shape[1]
+    a = x - x.mean(0)
+    ones = torch.ones(d, dtype=torch.float64)
+    pair = e2 * torch.ones(d, d, dtype=torch.float64)
+    hole = MaskHole(e1 * ones, pair, a, pair * (a.T @ a / N))
+    y = torch.nn.functional.one_hot(Y, C).to(torch.float64)
+    ours = anchor_expansion(model, (x, y, (H, W), get_loss("ce")), hole, paper="park2022")
+    _close_to_rounding(ours, zhang, 64)
 
 
 def test_hmix_without_box_is_mixup():
@@ -81,7 +124,7 @@ def _remainder_fit(mask, scales):
     for s in scales:
         Xs = x_bar + s * (X - x_bar)  # inputs only: the label is exact in the re-anchored form
         exact = exact_masked_loss(model, Xs, Y, law, mask=mask, num_nodes=8)
-        gaps.append(abs(exact - masked_second_order_loss(model, Xs, Y, law, mask=mask, num_nodes=8)))
+        gaps.append(abs(exact - masked_expansion(model, Xs, Y, law, mask=mask, num_nodes=8).loss()))
     return fit_remainder_order(scales, gaps, correction=True)
 
 
@@ -103,7 +146,7 @@ def test_masked_remainder_is_third_order(name):
 def test_squared_error_is_refused():
     X, Y, model = _setup()
     with pytest.raises(ValueError, match="h\\(u\\)"):
-        masked_regularizers(model, X, Y, SymmetricBeta(1.0), "mse", mask="cutmix", num_nodes=4)
+        masked_expansion(model, X, Y, SymmetricBeta(1.0), "mse", mask="cutmix", num_nodes=4)
 
 
 def test_masked_loss_is_exact_over_a_continuous_lambda_law():

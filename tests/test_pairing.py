@@ -13,6 +13,7 @@ from conftest import make_data, make_mlp
 from mixtheory import Beta, MixupGeometry, SymmetricBeta, WShaped
 from mixtheory.checks.tolerances import t_critical
 from mixtheory.closed_form import taylor_regularizers
+from mixtheory.expansions import fit_remainder_order
 from mixtheory.geometry import PairedMixupGeometry
 from mixtheory.mixing import ClassConditional, DensePairing, HardPool, KNearest, UniformPartner
 from mixtheory.pairing import (
@@ -29,7 +30,6 @@ from mixtheory.regularizers import (
     model_derivatives,
     regularizers_from_derivatives,
 )
-from mixtheory.zhang2021 import fit_remainder_order
 
 N, D, C = 10, 3, 3
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mixtheory import SymmetricBeta
-from mixtheory.mixupe import first_order_term, first_order_term_approx
+from mixtheory.expansions.mixupe import first_order_term, first_order_term_approx
 from mixtheory.training import MixupE, cross_entropy, mixupe_first_order
 
 RTOL = 1e-12
@@ -79,7 +79,7 @@ def test_eta_hat_attached_removes_the_regularizer_from_the_gradient(setup):
 
 
 def test_q_by_jvp_matches_the_module_value_and_the_double_backward_gradient(setup):
-    """Exact q through torch.func.jvp = mixtheory.mixupe.first_order_term (values), and its
+    """Exact q through torch.func.jvp = mixtheory.expansions.mixupe.first_order_term (values), and its
     parameter gradient with the residual detached = the official double-backward route."""
     net, X, Y, _ = setup
     x_mean = X.mean(0)

@@ -12,17 +12,16 @@ from conftest import make_data, make_mlp
 from scipy import stats
 
 from mixtheory import Beta, FromDensity, Mixture, PointMass, SymmetricBeta, exact_mixup_loss
-from mixtheory.losses import AutogradLoss
-from mixtheory.regularizers import derivatives_at
-from mixtheory.zhang2021 import (
+from mixtheory.derivatives import derivatives_at
+from mixtheory.expansions import fit_remainder_order
+from mixtheory.expansions.zhang2021 import (
     compare_expansions,
-    fit_remainder_order,
     lambda_tilde_moment,
-    zhang_exact_loss,
+    zhang_expansion,
     zhang_lambda_tilde,
-    zhang_regularizers,
-    zhang_second_order_loss,
 )
+from mixtheory.losses import AutogradLoss
+from mixtheory.zhang2021 import zhang_exact_loss
 
 # Laws of λ as data: symmetric and asymmetric Beta (closed-form λ̃ mixture), and laws that go
 # through the generic tilted rule or the tilted density.
@@ -114,7 +113,7 @@ def test_squared_error_is_refused():
     with pytest.raises(ValueError, match="not of the form h"):
         zhang_exact_loss(model, X, Y, SymmetricBeta(1.0), "mse")
     with pytest.raises(ValueError, match="not of the form h"):
-        zhang_regularizers(model, X, Y, SymmetricBeta(1.0), "mse")
+        zhang_expansion(model, X, Y, SymmetricBeta(1.0), "mse")
 
 
 def test_autograd_loss_affine_in_label_is_accepted():
@@ -131,11 +130,12 @@ def test_autograd_loss_affine_in_label_is_accepted():
 # --- the regularizers against the dense route ------------------------------------------------
 @pytest.mark.parametrize("r3_form", ["correct", "printed"])
 def test_regularizers_against_dense_second_moment(r3_form):
-    """Structured R1, R2, R3 (through Σ_xx's factor) against M_i = Σ_xx + a_i a_iᵀ formed densely."""
+    """Structured first- and second-order terms (the paper's R1, R2, R3, through Σ_xx's factor) against
+    M_i = Σ_xx + a_i a_iᵀ formed densely."""
     X, Y = make_data(9, 4, 3, seed=9, constant_features=1)  # singular Σ_xx
     model = make_mlp(4, 3, seed=10)
     law = Beta(0.6, 1.3)
-    regs = zhang_regularizers(model, X, Y, law, r3_form=r3_form, indices=[0, 4, 7])
+    regs = zhang_expansion(model, X, Y, law, r3_form=r3_form, indices=[0, 4, 7])
     assert all(v.shape == (3,) for v in regs.values())
     idx = torch.tensor([0, 4, 7])
     u, jac, T = derivatives_at(model, X[idx], Y[idx], "ce")
@@ -148,9 +148,9 @@ def test_regularizers_against_dense_second_moment(r3_form):
     r1 = e1 * torch.einsum("mc,mcd,md->m", s - Y[idx], jac, -a[idx])
     r2 = e2 / 2 * torch.einsum("mde,mcd,mck,mke->m", M, jac, H, jac)
     r3 = e2_r3 / 2 * torch.einsum("mde,mde->m", M, T)
-    torch.testing.assert_close(regs["R1"], r1, rtol=1e-10, atol=1e-14)
-    torch.testing.assert_close(regs["R2"], r2, rtol=1e-10, atol=1e-14)
-    torch.testing.assert_close(regs["R3"], r3, rtol=1e-10, atol=1e-14)
+    torch.testing.assert_close(regs["first_order"], r1, rtol=1e-10, atol=1e-14)
+    torch.testing.assert_close(regs["second_order_output"], r2, rtol=1e-10, atol=1e-14)
+    torch.testing.assert_close(regs["second_order_input"], r3, rtol=1e-10, atol=1e-14)
 
 
 # --- the remainder order ------------------------------------------------------------------------
@@ -166,8 +166,8 @@ def contraction_errors(model, X0, Y, law, loss="ce"):
     for s in SCALES:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
         exact = exact_mixup_loss(model, X, Y, law, loss, progress=False)
-        correct.append(zhang_second_order_loss(model, X, Y, law, loss) - exact)
-        printed.append(zhang_second_order_loss(model, X, Y, law, loss, r3_form="printed") - exact)
+        correct.append(zhang_expansion(model, X, Y, law, loss).loss() - exact)
+        printed.append(zhang_expansion(model, X, Y, law, loss, r3_form="printed").loss() - exact)
     return correct, printed
 
 

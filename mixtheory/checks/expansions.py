@@ -19,13 +19,14 @@ import warnings
 
 import torch
 
+from ..expansions.mixupe import directional_expansion
+from ..expansions.park2022 import masked_expansion
 from ..expansions.remainder import fit_remainder_order
+from ..expansions.zhang2021 import zhang_expansion
 from ..mixing import ClassConditional
 from ..mixup_loss import exact_mixup_loss
-from ..mixupe import directional_expansion
-from ..msda import masked_second_order_loss
 from ..pairing import exact_mixup_loss_with_pairing
-from ..zhang2021 import zhang_exact_loss, zhang_second_order_loss
+from ..zhang2021 import zhang_exact_loss
 from .context import CheckContext
 from .registry import CheckResult, check, relative_row, symmetric_lambda_only
 from .tolerances import EPS64, t_critical
@@ -79,7 +80,7 @@ def _zhang_gaps(ctx: CheckContext) -> tuple[list[float], dict[str, list[float]]]
         Xs = mean + s * (X - mean)
         exact = zhang_exact_loss(ctx.model, Xs, Y, ctx.law, num_nodes=REMAINDER_NODES)
         for form in gaps:
-            gaps[form].append(abs(exact - zhang_second_order_loss(ctx.model, Xs, Y, ctx.law, r3_form=form)))
+            gaps[form].append(abs(exact - zhang_expansion(ctx.model, Xs, Y, ctx.law, r3_form=form).loss()))
     return scales, gaps
 
 
@@ -126,8 +127,8 @@ def zhang_remainder(ctx: CheckContext) -> list[CheckResult]:
 @check("mixupe-expansion", "MixupE's K = 2 directional expansion (nested jvp) = Zhang's expansion")
 def mixupe_expansion(ctx: CheckContext) -> list[CheckResult]:
     X, Y = _subset(ctx)
-    directional = directional_expansion(ctx.model, X, Y, ctx.law, order=2)["total"]
-    zhang = zhang_second_order_loss(ctx.model, X, Y, ctx.law)
+    directional = directional_expansion(ctx.model, X, Y, ctx.law, order=2).loss()
+    zhang = zhang_expansion(ctx.model, X, Y, ctx.law).loss()
     tol = 1e3 * EPS64  # two routes to one polynomial: Hessians against second directional derivatives
     return [
         relative_row(
@@ -143,8 +144,8 @@ def mixupe_expansion(ctx: CheckContext) -> list[CheckResult]:
 @check("masked-mixup", "masked mixing with the Mixup mask M = λ·1 reduces to Zhang's terms")
 def masked_mixup(ctx: CheckContext) -> list[CheckResult]:
     X, Y = _subset(ctx)
-    masked = masked_second_order_loss(ctx.model, X, Y, ctx.law)
-    zhang = zhang_second_order_loss(ctx.model, X, Y, ctx.law)
+    masked = masked_expansion(ctx.model, X, Y, ctx.law).loss()
+    zhang = zhang_expansion(ctx.model, X, Y, ctx.law).loss()
     return [
         relative_row(
             "masked expansion (M = λ·1) vs Zhang et al.",

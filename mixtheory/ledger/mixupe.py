@@ -35,7 +35,7 @@ claim(
     "layers); biases or smooth activations break it.",
 )
 def q_hat() -> Finding:
-    from ..mixupe import q_hat_relative_error
+    from ..expansions.mixupe import q_hat_relative_error
 
     g = torch.Generator().manual_seed(31)
     n, d, c, hidden = 20, 4, 3, 8
@@ -53,7 +53,7 @@ def q_hat() -> Finding:
         "ReLU, bias, centred": (lambda x: torch.relu(x @ W1 + b1) @ W2, X),
         "tanh, no bias, centred": (lambda x: torch.tanh(x @ W1) @ W2, X),
     }
-    # q by jvp and q̂ from mixtheory.mixupe; aggregate ‖q − q̂‖/‖q‖ over the samples
+    # q by jvp and q̂ from mixtheory.expansions.mixupe; aggregate ‖q − q̂‖/‖q‖ over the samples
     gaps = {name: q_hat_relative_error(f, data, Y)["aggregate"] for name, (f, data) in cases.items()}
     exact = gaps["ReLU, no bias, centred"] < 1e-12
     broken = all(v > 1e-3 for k, v in gaps.items() if k != "ReLU, no bias, centred")
@@ -61,7 +61,8 @@ def q_hat() -> Finding:
         "Exact (not approximate) when E x' = 0 and f is positively 1-homogeneous (bias-free ReLU "
         "networks: Euler's identity J_f(x)x = f(x)); otherwise an uncontrolled approximation. Signs are "
         f"right: q = (g − y)ᵀJ(0 − x) = (y − g)ᵀJx. Relative ‖q − q̂‖/‖q‖ over n = {n} samples (d = {d}, "
-        f"c = {c}, one hidden layer of {hidden}; q by jvp and q̂ from mixtheory.mixupe.q_hat_relative_error): "
+        f"c = {c}, one hidden layer of {hidden}; q by jvp and q̂ from "
+        "mixtheory.expansions.mixupe.q_hat_relative_error): "
         + ", ".join(f"{k}: {v:.2g}" for k, v in gaps.items())
         + "."
     )
@@ -330,9 +331,9 @@ _THEOREM1_SCALES = [0.1 / 2**k for k in range(6)]
     "(first order) under input contraction s.",
 )
 def theorem1_law() -> Finding:
+    from ..expansions.mixupe import directional_expansion
     from ..laws import SymmetricBeta
     from ..mixup_loss import mixup_loss
-    from ..mixupe import directional_expansion
     from ..zhang2021 import zhang_exact_loss
     from .zhang2021 import zhang_setup
 
@@ -346,7 +347,7 @@ def theorem1_law() -> Finding:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
         exact = zhang_exact_loss(model, X, y, law, "logistic", num_nodes=64)
         for moments, errs in errors.items():
-            total = directional_expansion(model, X, y, law, "logistic", order=2, moments=moments)["total"]
+            total = directional_expansion(model, X, y, law, "logistic", order=2, moments=moments).loss()
             errs.append(abs(exact - total))
     tilde3 = nm.order_decision(_THEOREM1_SCALES, errors["lambda_tilde"], 3)
     beta1 = nm.order_decision(_THEOREM1_SCALES, errors["lambda"], 1)
@@ -359,7 +360,7 @@ def theorem1_law() -> Finding:
         "zhang-lambda-tilde-moments, entry seed000-zhang-lambda-tilde). On the binary logistic tanh network "
         f"of that entry (n = {n} digits, α = β = 1): the λ̃ form (mixtheory.zhang2021.zhang_exact_loss) "
         f"equals the exact mixup loss to {gap_tilde:.1e} (relative). The K = 2 expansion "
-        "(mixtheory.mixupe.directional_expansion) under input contraction s = "
+        "(mixtheory.expansions.mixupe.directional_expansion) under input contraction s = "
         f"{_THEOREM1_SCALES[0]:g} … {_THEOREM1_SCALES[-1]:g} has a remainder of fitted order "
         f"{tilde3['slope']:.3f} (99% interval [{tilde3['interval_99'][0]:.3f}, "
         f"{tilde3['interval_99'][1]:.3f}]) "

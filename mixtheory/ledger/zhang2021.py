@@ -5,9 +5,9 @@ of the mixup loss, and the second-order coefficient of its R3.
 Toy problems: 8 bundled digits of classes 0 and 1 (:func:`mixtheory.data.load_digits`), binary
 logistic loss, a tanh MLP with one logit (:func:`mixtheory.models.build_model`); for the order of
 the remainder also 12 digits of three classes with softmax cross-entropy (the lemma generalised to
-h(u) − yᵀu, :mod:`mixtheory.zhang2021`). Every quantity comes from :mod:`mixtheory.zhang2021`
-(``zhang_exact_loss``, ``zhang_regularizers``, ``fit_remainder_order`` through
-:func:`._numerics.order_decision`).
+h(u) − yᵀu, :mod:`mixtheory.expansions.zhang2021`). Every quantity comes from
+:func:`mixtheory.zhang2021.zhang_exact_loss` and :mod:`mixtheory.expansions.zhang2021`
+(``zhang_expansion``; ``fit_remainder_order`` through :func:`._numerics.order_decision`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 
 import torch
 
-from ..expansions.second_order import ZHANG_TERMS, second_order_from_terms
 from ..laws import Beta, SymmetricBeta
 from . import _numerics as nm
 from .claims import Evidence, Finding, claim
@@ -99,7 +98,8 @@ def _r3_orders_cached(name: str) -> dict[str, Any]:
 def _r3_orders(spec: dict[str, Any]) -> dict[str, Any]:
     """Remainders |L^mix − L^std − R1 − R2 − R3| under input contraction, R3 with E(1−λ̃)² and with
     the printed E[1 − λ̃²], and their order decisions (λ ~ Beta(1, 1))."""
-    from ..zhang2021 import zhang_exact_loss, zhang_regularizers
+    from ..expansions.zhang2021 import zhang_expansion
+    from ..zhang2021 import zhang_exact_loss
 
     X0, labels = nm.toy_data(spec["n"], spec["c"], seed=spec["data_seed"])
     c_out = 1 if spec["loss"] == "logistic" else spec["c"]
@@ -112,8 +112,7 @@ def _r3_orders(spec: dict[str, Any]) -> dict[str, Any]:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
         exact = zhang_exact_loss(model, X, y, law, spec["loss"], num_nodes=64)
         for form, errs in errors.items():
-            regs = zhang_regularizers(model, X, y, law, spec["loss"], r3_form=form)
-            errs.append(abs(exact - second_order_from_terms(regs, ZHANG_TERMS)))
+            errs.append(abs(exact - zhang_expansion(model, X, y, law, spec["loss"], r3_form=form).loss()))
     return {
         "sizes": spec,
         "correct_order3": nm.order_decision(_SCALES, errors["correct"], 3),
@@ -137,7 +136,7 @@ def _interval(decision: dict[str, Any]) -> str:
     "E_{r_x}[(r_x − x_i)ᵀ ∇²f(x_i)(r_x − x_i)].",
 )
 def zhang_lemma31_r3() -> Finding:
-    from ..zhang2021 import lambda_tilde_moment
+    from ..expansions.zhang2021 import lambda_tilde_moment
 
     law = SymmetricBeta(1.0)
     e2, e2_printed = lambda_tilde_moment(law, 2), lambda_tilde_moment(law, 2, printed=True)
@@ -156,7 +155,8 @@ def zhang_lemma31_r3() -> Finding:
     text = (
         "Fails as quoted: the second-order coefficient must be E[(1 − λ̃)²] (as in R_2), not E[1 − λ̃²] "
         f"(for α = β = 1: {e2:.4g} vs {e2_printed:.4g}). Against the exact mixup loss in the λ̃ form "
-        "(mixtheory.zhang2021.zhang_exact_loss; regularizers from zhang_regularizers, λ ~ Beta(1, 1)) with "
+        "(mixtheory.zhang2021.zhang_exact_loss; terms from mixtheory.expansions.zhang2021.zhang_expansion, "
+        "λ ~ Beta(1, 1)) with "
         f"the inputs contracted by s = {_SCALES[0]:g} … {_SCALES[-1]:g} toward their mean, the fitted order "
         "of the remainder |L^mix − L^std − R1 − R2 − R3| (log e = b + p log s + c s, 99% interval) is "
         f"{per_instance}. Order p is accepted iff the interval and every consecutive-scale slope lie in "
@@ -189,8 +189,9 @@ _MULTICLASS = "3-class cross-entropy, n = 12, tanh 64→5→3"
     "R3 = E[(1−λ̃)²]/2 ⟨M_i, Σ_k (ℓ_u)_k ∇²f_k⟩ with M_i = Σ_xx + (x_i − x̄)(x_i − x̄)ᵀ (docs/theory.md §8.2).",
 )
 def zhang_multiclass() -> Finding:
+    from ..expansions.zhang2021 import compare_expansions
     from ..mixup_loss import exact_mixup_loss
-    from ..zhang2021 import compare_expansions, zhang_exact_loss
+    from ..zhang2021 import zhang_exact_loss
 
     spec = _R3_INSTANCES[_MULTICLASS]
     X, labels = nm.toy_data(spec["n"], spec["c"], seed=spec["data_seed"])
@@ -207,10 +208,11 @@ def zhang_multiclass() -> Finding:
     text = (
         "Not restricted to binary outputs: the λ̃ rewriting only needs ℓ affine in the label, which softmax "
         "cross-entropy h(u) − yᵀu is, and the expansion is the same chain rule with vector outputs "
-        f"(mixtheory.zhang2021). On {spec['n']} digits of {spec['c']} classes (tanh 64→5→3, softmax "
+        f"(mixtheory.expansions.zhang2021). On {spec['n']} digits of {spec['c']} classes (tanh 64→5→3, "
+        "softmax "
         "cross-entropy): the λ̃ form (zhang_exact_loss) equals the exact mixup loss to "
         f"{max(gaps.values()):.1e} (relative, three Beta laws), and the remainder of the multi-class "
-        f"R1 + R2 + R3 (zhang_regularizers) under input contraction has fitted order {order['slope']:.3f} "
+        f"R1 + R2 + R3 (zhang_expansion) under input contraction has fitted order {order['slope']:.3f} "
         f"(99% interval [{lo:.3f}, {hi:.3f}]; third order, as the lemma requires). At the data's own scale "
         f"(α = 1) this expansion around x_i misses the exact loss by {row['error_zhang']:.2e}, Carratino et "
         f"al.'s around x̃_i by {row['error_carratino']:.2e} (compare_expansions; {row['ratio']:.1f}×)."

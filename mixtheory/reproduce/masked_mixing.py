@@ -5,10 +5,11 @@ are the mask's second moment (``docs/theory.md §8.3``): Mixup weights every pai
 CutMix weights a pair by the chance that both pixels fall in the box, which falls with their
 distance ("CutMix regularises nearby pixels more", ``seed004-cutmix-locality``). Two sides:
 
-- **theory**: the tilted-hole weights ``W = E[H̃H̃ᵀ]`` of :func:`mixtheory.msda.pixel_pair_weights`
-  for Mixup, CutMix, HMix, GMix (λ ~ Beta(1, 1); the default conventions, CutMix ``"timm"``, HMix and
-  GMix ``"park2022"``, ``docs/theory.md §8.3.1``; the stored copy predates them), reduced to
-  their mean per pixel distance by :func:`mixtheory.msda.weight_by_distance` and divided by the
+- **theory**: the tilted-hole weights ``W = E[H̃H̃ᵀ]`` of
+  :func:`mixtheory.expansions.park2022.pixel_pair_weights` for Mixup, CutMix, HMix, GMix
+  (λ ~ Beta(1, 1); the default conventions, CutMix ``"timm"``, HMix and GMix ``"park2022"``,
+  ``docs/theory.md §8.3.1``; the stored copy predates them), reduced to their mean per pixel
+  distance by :func:`mixtheory.expansions.park2022.weight_by_distance` and divided by the
   distance-0 value;
 - **trained networks**: a small CNN trained with ERM, Mixup and CutMix; on test images the
   input-gradient products ``G[p, q] = E_x[∂ℓ/∂x_p · ∂ℓ/∂x_q]`` (ℓ the cross-entropy at the true
@@ -30,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..expansions.park2022 import pixel_pair_weights, weight_by_distance
 from ..laws import SymmetricBeta
 from ..models import build_model
-from ..msda import pixel_pair_weights, weight_by_distance
 from ..training import ERMObjective, Mixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
@@ -203,7 +204,7 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     a_theory.set(
         xlabel="pixel distance ‖p − q‖",
         ylabel="E[H̃_p H̃_q] ÷ its value at distance 0",
-        title="theory: pixel-pair weight of the second-order terms (msda.pixel_pair_weights)",
+        title="theory: pixel-pair weight of the second-order terms (expansions.park2022.pixel_pair_weights)",
     )
     a_theory.legend(fontsize=9)
     colors = {"erm": COLORS[6], "mixup": COLORS[0], "cutmix": COLORS[1]}

@@ -30,12 +30,12 @@ import torch
 
 from ..closed_form import taylor_regularizers
 from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
+from ..expansions.zhang2021 import zhang_expansion
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..mixup_loss import exact_mixup_loss
 from ..models import build_model
 from ..regularizers import CancellationWarning
-from ..zhang2021 import zhang_second_order_loss
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import accuracy, load_data, train_with_checkpoints
@@ -90,8 +90,8 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
             values = {
                 "exact": exact,
                 "carratino": second_order_from_terms(regs, CARRATINO_TERMS),
-                "zhang": zhang_second_order_loss(model, X_eval, y_eval, law),
-                "zhang_printed": zhang_second_order_loss(model, X_eval, y_eval, law, r3_form="printed"),
+                "zhang": zhang_expansion(model, X_eval, y_eval, law).loss(),
+                "zhang_printed": zhang_expansion(model, X_eval, y_eval, law, r3_form="printed").loss(),
             }
             for key in EXPANSIONS:
                 values[f"abs_error_{key}"] = abs(values[key] - exact)

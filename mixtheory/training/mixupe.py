@@ -1,6 +1,7 @@
 r"""MixupE as a training objective (Zou, Verma, Mittal, Tang, Pham, Kannala, Bengio, Solin, Kawaguchi,
 "MixupE: Understanding and Improving Mixup from Directional Derivative Perspective", UAI 2023;
-``docs/theory.md §8.4``; the terms themselves are in :mod:`mixtheory.mixupe`).
+``docs/theory.md §8.4``; the terms themselves, :func:`mixupe_first_order` included, are in
+:mod:`mixtheory.expansions.mixupe`).
 
 On a batch of b anchors with clean inputs x_i, labels y_i, softmax g and training-set mean x̄:
 
@@ -50,36 +51,16 @@ import torch
 from torch import nn
 
 from .._types import Model, Tensor
+from ..expansions.mixupe import FirstOrderTerm, mixupe_first_order
+from ..expansions.zhang2021 import lambda_tilde_moment
 from ..laws import MixingLaw
 from ..scores import ForgettingTracker
-from ..zhang2021 import lambda_tilde_moment
 from .objectives import BatchLoss, Mixup, TrainingData, cross_entropy
 
 __all__ = ["MixupE", "EtaHat", "FirstOrderTerm", "mixupe_first_order"]
 
 EtaHat = Literal["none", "detached", "attached"]
-FirstOrderTerm = Literal["q_hat", "q"]
 Moments = Literal["lambda_tilde", "lambda"]
-
-
-def mixupe_first_order(
-    model: Model, x: Tensor, y: Tensor, x_mean: Tensor, *, term: FirstOrderTerm, detach_residual: bool
-) -> tuple[Tensor, Tensor]:
-    r"""(per-sample first-order terms (b,), clean logits (b, c)), differentiable in the parameters.
-
-    ``term="q_hat"``: ``(y − g(f(x)))ᵀ f(x)``; ``term="q"``: ``(g(f(x)) − y)ᵀ ∇f(x)(x̄ − x)``, the
-    directional derivative by one batched ``torch.func.jvp`` (samples must not interact: no batch
-    norm in train mode). x: (b, *input_shape), y: (b, c), x_mean: input_shape."""
-    if term == "q":
-        logits, directional = torch.func.jvp(model, (x,), (x_mean.expand_as(x) - x,))
-    else:
-        logits = model(x)
-    residual = torch.softmax(logits, -1) - y
-    if detach_residual:
-        residual = residual.detach()
-    if term == "q":
-        return (residual * directional).sum(-1), logits
-    return -(residual * logits).sum(-1), logits
 
 
 class MixupE(Mixup):

@@ -1,9 +1,12 @@
 r"""MixupE's directional-derivative view of mixup: Zou, Verma, Mittal, Tang, Pham, Kannala, Bengio,
 Solin, Kawaguchi, "MixupE: Understanding and Improving Mixup from Directional Derivative
-Perspective" (UAI 2023), Theorem 1 and the first-order term q (``docs/theory.md §8.4``).
+Perspective" (UAI 2023), Theorem 1 and the first-order term q (``docs/theory.md §8.4``): the one
+module of MixupE's terms. The training objective that penalises them is
+:class:`mixtheory.training.MixupE` (:mod:`mixtheory.training.mixupe`), through
+:func:`mixupe_first_order`; the claims about the paper are :mod:`mixtheory.ledger.mixupe`.
 
 **Theorem 1, derived.** For ℓ(y, u) = h(u) − yᵀu the mixup loss is exactly the λ̃ form of
-Zhang et al. (:mod:`mixtheory.zhang2021`, ``docs/theory.md §8.2``):
+Zhang et al. (:mod:`mixtheory.expansions.zhang2021`, ``docs/theory.md §8.2``):
 ``E_mix = (1/n²) Σ_{i,j} E_λ̃ φ_ij(1 − λ̃)`` with ``φ_ij(t) = ℓ(y_i, f(x_i + t(x_j − x_i)))``. Taylor's
 theorem in the one variable t gives, for f of class C^{K+1},
 
@@ -33,13 +36,19 @@ q̂ equals q when the data are centred (x̄ = 0) and f is positively homogeneous
 bias-free ReLU or linear network): Euler's identity ∇f(x) x = f(x) gives
 q = (g − y)ᵀ∇f(−x_i) = (y − g)ᵀ f. In general
 ``q − q̂ = (g − y)ᵀ[∇f(x_i) x̄ + f(x_i) − ∇f(x_i) x_i]``: a mean term plus the part of f that is not
-1-homogeneous (biases, curvature). ``E(1−λ̃) · mean_i q_i`` is Zhang et al.'s R1.
+1-homogeneous (biases, curvature). ``E(1−λ̃) · q_i`` is Zhang et al.'s first-order term
+(``first_order`` of :func:`~mixtheory.expansions.zhang2021.zhang_expansion`, the paper's R1).
 
 **|q̂| or q̂.** The paper's regularizer is ``E[1−λ̃]/n Σ_i |q̂(x_i)|`` ("to avoid negativity");
 implementations differ on the absolute value (an official implementation is reported to use
 q̂ itself), so :func:`first_order_term_approx` and :func:`mixupe_regularizer` take
 ``absolute``. With the absolute value, per-sample terms of opposite signs cannot cancel; without
 it the penalty is the (approximate) first-order term of the mixup loss itself.
+
+**In training** (:func:`mixupe_first_order`): the same q̂ and q for softmax cross-entropy on a
+batch, differentiable in the parameters, with the residual ``g − y`` optionally detached (a
+stop-gradient, as the official code does in three of its four versions) and q by one batched
+``torch.func.jvp`` of the model (samples must not interact: no batch norm in train mode).
 """
 
 from __future__ import annotations
@@ -49,23 +58,28 @@ from typing import Literal
 
 import torch
 
-from ._types import ArrayLike, Tensor
-from ._validation import model_call_errors, model_outputs, prepare_flat_inputs
-from .derivatives import directional_derivatives
-from .laws import MixingLaw
-from .losses import Loss
+from .._types import ArrayLike, Model, Tensor
+from .._validation import model_call_errors, model_outputs, prepare_flat_inputs
+from ..derivatives import directional_derivatives
+from ..laws import MixingLaw
+from ..losses import Loss
+from .second_order import MIXUPE_TERMS
+from .terms import ExpansionTerms
 from .zhang2021 import check_linear_in_label, lambda_tilde_moment
 
 __all__ = [
+    "FirstOrderTerm",
     "Moments",
     "directional_expansion",
     "first_order_term",
     "first_order_term_approx",
+    "mixupe_first_order",
     "mixupe_regularizer",
     "q_hat_relative_error",
 ]
 
 Moments = Literal["lambda_tilde", "lambda"]
+FirstOrderTerm = Literal["q_hat", "q"]
 
 
 def _flat_model(model: Callable[[Tensor], Tensor], shape: tuple[int, ...]) -> Callable[[Tensor], Tensor]:
@@ -201,7 +215,7 @@ def directional_expansion(
     moments: Moments = "lambda_tilde",
     chunk_size: int = 4096,
     num_classes: int | None = None,
-) -> dict[str, float | list[float]]:
+) -> ExpansionTerms:
     r"""The K-th order expansion of MixupE's Theorem 1 (module docstring):
     ``(1/n²) Σ_{i,j} Σ_{k=0}^{K} E(1−λ̃)^k/k! · D^k_ij``, with D^k_ij the k-th directional derivative
     of ``x ↦ ℓ(y_i, f(x))`` at x_i along ``x_j − x_i`` (nested ``torch.func.jvp``:
@@ -215,8 +229,11 @@ def directional_expansion(
             with the label unmixed, a wrong reading kept to measure it: remainder O(s)).
         chunk_size: pairs per vmapped batch (memory ∝ chunk_size · network size).
 
-    Returns: ``total`` (the expansion), ``terms`` ([mean D^0, E(1−λ̃) mean D^1, …], the k-th
-    term with its coefficient) and ``mean_derivatives`` ([mean_ij D^k_ij], k = 0..K).
+    Returns: :class:`~mixtheory.expansions.terms.ExpansionTerms` of 0-d tensors ``directional_0``
+    … ``directional_K`` (the k-th term with its coefficient, ``E(1−λ̃)^k/k! · mean_ij D^k_ij``);
+    ``.loss()`` is the expansion (their sum), ``.details["mean_derivatives"]`` the means
+    ``mean_ij D^k_ij`` and ``.details["coefficients"]`` the moments ``E(1−λ̃)^k`` (or ``E(1−λ)^k``),
+    k = 0..K.
     """
     if order not in (1, 2, 3):
         raise ValueError(f"order must be 1, 2 or 3, got {order!r}")
@@ -242,4 +259,30 @@ def directional_expansion(
         coefficients = [law.expect_lambda(lambda t, k=k: (1.0 - t) ** k) for k in range(order + 1)]
     factorial = [1.0, 1.0, 2.0, 6.0]
     terms = [c / factorial[k] * d for k, (c, d) in enumerate(zip(coefficients, mean_derivatives))]
-    return {"total": float(sum(terms)), "terms": terms, "mean_derivatives": mean_derivatives}
+    return ExpansionTerms(
+        "mixupe",
+        {name: torch.tensor(t, dtype=torch.float64) for name, t in zip(MIXUPE_TERMS, terms)},
+        MIXUPE_TERMS[: order + 1],
+        details={"mean_derivatives": tuple(mean_derivatives), "coefficients": tuple(coefficients)},
+    )
+
+
+def mixupe_first_order(
+    model: Model, x: Tensor, y: Tensor, x_mean: Tensor, *, term: FirstOrderTerm, detach_residual: bool
+) -> tuple[Tensor, Tensor]:
+    r"""(per-sample first-order terms (b,), clean logits (b, c)) of a training batch under softmax
+    cross-entropy, differentiable in the parameters (module docstring, "In training").
+
+    ``term="q_hat"``: ``(y − g(f(x)))ᵀ f(x)``; ``term="q"``: ``(g(f(x)) − y)ᵀ ∇f(x)(x̄ − x)``, the
+    directional derivative by one batched ``torch.func.jvp`` (samples must not interact: no batch
+    norm in train mode). x: (b, *input_shape), y: (b, c), x_mean: input_shape."""
+    if term == "q":
+        logits, directional = torch.func.jvp(model, (x,), (x_mean.expand_as(x) - x,))
+    else:
+        logits = model(x)
+    residual = torch.softmax(logits, -1) - y
+    if detach_residual:
+        residual = residual.detach()
+    if term == "q":
+        return (residual * directional).sum(-1), logits
+    return -(residual * logits).sum(-1), logits
