@@ -82,6 +82,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="torch threads while computing (default: 1 for --quick and --standard on the CPU)",
     )
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
+    _add_result_options(p)
+    p.add_argument(
+        "--redraw",
+        action="store_true",
+        help="redraw PNG and PDF from the stored CSV of the chosen scale, computing nothing (no GPU needed)",
+    )
+    p.set_defaults(func=run)
+    return p
+
+
+def _add_result_options(p: argparse.ArgumentParser) -> None:
+    """``--json`` and ``--save``: the results printed and stored as check and verify do."""
     p.add_argument("--json", action="store_true", help="print one JSON object of the figures' results")
     p.add_argument(
         "--save",
@@ -90,13 +102,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="PATH",
         help="also store the results as a JSON results document (the schema of check and verify)",
     )
-    p.add_argument(
-        "--redraw",
-        action="store_true",
-        help="redraw PNG and PDF from the stored CSV of the chosen scale, computing nothing (no GPU needed)",
-    )
-    p.set_defaults(func=run)
-    return p
 
 
 def _list(figures) -> None:
