@@ -182,6 +182,15 @@ def _figure_line(c: Result) -> str | None:
     )
 
 
+def _provenance_line(results: list[Result]) -> str:
+    """The run's commit and versions (its results' provenance), for the report's first line."""
+    p = next((r.provenance for r in results if r.provenance is not None), None)
+    if p is None:
+        return ""
+    versions = ", ".join(f"{k} {v}" for k, v in p.versions.items())
+    return f" Commit `{p.commit or 'not a git checkout'}`; {versions}."
+
+
 def _md(text: str) -> str:
     """Escape a table cell for markdown."""
     return " ".join(str(text).split()).replace("|", "\\|")
@@ -195,7 +204,10 @@ def render_report(proofs: list[Result], claims: list[Result], seconds: float | N
     out = [
         REPORT_TITLE,
         "",
-        f"Generated {when}" + (f" in {seconds:.1f} s" if seconds is not None else "") + ".",
+        f"Generated {when}"
+        + (f" in {seconds:.1f} s" if seconds is not None else "")
+        + "."
+        + _provenance_line([*proofs, *claims]),
         "",
         "Verdicts: **holds** (proved, survived the stated search, or an experiment whose confidence "
         "bound excludes no effect), **fails** (counterexample or disproof, with a corrected form where one "
