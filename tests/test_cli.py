@@ -54,6 +54,8 @@ def test_check_quick_passes_every_row(capsys):
     assert code == 0 and report["passed"], failed
     assert_records(report["checks"])  # the one result schema, shared with verify and reproduce
     assert {c["verdict"] for c in report["checks"]} <= {"holds", "reported"}
+    assert {c["subject"] for c in report["checks"]} == {"check"}  # the runner yields the one result type
+    assert all(c["id"] == c["name"] and c["provenance"]["seeds"] == [0] for c in report["checks"])
     names = " ".join(c["name"] for c in report["checks"])
     for needle in (
         "Theorem 1",
