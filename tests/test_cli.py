@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from _schema import assert_records
 
 from mixtheory import SymmetricBeta, WShaped
 from mixtheory.cli import main
@@ -51,6 +52,10 @@ def test_check_quick_passes_every_row(capsys):
     """The quick variant (a few seconds on an idle machine): exits 0 and every row passes."""
     code, report, failed = _check_json(["--quick"], capsys)
     assert code == 0 and report["passed"], failed
+    assert_records(report["checks"])  # the one result schema, shared with verify and reproduce
+    assert {c["verdict"] for c in report["checks"]} <= {"holds", "reported"}
+    assert {c["subject"] for c in report["checks"]} == {"check"}  # the runner yields the one result type
+    assert all(c["id"] == c["name"] and c["provenance"]["seeds"] == [0] for c in report["checks"])
     names = " ".join(c["name"] for c in report["checks"])
     for needle in (
         "Theorem 1",
@@ -128,17 +133,20 @@ def test_check_fails_loudly_when_a_check_fails(monkeypatch, capsys):
     from mixtheory import checks
 
     def fake(**kwargs):
-        yield checks.CheckResult("forced failure", 1.0, 2.0, 0.5, 1e-10, "relative", False)
+        yield checks.CheckResult("forced failure", 1.0, 2.0, 0.5, 1e-10, "relative", False).to_result()
 
     monkeypatch.setattr(checks, "iter_checks", fake)
     assert main(["check", "--only", "moments"]) == 1
-    assert "FAIL" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "FAILED" in out
+    assert [line.split()[2] for line in out.splitlines() if line.startswith("forced failure")] == ["fails"]
 
 
 def test_verify_is_wired_into_the_command_line(capsys, tmp_path):
     report = tmp_path / "report.md"
     assert main(["verify", "--select", "seed001-w-shaped", "--json", "--report", str(report)]) == 0
     entries = json.loads(capsys.readouterr().out)
+    assert_records(entries)
     assert [e["id"] for e in entries] == ["seed001-w-shaped-moments"]
     assert {"id", "source", "statement", "verdict", "evidence"} <= set(entries[0])
     assert "seed001-w-shaped-moments" in report.read_text()

@@ -72,7 +72,7 @@ def test_unknown_selection_is_an_error(tmp_path, capsys):
 
 
 def test_exit_code_is_one_when_a_proof_fails_or_a_verdict_changes(tmp_path, monkeypatch, capsys):
-    bad = symbolic.Proof("broken", "1 = 2", ["FAILED: 1 = 2"], "fails")
+    bad = symbolic.proof_result(symbolic.Proof("broken", "1 = 2", ["FAILED: 1 = 2"], "fails"))
     changed = ledger.Claim(
         "seed000-sample-count", "000_733ca9e95aa63fd6.txt", "s", "holds", ledger.Evidence("arithmetic", "t")
     )

@@ -10,6 +10,7 @@ import sympy as sp
 from mixtheory import symbolic
 from mixtheory.reference import theorem3_dense
 from mixtheory.symbolic import Proof
+from mixtheory.verification import Result
 
 
 def test_registry_ids_are_the_function_names():
@@ -22,8 +23,9 @@ def test_registry_ids_are_the_function_names():
 @pytest.mark.parametrize("proof_id", list(symbolic.PROOFS))
 def test_proof_holds(proof_id: str):
     proof = symbolic.get_proof(proof_id)
-    assert isinstance(proof, Proof)
-    assert proof.id == proof_id
+    assert isinstance(proof, Result) and isinstance(proof.record, Proof)
+    assert proof.id == proof.record.id == proof_id and proof.subject == "proof"
+    assert list(proof.evidence.steps) == proof.record.steps
     assert proof.statement and proof.steps
     failed = [s for s in proof.steps if s.startswith("FAILED")]
     assert failed == [], failed
@@ -33,7 +35,8 @@ def test_proof_holds(proof_id: str):
 def test_all_proofs_are_the_registered_ones_in_order():
     assert [p.id for p in symbolic.all_proofs()] == list(symbolic.PROOFS)
     assert all(
-        set(p.to_dict()) == {"id", "statement", "steps", "verdict", "details"} for p in symbolic.all_proofs()
+        set(p.record.to_dict()) == {"id", "statement", "steps", "verdict", "details"}
+        for p in symbolic.all_proofs()
     )
 
 

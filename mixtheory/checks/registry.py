@@ -1,6 +1,11 @@
 r"""The registry of checks: each check is a small function of a shared prepared context that
 returns its rows (:class:`CheckResult`); :func:`check` registers one under a short name, so
-``mixtheory check --only NAME`` runs it alone and ``--list`` lists them."""
+``mixtheory check --only NAME`` runs it alone and ``--list`` lists them.
+
+A row is the check's typed sub-record: the runner (:mod:`.runner`) reports each as the package's one
+result type, :class:`mixtheory.verification.Result` (:meth:`CheckResult.to_result`), its verdict
+mapped as ``docs/verification.md`` says: pass → ``holds``, fail → ``fails``, a number reported
+without a tolerance → ``reported``, a check that does not apply to the law → ``skipped``."""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from ..verification import Evidence, Result
 
 if TYPE_CHECKING:
     from ..laws import MixingLaw
@@ -44,6 +51,47 @@ class CheckResult:
     @property
     def informational(self) -> bool:
         return math.isinf(self.tolerance)
+
+    @property
+    def verdict(self) -> str:
+        """The row's verdict in the one vocabulary (module docstring)."""
+        if self.kind == "skipped":
+            return "skipped"
+        if not self.passed:
+            return "fails"
+        return "reported" if self.informational else "holds"
+
+    def json_fields(self) -> dict[str, Any]:
+        """The row's own fields for a JSON record (non-finite numbers as null, as before)."""
+        row = self.as_dict()
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+
+    def one_line_of(self, result: Result) -> str:
+        """The table's evidence cell: closed form, reference, error against tolerance, detail."""
+        if self.kind == "skipped":
+            return self.detail
+        if self.kind == "z-score":
+            err = f"z = {self.error:.2f}"
+        elif self.kind == "count":
+            err = f"count {int(self.error)}"
+        else:
+            err = f"{self.kind} error {self.error:.2e}"
+        tol = " (reported)" if self.informational else f" (tolerance {self.tolerance:.3g})"
+        cf = "" if math.isnan(self.closed_form) else f"closed form {self.closed_form:.6g}, "
+        ref = "" if math.isnan(self.reference) else f"reference {self.reference:.6g}, "
+        return f"{cf}{ref}{err}{tol}" + (f"; {self.detail}" if self.detail else "")
+
+    def to_result(self) -> Result:
+        """This row as the one result type (id = the row's name, source ``mixtheory.checks``)."""
+        numbers = {
+            "closed_form": self.closed_form,
+            "reference": self.reference,
+            "error": self.error,
+            "tolerance": self.tolerance,
+        }
+        evidence = Evidence(self.kind, self.detail, numbers)
+        source = "mixtheory.checks"
+        return Result(self.name, self.verdict, evidence, subject="check", source=source, record=self)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,23 @@
-r"""Running the registered checks: one shared context, rows streamed as each check completes."""
+r"""Running the registered checks: one shared context, results streamed as each check completes.
+
+Each row a check returns (:class:`~.registry.CheckResult`) is reported as the one result type,
+:class:`mixtheory.verification.Result`, stamped with the run's provenance (seed, commit, versions);
+the table is the one printer's (:func:`mixtheory.verification.format_row`)."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
 from ..laws import MixingLaw
+from ..verification import Provenance, Result
+from ..verification import format_header as _format_header
+from ..verification import format_row as _format_row
+from ..verification import format_table as _format_table
 from .context import PRESETS, CheckContext, Preset, Settings
-from .registry import CheckResult, select_checks
+from .registry import select_checks
 
 #: the fewest samples the checks run on (see _settings)
 MIN_SAMPLES = 20
@@ -60,8 +67,11 @@ def iter_checks(
     num_nodes: int | None = None,
     only: Iterable[str] | None = None,
     on_check: Callable[[str], None] | None = None,
-) -> Iterator[CheckResult]:
-    """Yield every row of the selected checks as it completes (``on_check(name)`` after each check).
+    provenance: Provenance | None = None,
+) -> Iterator[Result]:
+    """Yield every row of the selected checks, as a :class:`~mixtheory.verification.Result`, as it
+    completes (``on_check(name)`` after each check); each is stamped with ``provenance`` (default:
+    this process's, with ``seed``).
 
     ``preset``: ``quick``, ``default`` or ``full`` (sizes in :mod:`mixtheory.checks.context`);
     ``num_samples``, ``num_draws``, ``num_nodes`` override it (``num_nodes`` fixes the nodes per
@@ -72,58 +82,42 @@ def iter_checks(
     settings = _settings(preset, num_samples, num_draws, num_nodes)
     law = SymmetricBeta(alpha) if law is None else law
     ctx = CheckContext.prepare(settings, law=law, seed=seed, model=model, data=data)
+    stamp = provenance if provenance is not None else Provenance.current(seeds=[seed])
     for chk in checks:
         reason = chk.skip_reason(law)
-        if reason is None:
-            yield from chk.run(ctx)
-        else:
-            yield chk.skipped_row(reason)
+        rows = chk.run(ctx) if reason is None else [chk.skipped_row(reason)]
+        for row in rows:
+            yield row.to_result().stamped(stamp)
         if on_check is not None:
             on_check(chk.name)
 
 
-def run_checks(**kwargs) -> list[CheckResult]:
+def run_checks(**kwargs) -> list[Result]:
     """Every row of :func:`iter_checks` as a list."""
     return list(iter_checks(**kwargs))
 
 
-def timed_checks(**kwargs) -> tuple[list[CheckResult], float]:
+def timed_checks(**kwargs) -> tuple[list[Result], float]:
     """:func:`run_checks` and its wall-clock seconds."""
     start = time.perf_counter()
     rows = run_checks(**kwargs)
     return rows, time.perf_counter() - start
 
 
+#: the width of the check column (the longest check name, 46 characters, fits)
+WIDTH = 46
+
+
 def format_header() -> str:
-    header = f"{'check':<46} {'closed form':>13} {'reference':>13} {'error':>10} {'tol':>8}  verdict"
-    return header + "\n" + "-" * len(header)
+    """The table's header (:func:`mixtheory.verification.format_header`)."""
+    return _format_header(WIDTH)
 
 
-def format_row(r: CheckResult) -> str:
-    """One table row (and its detail line)."""
-    if math.isinf(r.tolerance):
-        tol = "—"
-    elif r.kind == "relative":
-        tol = f"{r.tolerance:.0e}"
-    else:
-        tol = f"{r.tolerance:.3g}"
-    if r.kind == "skipped":
-        err, tol = "", ""
-    elif r.kind == "z-score":
-        err = f"z={r.error:.2f}"
-    elif r.kind == "count":
-        err = f"{int(r.error)}"
-    else:
-        err = f"{r.error:.2e}"
-    if r.kind == "skipped":
-        verdict = "skip"
-    else:
-        verdict = "info" if math.isinf(r.tolerance) else ("PASS" if r.passed else "FAIL")
-    cf = "" if math.isnan(r.closed_form) else f"{r.closed_form:.6g}"
-    ref = "" if math.isnan(r.reference) else f"{r.reference:.6g}"
-    line = f"{r.name:<46} {cf:>13} {ref:>13} {err:>10} {tol:>8}  {verdict}"
-    return line + (f"\n{'':<4}{r.detail}" if r.detail else "")
+def format_row(r: Result) -> str:
+    """One table row (:func:`mixtheory.verification.format_row`)."""
+    return _format_row(r, WIDTH)
 
 
-def format_table(rows: list[CheckResult]) -> str:
-    return "\n".join([format_header(), *(format_row(r) for r in rows)])
+def format_table(rows: list[Result]) -> str:
+    """Every row (:func:`mixtheory.verification.format_table`)."""
+    return _format_table(rows, evidence_width=None)

@@ -1,22 +1,23 @@
 """``mixtheory check``: every check of the theory on bundled digits with a network trained here.
 
-Rows are printed as each check completes (a progress bar over the checks goes to stderr);
-``--json`` prints one object at the end. Options are validated before any computation."""
+Rows are printed as each check completes (a progress bar over the checks goes to stderr), with the
+one printer of :mod:`mixtheory.verification` (id, verdict, evidence; pass → ``holds``, fail →
+``fails``, reported-only → ``reported``, not applicable → ``skipped``); ``--json`` prints one object
+at the end whose ``checks`` are :class:`mixtheory.verification.Result` records (each with the row's
+own fields ``name``, ``closed_form``, ``reference``, ``error``, ``tolerance``, ``kind``, ``passed``,
+``detail``); ``--save PATH`` stores them as a results document. Options are validated before any
+computation."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
+from pathlib import Path
 
 MAX_SAMPLES = 1797  # the bundled digits
 MIN_SAMPLES = 20  # = mixtheory.checks.runner.MIN_SAMPLES (not imported: the CLI starts without torch)
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -53,6 +54,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also store the results as a JSON results document (the schema of verify and reproduce)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -76,6 +84,13 @@ def _validate(args: argparse.Namespace) -> str | None:
     unknown = [n for n in args.only or [] if n not in CHECKS]
     if unknown:
         return f"--only: unknown check {unknown[0]!r}; choose from {', '.join(CHECKS)}"
+    if getattr(args, "save", None) is not None:
+        from ..verification import check_results_file
+
+        try:
+            check_results_file(args.save)
+        except ValueError as exc:
+            return str(exc)
     return None
 
 
@@ -83,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from .._progress import progress_bar
     from ..checks import CHECKS, format_header, format_row, iter_checks, select_checks
     from ..laws import law_from_name
+    from ..verification import Provenance, dumps, write_results
 
     if args.list:
         for c in CHECKS.values():
@@ -106,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         print(format_header(), flush=True)
     start, rows = time.perf_counter(), []
     checks = select_checks(args.only)
+    stamp = Provenance.current(seeds=[args.seed])
     with progress_bar(len(checks), "mixtheory check", True) as bar:
         for row in iter_checks(
             preset=preset,
@@ -115,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             num_draws=args.draws,
             only=args.only,
             on_check=lambda _: bar.update(1),
+            provenance=stamp,
         ):
             rows.append(row)
             if not args.json:
@@ -122,24 +140,14 @@ def run(args: argparse.Namespace) -> int:
                 print(format_row(row), flush=True)
     seconds = time.perf_counter() - start
     failed = [r for r in rows if not r.passed]
-    skipped = [r for r in rows if r.kind == "skipped"]
+    skipped = [r for r in rows if r.verdict == "skipped"]
+    meta = {"data": data, "preset": preset, "law": repr(law), "seconds": seconds, "passed": not failed}
     if args.json:
-        checks_json = [
-            {k: (_finite(v) if isinstance(v, float) else v) for k, v in r.as_dict().items()} for r in rows
-        ]
-        print(
-            json.dumps(
-                {
-                    "data": data,
-                    "preset": preset,
-                    "law": repr(law),
-                    "seconds": seconds,
-                    "passed": not failed,
-                    "checks": checks_json,
-                }
-            )
-        )
-    else:
+        print(dumps({**meta, "checks": rows}, indent=None))
+    if args.save is not None:
+        path = write_results(args.save, "check", rows, stamp, **meta)
+        print(f"results: {path}", file=sys.stderr)
+    if not args.json:
         verdict = "all checks passed" if not failed else f"{len(failed)} check(s) FAILED"
         if skipped:
             verdict += f" ({len(skipped)} skipped: they do not hold for {law!r})"

@@ -1,9 +1,15 @@
-"""``mixtheory reproduce``: recompute the sources' figures (CSV, provenance JSON, PNG, PDF)."""
+"""``mixtheory reproduce``: recompute the sources' figures (CSV, provenance JSON, PNG, PDF).
+
+Each run is reported as :class:`mixtheory.verification.Result` (verdict ``holds`` when every
+headline check holds, ``fails`` when one does not) and printed with the one printer of
+:mod:`mixtheory.verification`; ``--json`` prints their records, ``--save PATH`` stores them as a
+results document (the schema of ``check`` and ``verify``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 DEFAULT_OUT = "results/reproduce"
 
@@ -76,6 +82,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="torch threads while computing (default: 1 for --quick and --standard on the CPU)",
     )
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
+    _add_result_options(p)
     p.add_argument(
         "--redraw",
         action="store_true",
@@ -83,6 +90,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.set_defaults(func=run)
     return p
+
+
+def _add_result_options(p: argparse.ArgumentParser) -> None:
+    """``--json`` and ``--save``: the results printed and stored as check and verify do."""
+    p.add_argument("--json", action="store_true", help="print one JSON object of the figures' results")
+    p.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also store the results as a JSON results document (the schema of check and verify)",
+    )
 
 
 def _list(figures) -> None:
@@ -101,6 +120,7 @@ def _list(figures) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..reproduce import FIGURES, check_requirements, get_figure, redraw_figure, run_figure
     from ..reproduce._runner import check_out, pending_units, resolve_device
+    from ..verification import Provenance, check_results_file, dumps, write_results
 
     names = list(dict.fromkeys(args.figures)) or list(FIGURES)
     figures = [get_figure(n) for n in names]
@@ -122,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
     failed = []
     out = check_out(args.out, "--out")  # before any work: never write into someone else's directory
+    if args.save is not None:
+        check_results_file(args.save)
+    width = max(len(f.name) for f in figures)
     if args.redraw:
         results = [redraw_figure(f, out, args.mode) for f in figures]
     else:
@@ -142,10 +165,16 @@ def run(args: argparse.Namespace) -> int:
                     threads=args.threads,
                 )
             )
-            _report(results[-1], redraw=False)
-    if args.redraw:
+            if not args.json:
+                _report(results[-1], width, redraw=False)
+    if args.redraw and not args.json:
         for r in results:
-            _report(r, redraw=True)
+            _report(r, width, redraw=True)
+    if args.json:
+        print(dumps({"mode": args.mode, "out": out, "figures": results}))
+    if args.save is not None:
+        path = write_results(args.save, "reproduce", results, Provenance.current(), mode=args.mode, out=out)
+        print(f"results: {path}", file=sys.stderr)
     for r in results:
         failed += [f"{r.figure.name}: {k}" for k, ok in r.checks.items() if not ok]
     if failed:
@@ -155,11 +184,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(r, *, redraw: bool) -> None:
+def _report(r, width: int, *, redraw: bool) -> None:
+    """One figure's result (the one printer: name, verdict, headline), its checks, timing and files."""
+    from ..verification import format_row
+
     ok = sum(r.checks.values())
     timing = f"{r.wall_s:.1f} s wall, {r.cpu_s:.1f} s CPU"
     if not redraw:
         timing += f"; {r.units_computed} units computed, {r.units_cached} from the cache"
-    print(f"{r.figure.name}: {r.headline.get('text', '')}")
+    print(format_row(r, width))
     print(f"    checks {ok}/{len(r.checks)} hold; {timing}")
     print(f"    → {', '.join(str(p) for p in r.paths.values())}")

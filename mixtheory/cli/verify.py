@@ -3,9 +3,13 @@ r"""``mixtheory verify``: run every symbolic proof and every ledger entry, print
 ``mixtheory verify [--json] [--report PATH] [--select TEXT] [--jobs N] [--results DIR]
 [--scale quick|full|any] [--no-results]``
 
-- prints one row per proof and claim (id, verdict, one line of evidence), or with ``--json`` a list
-  of objects with keys ``id``, ``source``, ``statement``, ``verdict``, ``evidence`` (proofs have
-  source ``mixtheory.symbolic``);
+- prints one row per proof and claim (id, verdict, one line of evidence; the one printer of
+  :mod:`mixtheory.verification`), or with ``--json`` a list of their records, each
+  :class:`mixtheory.verification.Result`'s (keys ``id``, ``subject``, ``source``, ``statement``,
+  ``verdict``, ``evidence``, ``provenance``, and for claims ``condition``, ``corrected``,
+  ``decided_by``, ``figure``, ``figure_result``; proofs have source ``mixtheory.symbolic``);
+  ``--save PATH`` stores the same records as a results document
+  (:func:`mixtheory.verification.write_results`);
 - writes a markdown report with the full evidence (default ``results/verify_report.md``),
   atomically; the path is checked before any work, and a file there that is not a report of
   ``mixtheory verify`` is never overwritten;
@@ -38,10 +42,10 @@ import multiprocessing
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from .. import ledger, symbolic
 from .._io import check_output_file, write_text
+from ..verification import Provenance, Result, check_results_file, dumps, format_table, write_results
 
 DEFAULT_REPORT = Path("results") / "verify_report.md"
 PROOF_SOURCE = "mixtheory.symbolic"
@@ -59,6 +63,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         ),
     )
     p.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
+    p.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also store the results as a JSON results document (the schema of check and reproduce)",
+    )
     p.add_argument(
         "--report",
         type=Path,
@@ -100,7 +111,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def _evaluate(items: list[tuple[str, str]]) -> list[Any]:
+def _evaluate(items: list[tuple[str, str]]) -> list[Result]:
     """Proofs and claims for ``[("proof" | "claim", id), …]``, in order."""
     return [symbolic.get_proof(i) if kind == "proof" else ledger.get_claim(i) for kind, i in items]
 
@@ -119,7 +130,7 @@ def _groups(items: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     return list(groups.values())
 
 
-def collect(select: str | None = None, jobs: int = 1) -> tuple[list[symbolic.Proof], list[ledger.Claim]]:
+def collect(select: str | None = None, jobs: int = 1) -> tuple[list[Result], list[Result]]:
     """Run the proofs and claims whose id contains ``select`` (all when None); with ``jobs`` > 1 in
     that many forked processes, handed :func:`_groups` one at a time. The order of the results is
     the registration order either way."""
@@ -138,30 +149,15 @@ def collect(select: str | None = None, jobs: int = 1) -> tuple[list[symbolic.Pro
     return proofs, claims
 
 
-def _proof_record(p: symbolic.Proof) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "source": PROOF_SOURCE,
-        "statement": p.statement,
-        "verdict": p.verdict,
-        "evidence": {
-            "kind": "proof",
-            "text": " ".join(p.steps),
-            "steps": p.steps,
-            "numbers": ledger.jsonable(p.details),
-        },
-    }
-
-
 def read_results(
-    claims: list[ledger.Claim], results: Path | None = ledger.DEFAULT_RESULTS, scale: str = "any"
-) -> list[ledger.Claim]:
+    claims: list[Result], results: Path | None = ledger.DEFAULT_RESULTS, scale: str = "any"
+) -> list[Result]:
     """``claims`` with every figure-decided entry decided by its stored results (in this process:
     reading a JSON costs less than handing it to a worker)."""
     return [ledger.decide_from_results(c, results, scale) for c in claims]
 
 
-def _problems(proofs: list[symbolic.Proof], claims: list[ledger.Claim]) -> list[str]:
+def _problems(proofs: list[Result], claims: list[Result]) -> list[str]:
     out = [f"proof {p.id}: {p.verdict}" for p in proofs if p.verdict != "holds"]
     for c in claims:
         expected = ledger.expected_verdict(c)
@@ -173,7 +169,7 @@ def _problems(proofs: list[symbolic.Proof], claims: list[ledger.Claim]) -> list[
     return out
 
 
-def _figure_line(c: ledger.Claim) -> str | None:
+def _figure_line(c: Result) -> str | None:
     """Where a figure-decided verdict came from, for the report."""
     r = c.figure_result
     if r is None:
@@ -186,32 +182,21 @@ def _figure_line(c: ledger.Claim) -> str | None:
     )
 
 
-def _cell(text: str, width: int | None = None) -> str:
-    text = " ".join(str(text).split())
-    if width is not None and len(text) > width:
-        text = text[: width - 1] + "…"
-    return text
+def _provenance_line(results: list[Result]) -> str:
+    """The run's commit and versions (its results' provenance), for the report's first line."""
+    p = next((r.provenance for r in results if r.provenance is not None), None)
+    if p is None:
+        return ""
+    versions = ", ".join(f"{k} {v}" for k, v in p.versions.items())
+    return f" Commit `{p.commit or 'not a git checkout'}`; {versions}."
 
 
 def _md(text: str) -> str:
     """Escape a table cell for markdown."""
-    return _cell(text).replace("|", "\\|")
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _table(proofs: list[symbolic.Proof], claims: list[ledger.Claim]) -> str:
-    rows = [
-        (p.id, p.verdict, next((s for s in p.steps if s.startswith("FAILED")), p.statement)) for p in proofs
-    ]
-    rows += [(c.id, c.verdict, c.one_line) for c in claims]
-    width = max((len(r[0]) for r in rows), default=2)
-    lines = [f"{'id':<{width}}  {'verdict':<12}  evidence", f"{'-' * width}  {'-' * 12}  {'-' * 60}"]
-    lines += [f"{i:<{width}}  {v:<12}  {_cell(e, 110)}" for i, v, e in rows]
-    return "\n".join(lines)
-
-
-def render_report(
-    proofs: list[symbolic.Proof], claims: list[ledger.Claim], seconds: float | None = None
-) -> str:
+def render_report(proofs: list[Result], claims: list[Result], seconds: float | None = None) -> str:
     """The markdown report: summary, tables, then every proof's steps and every claim's evidence."""
     counts = ledger.summary_counts(claims)
     problems = _problems(proofs, claims)
@@ -219,7 +204,10 @@ def render_report(
     out = [
         REPORT_TITLE,
         "",
-        f"Generated {when}" + (f" in {seconds:.1f} s" if seconds is not None else "") + ".",
+        f"Generated {when}"
+        + (f" in {seconds:.1f} s" if seconds is not None else "")
+        + "."
+        + _provenance_line([*proofs, *claims]),
         "",
         "Verdicts: **holds** (proved, survived the stated search, or an experiment whose confidence "
         "bound excludes no effect), **fails** (counterexample or disproof, with a corrected form where one "
@@ -300,6 +288,8 @@ def check_inputs(args: argparse.Namespace) -> Path | None:
     report = getattr(args, "report", DEFAULT_REPORT)
     if report:
         check_output_file(report, "--report", _is_report, "mixtheory verify")
+    if getattr(args, "save", None) is not None:
+        check_results_file(args.save)
     if getattr(args, "no_results", False):
         return None
     results = getattr(args, "results", None)
@@ -341,27 +331,15 @@ def run(args: argparse.Namespace) -> int:
     if not proofs and not claims:
         print(f"no proof or claim id contains {select!r}", file=sys.stderr)
         return 2
+    stamp = Provenance.current()
+    proofs = [p.stamped(stamp) for p in proofs]
+    claims = [c.stamped(stamp) for c in claims]
     seconds = time.perf_counter() - start
     problems = _problems(proofs, claims)
     if args.json:
-        records = [_proof_record(p) for p in proofs] + [
-            {
-                "id": c.id,
-                "source": c.source,
-                "statement": c.statement,
-                "verdict": c.verdict,
-                "evidence": c.evidence.to_dict(),
-                "condition": c.condition,
-                "corrected": c.corrected,
-                "decided_by": c.decided_by,
-                "figure": c.figure,
-                "figure_result": c.figure_result,
-            }
-            for c in claims
-        ]
-        print(json.dumps(ledger.jsonable(records), indent=2, ensure_ascii=False))
+        print(dumps([*proofs, *claims]))
     else:
-        print(_table(proofs, claims))
+        print(format_table([*proofs, *claims]))
         counts = ledger.summary_counts(claims)
         print(
             f"\n{sum(p.verdict == 'holds' for p in proofs)}/{len(proofs)} proofs hold; claims: "
@@ -372,6 +350,9 @@ def run(args: argparse.Namespace) -> int:
     if report:
         path = write_text(report, render_report(proofs, claims, seconds))
         print(f"report: {path}", file=sys.stderr)
+    if getattr(args, "save", None) is not None:
+        path = write_results(args.save, "verify", [*proofs, *claims], stamp, seconds=seconds, ok=not problems)
+        print(f"results: {path}", file=sys.stderr)
     for problem in problems:
         print(f"verify: {problem}", file=sys.stderr)
     return 1 if problems else 0

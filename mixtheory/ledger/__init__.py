@@ -16,7 +16,9 @@ data-valuation / forgetting slides; and Zhang et al., "mixup: Beyond Empirical R
   cross-source conflicts, the blobs and scheduler observations).
 
 :mod:`.claims` holds the types and the registry (each claim's metadata written once, in the
-:func:`~.claims.claim` decorator), :mod:`.figures` the reading of a reproduced figure's stored
+:func:`~.claims.claim` decorator; an evaluated entry is the package's one result type,
+:class:`mixtheory.verification.Result`, with a :class:`~.claims.ClaimRecord`,
+``docs/verification.md``), :mod:`.figures` the reading of a reproduced figure's stored
 results for the entries it decides (``mixtheory verify`` reads the committed ``figures/reproduce/``),
 :mod:`._evidence` the statistics of an experimental verdict (paired t across seeds, power),
 :mod:`._search` the one counterexample search (random draws
@@ -56,12 +58,15 @@ from .claims import (
     VERDICTS,
     Claim,
     ClaimInfo,
+    ClaimRecord,
     Evidence,
     Finding,
     Source,
     all_claims,
     get_claim,
     jsonable,
+    new_claim,
+    replace_claim,
     reproduce_command,
     summary_counts,
 )
@@ -78,6 +83,9 @@ __all__ = [
     "Evidence",
     "Claim",
     "ClaimInfo",
+    "ClaimRecord",
+    "new_claim",
+    "replace_claim",
     "Finding",
     "Source",
     "SOURCES",

@@ -1,6 +1,7 @@
 r"""Ledger entries and their registry: a claim's metadata is written once, in :func:`claim`.
 
-A ledger entry is a :class:`Claim` with
+A ledger entry is reported as the package's one result type, :class:`mixtheory.verification.Result`
+(subject ``claim``; :func:`new_claim`, also called ``Claim``, builds and validates one), with
 
 - ``id`` (``seed000-r1-bound``; the prefix names the source document), ``source`` (the key of the
   source document, :class:`Source`), ``statement`` (in the source's own notation, quoted or
@@ -17,6 +18,7 @@ A ledger entry is a :class:`Claim` with
 - ``evidence``: an :class:`Evidence` with a ``kind`` (``proof``, ``counterexample``, ``search``,
   ``experiment``, ``arithmetic``, ``pending``), a text, and the structured ``numbers``;
 - ``corrected``: the corrected statement where the source's is wrong or does not type-check;
+  this and the next two live in the entry's sub-record, :class:`ClaimRecord`, and read through it;
 - ``figure``: the registered figure of :mod:`mixtheory.reproduce` that decides the entry (its
   registry name), and ``figure_result``, once :func:`.figures.decide_from_results` has read that
   figure's stored results, what was read (scale, data, commit, path, checks).
@@ -36,7 +38,6 @@ figure's measured headline (:mod:`.figures`), or says why no figure can (``no_fi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from string import Template
@@ -45,13 +46,18 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..verification import LEDGER_VERDICTS, Evidence, Provenance, Result, jsonable
+
 __all__ = [
     "VERDICTS",
     "SCALES",
     "Source",
     "Evidence",
     "Claim",
+    "ClaimRecord",
     "ClaimInfo",
+    "new_claim",
+    "replace_claim",
     "Finding",
     "CLAIMS",
     "METADATA",
@@ -66,7 +72,8 @@ __all__ = [
     "jsonable",
 ]
 
-VERDICTS = ("holds", "fails", "conditional", "inconclusive", "untested", "answered")
+#: the ledger's verdicts (:data:`mixtheory.verification.LEDGER_VERDICTS`)
+VERDICTS = LEDGER_VERDICTS
 #: the scales a figure may be run at (``mixtheory reproduce --quick | --standard | --full``)
 SCALES = ("quick", "standard", "full")
 
@@ -74,72 +81,94 @@ SCALES = ("quick", "standard", "full")
 @dataclass(frozen=True)
 class Source:
     """A source document: ``key`` (the name under which its summary was filed, kept as the stable
-    value of :attr:`Claim.source`) and ``title`` (the paper or slides it summarises)."""
+    value of a claim's ``source``) and ``title`` (the paper or slides it summarises)."""
 
     key: str
     title: str
 
 
-@dataclass
-class Evidence:
-    """What decides a verdict: ``kind`` (proof, counterexample, search, experiment, arithmetic,
-    pending), a ``text`` a researcher can read, and the ``numbers`` behind it."""
+@dataclass(frozen=True)
+class ClaimRecord:
+    """A ledger entry's own sub-record of its :class:`~mixtheory.verification.Result` (module
+    docstring): ``condition``, ``corrected``, ``decided_by``, ``figure`` and ``figure_result``; its
+    fields read through the result (``claim.condition``)."""
 
-    kind: str
-    text: str
-    numbers: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "numbers": jsonable(self.numbers)}
-
-
-@dataclass
-class Claim:
-    """One evaluated ledger entry (see the module docstring)."""
-
-    id: str
-    source: str
-    statement: str
-    verdict: str
-    evidence: Evidence
     condition: str | None = None
     corrected: str | None = None
     decided_by: str | None = None
     figure: str | None = None
     figure_result: dict[str, Any] | None = None
 
-    def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"{self.id}: verdict must be one of {VERDICTS}, got {self.verdict!r}")
-        if self.verdict == "conditional" and not self.condition:
-            raise ValueError(f"{self.id}: a conditional verdict needs its condition")
-        if self.verdict in ("untested", "inconclusive") and not self.decided_by:
-            raise ValueError(f"{self.id}: an {self.verdict} claim must name the experiment that decides it")
-
-    @property
-    def one_line(self) -> str:
+    def one_line_of(self, result: Result) -> str:
         """The first sentence of the evidence (for untested claims: what decides them), for tables."""
-        if self.verdict == "untested":
+        if result.verdict == "untested":
             if self.figure is not None:
                 return f"awaits: `{reproduce_command(self.figure)}` (at scale: {self.decided_by})"
             return f"awaits: {self.decided_by}"
-        text = self.evidence.text.strip().split("\n")[0]
+        text = result.evidence.text.strip().split("\n")[0]
         cut = text.find(". ")
         return text if cut < 0 else text[: cut + 1]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "source": self.source,
-            "statement": self.statement,
-            "verdict": self.verdict,
-            "condition": self.condition,
-            "corrected": self.corrected,
-            "decided_by": self.decided_by,
-            "figure": self.figure,
-            "figure_result": jsonable(self.figure_result),
-            "evidence": self.evidence.to_dict(),
-        }
+
+_RECORD_FIELDS = ("condition", "corrected", "decided_by", "figure", "figure_result")
+
+
+def new_claim(
+    id: str,
+    source: str,
+    statement: str,
+    verdict: str,
+    evidence: Evidence,
+    condition: str | None = None,
+    corrected: str | None = None,
+    decided_by: str | None = None,
+    figure: str | None = None,
+    figure_result: dict[str, Any] | None = None,
+    provenance: Provenance | None = None,
+) -> Result:
+    """One evaluated ledger entry as a :class:`~mixtheory.verification.Result` (subject ``claim``),
+    validated: a ledger verdict (:data:`VERDICTS`), a conditional verdict with its condition, an
+    untested or inconclusive one naming the experiment that decides it."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"{id}: verdict must be one of {VERDICTS}, got {verdict!r}")
+    if verdict == "conditional" and not condition:
+        raise ValueError(f"{id}: a conditional verdict needs its condition")
+    if verdict in ("untested", "inconclusive") and not decided_by:
+        raise ValueError(f"{id}: an {verdict} claim must name the experiment that decides it")
+    record = ClaimRecord(condition, corrected, decided_by, figure, figure_result)
+    return Result(
+        id,
+        verdict,
+        evidence,
+        subject="claim",
+        statement=statement,
+        source=source,
+        record=record,
+        provenance=provenance,
+    )
+
+
+#: the compatibility constructor of an evaluated entry (the former ``Claim`` class, same arguments):
+#: it returns the one result type, :class:`~mixtheory.verification.Result`
+Claim = new_claim
+
+
+def replace_claim(claim: Result, **changes: Any) -> Result:
+    """``claim`` with ``changes`` (the result's fields or the :class:`ClaimRecord`'s), validated again."""
+    values: dict[str, Any] = {
+        "id": claim.id,
+        "source": claim.source,
+        "statement": claim.statement,
+        "verdict": claim.verdict,
+        "evidence": claim.evidence,
+        "provenance": claim.provenance,
+    }
+    values.update({k: getattr(claim.record, k) for k in _RECORD_FIELDS})
+    unknown = set(changes) - set(values)
+    if unknown:
+        raise TypeError(f"replace_claim: unknown field(s) {sorted(unknown)}")
+    values.update(changes)
+    return new_claim(**values)
 
 
 @dataclass(frozen=True)
@@ -192,14 +221,15 @@ class ClaimInfo:
         if bad:
             raise ValueError(f"{self.id}: expected_from_figure maps {SCALES} to verdicts, got {bad}")
 
-    def build(self, finding: Finding) -> Claim:
-        """The :class:`Claim` for a computed finding, ``$name`` placeholders filled from its numbers."""
+    def build(self, finding: Finding) -> Result:
+        """The entry's :class:`~mixtheory.verification.Result` for a computed finding, ``$name``
+        placeholders filled from its numbers."""
         numbers = {k: _fmt(v) for k, v in finding.evidence.numbers.items()}
 
         def fill(text: str | None) -> str | None:
             return None if text is None else Template(text).substitute(numbers)
 
-        return Claim(
+        return new_claim(
             self.id,
             self.source.key,
             self.statement,
@@ -229,35 +259,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` with numpy/torch arrays and scalars turned into plain JSON types, recursively.
-
-    Dict keys become strings, tuples lists, and non-finite floats their string (``'nan'``, ``'inf'``).
-
-    >>> jsonable({1: (np.float64(0.5), np.int64(2)), "x": float("inf")})
-    {'1': [0.5, 2], 'x': 'inf'}
-    """
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else str(v)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, torch.Tensor):
-        return jsonable(value.detach().cpu().numpy())
-    return value
-
-
 # --------------------------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------------------------
 FindingFn = Callable[[], Finding]
-ClaimFn = Callable[[], Claim]
+ClaimFn = Callable[[], Result]
 
 #: claim id → metadata, in registration order (the tests iterate this)
 METADATA: dict[str, ClaimInfo] = {}
@@ -268,7 +274,7 @@ CLAIMS: dict[str, ClaimFn] = {}
 MODULES: dict[str, str] = {}
 #: claim id → the verdict each entry is expected to reach; ``mixtheory verify`` fails when one changes
 EXPECTED_VERDICTS: dict[str, str] = {}
-_CACHE: dict[str, Claim] = {}
+_CACHE: dict[str, Result] = {}
 
 
 def _add(info: ClaimInfo, compute: FindingFn) -> None:
@@ -378,7 +384,7 @@ class _single_thread:
         torch.set_num_threads(self._threads)
 
 
-def get_claim(claim_id: str) -> Claim:
+def get_claim(claim_id: str) -> Result:
     """Evaluate (once per process) and return the ledger entry with this id."""
     if claim_id not in CLAIMS:
         raise KeyError(f"unknown claim {claim_id!r}")
@@ -388,12 +394,12 @@ def get_claim(claim_id: str) -> Claim:
     return _CACHE[claim_id]
 
 
-def all_claims() -> list[Claim]:
+def all_claims() -> list[Result]:
     """Every ledger entry, evaluated, in registration order."""
     return [get_claim(cid) for cid in CLAIMS]
 
 
-def summary_counts(claims: list[Claim] | None = None) -> dict[str, int]:
+def summary_counts(claims: list[Result] | None = None) -> dict[str, int]:
     """Number of entries per verdict."""
     claims = all_claims() if claims is None else claims
     out = dict.fromkeys(VERDICTS, 0)

@@ -28,14 +28,14 @@ be read at all (corrupt, not that figure's) is named by :func:`stored_result_pro
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .claims import METADATA, Claim, Evidence, Finding, reproduce_command
+from ..verification import Provenance, Result
+from .claims import METADATA, Evidence, Finding, replace_claim, reproduce_command
 
 __all__ = [
     "unknown_figure_claims",
@@ -111,6 +111,21 @@ class FigureResult:
             f"{self.mode} scale ({self.data}; {k} seed{'s' if k != 1 else ''}), commit {commit}, "
             f"{self.path.as_posix()}"
         )
+
+    def one_line_of(self, result: Result) -> str:
+        """The table's evidence cell: the measured headline's text."""
+        return str(self.headline.get("text", ""))
+
+    def json_fields(self) -> dict[str, Any]:
+        """The stored run's summary (:meth:`summary`) for a JSON record."""
+        return self.summary()
+
+    def to_result(self, provenance: Provenance | None = None, statement: str = "") -> Result:
+        """This stored run as the one result type (:func:`mixtheory.reproduce.figure_result`; id =
+        the figure's name), the :class:`FigureResult` its sub-record."""
+        from ..reproduce._registry import figure_result
+
+        return figure_result(self.figure, self.headline, self.checks, self, provenance, statement)
 
     def summary(self) -> dict[str, Any]:
         """What a report shows about the run (JSON-ready)."""
@@ -191,14 +206,14 @@ def stored_result_problems(results: str | Path, figures: list[str] | None = None
     return problems
 
 
-def _read(figure: str, path: Path) -> FigureResult | None:
+def _read(figure: str, path: Path) -> Result | None:
     if not path.is_file():
         return None
     record, _ = _read_record(path, figure)
     if record is None:
         return None
     seeds = record.get("seeds") or []
-    return FigureResult(
+    stored = FigureResult(
         figure=figure,
         path=path,
         mode=str(record.get("mode", "?")),
@@ -210,15 +225,19 @@ def _read(figure: str, path: Path) -> FigureResult | None:
         checks={str(k): bool(v) for k, v in (record.get("checks") or {}).items()},
         configuration=record.get("configuration") or {},
     )
+    statement = str(record.get("statement") or record.get("title") or "")
+    return stored.to_result(Provenance.from_record(record), statement)
 
 
 def load_figure_result(
     figure: str, results: str | Path = DEFAULT_RESULTS, scale: Scale = "any"
-) -> FigureResult | None:
+) -> Result | None:
     """The stored result of ``figure`` under ``results`` (the directory or its ``standard/``,
     ``full/``, ``quick/`` sub-directories) at ``scale`` (``any``: the largest scale stored), or
     None when there is none (or no file is a figure JSON of that figure). When none is at
-    ``scale``, the first one found is returned, so that the caller can say what is stored."""
+    ``scale``, the first one found is returned, so that the caller can say what is stored. It is the
+    one result type (:func:`figure_result`, with the JSON's provenance); the :class:`FigureResult`'s
+    fields (``headline``, ``mode``, ``rows()``, ...) read through it."""
     found = [r for r in (_read(figure, p) for p in _candidates(figure, results)) if r is not None]
     if not found:
         return None
@@ -286,9 +305,9 @@ def decision_finding(head: str, decisions: Mapping[str, Any], verdict: str, **nu
 
 
 def _with(
-    claim: Claim, verdict: str, evidence: Evidence, result: FigureResult | None, condition: str | None = None
-) -> Claim:
-    return dataclasses.replace(
+    claim: Result, verdict: str, evidence: Evidence, result: Result | None, condition: str | None = None
+) -> Result:
+    return replace_claim(
         claim,
         verdict=verdict,
         evidence=evidence,
@@ -306,8 +325,8 @@ def _with(
 
 
 def decide_from_results(
-    claim: Claim, results: str | Path | None = DEFAULT_RESULTS, scale: Scale = "any"
-) -> Claim:
+    claim: Result, results: str | Path | None = DEFAULT_RESULTS, scale: Scale = "any"
+) -> Result:
     """``claim`` decided by its figure's stored result under ``results`` at ``scale`` (``any``: at
     whichever scale is stored), or ``claim`` itself when the entry names no figure, has no reading
     rule, or nothing usable is stored (``results`` None: never read). An untested entry without a
@@ -346,7 +365,7 @@ def decide_from_results(
                 f"not read at --scale {scale}"
             )
         text = f"{claim.evidence.text} {why}; `{command}` writes the results that decide it."
-        return dataclasses.replace(
+        return replace_claim(
             claim, evidence=Evidence(claim.evidence.kind, text.strip(), claim.evidence.numbers)
         )
     try:
@@ -357,16 +376,14 @@ def decide_from_results(
             f"reading rule needs ({type(exc).__name__}: {exc}); re-run `{command}`."
         )
         if claim.verdict != "untested":  # the entry's own finding stands
-            return dataclasses.replace(
-                claim, evidence=Evidence(claim.evidence.kind, text, claim.evidence.numbers)
-            )
+            return replace_claim(claim, evidence=Evidence(claim.evidence.kind, text, claim.evidence.numbers))
         return _with(claim, "untested", Evidence("pending", text, claim.evidence.numbers), result)
     text = f"{finding.evidence.text} Measured by figure {info.figure} at {result.provenance_line}."
     numbers = {**finding.evidence.numbers, "figure_checks": dict(result.checks)}
     return _with(claim, finding.verdict, Evidence("experiment", text, numbers), result, finding.condition)
 
 
-def expected_verdict(claim: Claim) -> str | None:
+def expected_verdict(claim: Result) -> str | None:
     """The verdict ``claim`` is expected to reach: the entry's own, or for a figure-decided entry the
     one recorded for the scale it was decided at (None: none recorded for that scale, or the rule
     decides a sampled quantity that a rerun may move, so any verdict is news rather than a

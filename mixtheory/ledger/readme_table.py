@@ -18,7 +18,8 @@ from typing import Any
 
 from .. import ledger  # the package itself: METADATA, EXPECTED_VERDICTS, ...
 from ..reproduce._registry import FIGURES
-from .figures import DEFAULT_RESULTS, FigureResult, load_figure_result
+from ..verification import Result
+from .figures import DEFAULT_RESULTS, load_figure_result
 
 __all__ = ["BEGIN", "END", "figure_table", "decided_claims", "replace_block", "main"]
 
@@ -174,7 +175,7 @@ def decided_claims(figure: str) -> list[str]:
     return [cid for cid, info in ledger.METADATA.items() if info.figure == figure and info.decide is not None]
 
 
-def _verdicts(figure: str, result: FigureResult) -> str:
+def _verdicts(figure: str, result: Result) -> str:
     out = []
     for cid in decided_claims(figure):
         finding = ledger.METADATA[cid].decide(result)

@@ -14,6 +14,11 @@ decides (ids of :mod:`mixtheory.ledger`), a quick and a full :class:`Config`, an
 
 Adding a figure is one new module in :mod:`mixtheory.reproduce` that calls :func:`register`; the
 package imports every public module on import, so nothing else changes.
+
+A figure run reports the package's one result type, :class:`mixtheory.verification.Result`
+(:func:`figure_result`): id = the figure's name, verdict :func:`figure_verdict` (``holds`` when
+every headline check holds, ``fails`` when one does not, ``reported`` when it declares none), the
+headline as evidence, the run's provenance.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import torch
+
+from ..verification import Evidence, Provenance, Result
 
 __all__ = [
     "Mode",
@@ -36,6 +43,8 @@ __all__ = [
     "FIGURES",
     "register",
     "get_figure",
+    "figure_verdict",
+    "figure_result",
 ]
 
 Mode = Literal["quick", "standard", "full"]
@@ -168,3 +177,37 @@ def get_figure(name: str) -> Figure:
     if name not in FIGURES:
         raise ValueError(f"unknown figure {name!r}; registered: {', '.join(sorted(FIGURES))}")
     return FIGURES[name]
+
+
+def figure_verdict(checks: Mapping[str, bool]) -> str:
+    """A figure run's verdict: ``holds`` when every headline check holds, ``fails`` when one does
+    not, ``reported`` when it declares none."""
+    if not checks:
+        return "reported"
+    return "holds" if all(checks.values()) else "fails"
+
+
+def figure_result(
+    name: str,
+    headline: Mapping[str, Any],
+    checks: Mapping[str, bool],
+    record: Any,
+    provenance: Provenance | None = None,
+    statement: str = "",
+) -> Result:
+    """A figure run as the one result type (``record``: the runner's :class:`~._runner.RunResult`,
+    or the ledger's stored :class:`~mixtheory.ledger.figures.FigureResult`, read through it):
+    evidence of kind ``figure`` whose text is the headline's and whose numbers are the headline and
+    its checks."""
+    text = str(headline.get("text", ""))
+    numbers = {"headline": dict(headline), "checks": dict(checks)}
+    return Result(
+        name,
+        figure_verdict(checks),
+        Evidence("figure", text, numbers),
+        subject="figure",
+        statement=statement,
+        source="mixtheory.reproduce",
+        record=record,
+        provenance=provenance,
+    )

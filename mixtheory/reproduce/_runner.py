@@ -19,6 +19,10 @@ mixtheory's results directory (marked by ``.mixtheory.json``, or holding a figur
 cache): a directory of someone else's files is refused, never written into. The hardware a
 configuration needs (a GPU for some ``--full`` runs) is checked only when a unit has to be computed,
 so stored results are redrawn and re-read on any machine.
+
+:func:`run_figure` and :func:`redraw_figure` report the one result type,
+:class:`mixtheory.verification.Result` (:func:`~._registry.figure_result`), whose sub-record
+:class:`RunResult` (paths, headline, checks, timings) reads through it.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ from .._progress import progress_bar
 from .._types import DeviceLike
 from .._validation import check_device
 from ..provenance import write_provenance
-from ._registry import DrawInfo, Figure, Mode, Unit
+from ..verification import Provenance, Result
+from ._registry import DrawInfo, Figure, Mode, Unit, figure_result
 
 __all__ = [
     "Context",
@@ -95,6 +100,35 @@ class RunResult:
     units_computed: int = 0
     units_cached: int = 0
     unit_times: dict[str, float] = field(default_factory=dict)
+
+    def one_line_of(self, result: Result) -> str:
+        """The table's evidence cell: the measured headline's text."""
+        return str(self.headline.get("text", ""))
+
+    def json_fields(self) -> dict[str, Any]:
+        """The run's own fields for a JSON record."""
+        return {
+            "figure": self.figure.name,
+            "paths": {k: p.as_posix() for k, p in self.paths.items()},
+            "wall_s": self.wall_s,
+            "cpu_s": self.cpu_s,
+            "units_computed": self.units_computed,
+            "units_cached": self.units_cached,
+        }
+
+    def to_result(self, provenance: Provenance | None = None) -> Result:
+        """This run as the one result type (:func:`~._registry.figure_result`)."""
+        return figure_result(
+            self.figure.name, self.headline, self.checks, self, provenance, self.figure.statement
+        )
+
+
+def _stored_provenance(path: Path) -> Provenance | None:
+    """The provenance of the figure JSON at ``path`` (None when absent or unreadable)."""
+    try:
+        return Provenance.from_record(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,7 +449,7 @@ def run_figure(
     threads: int | None = None,
     cache_dir: str | Path | None = None,
     progress: bool | None = None,
-) -> RunResult:
+) -> Result:
     """Compute (or take from the cache) every (unit, seed) of ``figure``, then write the CSV, the
     provenance JSON, the PNG and the PDF into ``out_dir`` (``out_dir/full`` for ``mode="full"``;
     module docstring).
@@ -424,6 +458,7 @@ def run_figure(
     files); the device and the configuration's requirements only when some unit is not cached.
     ``threads``: torch threads while computing (None: one for a quick run on the CPU, where the
     tensors are small and thread hand-offs cost more than they save; torch's default otherwise).
+    Returns the run's :class:`~mixtheory.verification.Result` (a :class:`RunResult` its sub-record).
     """
     dev = resolve_device(device, mode)
     out_dir = check_out(out_dir)
@@ -469,12 +504,11 @@ def run_figure(
             checks=checks,
             outputs={k: p.name for k, p in paths.items()},
         )
-    return RunResult(figure, paths, headline, checks, wall, cpu, computed, cached, unit_times)
+    run = RunResult(figure, paths, headline, checks, wall, cpu, computed, cached, unit_times)
+    return run.to_result(_stored_provenance(paths["json"]))
 
 
-def redraw_figure(
-    figure: Figure, out_dir: str | Path = "results/reproduce", mode: Mode = "quick"
-) -> RunResult:
+def redraw_figure(figure: Figure, out_dir: str | Path = "results/reproduce", mode: Mode = "quick") -> Result:
     """Redraw the PNG and the PDF of ``figure`` at ``mode`` from its CSV in ``out_dir`` (``out_dir/full``
     for full), computing nothing and needing no GPU; the headline is re-measured from the CSV (the JSON
     is left as the run wrote it)."""
@@ -492,4 +526,5 @@ def redraw_figure(
     headline = figure.headline(table)
     checks = {k: bool(v) for k, v in figure.checks(headline).items()}
     _draw(figure, table, paths)
-    return RunResult(figure, paths, headline, checks, time.perf_counter() - wall0, time.process_time() - cpu0)
+    run = RunResult(figure, paths, headline, checks, time.perf_counter() - wall0, time.process_time() - cpu0)
+    return run.to_result(_stored_provenance(paths["json"]))

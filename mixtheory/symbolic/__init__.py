@@ -4,8 +4,9 @@ Every proof is a function returning a :class:`Proof`: an ``id`` (the function's 
 for ``_``, stamped by the :func:`~._core.proof` decorator that registers it), the ``statement``
 proved, the ``steps`` of the argument as text, a ``verdict`` (``"holds"`` when every symbolic
 simplification reduced to zero and every numerical cross-check passed, ``"fails"`` otherwise) and
-``details`` (the numbers of the cross-checks). :func:`all_proofs` runs them all; ``mixtheory
-verify`` prints them.
+``details`` (the numbers of the cross-checks). :func:`get_proof` and :func:`all_proofs` run them
+and report each as the package's one result type, :class:`mixtheory.verification.Result`
+(:func:`proof_result`); ``mixtheory verify`` prints them.
 
 Sources: Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization" (JMLR 2022): Theorem 1,
 Lemma 2, Theorem 3, Corollary 4 (:mod:`.moments`, :mod:`.perturbations`, :mod:`.cross_entropy`);
@@ -24,6 +25,7 @@ are the generic coordinates of one entry (p, q) of a matrix of any size.
 from ._core import (
     ALPHA_GRID,
     PROOFS,
+    SOURCE,
     Proof,
     _is_zero,
     _Recorder,
@@ -31,6 +33,7 @@ from ._core import (
     all_proofs,
     get_proof,
     proof,
+    proof_result,
 )
 
 # isort: off
@@ -51,7 +54,9 @@ __all__ = [
     "Proof",
     "proof",
     "PROOFS",
+    "SOURCE",
     "get_proof",
+    "proof_result",
     "truncated_beta_moments",
     "beta_variance",
     "theorem1_perturbations",

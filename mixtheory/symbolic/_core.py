@@ -18,7 +18,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-__all__ = ["Proof", "proof", "PROOFS", "get_proof", "all_proofs", "ALPHA_GRID"]
+from ..verification import Evidence, Result
+
+__all__ = ["Proof", "proof", "PROOFS", "SOURCE", "get_proof", "all_proofs", "proof_result", "ALPHA_GRID"]
+
+#: the ``source`` of every proof's result
+SOURCE = "mixtheory.symbolic"
 
 #: α values of the numerical cross-checks: 29 points log-spaced over [1e-3, 1e4].
 ALPHA_GRID: tuple[float, ...] = tuple(float(a) for a in np.logspace(-3.0, 4.0, 29))
@@ -54,6 +59,22 @@ class Proof:
             "verdict": self.verdict,
             "details": self.details,
         }
+
+    def one_line_of(self, result: Result) -> str:
+        """The table's evidence cell: the first failed step, else the statement."""
+        return next((s for s in self.steps if s.startswith("FAILED")), self.statement)
+
+    def json_fields(self) -> dict[str, Any]:
+        """Nothing beyond the protocol's fields: the steps and numbers are the evidence."""
+        return {}
+
+
+def proof_result(p: Proof) -> Result:
+    """A proof as the one result type, :class:`mixtheory.verification.Result`: evidence of kind
+    ``proof`` whose text is the steps, whose ``steps`` are the steps and whose numbers are the
+    numerical cross-checks; ``source`` :data:`SOURCE`; the :class:`Proof` is its sub-record."""
+    evidence = Evidence("proof", " ".join(p.steps), p.details, steps=tuple(p.steps))
+    return Result(p.id, p.verdict, evidence, subject="proof", statement=p.statement, source=SOURCE, record=p)
 
 
 class _Recorder:
@@ -134,7 +155,7 @@ def _mp_integrate_upper(g: Callable, alpha) -> mpmath.mpf:
 # --------------------------------------------------------------------------------------------
 #: proof id → function, in registration order
 PROOFS: dict[str, Callable[[], Proof]] = {}
-_CACHE: dict[str, Proof] = {}
+_CACHE: dict[str, Result] = {}
 
 
 def _proof(statement: str, steps: list[str], verdict: str, details: dict[str, Any] | None = None) -> Proof:
@@ -158,15 +179,16 @@ def proof(fn: Callable[..., Proof]) -> Callable[..., Proof]:
     return run
 
 
-def get_proof(proof_id: str) -> Proof:
-    """Run (once per process) and return the proof with this id."""
+def get_proof(proof_id: str) -> Result:
+    """Run (once per process) the proof with this id and return its result (:func:`proof_result`;
+    the :class:`Proof`'s steps and details read through it)."""
     if proof_id not in PROOFS:
         raise KeyError(f"unknown proof {proof_id!r}; known: {', '.join(PROOFS)}")
     if proof_id not in _CACHE:
-        _CACHE[proof_id] = PROOFS[proof_id]()
+        _CACHE[proof_id] = proof_result(PROOFS[proof_id]())
     return _CACHE[proof_id]
 
 
-def all_proofs() -> list[Proof]:
-    """Run every proof (cached per process) and return them in a fixed order."""
+def all_proofs() -> list[Result]:
+    """Run every proof (cached per process) and return their results in a fixed order."""
     return [get_proof(pid) for pid in PROOFS]
