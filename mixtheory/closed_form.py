@@ -131,7 +131,6 @@ def _closed_form_plan(
         geometry_bytes=torch.finfo(geometry.dtype).bits // 8,
         route=route,
         budget=budget,
-        factor_available=geometry.shared_covariance,
         max_samples=chunk_size,
     )
 
