@@ -31,6 +31,7 @@ import torch
 from .._types import DeviceLike, Tensor
 from .._validation import as_labels
 from ..laws import MixingLaw
+from ._common import is_uniform_with_self
 from .mixup import MixupGeometry
 from .shared import SharedCovariance
 
@@ -77,6 +78,8 @@ class StreamedMixupGeometry(MixupGeometry):
             ``blocks()`` yielding ``(start, (b, *input_shape) tensor)`` and ``rows[k]``).
         Y: (n, c) labels or (n,) class indices, in memory.
         law, num_classes, dtype, device, rcond: as for :class:`MixupGeometry`.
+        pairing: None or ``UniformPartner(n)``; another partner law needs per-anchor partner moments
+            of the data in memory and is refused (use :class:`MixupGeometry` on the loaded rows).
     """
 
     def __init__(
@@ -85,12 +88,20 @@ class StreamedMixupGeometry(MixupGeometry):
         Y: Any,
         law: MixingLaw,
         *,
+        pairing: Any = None,
         num_classes: int | None = None,
         dtype: torch.dtype = torch.float64,
         device: DeviceLike = None,
         rcond: float | None = None,
     ):
         from ..mixing.partners import UniformPartner  # lazy: mixing imports this package
+
+        if pairing is not None and not is_uniform_with_self(pairing):
+            raise ValueError(
+                f"a streamed geometry has uniform pairing only, got pairing={pairing!r}: a non-uniform "
+                "partner law needs every anchor's partner moments of the data in memory; load the rows "
+                "and use MixupGeometry(X, Y, law, pairing=...)"
+            )
 
         if not isinstance(law, MixingLaw):
             raise TypeError(
