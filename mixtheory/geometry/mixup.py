@@ -12,7 +12,7 @@ from .._validation import check_indices
 from ..laws import MixingLaw
 from ._common import as_partner_law, is_uniform_with_self, load_inputs, require_symmetric_lambda
 from .anchored import AnchorCovariances
-from .shared import SharedCovariance, factorize
+from .shared import SharedCovariance
 
 if TYPE_CHECKING:
     from ..mixing.partners import PartnerLaw
@@ -86,17 +86,9 @@ class MixupGeometry:
         self.pairing: PartnerLaw = UniformPartner(n) if partners is None else partners
         self._set_law(law, x, y)
         if is_uniform_with_self(self.pairing):
-            centered_x, centered_y = x - self.x_mean, y - self.y_mean
-            eigvals, basis = factorize(centered_x, x, rcond)
-            cross = basis.T @ (centered_x.T @ centered_y) / n  # C = Vᵀ Σ_xy, (r, c)
-            cov_yy = centered_y.T @ centered_y / n
-            coords = centered_x @ basis  # z_i = Vᵀ a_i, (n, r)
-            self._cov: SharedCovariance | AnchorCovariances = SharedCovariance(
-                law,
-                (self.x_mean, self.y_mean),
-                (centered_x, centered_y),
-                (eigvals, basis, coords, cross),
-                cov_yy,
+            means = (self.x_mean, self.y_mean)
+            self._cov: SharedCovariance | AnchorCovariances = SharedCovariance.from_data(
+                law, x, y, means, rcond
             )
         else:
             require_symmetric_lambda(law)

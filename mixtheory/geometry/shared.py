@@ -71,6 +71,19 @@ class SharedCovariance:
         self.eigvals, self.basis, self.coords, self.cross, self.cov_yy = eigvals, basis, coords, cross, cov_yy
         self.rank = int(eigvals.numel())
 
+    @classmethod
+    def from_data(
+        cls, law: MixingLaw, x: Tensor, y: Tensor, means: tuple[Tensor, Tensor], rcond: float | None
+    ) -> SharedCovariance:
+        """The shared factor of in-memory data x (n, d), y (n, c) with their means (x̄, ȳ)."""
+        n = x.shape[0]
+        centered_x, centered_y = x - means[0], y - means[1]
+        eigvals, basis = factorize(centered_x, x, rcond)
+        cross = basis.T @ (centered_x.T @ centered_y) / n  # C = Vᵀ Σ_xy, (r, c)
+        cov_yy = centered_y.T @ centered_y / n
+        coords = centered_x @ basis  # z_i = Vᵀ a_i, (n, r)
+        return cls(law, means, (centered_x, centered_y), (eigvals, basis, coords, cross), cov_yy)
+
     # --- weights and data covariances ------------------------------------------------------------
     def anchor_weights(self) -> Tensor:
         return torch.full((self.n,), 1.0 / self.n, dtype=self.dtype, device=self.device)
