@@ -182,7 +182,6 @@ def plan_closed_form(
     geometry_bytes: int,
     route: str,
     budget: int,
-    factor_available: bool,
     max_samples: int | None = None,
 ) -> ClosedFormPlan:
     r"""Choose the route and pass sizes under ``budget`` bytes, or raise :class:`MemoryBudgetError`
@@ -199,20 +198,12 @@ def plan_closed_form(
     factor_min = factor_fixed + per_direction
     if route not in ("auto", "dense", "factor"):
         raise ValueError(f"route must be 'auto', 'dense' or 'factor'; got {route!r}")
-    if route == "factor" and not factor_available:
-        raise ValueError(
-            "route='factor' needs a geometry with uniform pairing (the factor of Σ^(i)); use route='dense'"
-        )
     if route == "auto":
         cheaper = 2 * (1 + rank) < d + c
-        route = "factor" if factor_available and (cheaper or dense > budget) else "dense"
+        route = "factor" if cheaper or dense > budget else "dense"
     if route == "dense":
         if dense > budget:
-            fits = (
-                f"route='factor' fits: about {format_bytes(factor_min)} for one direction at a time"
-                if factor_available
-                else "no factor route for a non-uniform pairing: raise memory_budget or reduce d"
-            )
+            fits = f"route='factor' fits: about {format_bytes(factor_min)} for one direction at a time"
             raise MemoryBudgetError(
                 f"the dense closed form needs about {format_bytes(dense)} per sample (the d × d input "
                 f"Hessian at d = {d} and d copies of the network's {act} activations), above "

@@ -60,6 +60,11 @@ def taylor_regularizers(
     - ``"auto"`` (default): the factor route when it needs fewer directions (2(1 + r) < d + c) or the
       dense one does not fit ``memory_budget``, else the dense route.
 
+    ``geometry`` may have any partner law (``MixupGeometry(X, Y, law, pairing=π)``, ``docs/theory.md
+    §8.1``): both routes take it through the geometry's methods alone (the per-anchor factor columns
+    in the factor route), and the terms are per anchor, to be averaged with
+    ``geometry.anchor_weights``.
+
     Samples (and factor columns) are processed in passes sized to ``memory_budget`` (bytes or a
     string like ``"2GB"``; default ``$MIXTHEORY_MEMORY_BUDGET`` or 2 GiB, :mod:`mixtheory._memory`);
     a run that cannot fit is refused up front with a :class:`~mixtheory._memory.MemoryBudgetError`
@@ -131,7 +136,6 @@ def _closed_form_plan(
         geometry_bytes=torch.finfo(geometry.dtype).bits // 8,
         route=route,
         budget=budget,
-        factor_available=geometry.shared_covariance,
         max_samples=chunk_size,
     )
 

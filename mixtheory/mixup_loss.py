@@ -175,7 +175,7 @@ def sampled_second_order_loss(
     ``δᵀ∇²f δ`` come from one nested forward-mode pass (jvp of jvp). Each replicate averages
     over all anchors with the geometry's anchor weights ``p_i`` (the plain mean under uniform
     pairing; ``(1 + Σ_j π(i|j))/(2n)`` under a non-uniform pairing, docs/theory.md §8.1, so that it
-    estimates :func:`~mixtheory.pairing.weighted_second_order_loss`); the standard error is across
+    estimates :func:`second_order_loss` on that geometry); the standard error is across
     replicates.
     """
     loss = get_loss(loss)

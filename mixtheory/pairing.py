@@ -1,5 +1,7 @@
-r"""Mixup with non-uniform partners ``π(j | i)``: the exact loss in both forms, the second-order
-loss with anchor weights, and how much a restricted partner pool shrinks the regularizers.
+r"""Mixup with non-uniform partners ``π(j | i)``: the exact loss in both forms and how much a
+restricted partner pool shrinks the regularizers. The second-order side needs nothing here: the one
+:class:`~mixtheory.geometry.MixupGeometry` takes ``pairing=π``, and :func:`mixtheory.taylor_regularizers`,
+the estimators and :func:`mixtheory.second_order_loss` (anchor weights ``p_i``) take that geometry.
 
 **Theorem 1 for a pairing** (``docs/theory.md §8.1``). With anchors uniform and partners from
 ``π(j | i)``, the mixup loss is, by definition (the *unfolded* form),
@@ -25,7 +27,7 @@ the *folded* form (θ = max(λ, 1 − λ)). Writing ``P(i, j) = p_i Q(j|i)`` wit
     E_π(f) = \sum_i p_i\, E_{θ, j∼Q(·|i)}\, ℓ(ỹ_i + ε_i, f(x̃_i + δ_i)),
 
 ``δ_i = (θ − θ̄)(x_i − μ_i) + (1 − θ)(x_j − μ_i)``; θ ⊥ j and ``E_j(x_j − μ_i) = 0`` give
-``Σ^(i)_xx = σ²(x_i − μ_i)(x_i − μ_i)ᵀ + γ² C_i`` (:class:`~mixtheory.geometry.PairedMixupGeometry`).
+``Σ^(i)_xx = σ²(x_i − μ_i)(x_i − μ_i)ᵀ + γ² C_i`` (``MixupGeometry(X, Y, law, pairing=π)``).
 Expanding to second order exactly as in ``docs/theory.md §4`` (the expansion point does not depend on
 (θ, j), so first-order terms vanish) gives
 
@@ -49,7 +51,7 @@ from typing import Literal
 
 import torch
 
-from ._types import ArrayLike, Indices, Tensor
+from ._types import ArrayLike, Tensor
 from ._validation import (
     as_labels,
     as_tensor,
@@ -63,19 +65,11 @@ from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss, get_loss
 from .mixing.expected_loss import exact_loss_for_rule
 from .mixing.partners import HardPool, PartnerLaw
-from .regularizers import (
-    CancellationWarning,
-    model_derivatives,
-    paired_regularizers_from_derivatives,
-    warn_if_cancelling,
-)
+from .regularizers import CancellationWarning, model_derivatives, regularizers_from_derivatives
 
 __all__ = [
     "symmetrised_pair_law",
     "exact_mixup_loss_with_pairing",
-    "paired_regularizers_from_derivatives",
-    "paired_taylor_regularizers",
-    "weighted_second_order_loss",
     "pool_shrinkage",
 ]
 
@@ -170,40 +164,23 @@ def exact_mixup_loss_with_pairing(
     return float(total)
 
 
-def paired_taylor_regularizers(
-    model: Callable[[Tensor], Tensor],
-    geometry: MixupGeometry,
-    loss: str | Loss = "ce",
-    *,
-    indices: Indices = None,
-    chunk_size: int = 256,
+def _factor_form_regularizers(
+    model: Callable[[Tensor], Tensor], geometry: MixupGeometry, loss: str | Loss, chunk_size: int = 256
 ) -> dict[str, Tensor]:
-    r"""Per-anchor ``erm, R1, R2, R3, R4, R13, cancellation`` (m,) at the contracted points of a
-    paired (or uniform) geometry: dense ``torch.func`` derivatives
-    (:func:`mixtheory.regularizers.model_derivatives`) and
-    :func:`paired_regularizers_from_derivatives`. Small d (the input Hessian is formed)."""
-    idx = geometry.sample_indices(indices)
+    """Per-anchor ``erm, R1, R2, R3, R4, R13`` with R13 through the factor of Σ^(i) for every row of
+    the table (``r13_through="factor"``: the uniform row and the pools by the same arithmetic), from
+    dense ``torch.func`` derivatives (small d)."""
+    idx = geometry.sample_indices()
     parts = []
     for start in range(0, idx.numel(), chunk_size):
         chunk = idx[start : start + chunk_size]
         u, jac, T = model_derivatives(model, geometry, loss, chunk)
         parts.append(
-            paired_regularizers_from_derivatives(
-                geometry, u, jac, loss, indices=chunk, hessian_contraction=T, warn=False
+            regularizers_from_derivatives(
+                geometry, u, jac, loss, indices=chunk, hessian_contraction=T, warn=False, r13_through="factor"
             )
         )
-    out = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    warn_if_cancelling(out["cancellation"], geometry.dtype)
-    return out
-
-
-def weighted_second_order_loss(
-    model: Callable[[Tensor], Tensor], geometry: MixupGeometry, loss: str | Loss = "ce"
-) -> float:
-    r"""``E_Q = Σ_i p_i [ℓ(ỹ_i, f(x̃_i)) + R13 + R2 + R4]`` with the anchor weights ``p_i`` of the
-    geometry (1/n for uniform pairing, ``(1 + Σ_j π(i|j))/(2n)`` otherwise; module docstring)."""
-    regs = paired_taylor_regularizers(model, geometry, loss)
-    return second_order_from_terms(regs, CARRATINO_TERMS, weights=geometry.anchor_weights)
+    return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
 
 def pool_shrinkage(
@@ -264,7 +241,7 @@ def pool_shrinkage(
         if model is not None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", CancellationWarning)
-                regs = paired_taylor_regularizers(model, geo, loss)
+                regs = _factor_form_regularizers(model, geo, loss)
             for key in ("R1", "R2", "R3", "R13"):
                 row[key] = float((p * regs[key]).sum())
             row["E_Q-erm"] = second_order_from_terms(regs, CARRATINO_TERMS[1:], weights=p)

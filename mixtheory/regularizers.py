@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 
@@ -49,7 +50,6 @@ __all__ = [
     "regularizers_from_derivatives",
     "label_regularizers",
     "model_derivatives",
-    "paired_regularizers_from_derivatives",
 ]
 
 
@@ -98,21 +98,12 @@ def label_regularizers(
     u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
     if u.shape != (idx.numel(), geometry.c):
         raise ValueError(f"outputs must have shape ({idx.numel()}, {geometry.c}), got {tuple(u.shape)}")
-    if not geometry.shared_covariance:
-        # per-anchor factors (a non-uniform pairing, docs/theory.md §8.1); erm, R3, R4 need no ∇f
-        zeros = torch.zeros(idx.numel(), geometry.c, geometry.d, dtype=geometry.dtype, device=geometry.device)
-        regs = paired_regularizers_from_derivatives(geometry, u, zeros, loss, indices=idx, warn=False)
-        return {key: regs[key] for key in ("erm", "R3", "R4")}
     y = geometry.y_tilde[idx]
     L_uy, L_yy = loss.hess_uy(y, u), loss.hess_yy(y, u)
     K = geometry.projected_label_covariance(idx)
     inner = L_uy @ K @ L_uy.transpose(1, 2)
     R3 = -0.5 * torch.diagonal(loss.inverse_uu_apply(y, u, inner), dim1=-2, dim2=-1).sum(-1)
-    b = geometry.centered_y[idx]
-    R4 = 0.5 * (
-        geometry.theta_var * torch.einsum("mk,mkl,ml->m", b, L_yy, b)
-        + geometry.gamma2 * torch.einsum("kl,mkl->m", geometry.cov_yy, L_yy)
-    )
+    R4 = 0.5 * geometry.frobenius_yy(L_yy, idx)
     return {"erm": loss.value(y, u), "R3": R3, "R4": R4}
 
 
@@ -127,9 +118,10 @@ def regularizers_from_derivatives(
     hessian_contraction: Tensor | None = None,
     return_j: bool = False,
     warn: bool = True,
+    r13_through: Literal["geometry", "factor"] = "geometry",
 ) -> dict[str, Tensor]:
     r"""R1–R4, the combined R13 = R1 + R3 and its ``cancellation`` from the network's derivatives
-    at the contracted points.
+    at the contracted points, for a geometry of any partner law.
 
     Args:
         geometry: the mixup geometry.
@@ -142,23 +134,16 @@ def regularizers_from_derivatives(
             ``R2 = ½(σ² a_iᵀ T_i a_i + γ² ⟨Σ_xx, T_i⟩)``. With neither, R2 is NaN.
         return_j: also return ``J`` (m, c, d).
         warn: raise a :class:`CancellationWarning` when R1 + R3 cancels badly.
+        r13_through: ``"geometry"`` (default) computes
+            ``R13 = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩`` by
+            :meth:`~mixtheory.MixupGeometry.jacobian_contraction` (the shared basis under uniform
+            pairing, the per-anchor factors otherwise); ``"factor"`` through the factor only,
+            ``½ ‖ℓ_uu^{1/2} ∇f L_i‖²_F + ⟨ℓ_uy, (∇f L_i)(L^y_i)ᵀ⟩``
+            (:meth:`~MixupGeometry.factor_transpose_apply`, :meth:`~MixupGeometry.cross_factor`),
+            for every law the same arithmetic. Equal to rounding.
 
     Returns a dict of (m,) tensors ``erm, R1, R2, R3, R4, R13, cancellation`` (and ``J``).
     """
-    if not geometry.shared_covariance:
-        # per-anchor factors (a non-uniform pairing): the factor route (docs/theory.md §8.1)
-        if return_j:
-            raise ValueError("return_j is not available for a geometry with a non-uniform pairing")
-        return paired_regularizers_from_derivatives(
-            geometry,
-            outputs,
-            jacobians,
-            loss,
-            indices=indices,
-            hessian_contraction=hessian_contraction,
-            r2=r2,
-            warn=warn,
-        )
     loss = get_loss(loss)
     check_regularizer_labels(geometry, loss)
     idx = geometry.sample_indices(indices)
@@ -166,7 +151,12 @@ def regularizers_from_derivatives(
     u, Jf = _checked_derivatives(geometry, outputs, jacobians, m)
     y = geometry.y_tilde[idx]
     L_uy = loss.hess_uy(y, u)
-    R13 = _completed_square(geometry, idx, Jf, loss.hess_uu(y, u), L_uy)
+    if r13_through == "geometry":
+        R13 = geometry.jacobian_contraction(Jf, loss.hess_uu(y, u), L_uy, idx)
+    elif r13_through == "factor":
+        R13 = _r13_through_factor(geometry, idx, Jf, loss.hess_uu(y, u), L_uy)
+    else:
+        raise ValueError(f"r13_through must be 'geometry' or 'factor', got {r13_through!r}")
     labels = label_regularizers(geometry, u, loss, indices=idx)
     R2 = _curvature_term(geometry, idx, r2, hessian_contraction)
 
@@ -198,21 +188,15 @@ def _checked_derivatives(
     return u, Jf
 
 
-def _completed_square(geometry: MixupGeometry, idx: Tensor, Jf: Tensor, L_uu: Tensor, L_uy: Tensor) -> Tensor:
-    """R13 = ½⟨Σ_xx, ∇fᵀ ℓ_uu ∇f⟩ + ⟨Σ_yx, ℓ_yu ∇f⟩ per sample (m,), through the shared
-    factorisation Σ = σ² a aᵀ + γ² V diag(s) Vᵀ (uniform pairing)."""
-    s2, g2 = geometry.theta_var, geometry.gamma2
-    a, b = geometry.centered_x[idx], geometry.centered_y[idx]
-    Ja = (Jf @ a[:, :, None]).squeeze(-1)  # (m, c)
-    JV = Jf @ geometry.basis  # (m, c, r)
-    JVs = JV * geometry.eigvals.sqrt()
-    quad = s2 * torch.einsum("mk,mkl,ml->m", Ja, L_uu, Ja) + g2 * torch.einsum(
-        "mkr,mkl,mlr->m", JVs, L_uu, JVs
-    )
-    JS_xy = s2 * Ja[:, :, None] * b[:, None, :] + g2 * (JV @ geometry.cross)  # ∇f Σ_xy, (m, c, c)
-    # ⟨Σ_yx, ℓ_yu ∇f⟩ = tr(ℓ_yu ∇f Σ_xy) = Σ_kl (ℓ_uy)_kl (∇f Σ_xy)_kl, since ℓ_yu = ℓ_uyᵀ
-    cross = torch.einsum("mkl,mkl->m", L_uy, JS_xy)
-    return 0.5 * quad + cross
+def _r13_through_factor(
+    geometry: MixupGeometry, idx: Tensor, Jf: Tensor, L_uu: Tensor, L_uy: Tensor
+) -> Tensor:
+    """R13 = ½ ‖ℓ_uu^{1/2} ∇f L‖²_F + ⟨ℓ_uy, (∇f L)(L^y)ᵀ⟩ per sample (m,), with Σ_xx = L Lᵀ and
+    Σ_xy = L L^yᵀ (the uncompleted form, no ℓ_uu⁻¹)."""
+    JL = geometry.factor_transpose_apply(Jf, idx)  # ∇f L_i, (m, c, w)
+    quad = torch.einsum("mkw,mkl,mlw->m", JL, L_uu, JL)
+    JS_xy = JL @ geometry.cross_factor(idx).transpose(1, 2)  # ∇f Σ_xy, (m, c, c)
+    return 0.5 * quad + torch.einsum("mkl,mkl->m", L_uy, JS_xy)
 
 
 def _curvature_term(
@@ -246,62 +230,3 @@ def model_derivatives(
         input_shape=geometry.input_shape,
         hessian=hessian,
     )
-
-
-def paired_regularizers_from_derivatives(
-    geometry: MixupGeometry,
-    outputs: Tensor,
-    jacobians: Tensor,
-    loss: str | Loss = "ce",
-    *,
-    indices: Indices = None,
-    hessian_contraction: Tensor | None = None,
-    r2: Tensor | None = None,
-    warn: bool = True,
-) -> dict[str, Tensor]:
-    r"""Theorem 3's terms through the per-anchor factors only, for any geometry (uniform or
-    paired): with ``Σ_xx = L Lᵀ``, ``Σ_xy = L L^yᵀ`` (:meth:`~MixupGeometry.factor_transpose_apply`,
-    :meth:`~MixupGeometry.cross_factor`),
-
-    - ``R13 = ½ ‖ℓ_uu^{1/2} ∇f L‖²_F + ⟨ℓ_uy, (∇f L)(L^y)ᵀ⟩`` (the uncompleted form, no ℓ_uu⁻¹);
-    - ``R3 = −½ tr(ℓ_uu⁻¹ ℓ_uy K ℓ_yu)`` with ``K`` from :meth:`projected_label_covariance`;
-    - ``R4 = ½ ⟨Σ_yy, ℓ_yy⟩`` (:meth:`frobenius_yy`), ``R2 = ½ ⟨Σ_xx, T⟩`` (:meth:`frobenius_xx`);
-    - ``R1 = R13 − R3`` and ``cancellation`` as in :mod:`mixtheory.regularizers`.
-
-    Shapes as in :func:`mixtheory.regularizers.regularizers_from_derivatives`: outputs (m, c),
-    jacobians (m, c, d), hessian_contraction (m, d, d) or r2 (m,). On a uniform geometry it agrees
-    with that function to rounding (a test)."""
-    loss = get_loss(loss)
-    if loss.requires_normalized_labels:
-        check_labels_sum_to_one("Y", geometry.Y, f"the {loss.name} regularizers")
-    idx = geometry.sample_indices(indices)
-    m = idx.numel()
-    u = torch.as_tensor(outputs).to(dtype=geometry.dtype, device=geometry.device)
-    jac = torch.as_tensor(jacobians).to(dtype=geometry.dtype, device=geometry.device)
-    if u.shape != (m, geometry.c) or jac.shape != (m, geometry.c, geometry.d):
-        raise ValueError(
-            f"outputs must be ({m}, {geometry.c}) and jacobians ({m}, {geometry.c}, {geometry.d}); "
-            f"got {tuple(u.shape)} and {tuple(jac.shape)}"
-        )
-    y = geometry.y_tilde[idx]
-    L_uu, L_uy, L_yy = loss.hess_uu(y, u), loss.hess_uy(y, u), loss.hess_yy(y, u)
-    JL = geometry.factor_transpose_apply(jac, idx)  # ∇f L_i, (m, c, w)
-    quad = torch.einsum("mkw,mkl,mlw->m", JL, L_uu, JL)
-    JS_xy = JL @ geometry.cross_factor(idx).transpose(1, 2)  # ∇f Σ_xy, (m, c, c)
-    R13 = 0.5 * quad + torch.einsum("mkl,mkl->m", L_uy, JS_xy)
-    K = geometry.projected_label_covariance(idx)
-    inner = L_uy @ K @ L_uy.transpose(1, 2)
-    R3 = -0.5 * torch.diagonal(loss.inverse_uu_apply(y, u, inner), dim1=-2, dim2=-1).sum(-1)
-    R4 = 0.5 * geometry.frobenius_yy(L_yy, idx)
-    if r2 is not None:
-        R2 = torch.as_tensor(r2, dtype=geometry.dtype, device=geometry.device).reshape(m)
-    elif hessian_contraction is not None:
-        R2 = 0.5 * geometry.frobenius_xx(hessian_contraction, idx)
-    else:
-        R2 = torch.full((m,), float("nan"), dtype=geometry.dtype, device=geometry.device)
-    R1 = R13 - R3
-    out = {"erm": loss.value(y, u), "R1": R1, "R2": R2, "R3": R3, "R4": R4, "R13": R13}
-    out["cancellation"] = cancellation(R1, R3, R13)
-    if warn:
-        warn_if_cancelling(out["cancellation"], geometry.dtype)
-    return out

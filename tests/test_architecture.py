@@ -12,12 +12,7 @@ PACKAGE = ROOT / "mixtheory"
 
 #: import cycles allowed for now, each with its reason; the test fails when one disappears, so that
 #: the entry is removed with the cycle
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"mixtheory.geometry.uniform", "mixtheory.geometry.paired"}): (
-        "MixupGeometry.__new__ returns the PairedMixupGeometry subclass; issue 16 item 1 (one geometry "
-        "for every partner law) removes both"
-    ),
-}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def modules() -> dict[str, tuple[Path, bool]]:

@@ -69,8 +69,22 @@ def test_factor_route_mse_and_singular_geometry():
         assert _rel(factor[key], dense[key]) <= 1e-10, key
 
 
+def test_factor_route_on_a_non_uniform_pairing():
+    """The memory-bounded factor route runs on every partner law (the per-anchor factors of a k-NN
+    pairing here), equal to the dense route, J included, even with passes split by a tiny budget."""
+    from mixtheory.mixing import KNearest
+
+    X, Y = make_data(14, 6, 3, seed=22)
+    model = make_mlp(6, 3, seed=23, scale=1.5)
+    geo = MixupGeometry(X, Y, SymmetricBeta(0.6), pairing=KNearest(X, 3))
+    dense = taylor_regularizers(model, geo, route="dense", return_j=True)
+    factor = taylor_regularizers(model, geo, route="factor", return_j=True, memory_budget="20KB")
+    for key in ("erm", "R1", "R2", "R3", "R4", "R13", "J"):
+        assert _rel(factor[key], dense[key]) <= 1e-10, key
+
+
 def test_budget_splits_passes():
-    common = dict(d=3072, c=10, rank=499, act=35_000, model_bytes=4, geometry_bytes=8, factor_available=True)
+    common = dict(d=3072, c=10, rank=499, act=35_000, model_bytes=4, geometry_bytes=8)
     big = plan_closed_form(route="auto", budget=DEFAULT_MEMORY_BUDGET, **common)
     assert big.route == "factor" and big.need <= DEFAULT_MEMORY_BUDGET and big.directions == 256
     small = plan_closed_form(route="factor", budget=parse_memory_budget("20MB"), **common)
@@ -80,13 +94,11 @@ def test_budget_splits_passes():
 
 
 def test_dense_route_that_cannot_fit_is_refused_up_front():
-    common = dict(d=3072, c=10, rank=499, act=200_000, model_bytes=4, geometry_bytes=8, factor_available=True)
+    common = dict(d=3072, c=10, rank=499, act=200_000, model_bytes=4, geometry_bytes=8)
     with pytest.raises(MemoryBudgetError, match=r"needs about .* per sample.*route='factor' fits"):
         plan_closed_form(route="dense", budget=DEFAULT_MEMORY_BUDGET, **common)
     with pytest.raises(MemoryBudgetError, match="raise memory_budget"):
         plan_closed_form(route="factor", budget=1000, **common)
-    with pytest.raises(MemoryBudgetError, match="no factor route"):
-        plan_closed_form(route="auto", budget=DEFAULT_MEMORY_BUDGET, **{**common, "factor_available": False})
 
 
 def test_taylor_regularizers_refuses_before_computing():

@@ -83,6 +83,13 @@ def test_make_geometry_dispatches_and_checks_the_stream():
         StreamedMixupGeometry(rows, y[:9], SymmetricBeta(1.0))
     with pytest.raises(NotImplementedError, match="in memory"):
         StreamedMixupGeometry(rows, y, SymmetricBeta(1.0)).contracted(0.5)
+    # uniform pairing given explicitly streams as the default; another partner law is refused by name
+    from mixtheory.mixing import KNearest, UniformPartner
+
+    explicit = make_geometry(rows, y, SymmetricBeta(1.0), pairing=UniformPartner(10))
+    assert torch.equal(explicit.eigvals, make_geometry(rows, y, SymmetricBeta(1.0)).eigvals)
+    with pytest.raises(ValueError, match=r"uniform pairing only.*MixupGeometry\(X, Y, law, pairing="):
+        make_geometry(rows, y, SymmetricBeta(1.0), pairing=KNearest(X, 2))
 
 
 def test_monitor_on_a_dataset_streams_the_regularizers():

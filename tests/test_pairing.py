@@ -10,19 +10,15 @@ import pytest
 import torch
 from conftest import make_data, make_mlp
 
-from mixtheory import Beta, MixupGeometry, SymmetricBeta, WShaped
+from mixtheory import Beta, MixupGeometry, SymmetricBeta, WShaped, second_order_loss
 from mixtheory.checks.tolerances import t_critical
 from mixtheory.closed_form import taylor_regularizers
 from mixtheory.expansions import fit_remainder_order
-from mixtheory.geometry import PairedMixupGeometry
 from mixtheory.mixing import ClassConditional, DensePairing, HardPool, KNearest, UniformPartner
 from mixtheory.pairing import (
     exact_mixup_loss_with_pairing,
-    paired_regularizers_from_derivatives,
-    paired_taylor_regularizers,
     pool_shrinkage,
     symmetrised_pair_law,
-    weighted_second_order_loss,
 )
 from mixtheory.reference import dense_regularizers
 from mixtheory.regularizers import (
@@ -141,7 +137,7 @@ def test_lemma2_with_pairing_against_brute_force(name, law):
     X, Y = _data(n=7, seed=7)
     pairing = PAIRINGS[name](X, Y)
     geo = MixupGeometry(X, Y, law, pairing=pairing)
-    assert isinstance(geo, PairedMixupGeometry)
+    assert type(geo) is MixupGeometry
     weight, mean, cov = _brute_force_moments(X, Y, pairing, law)
     assert geo.anchor_weights.shape == (7,)
     assert _rel(geo.anchor_weights, weight) <= 1e-12
@@ -208,7 +204,7 @@ def test_uniform_pairing_is_bit_for_bit_todays_geometry():
     today = MixupGeometry(X, Y, law)
     for pairing in (None, UniformPartner(12)):
         geo = MixupGeometry(X, Y, law, pairing=pairing)
-        assert type(geo) is MixupGeometry and geo.pairing is None
+        assert type(geo) is MixupGeometry and repr(geo) == repr(today)
         for name in ("x_tilde", "y_tilde", "centered_x", "centered_y", "basis", "eigvals", "coords", "cross"):
             assert torch.equal(getattr(geo, name), getattr(today, name)), name
         V = torch.randn(12, 2, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
@@ -228,7 +224,7 @@ def test_uniform_law_through_the_paired_route_matches():
     today = MixupGeometry(X, Y, law)
     geo = MixupGeometry(X, Y, law, pairing=torch.full((12, 12), 1 / 12, dtype=torch.float64))
     model = make_mlp(4, C, seed=14, hidden=5)
-    ref, got = taylor_regularizers(model, today), paired_taylor_regularizers(model, geo)
+    ref, got = taylor_regularizers(model, today), taylor_regularizers(model, geo, route="dense")
     for key in ("erm", "R1", "R2", "R3", "R4", "R13"):
         assert _rel(got[key], ref[key]) <= 1e-10, key
 
@@ -239,7 +235,7 @@ def test_factor_route_equals_shared_route_on_uniform_geometry():
     model = make_mlp(5, C, seed=16, hidden=6)
     u, jac, T = model_derivatives(model, geo, "mse")
     ref = regularizers_from_derivatives(geo, u, jac, "mse", hessian_contraction=T)
-    got = paired_regularizers_from_derivatives(geo, u, jac, "mse", hessian_contraction=T)
+    got = regularizers_from_derivatives(geo, u, jac, "mse", hessian_contraction=T, r13_through="factor")
     for key in ("erm", "R1", "R2", "R3", "R4", "R13"):
         assert _rel(got[key], ref[key]) <= 1e-12, key
 
@@ -250,18 +246,23 @@ def test_paired_regularizers_against_dense_reference(name, loss):
     X, Y = _data(seed=17)
     geo = MixupGeometry(X, Y, SymmetricBeta(0.5), pairing=PAIRINGS[name](X, Y))
     model = make_mlp(D, C, seed=18, hidden=5)
-    got = paired_taylor_regularizers(model, geo, loss)
+    got = taylor_regularizers(model, geo, loss)
     ref = dense_regularizers(model, geo, loss)
     for key in ("erm", "R1", "R2", "R3", "R4", "R13"):
         assert _rel(got[key], ref[key]) <= 1e-9, key
 
 
 def test_shared_attributes_refuse_politely():
+    """The shared eigenbasis of uniform pairing is refused by name under another law; the data's
+    covariances mean the same under every law."""
     X, Y = _data(seed=19)
     geo = MixupGeometry(X, Y, SymmetricBeta(1.0), pairing=KNearest(X, 2))
-    for name in ("basis", "eigvals", "coords", "cross", "cov_yy", "cov_xx"):
-        with pytest.raises(AttributeError, match="uniform pairing"):
+    uniform = MixupGeometry(X, Y, SymmetricBeta(1.0))
+    for name in ("basis", "eigvals", "coords", "cross"):
+        with pytest.raises(AttributeError, match="uniform pairing.*factor_apply"):
             getattr(geo, name)
+    for name in ("cov_xx", "cov_xy", "cov_yy"):
+        assert _rel(getattr(geo, name), getattr(uniform, name)) <= 1e-14, name
     with pytest.raises(ValueError, match="samples but X has"):
         MixupGeometry(X, Y, SymmetricBeta(1.0), pairing=KNearest(X[:5], 2))
 
@@ -289,7 +290,7 @@ def _remainder_gaps(name, scales):
         exact = exact_mixup_loss_with_pairing(model, g.X, g.Y, law, pairing)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CancellationWarning)
-            gaps.append(abs(exact - weighted_second_order_loss(model, g, "ce")))
+            gaps.append(abs(exact - second_order_loss(model, g, "ce")))
     return np.array(gaps)
 
 
@@ -328,11 +329,8 @@ def test_public_entry_points_take_a_pairing():
     from _stats import assert_within_standard_errors
 
     from mixtheory import mixup_loss, second_order_loss, taylor_regularizers
-    from mixtheory.pairing import (
-        exact_mixup_loss_with_pairing,
-        paired_taylor_regularizers,
-        weighted_second_order_loss,
-    )
+    from mixtheory.expansions import second_order_from_terms
+    from mixtheory.pairing import exact_mixup_loss_with_pairing
 
     X, Y = make_data(12, 3, 2, seed=31)
     model = make_mlp(3, 2, seed=32)
@@ -344,10 +342,10 @@ def test_public_entry_points_take_a_pairing():
     assert exact == exact_mixup_loss_with_pairing(model, X, Y, law, P, num_nodes=16)
     geo = MixupGeometry(X, Y, law, pairing=P)
     regs = taylor_regularizers(model, geo)
-    ref = paired_taylor_regularizers(model, geo)
+    ref = dense_regularizers(model, geo)
     for key in ("erm", "R13", "R2", "R3", "R4"):
-        torch.testing.assert_close(regs[key], ref[key], rtol=0, atol=0)
-    assert second_order_loss(model, geo) == weighted_second_order_loss(model, geo)
+        assert _rel(regs[key], ref[key]) <= 1e-9, key
+    assert second_order_loss(model, geo) == second_order_from_terms(regs, weights=geo.anchor_weights)
     assert abs(geo.anchor_weights.sum() - 1) < 1e-12 and not torch.allclose(
         geo.anchor_weights, torch.full_like(geo.anchor_weights, 1 / 12)
     )
@@ -419,7 +417,7 @@ def test_every_estimator_route_on_a_paired_geometry(knn_setup, probes, method, r
 
 def test_paired_geometry_repr_is_truthful(knn_setup):
     _, geo, _ = knn_setup
-    assert repr(geo).startswith("PairedMixupGeometry(") and "KNearest" in repr(geo)
+    assert repr(geo).startswith("MixupGeometry(") and "pairing=KNearest" in repr(geo)
 
 
 def test_sampled_second_order_loss_weights_anchors():
@@ -429,8 +427,8 @@ def test_sampled_second_order_loss_weights_anchors():
     X, Y = _data(n=30, d=4, c=3, seed=1)
     net = make_mlp(4, 3, seed=2, hidden=6)
     geo = MixupGeometry(X, Y, SymmetricBeta(0.7), pairing=KNearest(X, 3))
-    closed = weighted_second_order_loss(net, geo)
-    regs = paired_taylor_regularizers(net, geo)
+    closed = second_order_loss(net, geo)
+    regs = taylor_regularizers(net, geo)
     unweighted = float((regs["erm"] + regs["R13"] + regs["R2"] + regs["R4"]).mean())
     mc = sampled_second_order_loss(net, geo, num_draws=200, generator=torch.Generator().manual_seed(0))
     k = bonferroni_k(1)

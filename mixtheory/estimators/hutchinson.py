@@ -45,26 +45,22 @@ def r13_per_probe(
     geometry: MixupGeometry, loss: Loss, idx: Tensor, u: Tensor, coords: Tensor, jv: Tensor
 ) -> Tensor:
     r"""Per-probe values of R13 = R1 + R3, (m, k): ``½ (∇f v)ᵀ ℓ_uu (∇f v) + (∇f v)ᵀ ℓ_uy p`` with
-    ``p = Σ_yx Σ_xx⁺ v``, for outputs u (m, c), probes given by their range coordinates
-    ``coords = Vᵀ v`` (m, k, r) and ``∇f v`` = jv (m, k, c) (``docs/theory.md`` §7.3).
+    ``p = Σ_yx Σ_xx⁺ v``, for outputs u (m, c), probes given by their range coordinates ``coords``
+    (m, k, r) in the frame of :meth:`~mixtheory.MixupGeometry.range_coordinates` and ``∇f v`` = jv
+    (m, k, c) (``docs/theory.md`` §7.3).
 
     Since ``E[v pᵀ] = Σ_xx Σ_xx⁺ Σ_xy = Σ_xy`` their mean is ``½⟨Σ_xx, ∇fᵀℓ_uu∇f⟩ + ⟨Σ_yx, ℓ_yu∇f⟩``
     = R13 (Theorem 3 with R3's completed square undone); no ℓ_uu⁻¹ enters, so nothing cancels however
     saturated the softmax is (R1 = R13 − R3 with the exact R3).
 
-    p in O(r·c) per probe: every probe and every column of ``Σ_xy`` lies in the range of V, so with
-    ``Σ^(i)_xx = V (σ² z zᵀ + γ² D) Vᵀ`` and ``Σ^(i)_xy = V P_i``, ``P_i = σ² z_i b_iᵀ + γ² C``,
-    ``p = Q_iᵀ (Vᵀ v)`` with ``Q_i = (σ² z zᵀ + γ² D)⁻¹ P_i = D⁻¹P_i/γ² − β_i u_i (u_iᵀ P_i)``
-    (Sherman–Morrison, ``u_i = D⁻¹ z_i``): an (r × c) matrix per sample, never a d-vector per probe.
+    p in O(r·c) per probe from the geometry's public
+    :meth:`~mixtheory.MixupGeometry.pinv_cross_coordinates` (``p = Q_iᵀ coords``), for any partner
+    law: every probe and every column of ``Σ_xy`` lie in the range of ``Σ^(i)_xx``, whose frame the
+    coordinates are given in (Sherman–Morrison in the shared basis under uniform pairing, the
+    anchor's own factor otherwise): an (r × c) matrix per sample, never a d-vector per probe.
     """
     y = geometry.y_tilde[idx]
-    proj = torch.einsum("mkr,mrc->mkc", coords, _pinv_sigma_xy_coords(geometry, idx))
+    proj = torch.einsum("mkr,mrc->mkc", coords, geometry.pinv_cross_coordinates(idx))
     quad = torch.einsum("mkc,mcl,mkl->mk", jv, loss.hess_uu(y, u), jv)
     cross = torch.einsum("mkc,mcl,mkl->mk", jv, loss.hess_uy(y, u), proj)
     return 0.5 * quad + cross
-
-
-def _pinv_sigma_xy_coords(geometry: MixupGeometry, idx: Tensor) -> Tensor:
-    """``Q_i`` (m, r, c) with ``Σ_yx Σ_xx⁺ v = Q_iᵀ (coordinates of v)`` in the geometry's range frame
-    (:meth:`~mixtheory.MixupGeometry.pinv_cross_coordinates`), O(r·c) per sample."""
-    return geometry.pinv_cross_coordinates(idx)

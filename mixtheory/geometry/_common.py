@@ -1,4 +1,4 @@
-r"""What both geometries share: validated inputs, and the checks of a pairing and of λ's law."""
+r"""What the geometry's constructors share: validated inputs, and the checks of a pairing and of λ's law."""
 
 from __future__ import annotations
 

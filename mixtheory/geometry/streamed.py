@@ -31,7 +31,9 @@ import torch
 from .._types import DeviceLike, Tensor
 from .._validation import as_labels
 from ..laws import MixingLaw
-from .uniform import MixupGeometry
+from ._common import is_uniform_with_self
+from .mixup import MixupGeometry
+from .shared import SharedCovariance
 
 __all__ = ["StreamedMixupGeometry", "make_geometry"]
 
@@ -52,14 +54,32 @@ class _LazyRows:
         return self.shape[0]
 
 
+class _StreamedCovariance(SharedCovariance):
+    """The shared factor of a streamed data set: Σ_xx and Σ_xy from the accumulated moments (the
+    centred data are not in memory)."""
+
+    def __init__(self, *args: Any, cov_xy: Tensor):
+        super().__init__(*args)
+        self._cov_xy = cov_xy
+
+    def cov_xx(self) -> Tensor:
+        return (self.basis * self.eigvals) @ self.basis.T
+
+    def cov_xy(self) -> Tensor:
+        return self._cov_xy
+
+
 class StreamedMixupGeometry(MixupGeometry):
-    r"""The geometry of :class:`MixupGeometry` from inputs streamed in blocks (module docstring).
+    r"""The geometry of :class:`MixupGeometry` (uniform pairing) from inputs streamed in blocks
+    (module docstring): only the constructor differs; every attribute and operator is the same.
 
     Args:
         rows: a :class:`mixtheory.datasets.DatasetRows` (or any object with ``n``, ``input_shape``,
             ``blocks()`` yielding ``(start, (b, *input_shape) tensor)`` and ``rows[k]``).
         Y: (n, c) labels or (n,) class indices, in memory.
         law, num_classes, dtype, device, rcond: as for :class:`MixupGeometry`.
+        pairing: None or ``UniformPartner(n)``; another partner law needs per-anchor partner moments
+            of the data in memory and is refused (use :class:`MixupGeometry` on the loaded rows).
     """
 
     def __init__(
@@ -68,11 +88,21 @@ class StreamedMixupGeometry(MixupGeometry):
         Y: Any,
         law: MixingLaw,
         *,
+        pairing: Any = None,
         num_classes: int | None = None,
         dtype: torch.dtype = torch.float64,
         device: DeviceLike = None,
         rcond: float | None = None,
     ):
+        from ..mixing.partners import UniformPartner  # lazy: mixing imports this package
+
+        if pairing is not None and not is_uniform_with_self(pairing):
+            raise ValueError(
+                f"a streamed geometry has uniform pairing only, got pairing={pairing!r}: a non-uniform "
+                "partner law needs every anchor's partner moments of the data in memory; load the rows "
+                "and use MixupGeometry(X, Y, law, pairing=...)"
+            )
+
         if not isinstance(law, MixingLaw):
             raise TypeError(
                 f"law must be a mixtheory law (e.g. SymmetricBeta(alpha)), got {type(law).__name__}"
@@ -83,7 +113,7 @@ class StreamedMixupGeometry(MixupGeometry):
             raise ValueError(f"too few samples for a covariance: n={n}; need n >= 2")
         d = math.prod(input_shape)
         y = as_labels("Y", Y, n, num_classes, dtype, device)
-        self.pairing, self.law, self.input_shape = None, law, input_shape
+        self.pairing, self.law, self.input_shape = UniformPartner(n), law, input_shape
         self.n, self.d, self.c = n, d, y.shape[1]
         self.dtype, self.device = dtype, device
         self.theta_mean, self.theta_var, self.gamma2 = (
@@ -94,14 +124,18 @@ class StreamedMixupGeometry(MixupGeometry):
         self.Y, self.y_mean = y, y.mean(0)
         self.centered_y = y - self.y_mean
         self.y_tilde = self.y_mean + self.theta_mean * self.centered_y
-        self.cov_yy = self.centered_y.T @ self.centered_y / n
-        cov_xx, self._cov_xy, max_abs = self._stream(rows, y)
-        self._eigen(cov_xx, max_abs, rcond)
-        mean, theta, basis = self.x_mean, self.theta_mean, self.basis
+        cov_yy = self.centered_y.T @ self.centered_y / n
+        cov_xx, cov_xy, max_abs = self._stream(rows, y)
+        eigvals, basis = self._eigen(cov_xx, max_abs, rcond)
+        mean, theta = self.x_mean, self.theta_mean
         self.X = _LazyRows(rows, lambda x: x, n, d, dtype, device)
         self.centered_x = _LazyRows(rows, lambda x: x - mean, n, d, dtype, device)
         self.x_tilde = _LazyRows(rows, lambda x: mean + theta * (x - mean), n, d, dtype, device)
-        self.coords = _LazyRows(rows, lambda x: (x - mean) @ basis, n, d, dtype, device)
+        coords = _LazyRows(rows, lambda x: (x - mean) @ basis, n, d, dtype, device)
+        factor = (eigvals, basis, coords, basis.T @ cov_xy)
+        self._cov = _StreamedCovariance(
+            law, (self.x_mean, self.y_mean), (self.centered_x, self.centered_y), factor, cov_yy, cov_xy=cov_xy
+        )
 
     def _stream(self, rows: Any, y: Tensor) -> tuple[Tensor, Tensor, float]:
         """One pass: shifted sums → (Σ_xx, Σ_xy, max|x|); sets ``x_mean``."""
@@ -129,8 +163,9 @@ class StreamedMixupGeometry(MixupGeometry):
         cov_xy = H / n - torch.outer(delta, self.y_mean)
         return G, cov_xy, max_abs
 
-    def _eigen(self, cov_xx: Tensor, max_abs: float, rcond: float | None) -> None:
-        """Range of Σ_xx with the rank rule of :meth:`MixupGeometry._factorize` (consumes ``cov_xx``)."""
+    def _eigen(self, cov_xx: Tensor, max_abs: float, rcond: float | None) -> tuple[Tensor, Tensor]:
+        """Range of Σ_xx, ``(s, V)``, with the rank rule of :func:`~mixtheory.geometry.shared.factorize`
+        (consumes ``cov_xx``)."""
         n, d = self.n, self.d
         eps = torch.finfo(self.dtype).eps
         rcond = max(n, d) * eps if rcond is None else float(rcond)
@@ -139,25 +174,12 @@ class StreamedMixupGeometry(MixupGeometry):
         floor = max(n, d) * eps * max_abs
         keep = (evals > rcond * evals.max().clamp_min(0)) & (evals.clamp_min(0).sqrt() > floor)
         order = keep.nonzero().flatten().flip(0)  # kept eigenpairs, largest first
-        self.eigvals, self.basis = evals[order], evecs[:, order]
-        del evecs
-        self.rank = int(self.eigvals.numel())
-        self.cross = self.basis.T @ self._cov_xy
-
-    @property
-    def cov_xx(self) -> Tensor:
-        """Σ_xx (d, d) = V diag(s) Vᵀ, formed only when asked for (the Gram matrix is not kept)."""
-        return (self.basis * self.eigvals) @ self.basis.T
-
-    @property
-    def cov_xy(self) -> Tensor:
-        return self._cov_xy
+        return evals[order], evecs[:, order]
 
     def contracted(self, scale: float) -> MixupGeometry:
-        raise NotImplementedError("contracted() needs the data in memory: use MixupGeometry")
-
-    def __repr__(self) -> str:
-        return "Streamed" + super().__repr__()
+        raise NotImplementedError(
+            "contracted() needs the data in memory: build MixupGeometry(X, Y, law) from the loaded data"
+        )
 
 
 def make_geometry(X: Any, Y: Any, law: MixingLaw, **kwargs: Any) -> MixupGeometry:
