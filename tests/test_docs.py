@@ -115,3 +115,35 @@ def test_internals_stay_in_their_subpackages():
     for name, module in internals.items():
         assert not hasattr(mixtheory, name), name
         assert callable(getattr(importlib.import_module(module), name)), name
+
+
+def implemented_in_names(text: str) -> list[tuple[str, str]]:
+    """``(module, name)`` for every backquoted name in parentheses after a module in an
+    *Implemented in* paragraph: `mixtheory.closed_form` (`taylor_regularizers`, ...)."""
+    pairs = []
+    for paragraph in re.findall(r"\*Implemented in\*(.*?)(?:\n\n|$)", text, flags=re.S):
+        paragraph = " ".join(paragraph.split())
+        for module, inner in re.findall(r"`(mixtheory(?:\.\w+)+)`\s*\(([^()]*)\)", paragraph):
+            names = re.findall(r"`([A-Za-z_][\w.]*)`", inner)
+            pairs += [(module, name) for name in names if not name.startswith("mixtheory.")]
+    return pairs
+
+
+def test_the_names_each_section_attributes_to_a_module_live_there():
+    text = (DOCS / "theory.md").read_text(encoding="utf-8")
+    pairs = implemented_in_names(text)
+    assert len(pairs) > 30
+    missing = []
+    for module, name in pairs:
+        try:
+            resolve(f"{module}.{name}")
+        except (ImportError, AttributeError):
+            missing.append(f"{module}: {name}")
+    assert not missing, f"docs/theory.md attributes names to modules that do not hold them: {missing}"
+
+
+def test_the_attribution_check_fails_on_a_misplaced_name():
+    text = '*Implemented in* `mixtheory.regularizers` (`taylor_regularizers`, `probes="x"`).\n\nrest'
+    assert implemented_in_names(text) == [("mixtheory.regularizers", "taylor_regularizers")]
+    with pytest.raises(AttributeError):
+        resolve("mixtheory.regularizers.taylor_regularizers")
