@@ -366,3 +366,73 @@ def test_the_order_rule_catches_the_old_margin():
         "def prepare(settings, *, law=None, model=None): ...\n"
     )
     assert set(order_offences(list(public_members(source, "m")))) == {"m.margin"}
+
+
+# ---------------------------------------------------------------------------------------------
+# each primitive on its floor (issue 16, item 7)
+# ---------------------------------------------------------------------------------------------
+
+# where an imported name must come from (a module, or the package that re-exports it)
+HOMES = {
+    "Tensor": ("_types",),
+    "ArrayLike": ("_types",),
+    "DeviceLike": ("_types",),
+    "mix_batch": ("mixing", "mixing.sampler"),
+}
+
+MISPLACED_IMPORTS = {
+    "mix_batch: mixtheory.models": "OPEN (models.py, owner: train): imports it from mixup_loss",
+    "mix_batch: mixtheory.reproduce._training": "OPEN (owner: train): imports it from mixup_loss",
+}
+
+
+def misplaced_imports(root: Path = PACKAGE) -> dict[str, str]:
+    """``"name: importing module"`` -> the module it was imported from, for names of HOMES taken
+    from anywhere but their home (``torch``'s own Tensor aside)."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.module in ("torch", "typing"):
+                continue
+            base = package.split(".")
+            base = base[: len(base) - node.level + 1] if node.level else []
+            source = ".".join(base + ([node.module] if node.module else []))
+            source = source.removeprefix("mixtheory.").removeprefix("mixtheory")
+            for alias in node.names:
+                if alias.name in HOMES and source not in HOMES[alias.name]:
+                    found[f"{alias.name}: {module}"] = source
+    return found
+
+
+def test_primitives_are_imported_from_their_home():
+    others = {k: v for k, v in misplaced_imports().items() if k not in MISPLACED_IMPORTS}
+    assert not others, f"names imported from outside their home module {HOMES}: {others}"
+    from mixtheory.mixing import mix_batch
+    from mixtheory.mixing.sampler import mix_batch as home
+
+    assert mix_batch is home
+    assert not (PACKAGE / "distributed.py").exists()
+    assert (PACKAGE / "estimators" / "distributed.py").exists()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=w)) for k, w in MISPLACED_IMPORTS.items()],
+)
+def test_known_misplaced_import_is_fixed(key):
+    assert key not in misplaced_imports()
+
+
+def test_the_import_rule_catches_a_misplaced_alias(tmp_path):
+    root = tmp_path / "mixtheory"
+    (root / "scores").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "losses.py").write_text("from ._validation import Tensor\nfrom ._types import ArrayLike\n")
+    (root / "scores" / "__init__.py").write_text("from ..mixup_loss import mix_batch\n")
+    (root / "scores" / "a.py").write_text("from .._types import Tensor\nfrom ..mixing import mix_batch\n")
+    assert misplaced_imports(root) == {
+        "Tensor: mixtheory.losses": "_validation",
+        "mix_batch: mixtheory.scores": "mixup_loss",
+    }
