@@ -36,8 +36,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import fmt_ratio, paired_rounds, peak_memory_mib, ratio  # noqa: E402
 
-from mixtheory import CrossEntropy, MixupGeometry, SymmetricBeta, regularizers_from_derivatives  # noqa: E402
+from mixtheory import CrossEntropy, MixupGeometry, SymmetricBeta  # noqa: E402
 from mixtheory.reference import dense_regularizers_from_derivatives  # noqa: E402
+from mixtheory.regularizers import regularizers_from_derivatives  # noqa: E402
 
 LAW = SymmetricBeta(0.5)
 

@@ -3,33 +3,30 @@ r"""mixtheory: the theory of mixup regularization as numbers you can check.
 Closed forms of the folded mixing law, the perturbation geometry of Theorem 1 and Lemma 2, the
 Taylor regularizers R1–R4 of Theorem 3, and the exact and sampled mixup losses they approximate
 (Carratino, Cissé, Jenatton, Vert, "On Mixup Regularization", JMLR 2022).
+
+The top level exports the entry points a researcher calls (listed in docs/README.md, "The
+top-level API"); the building blocks behind them stay in their subpackages, e.g.
+``mixtheory.estimators.second_order_jet``, ``mixtheory.derivatives.directional_derivatives``,
+``mixtheory.regularizers.regularizers_from_derivatives``, ``mixtheory.approximate.rescale``.
 """
 
 from . import mixing, scores, training
 from ._validation import MissingClassWarning, PiecewiseLinearWarning
 from ._version import __version__ as __version__
-from .approximate import approximate_mixup_targets, rescale
+from .approximate import approximate_mixup_targets
 from .closed_form import taylor_regularizers
 from .data import DataSplit, load_cifar10, load_mnist, load_split
-from .derivatives import directional_derivatives
 from .estimators import (
     EstimatorOptions,
     RegularizerEstimates,
     TrainModeWarning,
     estimate_from_geometry,
     estimate_regularizers,
-    second_order_jet,
 )
-from .estimators.distributed import estimate_regularizers_distributed, run_distributed
-from .expansions import ExpansionTerms, fit_remainder_order
-from .expansions.mixupe import (
-    directional_expansion,
-    first_order_term,
-    first_order_term_approx,
-    mixupe_regularizer,
-    q_hat_relative_error,
-)
-from .expansions.zhang2021 import compare_expansions, zhang_expansion, zhang_lambda_tilde
+from .estimators.distributed import estimate_regularizers_distributed
+from .expansions import ExpansionTerms
+from .expansions.mixupe import directional_expansion, first_order_term, mixupe_regularizer
+from .expansions.zhang2021 import compare_expansions, zhang_expansion
 from .geometry import MixupGeometry
 from .laws import (
     ERM,
@@ -39,7 +36,6 @@ from .laws import (
     MixingLaw,
     Mixture,
     PointMass,
-    QuadratureRule,
     SymmetricBeta,
     Uniform,
     WShaped,
@@ -55,22 +51,15 @@ from .mixup_loss import (
     second_order_loss,
 )
 from .models import build_model, train_model
-from .monte_carlo import MonteCarloEstimate, monte_carlo_estimate
-from .regularizers import (
-    CancellationWarning,
-    cancellation,
-    label_regularizers,
-    model_derivatives,
-    regularizers_from_derivatives,
-)
+from .monte_carlo import MonteCarloEstimate
+from .regularizers import CancellationWarning
 from .scores import ForgettingTracker, el2n, grand, margin, prediction_entropy
-from .training import Monitor
+from .training import Monitor, train
 from .zhang2021 import zhang_exact_loss
 
 __all__ = [
     # laws of λ and moments of θ = max(λ, 1 − λ)
     "MixingLaw",
-    "QuadratureRule",
     "SymmetricBeta",
     "Beta",
     "Uniform",
@@ -94,10 +83,6 @@ __all__ = [
     # Taylor regularizers (Theorem 3); R13 = R1 + R3 computed directly
     "taylor_regularizers",
     "CancellationWarning",
-    "cancellation",
-    "regularizers_from_derivatives",
-    "label_regularizers",
-    "model_derivatives",
     # the real mixup loss and its second-order approximation
     "exact_mixup_loss",
     "sampled_mixup_loss",
@@ -105,7 +90,6 @@ __all__ = [
     "second_order_loss",
     "sampled_second_order_loss",
     "MonteCarloEstimate",
-    "monte_carlo_estimate",
     # network backend: probe estimators of R1–R3 on trained networks
     "estimate_regularizers",
     "estimate_from_geometry",
@@ -114,30 +98,24 @@ __all__ = [
     "PiecewiseLinearWarning",
     "MissingClassWarning",
     "TrainModeWarning",
-    "second_order_jet",
-    "directional_derivatives",
     "estimate_regularizers_distributed",
-    "run_distributed",
     # beyond uniform mixup: Zhang et al. (ICLR 2021), MixupE (UAI 2023), approximate mixup (Eq. 15)
     "ExpansionTerms",
     "zhang_expansion",
     "zhang_exact_loss",
-    "zhang_lambda_tilde",
     "compare_expansions",
-    "fit_remainder_order",
     "first_order_term",
-    "first_order_term_approx",
     "directional_expansion",
     "mixupe_regularizer",
-    "q_hat_relative_error",
     "approximate_mixup_targets",
-    "rescale",
     # data valuation (Paul et al. 2021; Toneva et al. 2019)
     "el2n",
     "grand",
     "margin",
     "prediction_entropy",
     "ForgettingTracker",
+    # training with a mixing scheme, and measuring inside your own loop
+    "train",
     "Monitor",
     # data (bundled or from a local path; nothing downloads)
     "DataSplit",

@@ -87,7 +87,8 @@ class DatasetRows:
 
     ``rows[k]`` for an integer tensor ``k`` of any shape returns ``(*k.shape, *input_shape)``;
     ``rows[a:b]`` a block; :meth:`blocks` streams the whole set through a ``DataLoader`` in order.
-    Values are cast to ``dtype`` on ``device``. ``batch_size`` and ``num_workers`` set the streaming.
+    Values are cast to ``dtype`` on ``device``. ``chunk_size`` (samples per loaded block; bounds memory)
+    and ``num_workers`` set the streaming.
     """
 
     def __init__(
@@ -96,7 +97,7 @@ class DatasetRows:
         *,
         dtype: torch.dtype = torch.float64,
         device: DeviceLike = None,
-        batch_size: int = 512,
+        chunk_size: int = 512,
         num_workers: int = 0,
     ):
         self.dataset = dataset
@@ -107,7 +108,7 @@ class DatasetRows:
         self.input_shape = tuple(first.shape)
         self.dtype = dtype
         self.device = torch.device("cpu") if device is None else torch.device(device)
-        self.batch_size, self.num_workers = int(batch_size), int(num_workers)
+        self.chunk_size, self.num_workers = int(chunk_size), int(num_workers)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -144,7 +145,7 @@ class DatasetRows:
     def blocks(self) -> Iterator[tuple[int, Tensor]]:
         """``(start, block)`` pairs covering the n rows in order, ``block`` of shape (b, *input_shape)."""
         loader = DataLoader(
-            self.dataset, batch_size=self.batch_size, shuffle=False, num_workers=self.num_workers
+            self.dataset, batch_size=self.chunk_size, shuffle=False, num_workers=self.num_workers
         )
         start = 0
         for batch in loader:

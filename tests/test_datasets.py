@@ -39,7 +39,7 @@ def test_indexed_dataset_batches_carry_their_indices():
 
 def test_dataset_rows_index_like_the_tensor():
     X, y = _data()
-    rows = DatasetRows(TensorDataset(X, y), batch_size=4)
+    rows = DatasetRows(TensorDataset(X, y), chunk_size=4)
     assert rows.shape == X.shape and len(rows) == 13
     k = torch.tensor([[3, 0], [12, -1]])
     assert torch.equal(rows[k], X[k])
@@ -60,7 +60,7 @@ def test_eval_data_from_every_form_gives_the_same_labels_and_rows(kind):
     assert torch.equal(data.labels, y)
     assert torch.equal(data.X[torch.tensor([5, 1])], X[[5, 1]])
     if kind == "loader":
-        assert data.X.batch_size == 3
+        assert data.X.chunk_size == 3
 
 
 def test_eval_data_errors_name_the_argument():

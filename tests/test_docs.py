@@ -31,7 +31,10 @@ def resolve(name: str) -> object:
     raise ModuleNotFoundError(name)
 
 
-@pytest.mark.parametrize("doc", ["theory.md", "README.md", "reproduce.md", "../README.md"])
+DOC_FILES = sorted(p.name for p in DOCS.glob("*.md")) + ["../README.md"]
+
+
+@pytest.mark.parametrize("doc", DOC_FILES)
 def test_every_cited_name_exists(doc):
     names = cited_names((DOCS / doc).read_text(encoding="utf-8"))
     missing = []
@@ -70,3 +73,77 @@ def test_theory_cites_every_paper_it_relies_on():
     references = (DOCS / "theory.md").read_text(encoding="utf-8").split("## 9. References", 1)[1]
     for author in ("Carratino", "Zhang", "Park", "Zou", "Dangel", "Paul", "Toneva", "Hutchinson", "Meyer"):
         assert author in references, author
+
+
+def test_every_doc_is_checked():
+    assert {"theory.md", "README.md", "reproduce.md", "monitor.md", "mask_conventions.md"} <= set(DOC_FILES)
+
+
+def _top_level_table() -> list[str]:
+    text = (DOCS / "README.md").read_text(encoding="utf-8")
+    section = text.split("## The top-level API", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    return [name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[2])]
+
+
+def test_the_top_level_api_is_documented_name_for_name():
+    import mixtheory
+
+    listed = _top_level_table()
+    assert len(listed) == len(set(listed)), "a name is listed twice"
+    assert set(listed) == set(mixtheory.__all__), (
+        f"listed, not exported: {sorted(set(listed) - set(mixtheory.__all__))}; "
+        f"exported, not listed: {sorted(set(mixtheory.__all__) - set(listed))}"
+    )
+    for name in mixtheory.__all__:
+        assert getattr(mixtheory, name) is not None
+
+
+def test_internals_stay_in_their_subpackages():
+    """The building blocks are not top-level names, and are importable where they live."""
+    import mixtheory
+
+    internals = {
+        "second_order_jet": "mixtheory.estimators",
+        "directional_derivatives": "mixtheory.derivatives",
+        "rescale": "mixtheory.approximate",
+        "first_order_term_approx": "mixtheory.mixupe",
+        "regularizers_from_derivatives": "mixtheory.regularizers",
+        "model_derivatives": "mixtheory.regularizers",
+        "monte_carlo_estimate": "mixtheory.monte_carlo",
+    }
+    for name, module in internals.items():
+        assert not hasattr(mixtheory, name), name
+        assert callable(getattr(importlib.import_module(module), name)), name
+
+
+def implemented_in_names(text: str) -> list[tuple[str, str]]:
+    """``(module, name)`` for every backquoted name in parentheses after a module in an
+    *Implemented in* paragraph: `mixtheory.closed_form` (`taylor_regularizers`, ...)."""
+    pairs = []
+    for paragraph in re.findall(r"\*Implemented in\*(.*?)(?:\n\n|$)", text, flags=re.S):
+        paragraph = " ".join(paragraph.split())
+        for module, inner in re.findall(r"`(mixtheory(?:\.\w+)+)`\s*\(([^()]*)\)", paragraph):
+            names = re.findall(r"`([A-Za-z_][\w.]*)`", inner)
+            pairs += [(module, name) for name in names if not name.startswith("mixtheory.")]
+    return pairs
+
+
+def test_the_names_each_section_attributes_to_a_module_live_there():
+    text = (DOCS / "theory.md").read_text(encoding="utf-8")
+    pairs = implemented_in_names(text)
+    assert len(pairs) > 30
+    missing = []
+    for module, name in pairs:
+        try:
+            resolve(f"{module}.{name}")
+        except (ImportError, AttributeError):
+            missing.append(f"{module}: {name}")
+    assert not missing, f"docs/theory.md attributes names to modules that do not hold them: {missing}"
+
+
+def test_the_attribution_check_fails_on_a_misplaced_name():
+    text = '*Implemented in* `mixtheory.regularizers` (`taylor_regularizers`, `probes="x"`).\n\nrest'
+    assert implemented_in_names(text) == [("mixtheory.regularizers", "taylor_regularizers")]
+    with pytest.raises(AttributeError):
+        resolve("mixtheory.regularizers.taylor_regularizers")

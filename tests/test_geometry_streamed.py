@@ -18,7 +18,7 @@ TOL = 1e-10
 
 
 def _pair(X, y, law, block=7):
-    rows = DatasetRows(TensorDataset(X, y), batch_size=block)
+    rows = DatasetRows(TensorDataset(X, y), chunk_size=block)
     return MixupGeometry(X, y, law), StreamedMixupGeometry(rows, y, law)
 
 

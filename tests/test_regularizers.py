@@ -14,11 +14,11 @@ from mixtheory import (
     MixupGeometry,
     SymmetricBeta,
     WShaped,
-    regularizers_from_derivatives,
     taylor_regularizers,
 )
 from mixtheory.losses import get_loss
 from mixtheory.reference import dense_regularizers
+from mixtheory.regularizers import regularizers_from_derivatives
 
 CASES = [
     ("ce", 30, 4, 3, 0),

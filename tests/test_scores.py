@@ -9,7 +9,15 @@ import pytest
 import torch
 
 from mixtheory.models import build_model
-from mixtheory.scores import ForgettingTracker, el2n, grand, margin, prediction_entropy
+from mixtheory.scores import (
+    ForgettingTracker,
+    el2n,
+    entropy_from_logits,
+    grand,
+    margin,
+    margin_from_logits,
+    prediction_entropy,
+)
 
 RTOL = 1e-10
 
@@ -84,7 +92,7 @@ def _brute_grand(models, X, Y) -> torch.Tensor:
 @pytest.mark.parametrize("case", CASES)
 def test_el2n_matches_per_sample_loop(case):
     models, X, y, c = _case(case)
-    scores = el2n(models, X, y, batch_size=4)
+    scores = el2n(models, X, y, chunk_size=4)
     assert scores.shape == (X.shape[0],) and scores.dtype == torch.float64
     torch.testing.assert_close(scores, _brute_el2n(models, X, y, c), rtol=RTOL, atol=0)
     # (n, c) one-hot labels give the same numbers as class indices
@@ -146,13 +154,33 @@ def test_margin_and_entropy_match_definitions():
         per_model_entropy.append(rows_h)
     expected_margin = torch.tensor(per_model_margin, dtype=torch.float64).mean(0)
     expected_entropy = torch.tensor(per_model_entropy, dtype=torch.float64).mean(0)
-    torch.testing.assert_close(margin(models, y, X=X), expected_margin, rtol=RTOL, atol=1e-14)
-    torch.testing.assert_close(prediction_entropy(models, X=X), expected_entropy, rtol=RTOL, atol=0)
+    torch.testing.assert_close(margin(models, X, y), expected_margin, rtol=RTOL, atol=1e-14)
+    torch.testing.assert_close(prediction_entropy(models, X), expected_entropy, rtol=RTOL, atol=0)
+    # the chunking bounds memory and changes the margins only by rounding
+    torch.testing.assert_close(margin(models, X, y, chunk_size=3), expected_margin, rtol=RTOL, atol=1e-14)
     logits = models[0](X).detach()
-    torch.testing.assert_close(margin(logits, y), torch.tensor(per_model_margin[0], dtype=torch.float64))
+    expected_first = torch.tensor(per_model_margin[0], dtype=torch.float64)
+    torch.testing.assert_close(margin_from_logits(logits, y), expected_first)
+    torch.testing.assert_close(
+        entropy_from_logits(logits), torch.tensor(per_model_entropy[0], dtype=torch.float64)
+    )
     # saturated logits: the entropy stays finite and tends to 0
-    assert float(prediction_entropy(torch.tensor([[1000.0, 0.0, 0.0]]))[0]) == 0.0
-    assert bool((margin(logits, y) > 0).eq(logits.argmax(-1) == y).all())
+    assert float(entropy_from_logits(torch.tensor([[1000.0, 0.0, 0.0]]))[0]) == 0.0
+    assert bool((margin_from_logits(logits, y) > 0).eq(logits.argmax(-1) == y).all())
+
+
+def test_margin_and_entropy_refuse_the_old_call_form():
+    """The old ``margin(logits, Y)`` / ``margin(model, Y, X=X)`` forms fail with the fix named."""
+    models, X, y, c = _case("two-models")
+    logits = models[0](X).detach()
+    with pytest.raises(TypeError, match=r"old call margin\(logits, ...\).*margin_from_logits\(logits, Y\)"):
+        margin(logits, y, y)
+    with pytest.raises(TypeError, match=r"margin\(\) missing 1 required positional argument: 'Y'"):
+        margin(logits, y)
+    with pytest.raises(TypeError, match="multiple values for argument 'X'"):
+        margin(models, y, X=X)
+    with pytest.raises(TypeError, match=r"entropy_from_logits\(logits\)"):
+        prediction_entropy(logits, X)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,8 +346,8 @@ def test_other_bad_inputs():
     models, X, y, c = _case("mlp")
     with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
         grand(models, X, y, chunk_size=0)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        el2n(models, X, y, batch_size=0)
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+        el2n(models, X, y, chunk_size=0)
     with pytest.raises(TypeError, match=r"model must be a torch.nn.Module"):
         grand(lambda x: x, X, y)
     with pytest.raises(ValueError, match="model has no trainable parameters"):
@@ -327,11 +355,11 @@ def test_other_bad_inputs():
         grand(frozen, X, y)
     with pytest.raises(ValueError, match="unknown loss"):
         grand(models, X, y, loss="hinge")
-    with pytest.raises(ValueError, match="model_or_logits is a model: pass the inputs X"):
-        margin(models, y)
+    with pytest.raises(ValueError, match="margin needs the inputs X"):
+        margin(models, None, y)
     with pytest.raises(ValueError, match="at least 2 classes"):
-        margin(torch.zeros(3, 1), torch.zeros(3, dtype=torch.long))
+        margin_from_logits(torch.zeros(3, 1), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match=r"logits must be a non-empty \(n, c\) array"):
-        prediction_entropy(torch.zeros(3))
+        entropy_from_logits(torch.zeros(3))
     with pytest.raises(ValueError, match="device='gpu7'"):
         el2n(models, X, y, device="gpu7")

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import torch
 
 from .._types import Tensor
+from .options import Method
 
 __all__ = ["RegularizerEstimates"]
 
@@ -45,7 +46,7 @@ class RegularizerEstimates:
     cancellation: Tensor
     probes: str = "gaussian"
     num_probes: int = 0
-    method: str = "taylor"
+    method: Method = "taylor"
     r1: str = "exact"
     curvature: str = "autograd"
     info: dict = field(default_factory=dict)

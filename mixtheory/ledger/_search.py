@@ -86,12 +86,12 @@ def counterexample_search(
     stop_at_first: bool = False,
     restart: Callable[[np.random.Generator], Restart] | None = None,
     restarts: int = 0,
-    method: str = "Nelder-Mead",
+    optimizer: str = "Nelder-Mead",
     maxiter: int = 600,
 ) -> SearchResult:
     """Random draws (``draw(rng, found)``, ``found`` telling whether a violation was already stored;
     stopping at the first violation when ``stop_at_first``), then ``restarts`` runs of
-    ``scipy.optimize.minimize(−objective, x0, method, maxiter)``; all randomness from ``rng``."""
+    ``scipy.optimize.minimize(−objective, x0, method=optimizer, maxiter)``; all randomness from ``rng``."""
     result = SearchResult()
     for _ in range(draws if draw is not None else 0):
         result.draws += 1
@@ -110,7 +110,7 @@ def counterexample_search(
         def negated(p: np.ndarray, f: Callable[[np.ndarray], float] = start.objective) -> float:
             return -f(p)
 
-        res = optimize.minimize(negated, start.x0, method=method, options={"maxiter": maxiter})
+        res = optimize.minimize(negated, start.x0, method=optimizer, options={"maxiter": maxiter})
         result.restarts += 1
         result.optimized.append(-float(res.fun))
         result.optima.append(np.asarray(res.x))

@@ -285,7 +285,7 @@ def r2_bound() -> Finding:
         draws=2000,
         restart=_r2_bound_restart,
         restarts=4,
-        method="L-BFGS-B",
+        optimizer="L-BFGS-B",
         maxiter=300,
     )
     worst, best = max(0.0, found.largest("ratio")), max(0.0, found.best_optimized)

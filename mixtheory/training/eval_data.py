@@ -25,11 +25,12 @@ def eval_data_from(
     num_classes: int | None,
     dtype: torch.dtype,
     device: DeviceLike,
-    batch_size: int = 512,
+    chunk_size: int = 512,
 ) -> Any:
     """The recorders' :class:`~mixtheory.training.TrainingData` from ``(X, Y)`` tensors (held in
     memory, as :func:`mixtheory.training.train` holds them), a map-style ``Dataset`` of ``(x, y, …)``
-    or a ``DataLoader`` over one (its dataset is read in order; its batch size and workers stream it).
+    or a ``DataLoader`` over one (its dataset is read in order; its batch size and workers stream it;
+    ``chunk_size`` samples per block otherwise).
     A dataset's inputs stay on disk (:class:`DatasetRows`); only its labels, (n, c), are in memory."""
     if isinstance(eval_data, TrainingData):
         return eval_data
@@ -39,13 +40,13 @@ def eval_data_from(
         return TrainingData.from_arrays(*eval_data, num_classes=num_classes, dtype=dtype, device=device)
     num_workers = 0
     if isinstance(eval_data, DataLoader):
-        num_workers, batch_size = eval_data.num_workers, eval_data.batch_size or batch_size
+        num_workers, chunk_size = eval_data.num_workers, eval_data.batch_size or chunk_size
         eval_data = eval_data.dataset
     if not isinstance(eval_data, Dataset) and not hasattr(eval_data, "__getitem__"):
         raise TypeError(
             "eval_data must be (X, Y) tensors, a map-style torch Dataset of (x, y) or a DataLoader over "
             f"one, got {type(eval_data).__name__}"
         )
-    rows = DatasetRows(eval_data, dtype=dtype, device=device, batch_size=batch_size, num_workers=num_workers)
+    rows = DatasetRows(eval_data, dtype=dtype, device=device, chunk_size=chunk_size, num_workers=num_workers)
     y = as_labels("eval_data labels", labels_of(eval_data), rows.n, num_classes, dtype, device)
     return TrainingData(rows, y, y.argmax(-1).cpu())
