@@ -173,11 +173,13 @@ def exact_masked_loss(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    loss: str | Loss = "ce",
     *,
+    loss: str | Loss = "ce",
     mask: ArrayLike | None = None,
     num_nodes: int = DEFAULT_NODES,
+    chunk_size: int | None = None,
     num_classes: int | None = None,
+    progress: bool | None = None,
 ) -> float:
     r"""``(1/n²) Σ_{i,j} E_{λ,M} ℓ(w y_i + (1−w) y_j, f(M ⊙ x_i + (1 − M) ⊙ x_j))``: every
     partner × λ's nodes × every mask position (:func:`mixtheory.mixing.exact_loss_for_rule`,
@@ -188,21 +190,18 @@ def exact_masked_loss(
     mixtures, one atom per piece of λ between the breakpoints where the box side changes, with the
     piece's mass and mean λ (regularized incomplete beta), exact to rounding; HMix and GMix under a
     continuous law by Gauss–Jacobi on each piece (agrees with an mpmath enumeration to 1e-12);
-    other law types (``FromDensity``) fall back to λ's quadrature, not exact for box masks."""
+    other law types (``FromDensity``) fall back to λ's quadrature, not exact for box masks.
+    ``chunk_size``: mixed points per model call, in whole mask atoms × n anchors (default 256 atoms)."""
     from .mixing.expected_loss import exact_loss_for_rule
 
+    options = {
+        "num_nodes": num_nodes,
+        "chunk_size": chunk_size,
+        "num_classes": num_classes,
+        "progress": progress,
+    }
     return exact_loss_for_rule(
-        model,
-        X,
-        Y,
-        law,
-        loss,
-        partner="uniform",
-        per="pair",
-        mask=mask,
-        route="pairs",
-        num_nodes=num_nodes,
-        num_classes=num_classes,
+        model, X, Y, law, loss=loss, partner="uniform", per="pair", mask=mask, route="pairs", **options
     )
 
 

@@ -48,6 +48,7 @@ so the remainder falls only like s² (measured in ``tests/test_zhang2021.py``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -57,6 +58,7 @@ import torch
 from ._types import ArrayLike, Generator, Indices, Tensor
 from ._validation import model_outputs, prepare_flat_inputs
 from .closed_form import taylor_regularizers
+from .exact_loss import all_pairs_blocks, chunk_units, exact_sum
 from .expansions.remainder import SlopeFit, fit_remainder_order
 from .expansions.second_order import CARRATINO_TERMS, ZHANG_TERMS, second_order_from_terms
 from .geometry import MixupGeometry
@@ -194,19 +196,26 @@ def zhang_exact_loss(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    loss: str | Loss = "ce",
     *,
+    loss: str | Loss = "ce",
     num_nodes: int = DEFAULT_NODES,
+    chunk_size: int | None = None,
     num_classes: int | None = None,
+    progress: bool | None = None,
 ) -> float:
     r"""``(1/n²) Σ_i Σ_j E_λ̃ ℓ(y_i, f(λ̃ x_i + (1 − λ̃) x_j))`` with λ̃ from
     :func:`zhang_lambda_tilde` (``law`` is the law of λ itself), by quadrature over λ̃'s own rule
     times the exact sum over all partners. Equal to the mixup loss for losses affine in the label
     (module docstring; ``docs/theory.md §8.2``).
 
+    The sum is :func:`mixtheory.exact_loss.exact_sum` over
+    :func:`mixtheory.exact_loss.all_pairs_blocks` with the anchor's own label.
+
     Args:
         model: maps (batch, *input_shape) to (batch, c); X: (n, d) or (n, *input_shape);
         Y: (n, c) labels or (n,) class indices; law: the law of λ; loss: affine in the label.
+        chunk_size: mixed points per model call, in whole anchors × n partners (default: all
+            n² pairs of a node in one call).
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta, exact_mixup_loss
@@ -225,12 +234,20 @@ def zhang_exact_loss(
         check_linear_in_label(
             loss, y, model_outputs(model, x.reshape(n, *shape), y.shape[1], out_dtype=x.dtype)
         )
-        total = torch.zeros((), dtype=torch.float64)
-        labels = y[:, None, :].expand(n, n, y.shape[1]).reshape(n * n, -1)
-        for t, w in zip(rule.nodes.tolist(), rule.weights.tolist()):
-            mixed = (t * x[:, None, :] + (1.0 - t) * x[None, :, :]).reshape(n * n, *shape)
-            out = model_outputs(model, mixed, y.shape[1], out_dtype=x.dtype)
-            total += w * loss.value(labels, out).sum()
+    nodes, weights = rule.to_torch(x.dtype, x.device)
+    anchors = chunk_units(chunk_size, n, n)
+    blocks = all_pairs_blocks(x, y, nodes, weights, anchors=anchors, shape=shape, mix_labels=False)
+    steps = nodes.numel() * math.ceil(n / anchors)
+    total = exact_sum(
+        model,
+        blocks,
+        loss,
+        dtype=x.dtype,
+        device=x.device,
+        steps=steps,
+        desc="Zhang's exact loss",
+        progress=progress,
+    )
     return float(total / (n * n))
 
 
@@ -349,7 +366,7 @@ def compare_expansions(
     rows = []
     for alpha in alphas:
         law = SymmetricBeta(float(alpha))
-        exact = exact_mixup_loss(model, inputs, y, law, loss, num_nodes=num_nodes)
+        exact = exact_mixup_loss(model, inputs, y, law, loss=loss, num_nodes=num_nodes)
         regs = taylor_regularizers(model, MixupGeometry(inputs, y, law), loss)
         carratino = second_order_from_terms(regs, CARRATINO_TERMS)
         zhang = zhang_second_order_loss(model, inputs, y, law, loss)
