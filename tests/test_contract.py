@@ -50,7 +50,7 @@ def digits():
 # every public entry point that takes (model, X, Y), as data
 ENTRY_POINTS = {
     "mixup_loss exact": lambda m, X, Y: mixup_loss(m, X, Y, LAW, num_nodes=4),
-    "mixup_loss sampled": lambda m, X, Y: mixup_loss(m, X, Y, LAW, method="sampled", num_draws=2),
+    "mixup_loss sampled": lambda m, X, Y: mixup_loss(m, X, Y, LAW, evaluation="sampled", num_draws=2),
     "estimate_regularizers": lambda m, X, Y: estimate_regularizers(m, X, Y, LAW, num_probes=2),
     "train": lambda m, X, Y: train(m, X, Y, epochs=1, progress=False),
     "el2n": lambda m, X, Y: el2n(m, X, Y),
@@ -58,7 +58,7 @@ ENTRY_POINTS = {
     "zhang_regularizers": lambda m, X, Y: zhang_regularizers(m, X, Y, LAW),
     "zhang_exact_loss": lambda m, X, Y: zhang_exact_loss(m, X, Y, LAW, num_nodes=4),
     "first_order_term": lambda m, X, Y: first_order_term(m, X, Y),
-    "exact_mixup_loss_with_pairing": lambda m, X, Y: exact_mixup_loss_with_pairing(m, X, Y, LAW, None),
+    "exact_mixup_loss_with_pairing": lambda m, X, Y: exact_mixup_loss_with_pairing(m, X, Y, LAW, pairing=None),
     "exact_loss_for_rule": lambda m, X, Y: exact_loss_for_rule(m, X, Y, LAW),
 }
 

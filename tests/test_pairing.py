@@ -73,11 +73,11 @@ def test_folded_equals_unfolded_exact_loss(name):
     pairing = PAIRINGS[name](X, Y)
     model = make_mlp(D, C, seed=2, hidden=5)
     law = SymmetricBeta(0.6)
-    folded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing)
-    unfolded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing, form="unfolded")
+    folded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=pairing)
+    unfolded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=pairing, form="unfolded")
     assert abs(folded - unfolded) <= 1e-10 * abs(unfolded)
     # and it is not the uniform loss (the pairing matters)
-    uniform = exact_mixup_loss_with_pairing(model, X, Y, law, None)
+    uniform = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=None)
     assert abs(folded - uniform) > 1e-6 * abs(uniform)
 
 
@@ -88,10 +88,10 @@ def test_uniform_pairing_exact_loss_is_exact_mixup_loss():
     model = make_mlp(D, C, seed=4, hidden=5)
     law = SymmetricBeta(0.6)
     ref = exact_mixup_loss(model, X, Y, law)
-    assert exact_mixup_loss_with_pairing(model, X, Y, law, UniformPartner(N)) == ref
+    assert exact_mixup_loss_with_pairing(model, X, Y, law, pairing=UniformPartner(N)) == ref
     # the pair route on the same law (not bit-equal: another summation order)
     dense = torch.full((N, N), 1.0 / N, dtype=torch.float64)
-    assert abs(exact_mixup_loss_with_pairing(model, X, Y, law, dense) - ref) <= 1e-12 * ref
+    assert abs(exact_mixup_loss_with_pairing(model, X, Y, law, pairing=dense) - ref) <= 1e-12 * ref
 
 
 def test_asymmetric_law_is_refused_by_the_fold():
@@ -102,9 +102,9 @@ def test_asymmetric_law_is_refused_by_the_fold():
         MixupGeometry(X, Y, law, pairing=knn)
     model = make_mlp(D, C, seed=6, hidden=5)
     with pytest.raises(ValueError, match="symmetric about 1/2"):
-        exact_mixup_loss_with_pairing(model, X, Y, law, knn)
+        exact_mixup_loss_with_pairing(model, X, Y, law, pairing=knn)
     # the definition needs no symmetry, and uniform pairing folds any law
-    assert np.isfinite(exact_mixup_loss_with_pairing(model, X, Y, law, knn, form="unfolded"))
+    assert np.isfinite(exact_mixup_loss_with_pairing(model, X, Y, law, pairing=knn, form="unfolded"))
     MixupGeometry(X, Y, law, pairing=UniformPartner(N))
 
 
@@ -286,7 +286,7 @@ def _remainder_gaps(name, scales):
     gaps = []
     for s in scales:
         g = geo.contracted(s)
-        exact = exact_mixup_loss_with_pairing(model, g.X, g.Y, law, pairing)
+        exact = exact_mixup_loss_with_pairing(model, g.X, g.Y, law, pairing=pairing)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CancellationWarning)
             gaps.append(abs(exact - weighted_second_order_loss(model, g, "ce")))
@@ -341,7 +341,8 @@ def test_public_entry_points_take_a_pairing():
     P = torch.rand(12, 12, generator=g, dtype=torch.float64)
     P = P / P.sum(1, keepdim=True)
     exact = mixup_loss(model, X, Y, law, pairing=P, num_nodes=16)
-    assert exact == exact_mixup_loss_with_pairing(model, X, Y, law, P, num_nodes=16)
+    assert exact.evaluation == "exact" and exact.stderr == 0.0
+    assert exact.value == exact_mixup_loss_with_pairing(model, X, Y, law, pairing=P, num_nodes=16)
     geo = MixupGeometry(X, Y, law, pairing=P)
     regs = taylor_regularizers(model, geo)
     ref = paired_taylor_regularizers(model, geo)
@@ -356,12 +357,12 @@ def test_public_entry_points_take_a_pairing():
         X,
         Y,
         law,
-        method="sampled",
+        evaluation="sampled",
         pairing=P,
         num_draws=400,
         generator=torch.Generator().manual_seed(34),
     )
-    assert_within_standard_errors([sampled.value], [sampled.stderr], [exact], what="sampled paired loss")
+    assert_within_standard_errors([sampled.value], [sampled.stderr], [exact.value], what="sampled paired loss")
 
 
 # --- issue 15 §3: every estimator route on a paired geometry; anchor weights in the Monte Carlo ---

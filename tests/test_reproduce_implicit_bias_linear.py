@@ -52,7 +52,7 @@ def test_linear_mixup_loss_is_the_exact_mixup_loss():
         torch.as_tensor(X),
         torch.as_tensor(y)[:, None],
         SymmetricBeta(0.5),
-        "logistic",
+        loss="logistic",
         form="unfolded",
         num_nodes=64,
     )

@@ -95,8 +95,8 @@ def test_lambda_tilde_form_equals_mixup_loss(law, loss):
         model = make_mlp(3, 3, seed=3)
     else:
         X, Y, model = logistic_problem(seed=4)
-    exact = exact_mixup_loss(model, X, Y, law, loss, progress=False)
-    assert zhang_exact_loss(model, X, Y, law, loss) == pytest.approx(exact, rel=1e-10)
+    exact = exact_mixup_loss(model, X, Y, law, loss=loss, progress=False)
+    assert zhang_exact_loss(model, X, Y, law, loss=loss) == pytest.approx(exact, rel=1e-10)
 
 
 @pytest.mark.parametrize("law", GENERIC_LAWS.values(), ids=GENERIC_LAWS.keys())
@@ -112,7 +112,7 @@ def test_squared_error_is_refused():
     X, Y = make_data(6, 3, 2, seed=0)
     model = make_mlp(3, 2, seed=0)
     with pytest.raises(ValueError, match="not of the form h"):
-        zhang_exact_loss(model, X, Y, SymmetricBeta(1.0), "mse")
+        zhang_exact_loss(model, X, Y, SymmetricBeta(1.0), loss="mse")
     with pytest.raises(ValueError, match="not of the form h"):
         zhang_regularizers(model, X, Y, SymmetricBeta(1.0), "mse")
 
@@ -123,7 +123,7 @@ def test_autograd_loss_affine_in_label_is_accepted():
     model = make_mlp(3, 3, seed=8)
     ce = AutogradLoss(lambda y, u: torch.logsumexp(u, -1) - (y * u).sum())
     law = SymmetricBeta(0.7)
-    assert zhang_exact_loss(model, X, Y, law, ce) == pytest.approx(
+    assert zhang_exact_loss(model, X, Y, law, loss=ce) == pytest.approx(
         zhang_exact_loss(model, X, Y, law), rel=1e-12
     )
 
@@ -165,7 +165,7 @@ def contraction_errors(model, X0, Y, law, loss="ce"):
     correct, printed = [], []
     for s in SCALES:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = exact_mixup_loss(model, X, Y, law, loss, progress=False)
+        exact = exact_mixup_loss(model, X, Y, law, loss=loss, progress=False)
         correct.append(zhang_second_order_loss(model, X, Y, law, loss) - exact)
         printed.append(zhang_second_order_loss(model, X, Y, law, loss, r3_form="printed") - exact)
     return correct, printed

@@ -175,10 +175,10 @@ def pairing_theorem1(ctx: CheckContext) -> list[CheckResult]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         folded, folded_err = _quadrature_pair(
-            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing, form="folded"
+            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing=pairing, form="folded"
         )
         unfolded, unfolded_err = _quadrature_pair(
-            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing, form="unfolded"
+            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing=pairing, form="unfolded"
         )
     tol = (folded_err + unfolded_err + 8 * EPS64 * abs(unfolded)) / abs(unfolded)
     return [
