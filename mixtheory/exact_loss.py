@@ -213,6 +213,11 @@ def prepare_exact(
     """Checked inputs (n, *input_shape) with n ≥ 2, labels (n, c) and the Loss of an exact or sampled loss."""
     if not isinstance(law, MixingLaw):
         raise TypeError(f"law must be a mixtheory law (e.g. SymmetricBeta(alpha)), got {type(law).__name__}")
+    if dtype not in (torch.float64, torch.float32):
+        raise TypeError(
+            f"dtype must be torch.float64 (the default) or torch.float32, the dtype the losses are "
+            f"weighed and summed in; got {dtype!r}"
+        )
     check_eval_mode(model)
     check_model_dtype(model)
     x = as_tensor("X", X, dtype=dtype, device=device)
