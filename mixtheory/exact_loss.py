@@ -46,6 +46,7 @@ from ._progress import progress_bar
 from ._types import ArrayLike, Model, Tensor
 from ._validation import (
     as_tensor,
+    check_device,
     check_eval_mode,
     check_model_dtype,
     labels_for_model,
@@ -63,11 +64,72 @@ __all__ = [
     "all_pairs_blocks",
     "pair_list_blocks",
     "prepare_exact",
+    "LossOptions",
+    "loss_options",
     "exact_mixup_loss",
     "progress_bar",
 ]
 
 Form = Literal["folded", "unfolded"]
+#: ``"auto"``: the θ-fold of :func:`exact_mixup_loss` wherever a partner rule's limit is ``E_mix`` or
+#: ``E_≠``; ``"pairs"``: always the sum over the pairs of the partner law (the tests compare the two)
+Route = Literal["auto", "pairs"]
+
+
+@dataclass(frozen=True)
+class LossOptions:
+    r"""How a loss is evaluated, not which loss it is: one options object for every exact loss
+    (and the dtype, device and progress bar of the sampled mixup loss).
+
+    Attributes:
+        num_nodes: quadrature nodes per Beta piece of the law of λ (θ, λ̃ or the mask's λ pieces).
+        chunk_size: mixed points per model call, in whole units of the loss (module docstring);
+            None: each loss's default. Changes a value at float64 rounding only.
+        route: ``"auto"`` or ``"pairs"``, for the partner-rule losses
+            (:func:`mixtheory.mixing.exact_loss_for_rule`); the other losses have one route.
+        dtype: the dtype the data are brought to and the losses weighed and summed in
+            (``torch.float64``, or ``torch.float32``); the total is always kept in float64.
+        device: the device the data are brought to (None: where X is); the model runs on its own.
+        progress: a progress bar (None: for long runs; False: never).
+
+    >>> LossOptions(num_nodes=32).chunk_size is None
+    True
+    """
+
+    num_nodes: int = DEFAULT_NODES
+    chunk_size: int | None = None
+    route: Route = "auto"
+    dtype: torch.dtype = torch.float64
+    device: torch.device | str | None = None
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.num_nodes, bool) or int(self.num_nodes) != self.num_nodes or self.num_nodes < 1:
+            raise ValueError(f"num_nodes must be a positive integer, got {self.num_nodes!r}")
+        chunk_units(self.chunk_size, 1, 1)  # refuses anything but None or a positive integer
+        if self.route not in ("auto", "pairs"):
+            raise ValueError(f"route must be 'auto' or 'pairs', got {self.route!r}")
+        if self.dtype not in (torch.float64, torch.float32):
+            raise TypeError(
+                f"dtype must be torch.float64 (the default) or torch.float32, the dtype the losses are "
+                f"weighed and summed in; got {self.dtype!r}"
+            )
+        check_device(self.device)
+        if self.progress not in (None, True, False):
+            raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
+
+
+def loss_options(options: LossOptions | None) -> LossOptions:
+    """``options``, or the defaults for None; a clear error for anything else."""
+    if options is None:
+        return LossOptions()
+    if not isinstance(options, LossOptions):
+        raise TypeError(
+            f"options must be a mixtheory.exact_loss.LossOptions (e.g. LossOptions(num_nodes=32)), "
+            f"got {type(options).__name__}"
+        )
+    return options
+
 
 #: losses whose value is non-finite wherever an output is: one check of each block's sum replaces
 #: the element-wise check of every output (the failing block is re-checked to name the outputs)
@@ -206,21 +268,16 @@ def prepare_exact(
     Y: ArrayLike,
     law: MixingLaw,
     loss: str | Loss,
-    dtype: torch.dtype = torch.float64,
-    device: torch.device | str | None = None,
+    options: LossOptions,
     num_classes: int | None = None,
 ) -> tuple[Tensor, Tensor, Loss]:
-    """Checked inputs (n, *input_shape) with n ≥ 2, labels (n, c) and the Loss of an exact or sampled loss."""
+    """Checked inputs (n, *input_shape) with n ≥ 2 in the options' dtype and device, labels (n, c)
+    and the Loss of an exact or sampled loss."""
     if not isinstance(law, MixingLaw):
         raise TypeError(f"law must be a mixtheory law (e.g. SymmetricBeta(alpha)), got {type(law).__name__}")
-    if dtype not in (torch.float64, torch.float32):
-        raise TypeError(
-            f"dtype must be torch.float64 (the default) or torch.float32, the dtype the losses are "
-            f"weighed and summed in; got {dtype!r}"
-        )
     check_eval_mode(model)
     check_model_dtype(model)
-    x = as_tensor("X", X, dtype=dtype, device=device)
+    x = as_tensor("X", X, dtype=options.dtype, device=options.device)
     if x.ndim < 2:
         raise ValueError(f"X must be (n, d) or (n, *input_shape), got shape {tuple(x.shape)}")
     if x.shape[0] < 2:
@@ -240,12 +297,8 @@ def exact_mixup_loss(
     *,
     loss: str | Loss = "ce",
     form: Form = "folded",
-    num_nodes: int = DEFAULT_NODES,
-    chunk_size: int | None = None,
-    dtype: torch.dtype = torch.float64,
-    device: torch.device | str | None = None,
     num_classes: int | None = None,
-    progress: bool | None = None,
+    options: LossOptions | None = None,
 ) -> float:
     r"""The exact mixup loss ``E_mix = (1/n²) Σ_i Σ_j E_λ ℓ(λ y_i + (1−λ) y_j, f(λ x_i + (1−λ) x_j))``
     of ``model`` on (X, Y) with λ from ``law``: quadrature over θ times the sum over every partner,
@@ -257,10 +310,10 @@ def exact_mixup_loss(
         X: (n, d) or (n, *input_shape); Y: (n, c) labels or (n,) integer class indices.
         law: the law of λ. loss: ``"ce"``, ``"mse"``, ``"logistic"``, a Loss or callable.
         form: ``"folded"`` (θ on [1/2, 1], Theorem 1) or ``"unfolded"`` (λ on [0, 1]).
-        num_nodes: quadrature nodes per Beta piece.
-        chunk_size: mixed points per model call, in whole anchors (each with its n partners).
-            Default: ~2e6 numbers per call (``benchmarks/bench_exact_loss.py`` compares sizes).
-        progress: a progress bar (default: for long runs; in logs too).
+        num_classes: the number of classes, for (n,) class indices (default: the model's outputs).
+        options: :class:`LossOptions` (nodes per Beta piece, chunk size, dtype, device, progress).
+            ``chunk_size`` counts whole anchors (each with its n partners); default ~2e6 numbers
+            per call (``benchmarks/bench_exact_loss.py`` compares sizes).
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta
@@ -273,19 +326,20 @@ def exact_mixup_loss(
     >>> abs(folded - unfolded) / folded < 1e-10        # Theorem 1
     True
     """
-    x, y, loss = prepare_exact(model, X, Y, law, loss, dtype, device, num_classes)
+    options = loss_options(options)
+    x, y, loss = prepare_exact(model, X, Y, law, loss, options, num_classes)
     n = x.shape[0]
     if form == "folded":
-        rule = law.theta_rule(num_nodes)
+        rule = law.theta_rule(options.num_nodes)
     elif form == "unfolded":
-        rule = law.lambda_rule(num_nodes)
+        rule = law.lambda_rule(options.num_nodes)
     else:
         raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
     nodes, weights = rule.to_torch(x.dtype, x.device)
     with torch.no_grad():
         z, head, z_shape = _mixing_space(model, x)
     # default: ~2e6 numbers per mixed batch, small enough to stay cache-friendly (see the benchmark)
-    anchors = chunk_units(chunk_size, n, 2e6 // (n * z.shape[1] + n * y.shape[1]))
+    anchors = chunk_units(options.chunk_size, n, 2e6 // (n * z.shape[1] + n * y.shape[1]))
     blocks = all_pairs_blocks(z, y, nodes, weights, anchors=anchors, shape=z_shape)
     steps = nodes.numel() * math.ceil(n / anchors)
     total = exact_sum(
@@ -296,7 +350,7 @@ def exact_mixup_loss(
         device=x.device,
         steps=steps,
         desc="exact mixup loss",
-        progress=progress,
+        progress=options.progress,
     )
     return float(total / (n * n))
 

@@ -41,7 +41,7 @@ from ._validation import (
 )
 from .closed_form import taylor_regularizers
 from .derivatives import directional_derivatives
-from .exact_loss import exact_mixup_loss, prepare_exact, progress_bar
+from .exact_loss import LossOptions, exact_mixup_loss, loss_options, prepare_exact, progress_bar
 from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from .geometry import MixupGeometry, as_partner_law
 from .laws import MixingLaw
@@ -59,6 +59,7 @@ __all__ = [
     "sampled_mixup_loss",
     "mixup_loss",
     "MixupLoss",
+    "LossOptions",
     "mix_batch",
     "second_order_loss",
     "sampled_second_order_loss",
@@ -80,10 +81,9 @@ def sampled_mixup_loss(
     num_draws: int = 64,
     per: Granularity = "pair",
     generator: Generator = None,
-    dtype: torch.dtype = torch.float64,
-    device: torch.device | str | None = None,
     num_classes: int | None = None,
     checkpoints: Sequence[int] | None = None,
+    options: LossOptions | None = None,
 ) -> MonteCarloEstimate:
     r"""The mixup loss as training draws it: ``num_draws`` independent replicates, each an average
     over all n anchors, with the standard error across replicates.
@@ -95,9 +95,10 @@ def sampled_mixup_loss(
     n, itself included with probability 1/n; sharing one λ changes only the variance. (Flipping or
     rolling a batch never pairs a sample with itself and converges to ``(n·E_mix − E_ERM)/(n − 1)``
     instead: see :mod:`mixtheory.mixing`.) ``checkpoints``: replicate counts at which to record
-    the running estimate.
+    the running estimate. ``options``: the dtype and device of :class:`~mixtheory.exact_loss.LossOptions`
+    apply (its quadrature and chunk fields belong to the exact losses).
     """
-    x, y, loss = prepare_exact(model, X, Y, law, loss, dtype, device, num_classes)
+    x, y, loss = prepare_exact(model, X, Y, law, loss, loss_options(options), num_classes)
     if per not in ("pair", "batch"):
         hint = " (one λ per anchor and its partner is per='pair')" if per == "sample" else ""
         raise ValueError(f"per must be 'pair' or 'batch', got {per!r}{hint}")
@@ -167,7 +168,9 @@ def mixup_loss(
     matrix ``P[i, j] = π(j | i)`` or a :class:`mixtheory.mixing.PartnerLaw`; anchor i uniform, λ
     from the law (docs/theory.md §8.1). The exact evaluation is then
     :func:`mixtheory.pairing.exact_mixup_loss_with_pairing`, the sampled one
-    :func:`mixtheory.mixing.sampled_loss_for_rule` with that partner law."""
+    :func:`mixtheory.mixing.sampled_loss_for_rule` with that partner law. How the loss is
+    evaluated (quadrature nodes, chunk size, dtype, device) is ``options=``
+    :class:`~mixtheory.exact_loss.LossOptions`, passed on with the other options."""
     if evaluation not in ("exact", "sampled"):
         raise ValueError(f"evaluation must be 'exact' or 'sampled', got {evaluation!r}")
     if evaluation == "exact":
@@ -179,6 +182,12 @@ def mixup_loss(
     if pairing is None:
         est = sampled_mixup_loss(model, X, Y, law, loss=loss, **options)
     else:
+        if "options" in options:
+            raise TypeError(
+                "options= (LossOptions) applies to the exact evaluation and to sampled_mixup_loss; the "
+                "sampled loss with a pairing (mixtheory.mixing.sampled_loss_for_rule) runs in float64 "
+                "on X's device: leave options out"
+            )
         n = torch.as_tensor(X).shape[0]
         partner = as_partner_law(pairing, n)
         est = sampled_loss_for_rule(model, X, Y, law, loss=loss, partner=partner, **options)

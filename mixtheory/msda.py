@@ -44,6 +44,7 @@ per pixel distance ("CutMix regularises nearby pixels more", as numbers).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -51,6 +52,7 @@ import torch
 
 from ._types import ArrayLike, Indices, Tensor
 from ._validation import prepare_flat_inputs
+from .exact_loss import LossOptions, loss_options
 from .expansions.second_order import ZHANG_TERMS, second_order_from_terms
 from .laws import DEFAULT_NODES, MixingLaw
 from .losses import Loss
@@ -176,10 +178,8 @@ def exact_masked_loss(
     *,
     loss: str | Loss = "ce",
     mask: ArrayLike | None = None,
-    num_nodes: int = DEFAULT_NODES,
-    chunk_size: int | None = None,
     num_classes: int | None = None,
-    progress: bool | None = None,
+    options: LossOptions | None = None,
 ) -> float:
     r"""``(1/n²) Σ_{i,j} E_{λ,M} ℓ(w y_i + (1−w) y_j, f(M ⊙ x_i + (1 − M) ⊙ x_j))``: every
     partner × λ's nodes × every mask position (:func:`mixtheory.mixing.exact_loss_for_rule`,
@@ -191,18 +191,13 @@ def exact_masked_loss(
     piece's mass and mean λ (regularized incomplete beta), exact to rounding; HMix and GMix under a
     continuous law by Gauss–Jacobi on each piece (agrees with an mpmath enumeration to 1e-12);
     other law types (``FromDensity``) fall back to λ's quadrature, not exact for box masks.
-    ``chunk_size``: mixed points per model call, in whole mask atoms × n anchors (default 256 atoms)."""
+    ``options``: :class:`~mixtheory.exact_loss.LossOptions` (its route is always the sum over pairs;
+    ``chunk_size`` counts whole mask atoms × n anchors, default 256 atoms)."""
     from .mixing.expected_loss import exact_loss_for_rule
 
-    options = {
-        "num_nodes": num_nodes,
-        "chunk_size": chunk_size,
-        "num_classes": num_classes,
-        "progress": progress,
-    }
-    return exact_loss_for_rule(
-        model, X, Y, law, loss=loss, partner="uniform", per="pair", mask=mask, route="pairs", **options
-    )
+    pairs = dataclasses.replace(loss_options(options), route="pairs")
+    rule = {"partner": "uniform", "per": "pair", "mask": mask}
+    return exact_loss_for_rule(model, X, Y, law, loss=loss, **rule, num_classes=num_classes, options=pairs)
 
 
 def pixel_pair_weights(

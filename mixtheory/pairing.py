@@ -43,6 +43,7 @@ For an asymmetric λ law the weight of (i, j, θ) is ``P'(i,j) p(θ) + P'(j,i) p
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -52,10 +53,10 @@ import torch
 
 from ._types import ArrayLike, Indices, Tensor
 from ._validation import as_labels, as_tensor, labels_for_model
-from .exact_loss import chunk_units, exact_mixup_loss, exact_sum, pair_list_blocks
+from .exact_loss import LossOptions, chunk_units, exact_mixup_loss, exact_sum, loss_options, pair_list_blocks
 from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from .geometry import MixupGeometry, as_partner_law, is_uniform_with_self, require_symmetric_lambda
-from .laws import DEFAULT_NODES, MixingLaw
+from .laws import MixingLaw
 from .losses import Loss, get_loss
 from .mixing.expected_loss import exact_loss_for_rule
 from .mixing.partners import HardPool, PartnerLaw
@@ -101,10 +102,8 @@ def exact_mixup_loss_with_pairing(
     pairing: PartnerLaw | ArrayLike | None,
     loss: str | Loss = "ce",
     form: Form = "folded",
-    num_nodes: int = DEFAULT_NODES,
-    chunk_size: int | None = None,
     num_classes: int | None = None,
-    progress: bool | None = None,
+    options: LossOptions | None = None,
 ) -> float:
     r"""The exact mixup loss with partners from ``π(j | i)`` (module docstring).
 
@@ -120,8 +119,9 @@ def exact_mixup_loss_with_pairing(
     Args:
         model: (batch, *input_shape) → (batch, c). X: (n, d) or (n, *input_shape);
             Y: (n, c) labels or (n,) class indices. law: λ's law. pairing: a PartnerLaw or an n×n
-            row-stochastic tensor. chunk_size: mixed points (pairs) per model call; default 4096
-            in the folded form, the defaults of the functions above otherwise.
+            row-stochastic tensor. options: :class:`~mixtheory.exact_loss.LossOptions`; its
+            ``chunk_size`` counts pairs in the folded form (default 4096), and is the functions'
+            above otherwise.
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta
@@ -139,32 +139,32 @@ def exact_mixup_loss_with_pairing(
     """
     if form not in ("folded", "unfolded"):
         raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
-    x = as_tensor("X", X, dtype=torch.float64)
+    options = loss_options(options)
+    x = as_tensor("X", X, dtype=options.dtype, device=options.device)
     y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     n = x.shape[0]
     loss = get_loss(loss)
-    options = {"num_nodes": num_nodes, "chunk_size": chunk_size, "progress": progress}
     if pairing is None or is_uniform_with_self(pairing):
         if pairing is not None and pairing.n != n:
             raise ValueError(f"the pairing is on {pairing.n} samples but X has {n}")
-        return exact_mixup_loss(model, x, y, law, loss=loss, form=form, **options)
+        return exact_mixup_loss(model, x, y, law, loss=loss, form=form, options=options)
     partner_law = as_partner_law(pairing, n)
     if form == "unfolded":
-        return exact_loss_for_rule(model, x, y, law, loss=loss, partner=partner_law, route="pairs", **options)
+        pairs_options = dataclasses.replace(options, route="pairs")
+        return exact_loss_for_rule(model, x, y, law, loss=loss, partner=partner_law, options=pairs_options)
     require_symmetric_lambda(law, "the folded form")
     P = symmetrised_pair_law(partner_law, n).to(x.device)
     anchor, partner = (P > 0).nonzero(as_tuple=True)
     pairs = (anchor, partner, P[anchor, partner])
-    nodes, weights = law.theta_rule(num_nodes).to_torch(x.dtype, x.device)
-    size = chunk_units(chunk_size, 1, 4096)
+    nodes, weights = law.theta_rule(options.num_nodes).to_torch(x.dtype, x.device)
+    size = chunk_units(options.chunk_size, 1, 4096)
     blocks = pair_list_blocks(x, y, pairs, nodes, weights, size=size)
     steps = nodes.numel() * math.ceil(anchor.numel() / size)
     desc = "exact mixup loss (pairing)"
-    return float(
-        exact_sum(
-            model, blocks, loss, dtype=x.dtype, device=x.device, steps=steps, desc=desc, progress=progress
-        )
+    total = exact_sum(
+        model, blocks, loss, dtype=x.dtype, device=x.device, steps=steps, desc=desc, progress=options.progress
     )
+    return float(total)
 
 
 def paired_taylor_regularizers(

@@ -58,7 +58,7 @@ import torch
 from ._types import ArrayLike, Generator, Indices, Tensor
 from ._validation import model_outputs, prepare_flat_inputs
 from .closed_form import taylor_regularizers
-from .exact_loss import all_pairs_blocks, chunk_units, exact_sum
+from .exact_loss import LossOptions, all_pairs_blocks, chunk_units, exact_sum, loss_options
 from .expansions.remainder import SlopeFit, fit_remainder_order
 from .expansions.second_order import CARRATINO_TERMS, ZHANG_TERMS, second_order_from_terms
 from .geometry import MixupGeometry
@@ -198,10 +198,8 @@ def zhang_exact_loss(
     law: MixingLaw,
     *,
     loss: str | Loss = "ce",
-    num_nodes: int = DEFAULT_NODES,
-    chunk_size: int | None = None,
     num_classes: int | None = None,
-    progress: bool | None = None,
+    options: LossOptions | None = None,
 ) -> float:
     r"""``(1/n²) Σ_i Σ_j E_λ̃ ℓ(y_i, f(λ̃ x_i + (1 − λ̃) x_j))`` with λ̃ from
     :func:`zhang_lambda_tilde` (``law`` is the law of λ itself), by quadrature over λ̃'s own rule
@@ -214,8 +212,8 @@ def zhang_exact_loss(
     Args:
         model: maps (batch, *input_shape) to (batch, c); X: (n, d) or (n, *input_shape);
         Y: (n, c) labels or (n,) class indices; law: the law of λ; loss: affine in the label.
-        chunk_size: mixed points per model call, in whole anchors × n partners (default: all
-            n² pairs of a node in one call).
+        options: :class:`~mixtheory.exact_loss.LossOptions`; ``chunk_size`` counts whole anchors
+            × n partners (default: all n² pairs of a node in one call).
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta, exact_mixup_loss
@@ -227,15 +225,17 @@ def zhang_exact_loss(
     >>> abs(zhang_exact_loss(model, X, Y, law) - exact_mixup_loss(model, X, Y, law)) < 1e-12
     True
     """
+    options = loss_options(options)
     x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     n = x.shape[0]
-    rule = zhang_lambda_tilde(law).lambda_rule(num_nodes)
+    rule = zhang_lambda_tilde(law).lambda_rule(options.num_nodes)
     with torch.no_grad():
         check_linear_in_label(
             loss, y, model_outputs(model, x.reshape(n, *shape), y.shape[1], out_dtype=x.dtype)
         )
+    x, y = (t.to(dtype=options.dtype, device=options.device or t.device) for t in (x, y))
     nodes, weights = rule.to_torch(x.dtype, x.device)
-    anchors = chunk_units(chunk_size, n, n)
+    anchors = chunk_units(options.chunk_size, n, n)
     blocks = all_pairs_blocks(x, y, nodes, weights, anchors=anchors, shape=shape, mix_labels=False)
     steps = nodes.numel() * math.ceil(n / anchors)
     total = exact_sum(
@@ -246,7 +246,7 @@ def zhang_exact_loss(
         device=x.device,
         steps=steps,
         desc="Zhang's exact loss",
-        progress=progress,
+        progress=options.progress,
     )
     return float(total / (n * n))
 
@@ -366,7 +366,7 @@ def compare_expansions(
     rows = []
     for alpha in alphas:
         law = SymmetricBeta(float(alpha))
-        exact = exact_mixup_loss(model, inputs, y, law, loss=loss, num_nodes=num_nodes)
+        exact = exact_mixup_loss(model, inputs, y, law, loss=loss, options=LossOptions(num_nodes=num_nodes))
         regs = taylor_regularizers(model, MixupGeometry(inputs, y, law), loss)
         carratino = second_order_from_terms(regs, CARRATINO_TERMS)
         zhang = zhang_second_order_loss(model, inputs, y, law, loss)

@@ -14,7 +14,7 @@ import torch
 from conftest import make_data, make_mlp
 
 from mixtheory import SymmetricBeta
-from mixtheory.exact_loss import MixedBlock, chunk_units, exact_mixup_loss, exact_sum
+from mixtheory.exact_loss import LossOptions, MixedBlock, chunk_units, exact_mixup_loss, exact_sum
 from mixtheory.losses import get_loss
 from mixtheory.mixing import CutMix, KNearest, exact_loss_for_rule, mask_atoms, partner_indices
 from mixtheory.msda import exact_masked_loss
@@ -77,7 +77,7 @@ def test_uniform_exact_loss_is_the_double_loop(tiny, form, split):
     X, Y, net = tiny
     model = net if split else (lambda x: net(x))  # an nn.Sequential mixes after its first layer
     rule = LAW.theta_rule(NODES) if form == "folded" else LAW.lambda_rule(NODES)
-    value = exact_mixup_loss(model, X, Y, LAW, form=form, num_nodes=NODES)
+    value = exact_mixup_loss(model, X, Y, LAW, form=form, options=LossOptions(num_nodes=NODES))
     _close(value, _brute_uniform(net, X, Y, rule))
 
 
@@ -85,7 +85,8 @@ def test_zhang_exact_loss_is_the_double_loop_with_the_anchors_label(tiny):
     X, Y, net = tiny
     rule = zhang_lambda_tilde(LAW).lambda_rule(NODES)
     _close(
-        zhang_exact_loss(net, X, Y, LAW, num_nodes=NODES), _brute_uniform(net, X, Y, rule, mix_labels=False)
+        zhang_exact_loss(net, X, Y, LAW, options=LossOptions(num_nodes=NODES)),
+        _brute_uniform(net, X, Y, rule, mix_labels=False),
     )
 
 
@@ -99,7 +100,9 @@ def test_paired_exact_loss_is_the_double_loop(tiny, form):
         reference = _brute_pairs(net, X, Y, LAW.theta_rule(NODES), (Pi + Pi.T) / (2 * n))
     else:
         reference = _brute_pairs(net, X, Y, LAW.lambda_rule(NODES), Pi / n)
-    value = exact_mixup_loss_with_pairing(net, X, Y, LAW, pairing=knn, form=form, num_nodes=NODES)
+    value = exact_mixup_loss_with_pairing(
+        net, X, Y, LAW, pairing=knn, form=form, options=LossOptions(num_nodes=NODES)
+    )
     _close(value, reference)
 
 
@@ -113,7 +116,9 @@ def test_partner_rule_loss_is_the_double_loop(tiny, partner):
     else:
         P = torch.zeros(n, n, dtype=torch.float64)
         P[torch.arange(n), partner_indices(partner, n)] = 1.0 / n
-    value = exact_loss_for_rule(net, X, Y, LAW, partner=partner, route="pairs", num_nodes=NODES)
+    value = exact_loss_for_rule(
+        net, X, Y, LAW, partner=partner, options=LossOptions(route="pairs", num_nodes=NODES)
+    )
     _close(value, _brute_pairs(net, X, Y, rule, P))
     # batches of b drawn without replacement: s_b E_ERM + (1 − s_b) E_≠, with E_≠ over j ≠ i
     b = 3
@@ -121,7 +126,9 @@ def test_partner_rule_loss_is_the_double_loop(tiny, partner):
     off = torch.ones(n, n, dtype=torch.float64).fill_diagonal_(0) / (n * (n - 1))
     erm = sum(_point_loss(net, X[i], Y[i]) for i in range(n)) / n
     reference = s * erm + (1 - s) * _brute_pairs(net, X, Y, rule, off)
-    value = exact_loss_for_rule(net, X, Y, LAW, partner=partner, batch_size=b, route="pairs", num_nodes=NODES)
+    value = exact_loss_for_rule(
+        net, X, Y, LAW, partner=partner, batch_size=b, options=LossOptions(route="pairs", num_nodes=NODES)
+    )
     _close(value, reference)
 
 
@@ -140,19 +147,25 @@ def test_masked_loss_is_the_double_loop_over_mask_atoms():
             for j in range(n):
                 mixed = m * X[i] + (1 - m) * X[j]
                 reference += w * _point_loss(net, mixed, lab * Y[i] + (1 - lab) * Y[j]) / n**2
-    _close(exact_masked_loss(net, X, Y, LAW, mask=kind, num_nodes=4), reference)
+    _close(exact_masked_loss(net, X, Y, LAW, mask=kind, options=LossOptions(num_nodes=4)), reference)
 
 
 def _specialisations(X, Y, net):
     """Each exact loss as a function of chunk_size."""
     knn = KNearest(X, 3)
     return {
-        "uniform": lambda c: exact_mixup_loss(net, X, Y, LAW, num_nodes=NODES, chunk_size=c),
-        "zhang": lambda c: zhang_exact_loss(net, X, Y, LAW, num_nodes=NODES, chunk_size=c),
-        "paired": lambda c: exact_mixup_loss_with_pairing(
-            net, X, Y, LAW, pairing=knn, num_nodes=NODES, chunk_size=c
+        "uniform": lambda c: exact_mixup_loss(
+            net, X, Y, LAW, options=LossOptions(num_nodes=NODES, chunk_size=c)
         ),
-        "rule": lambda c: exact_loss_for_rule(net, X, Y, LAW, partner="flip", route="pairs", chunk_size=c),
+        "zhang": lambda c: zhang_exact_loss(
+            net, X, Y, LAW, options=LossOptions(num_nodes=NODES, chunk_size=c)
+        ),
+        "paired": lambda c: exact_mixup_loss_with_pairing(
+            net, X, Y, LAW, pairing=knn, options=LossOptions(num_nodes=NODES, chunk_size=c)
+        ),
+        "rule": lambda c: exact_loss_for_rule(
+            net, X, Y, LAW, partner="flip", options=LossOptions(route="pairs", chunk_size=c)
+        ),
     }
 
 
@@ -205,7 +218,7 @@ def test_a_loss_that_overflows_on_finite_outputs_is_refused():
         return net(x) * 1e200  # finite outputs whose squared error overflows
 
     with pytest.raises(ValueError, match="squared error: the loss overflowed on finite model outputs"):
-        exact_mixup_loss(huge, X, Y, LAW, loss="mse", num_nodes=4)
+        exact_mixup_loss(huge, X, Y, LAW, loss="mse", options=LossOptions(num_nodes=4))
 
 
 def test_the_engine_sums_in_float64_on_the_data_device_with_factors_in_order():
@@ -230,21 +243,52 @@ def test_dtype_and_device_refusals_name_the_argument_and_the_fix():
     with pytest.raises(
         TypeError, match=r"dtype must be torch.float64 .the default. or torch.float32.*torch.int64"
     ):
-        exact_mixup_loss(net, X, Y, LAW, dtype=torch.int64)
+        exact_mixup_loss(net, X, Y, LAW, options=LossOptions(dtype=torch.int64))
     with pytest.raises(TypeError, match=r"dtype must be torch.float64"):
-        exact_mixup_loss(net, X, Y, LAW, dtype=torch.float16)
+        exact_mixup_loss(net, X, Y, LAW, options=LossOptions(dtype=torch.float16))
     with pytest.raises(TypeError, match=r"float16 parameters.*model.float\(\)"):
         exact_mixup_loss(make_mlp(3, 3, seed=14).half(), X, Y, LAW)
     with pytest.raises(ValueError, match=r"device='nowhere' is not a device torch knows"):
-        exact_mixup_loss(net, X, Y, LAW, device="nowhere")
+        exact_mixup_loss(net, X, Y, LAW, options=LossOptions(device="nowhere"))
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match=r"device='cuda': CUDA is not available on this machine"):
-            exact_mixup_loss(net, X, Y, LAW, device="cuda")
+            exact_mixup_loss(net, X, Y, LAW, options=LossOptions(device="cuda"))
 
 
 def test_float32_sums_follow_the_data_dtype_and_agree_with_float64():
     X, Y = make_data(8, 3, 3, seed=15)
     net = make_mlp(3, 3, seed=16).float()
-    v64 = exact_mixup_loss(net, X, Y, LAW, num_nodes=NODES)
-    v32 = exact_mixup_loss(net, X.float(), Y.float(), LAW, num_nodes=NODES, dtype=torch.float32)
+    v64 = exact_mixup_loss(net, X, Y, LAW, options=LossOptions(num_nodes=NODES))
+    v32 = exact_mixup_loss(
+        net, X.float(), Y.float(), LAW, options=LossOptions(num_nodes=NODES, dtype=torch.float32)
+    )
     assert v32 != v64 and abs(v32 - v64) <= 1e-5 * v64
+
+
+def test_loss_options_refuse_bad_values_naming_the_field():
+    cases = [
+        ({"num_nodes": 0}, ValueError, "num_nodes must be a positive integer, got 0"),
+        ({"num_nodes": 2.5}, ValueError, "num_nodes must be a positive integer"),
+        ({"chunk_size": -1}, ValueError, "chunk_size must be a positive integer"),
+        ({"route": "fast"}, ValueError, "route must be 'auto' or 'pairs', got 'fast'"),
+        ({"dtype": torch.float16}, TypeError, "dtype must be torch.float64"),
+        ({"device": "nowhere"}, ValueError, "device='nowhere' is not a device torch knows"),
+        ({"progress": "yes"}, TypeError, "progress must be None, True or False"),
+    ]
+    for fields, error, message in cases:
+        with pytest.raises(error, match=message):
+            LossOptions(**fields)
+    X, Y = make_data(6, 3, 3, seed=17)
+    with pytest.raises(TypeError, match=r"options must be a mixtheory.exact_loss.LossOptions .*got dict"):
+        exact_mixup_loss(make_mlp(3, 3, seed=18), X, Y, LAW, options={"num_nodes": 8})
+
+
+def test_the_route_option_changes_the_algorithm_not_the_value():
+    X, Y = make_data(7, 3, 3, seed=19)
+    net = make_mlp(3, 3, seed=20)
+    auto = exact_loss_for_rule(
+        net, X, Y, LAW, partner="flip", batch_size=5, options=LossOptions(num_nodes=64)
+    )
+    pairs = LossOptions(num_nodes=64, route="pairs")
+    brute = exact_loss_for_rule(net, X, Y, LAW, partner="flip", batch_size=5, options=pairs)
+    assert auto != brute and abs(auto - brute) <= 1e-10 * brute

@@ -27,6 +27,7 @@ from mixtheory import (
     sampled_second_order_loss,
     second_order_loss,
 )
+from mixtheory.exact_loss import LossOptions
 from mixtheory.zhang2021 import fit_remainder_order
 
 THEOREM1_LAWS = [
@@ -83,9 +84,11 @@ def test_exact_loss_converges_in_nodes_and_is_chunk_invariant():
     X, Y = make_data(30, 3, 2, seed=42)
     model = make_mlp(3, 2, seed=43)
     law = SymmetricBeta(0.2)
-    values = [exact_mixup_loss(model, X, Y, law, num_nodes=k) for k in (8, 16, 32, 64)]
+    values = [exact_mixup_loss(model, X, Y, law, options=LossOptions(num_nodes=k)) for k in (8, 16, 32, 64)]
     assert abs(values[-1] - values[-2]) <= 1e-12 * values[-1]
-    assert exact_mixup_loss(model, X, Y, law, chunk_size=7) == pytest.approx(values[2], rel=1e-13)
+    assert exact_mixup_loss(model, X, Y, law, options=LossOptions(chunk_size=7)) == pytest.approx(
+        values[2], rel=1e-13
+    )
 
 
 def test_erm_law_gives_the_erm_loss():
@@ -226,7 +229,7 @@ def test_user_errors():
     with pytest.raises(ValueError, match="every label must sum to 1"):
         sampled_second_order_loss(model, MixupGeometry(X, 2 * Y, law))
     with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
-        exact_mixup_loss(model, X, Y, law, chunk_size=0)
+        exact_mixup_loss(model, X, Y, law, options=LossOptions(chunk_size=0))
     # labels narrower than the outputs are never broadcast silently
     for method in ("exact", "sampled"):
         with pytest.raises(TypeError, match=r"Y is a 1-D torch.float64 tensor: that is ambiguous"):

@@ -10,6 +10,7 @@ from conftest import make_data, make_mlp
 from scipy import stats
 
 from mixtheory import SymmetricBeta, exact_mixup_loss
+from mixtheory.exact_loss import LossOptions
 from mixtheory.mixupe import (
     directional_expansion,
     first_order_term,
@@ -157,7 +158,7 @@ def expansion_errors(order, moments, law):
     errors = []
     for s in SCALES[order]:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = exact_mixup_loss(model, X, Y, law, progress=False)
+        exact = exact_mixup_loss(model, X, Y, law, options=LossOptions(progress=False))
         errors.append(directional_expansion(model, X, Y, law, order=order, moments=moments)["total"] - exact)
     return fit_remainder_order(SCALES[order], errors, correction=True)
 

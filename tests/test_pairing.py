@@ -13,6 +13,7 @@ from conftest import make_data, make_mlp
 from mixtheory import Beta, MixupGeometry, SymmetricBeta, WShaped
 from mixtheory.checks.tolerances import t_critical
 from mixtheory.closed_form import taylor_regularizers
+from mixtheory.exact_loss import LossOptions
 from mixtheory.geometry import PairedMixupGeometry
 from mixtheory.mixing import ClassConditional, DensePairing, HardPool, KNearest, UniformPartner
 from mixtheory.pairing import (
@@ -340,9 +341,11 @@ def test_public_entry_points_take_a_pairing():
     g = torch.Generator().manual_seed(33)
     P = torch.rand(12, 12, generator=g, dtype=torch.float64)
     P = P / P.sum(1, keepdim=True)
-    exact = mixup_loss(model, X, Y, law, pairing=P, num_nodes=16)
+    exact = mixup_loss(model, X, Y, law, pairing=P, options=LossOptions(num_nodes=16))
     assert exact.evaluation == "exact" and exact.stderr == 0.0
-    assert exact.value == exact_mixup_loss_with_pairing(model, X, Y, law, pairing=P, num_nodes=16)
+    assert exact.value == exact_mixup_loss_with_pairing(
+        model, X, Y, law, pairing=P, options=LossOptions(num_nodes=16)
+    )
     geo = MixupGeometry(X, Y, law, pairing=P)
     regs = taylor_regularizers(model, geo)
     ref = paired_taylor_regularizers(model, geo)
@@ -362,7 +365,9 @@ def test_public_entry_points_take_a_pairing():
         num_draws=400,
         generator=torch.Generator().manual_seed(34),
     )
-    assert_within_standard_errors([sampled.value], [sampled.stderr], [exact.value], what="sampled paired loss")
+    assert_within_standard_errors(
+        [sampled.value], [sampled.stderr], [exact.value], what="sampled paired loss"
+    )
 
 
 # --- issue 15 §3: every estimator route on a paired geometry; anchor weights in the Monte Carlo ---

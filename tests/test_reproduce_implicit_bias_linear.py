@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mixtheory import SymmetricBeta, exact_mixup_loss
+from mixtheory.exact_loss import LossOptions
 from mixtheory.reproduce import run_figure
 from mixtheory.reproduce.implicit_bias_linear import (
     FIGURE,
@@ -54,7 +55,7 @@ def test_linear_mixup_loss_is_the_exact_mixup_loss():
         SymmetricBeta(0.5),
         loss="logistic",
         form="unfolded",
-        num_nodes=64,
+        options=LossOptions(num_nodes=64),
     )
     assert mine == pytest.approx(reference, rel=1e-10)
 

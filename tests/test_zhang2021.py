@@ -12,6 +12,7 @@ from conftest import make_data, make_mlp
 from scipy import stats
 
 from mixtheory import Beta, FromDensity, Mixture, PointMass, SymmetricBeta, exact_mixup_loss
+from mixtheory.exact_loss import LossOptions
 from mixtheory.losses import AutogradLoss
 from mixtheory.regularizers import derivatives_at
 from mixtheory.zhang2021 import (
@@ -95,7 +96,7 @@ def test_lambda_tilde_form_equals_mixup_loss(law, loss):
         model = make_mlp(3, 3, seed=3)
     else:
         X, Y, model = logistic_problem(seed=4)
-    exact = exact_mixup_loss(model, X, Y, law, loss=loss, progress=False)
+    exact = exact_mixup_loss(model, X, Y, law, loss=loss, options=LossOptions(progress=False))
     assert zhang_exact_loss(model, X, Y, law, loss=loss) == pytest.approx(exact, rel=1e-10)
 
 
@@ -104,7 +105,7 @@ def test_lambda_tilde_form_generic_laws(law):
     """The same identity through the generic tilted rule and the tilted density."""
     X, Y = make_data(8, 3, 3, seed=5)
     model = make_mlp(3, 3, seed=6)
-    exact = exact_mixup_loss(model, X, Y, law, progress=False)
+    exact = exact_mixup_loss(model, X, Y, law, options=LossOptions(progress=False))
     assert zhang_exact_loss(model, X, Y, law) == pytest.approx(exact, rel=1e-10)
 
 
@@ -165,7 +166,7 @@ def contraction_errors(model, X0, Y, law, loss="ce"):
     correct, printed = [], []
     for s in SCALES:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = exact_mixup_loss(model, X, Y, law, loss=loss, progress=False)
+        exact = exact_mixup_loss(model, X, Y, law, loss=loss, options=LossOptions(progress=False))
         correct.append(zhang_second_order_loss(model, X, Y, law, loss) - exact)
         printed.append(zhang_second_order_loss(model, X, Y, law, loss, r3_form="printed") - exact)
     return correct, printed

@@ -19,9 +19,9 @@ import warnings
 
 import torch
 
+from ..exact_loss import LossOptions, exact_mixup_loss
 from ..expansions.remainder import fit_remainder_order
 from ..mixing import ClassConditional
-from ..mixup_loss import exact_mixup_loss
 from ..mixupe import directional_expansion
 from ..msda import masked_second_order_loss
 from ..pairing import exact_mixup_loss_with_pairing
@@ -41,8 +41,8 @@ def _subset(ctx: CheckContext) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _quadrature_pair(fn, *args, **kwargs) -> tuple[float, float]:
     """A quadrature value and its error estimate |Q_K − Q_{K/2}|."""
-    value = fn(*args, num_nodes=NODES, **kwargs)
-    coarse = fn(*args, num_nodes=NODES // 2, **kwargs)
+    value = fn(*args, options=LossOptions(num_nodes=NODES), **kwargs)
+    coarse = fn(*args, options=LossOptions(num_nodes=NODES // 2), **kwargs)
     return value, abs(value - coarse)
 
 
@@ -77,7 +77,7 @@ def _zhang_gaps(ctx: CheckContext) -> tuple[list[float], dict[str, list[float]]]
     gaps: dict[str, list[float]] = {"correct": [], "printed": []}
     for s in scales:
         Xs = mean + s * (X - mean)
-        exact = zhang_exact_loss(ctx.model, Xs, Y, ctx.law, num_nodes=REMAINDER_NODES)
+        exact = zhang_exact_loss(ctx.model, Xs, Y, ctx.law, options=LossOptions(num_nodes=REMAINDER_NODES))
         for form in gaps:
             gaps[form].append(abs(exact - zhang_second_order_loss(ctx.model, Xs, Y, ctx.law, r3_form=form)))
     return scales, gaps

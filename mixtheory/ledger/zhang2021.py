@@ -43,7 +43,7 @@ def zhang_setup() -> tuple[torch.Tensor, torch.Tensor, Callable[[torch.Tensor], 
     "holds",
 )
 def zhang_lambda_tilde() -> Finding:
-    from ..exact_loss import exact_mixup_loss
+    from ..exact_loss import LossOptions, exact_mixup_loss
 
     ok, ev = proof_evidence(
         "zhang-lambda-tilde-moments",
@@ -56,8 +56,10 @@ def zhang_lambda_tilde() -> Finding:
     gaps = {}
     for a, b in [(0.5, 0.5), (2.0, 2.0), (0.4, 1.5)]:
         lam_law = SymmetricBeta(a) if a == b else Beta(a, b)
-        mix = exact_mixup_loss(model, X, y, lam_law, loss="logistic", form="unfolded", num_nodes=64)
-        tilde = zhang_exact_loss(model, X, y, lam_law, loss="logistic", num_nodes=64)
+        mix = exact_mixup_loss(
+            model, X, y, lam_law, loss="logistic", form="unfolded", options=LossOptions(num_nodes=64)
+        )
+        tilde = zhang_exact_loss(model, X, y, lam_law, loss="logistic", options=LossOptions(num_nodes=64))
         gaps[f"alpha={a}, beta={b}"] = abs(tilde - mix) / abs(mix)
     ev.numbers["identity_relative_gaps"] = gaps
     ev.text += (
@@ -99,6 +101,7 @@ def _r3_orders_cached(name: str) -> dict[str, Any]:
 def _r3_orders(spec: dict[str, Any]) -> dict[str, Any]:
     """Remainders |L^mix − L^std − R1 − R2 − R3| under input contraction, R3 with E(1−λ̃)² and with
     the printed E[1 − λ̃²], and their order decisions (λ ~ Beta(1, 1))."""
+    from ..exact_loss import LossOptions
     from ..zhang2021 import zhang_exact_loss, zhang_regularizers
 
     X0, labels = nm.toy_data(spec["n"], spec["c"], seed=spec["data_seed"])
@@ -110,7 +113,7 @@ def _r3_orders(spec: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[float]] = {"correct": [], "printed": []}
     for s in _SCALES:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = zhang_exact_loss(model, X, y, law, loss=spec["loss"], num_nodes=64)
+        exact = zhang_exact_loss(model, X, y, law, loss=spec["loss"], options=LossOptions(num_nodes=64))
         for form, errs in errors.items():
             regs = zhang_regularizers(model, X, y, law, spec["loss"], r3_form=form)
             errs.append(abs(exact - second_order_from_terms(regs, ZHANG_TERMS)))
