@@ -208,10 +208,10 @@ def pool_shrinkage(
     Y: ArrayLike,
     law: MixingLaw,
     scores: ArrayLike,
+    *,
     etas: Sequence[float] = (1, 0.5, 0.2, 0.1, 0.05),
     model: Callable[[Tensor], Tensor] | None = None,
     loss: str | Loss = "ce",
-    *,
     num_classes: int | None = None,
 ) -> list[dict[str, float]]:
     r"""How much a hard pool (partners uniform over the top-η fraction by ``scores``,
