@@ -3,7 +3,8 @@ compared with.
 
 ``E_mix(f) = (1/n²) Σ_i Σ_j E_λ ℓ(λ y_i + (1−λ) y_j, f(λ x_i + (1−λ) x_j))``.
 
-- :func:`exact_mixup_loss`: quadrature over θ (the folded law, Theorem 1 of Carratino et al.,
+- :func:`exact_mixup_loss` (from :mod:`mixtheory.exact_loss`, whose engine every exact loss
+  shares): quadrature over θ (the folded law, Theorem 1 of Carratino et al.,
   JMLR 2022) times the exact sum over all n partners, in chunks; deterministic and accurate to
   ~1e-12 for smooth models. It costs n² · nodes model evaluations: about a second for n = 200 on
   digits, many minutes for all 1,797 digits; for large n use :func:`sampled_mixup_loss`, whose
@@ -15,6 +16,9 @@ compared with.
 - :func:`sampled_mixup_loss`: drawn as training draws it, one λ per pair (anchor and a random
   partner), or one λ per batch with a random permutation of partners; the mean of independent
   replicates with its standard error (:class:`~mixtheory.monte_carlo.MonteCarloEstimate`).
+- :func:`mixup_loss`: either, as one :class:`MixupLoss` (``evaluation="exact"`` or ``"sampled"``);
+  how a loss is evaluated (nodes, chunk size, dtype, device) is one
+  :class:`~mixtheory.exact_loss.LossOptions`.
 
 :func:`second_order_loss` gives ``E_Q`` in closed form (``erm + R13 + R2 + R4`` from
 :func:`mixtheory.closed_form.taylor_regularizers`) and :func:`sampled_second_order_loss` by

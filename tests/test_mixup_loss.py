@@ -20,10 +20,12 @@ from mixtheory import (
     Beta,
     Mixture,
     MixupGeometry,
+    MixupLoss,
     PointMass,
     SymmetricBeta,
     exact_mixup_loss,
     mixup_loss,
+    sampled_mixup_loss,
     sampled_second_order_loss,
     second_order_loss,
 )
@@ -238,3 +240,24 @@ def test_user_errors():
             mixup_loss(model, X, Y.argmax(-1), law, evaluation=method, num_classes=3)
         with pytest.raises(ValueError, match=r"Y has 1 label columns but the model has 2 outputs"):
             mixup_loss(model, X, Y[:, :1], law, evaluation=method)
+
+
+def test_mixup_loss_returns_one_result_type_for_both_evaluations():
+    X, Y = make_data(12, 3, 2, seed=58)
+    model = make_mlp(3, 2, seed=59)
+    law = SymmetricBeta(0.5)
+    exact = mixup_loss(model, X, Y, law, options=LossOptions(num_nodes=16))
+    assert isinstance(exact, MixupLoss) and exact.evaluation == "exact"
+    assert exact.value == exact_mixup_loss(model, X, Y, law, options=LossOptions(num_nodes=16))
+    assert exact.stderr == 0.0 and exact.num_replicates == 0 and float(exact) == exact.value
+    sampled = mixup_loss(
+        model, X, Y, law, evaluation="sampled", num_draws=20, generator=torch.Generator().manual_seed(3)
+    )
+    direct = sampled_mixup_loss(model, X, Y, law, num_draws=20, generator=torch.Generator().manual_seed(3))
+    assert isinstance(sampled, MixupLoss) and sampled.evaluation == "sampled"
+    assert (sampled.value, sampled.stderr, sampled.num_replicates) == (direct.value, direct.stderr, 20)
+    assert sampled.zscore(exact.value) == direct.zscore(exact.value)
+    with pytest.raises(ValueError, match=r"per must be 'pair' or 'batch', got 'sample' .* is per='pair'"):
+        sampled_mixup_loss(model, X, Y, law, per="sample")
+    with pytest.raises(TypeError, match="options= .LossOptions. applies to the exact evaluation"):
+        mixup_loss(model, X, Y, law, evaluation="sampled", pairing=torch.eye(12), options=LossOptions())
