@@ -30,6 +30,10 @@ blocks: its atoms and weights, its partner weights, and how a mixed input and la
 whole chunks of the specialisation's unit (anchors × n partners, pairs, or atoms × n anchors), at
 least one unit. The order of the sums is fixed by the blocks, so a seeded value does not change
 with the machine's load; it changes with ``chunk_size`` only at float64 rounding (a test).
+
+Every exact loss takes ``model, X, Y, law``, then what the loss is (``loss``, ``form``, the
+pairing, the partner rule, the mask) as keywords, and how it is evaluated as one
+:class:`LossOptions` (nodes, chunk size, route, dtype, device, progress bar).
 """
 
 from __future__ import annotations
