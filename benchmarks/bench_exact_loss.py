@@ -16,7 +16,8 @@ import time
 
 import torch
 
-from mixtheory import PointMass, mixup_loss
+from mixtheory import PointMass, exact_mixup_loss
+from mixtheory.exact_loss import LossOptions
 
 
 def main() -> None:
@@ -39,12 +40,14 @@ def main() -> None:
     for numbers in (2e7, 2e6, 5e5, 1e5):
         chunk = max(1, int(numbers // per_anchor))
         start = time.perf_counter()
-        value = mixup_loss(model, X, y, law, chunk_size=chunk, progress=False)
+        value = exact_mixup_loss(
+            model, X, y, law, options=LossOptions(chunk_size=chunk * args.n, progress=False)
+        )  # anchors × n
         rows.append(
             {"numbers": numbers, "chunk_size": chunk, "seconds": time.perf_counter() - start, "value": value}
         )
     start = time.perf_counter()
-    default_value = mixup_loss(model, X, y, law, progress=False)
+    default_value = exact_mixup_loss(model, X, y, law, options=LossOptions(progress=False))
     default_s = time.perf_counter() - start
     print(
         f"exact mixup loss, one node, n = {args.n}, d = {args.d}, tanh MLP, {torch.get_num_threads()} threads"
@@ -77,7 +80,7 @@ def affine_split_line(model, X, y, law, repeats: int = 5) -> None:
         times = {}
         for name, f in (("affine", model), ("generic", generic)):
             start = time.perf_counter()
-            values.append(mixup_loss(f, X, y, law, progress=False))
+            values.append(exact_mixup_loss(f, X, y, law, options=LossOptions(progress=False)))
             times[name] = time.perf_counter() - start
         ratios.append(times["generic"] / times["affine"])
     spread = max(abs(v - values[0]) for v in values) / abs(values[0])

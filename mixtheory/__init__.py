@@ -44,6 +44,8 @@ from .laws import (
 )
 from .losses import AutogradLoss, BinaryLogistic, CrossEntropy, Loss, SquaredError, get_loss
 from .mixup_loss import (
+    LossOptions,
+    MixupLoss,
     exact_mixup_loss,
     mixup_loss,
     sampled_mixup_loss,
@@ -87,6 +89,8 @@ __all__ = [
     "exact_mixup_loss",
     "sampled_mixup_loss",
     "mixup_loss",
+    "MixupLoss",
+    "LossOptions",
     "second_order_loss",
     "sampled_second_order_loss",
     "MonteCarloEstimate",

@@ -3,7 +3,8 @@ compared with.
 
 ``E_mix(f) = (1/n²) Σ_i Σ_j E_λ ℓ(λ y_i + (1−λ) y_j, f(λ x_i + (1−λ) x_j))``.
 
-- :func:`exact_mixup_loss`: quadrature over θ (the folded law, Theorem 1 of Carratino et al.,
+- :func:`exact_mixup_loss` (from :mod:`mixtheory.exact_loss`, whose engine every exact loss
+  shares): quadrature over θ (the folded law, Theorem 1 of Carratino et al.,
   JMLR 2022) times the exact sum over all n partners, in chunks; deterministic and accurate to
   ~1e-12 for smooth models. It costs n² · nodes model evaluations: about a second for n = 200 on
   digits, many minutes for all 1,797 digits; for large n use :func:`sampled_mixup_loss`, whose
@@ -12,9 +13,12 @@ compared with.
   For α ≤ 1e-3 nearly all of θ's mass sits at θ ≈ 1 (ERM): the rule integrates it, but the
   mixup part E_mix − ERM is then ~1e-7 of the loss and only its absolute error (~3e-12 on
   digits) is meaningful.
-- :func:`sampled_mixup_loss`: drawn as training draws it, one λ per sample with a random
-  partner, or one λ per batch with a random permutation of partners; the mean of independent
+- :func:`sampled_mixup_loss`: drawn as training draws it, one λ per pair (anchor and a random
+  partner), or one λ per batch with a random permutation of partners; the mean of independent
   replicates with its standard error (:class:`~mixtheory.monte_carlo.MonteCarloEstimate`).
+- :func:`mixup_loss`: either, as one :class:`MixupLoss` (``evaluation="exact"`` or ``"sampled"``);
+  how a loss is evaluated (nodes, chunk size, dtype, device) is one
+  :class:`~mixtheory.exact_loss.LossOptions`.
 
 :func:`second_order_loss` gives ``E_Q`` in closed form (``erm + R13 + R2 + R4`` from
 :func:`mixtheory.closed_form.taylor_regularizers`) and :func:`sampled_second_order_loss` by
@@ -25,11 +29,12 @@ independent check of the closed-form algebra.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
 
-from ._types import ArrayLike, Generator, Model, Tensor
+from ._types import ArrayLike, Generator, Tensor
 from ._validation import (
     check_eval_mode,
     check_labels_sum_to_one,
@@ -40,12 +45,13 @@ from ._validation import (
 )
 from .closed_form import taylor_regularizers
 from .derivatives import directional_derivatives
-from .exact_loss import _prepare, exact_mixup_loss, progress_bar
+from .exact_loss import LossOptions, exact_mixup_loss, loss_options, prepare_exact, progress_bar
 from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from .geometry import MixupGeometry, as_partner_law
 from .laws import MixingLaw
 from .losses import Loss, get_loss
 from .mixing.expected_loss import sampled_loss_for_rule
+from .mixing.partners import PartnerLaw
 from .mixing.sampler import mix_batch
 from .monte_carlo import MonteCarloEstimate, monte_carlo_estimate
 from .pairing import exact_mixup_loss_with_pairing
@@ -56,12 +62,17 @@ __all__ = [
     "exact_mixup_loss",
     "sampled_mixup_loss",
     "mixup_loss",
+    "MixupLoss",
+    "LossOptions",
     "mix_batch",
     "second_order_loss",
     "sampled_second_order_loss",
 ]
 
-Granularity = Literal["sample", "batch"]
+#: one λ per anchor and its partner ("pair", as in :func:`mixtheory.mixing.mix`) or per batch
+Granularity = Literal["pair", "batch"]
+#: how :func:`mixup_loss` evaluates the loss
+Evaluation = Literal["exact", "sampled"]
 
 
 def sampled_mixup_loss(
@@ -69,30 +80,32 @@ def sampled_mixup_loss(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    loss: str | Loss = "ce",
     *,
+    loss: str | Loss = "ce",
     num_draws: int = 64,
-    per: Granularity = "sample",
+    per: Granularity = "pair",
     generator: Generator = None,
-    dtype: torch.dtype = torch.float64,
-    device: torch.device | str | None = None,
     num_classes: int | None = None,
     checkpoints: Sequence[int] | None = None,
+    options: LossOptions | None = None,
 ) -> MonteCarloEstimate:
     r"""The mixup loss as training draws it: ``num_draws`` independent replicates, each an average
     over all n anchors, with the standard error across replicates.
 
-    ``per="sample"``: one λ and a uniform partner (self included) per anchor. ``per="batch"``: one λ
-    per replicate and partners a uniformly random permutation (as training code mixes a shuffled
-    batch). Both means are exactly the mixup loss ``E_mix``: under a uniform permutation each
-    anchor's partner is uniform over all n, itself included with probability 1/n; sharing one λ
-    changes only the variance. (Flipping or rolling a batch never pairs a sample with itself and
-    converges to ``(n·E_mix − E_ERM)/(n − 1)`` instead: see :mod:`mixtheory.mixing`.)
-    ``checkpoints``: replicate counts at which to record the running estimate.
+    ``per="pair"``: one λ and a uniform partner (self included) per anchor, i.e. per pair (the
+    word of :func:`mixtheory.mixing.mix`). ``per="batch"``: one λ per replicate and partners a
+    uniformly random permutation (as training code mixes a shuffled batch). Both means are exactly
+    the mixup loss ``E_mix``: under a uniform permutation each anchor's partner is uniform over all
+    n, itself included with probability 1/n; sharing one λ changes only the variance. (Flipping or
+    rolling a batch never pairs a sample with itself and converges to ``(n·E_mix − E_ERM)/(n − 1)``
+    instead: see :mod:`mixtheory.mixing`.) ``checkpoints``: replicate counts at which to record
+    the running estimate. ``options``: the dtype and device of :class:`~mixtheory.exact_loss.LossOptions`
+    apply (its quadrature and chunk fields belong to the exact losses).
     """
-    x, y, loss = _prepare(model, X, Y, law, loss, dtype, device, num_classes)
-    if per not in ("sample", "batch"):
-        raise ValueError(f"per must be 'sample' or 'batch', got {per!r}")
+    x, y, loss = prepare_exact(model, X, Y, law, loss, loss_options(options), num_classes)
+    if per not in ("pair", "batch"):
+        hint = " (one λ per anchor and its partner is per='pair')" if per == "sample" else ""
+        raise ValueError(f"per must be 'pair' or 'batch', got {per!r}{hint}")
     if int(num_draws) != num_draws or num_draws < 2:
         raise ValueError(f"num_draws must be an integer >= 2 (for a standard error), got {num_draws!r}")
     n = x.shape[0]
@@ -101,7 +114,7 @@ def sampled_mixup_loss(
     replicates = []
     with torch.no_grad():
         for _ in range(int(num_draws)):
-            if per == "sample":
+            if per == "pair":
                 lam = law.sample_lambda(n, generator).to(x.dtype).to(x.device)[:, None]
                 partner = torch.randint(n, (n,), generator=generator).to(x.device)
             else:
@@ -113,41 +126,76 @@ def sampled_mixup_loss(
     return monte_carlo_estimate(replicates, checkpoints)
 
 
+@dataclass(frozen=True)
+class MixupLoss:
+    """What :func:`mixup_loss` returns, whichever the evaluation.
+
+    Attributes:
+        value: the loss (exact, or the mean of the sampled replicates).
+        stderr: the standard error of a sampled value; 0.0 for the exact one (a quadrature, no
+            sampling; accurate to ~1e-12 for smooth models, :mod:`mixtheory.mixup_loss`).
+        evaluation: ``"exact"`` or ``"sampled"``.
+        num_replicates: the number of sampled replicates (0 for the exact value).
+        running: ``(count, value, stderr)`` at the requested checkpoints (sampled only).
+    """
+
+    value: float
+    stderr: float
+    evaluation: Evaluation
+    num_replicates: int = 0
+    running: tuple[tuple[int, float, float], ...] = ()
+
+    def __float__(self) -> float:
+        return self.value
+
+    def zscore(self, reference: float) -> float:
+        """(value − reference) / stderr, as :meth:`MonteCarloEstimate.zscore` (±inf or 0 when exact)."""
+        return MonteCarloEstimate(self.value, self.stderr, self.num_replicates).zscore(reference)
+
+
 def mixup_loss(
     model: Callable[[Tensor], Tensor],
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
+    *,
     loss: str | Loss = "ce",
-    method: Literal["exact", "sampled"] = "exact",
+    evaluation: Evaluation = "exact",
+    pairing: PartnerLaw | ArrayLike | None = None,
     **options,
-) -> float | MonteCarloEstimate:
-    r"""Convenience: :func:`exact_mixup_loss` (a float) for ``method="exact"``, or
-    :func:`sampled_mixup_loss` (a :class:`MonteCarloEstimate`) for ``method="sampled"``; the
+) -> MixupLoss:
+    r"""Convenience: the mixup loss as a :class:`MixupLoss`, by :func:`exact_mixup_loss` for
+    ``evaluation="exact"`` or by :func:`sampled_mixup_loss` for ``evaluation="sampled"``; the
     options are theirs.
 
-    ``pairing=`` (an option): partners drawn from π(j | i) instead of uniformly — a dense n×n
-    row-stochastic matrix ``P[i, j] = π(j | i)`` or a :class:`mixtheory.mixing.PartnerLaw`; anchor i
-    uniform, λ from the law (docs/theory.md §8.1). The exact method is then
+    ``pairing``: partners drawn from π(j | i) instead of uniformly — a dense n×n row-stochastic
+    matrix ``P[i, j] = π(j | i)`` or a :class:`mixtheory.mixing.PartnerLaw`; anchor i uniform, λ
+    from the law (docs/theory.md §8.1). The exact evaluation is then
     :func:`mixtheory.pairing.exact_mixup_loss_with_pairing`, the sampled one
-    :func:`mixtheory.mixing.sampled_loss_for_rule` with that partner law."""
-    pairing = options.pop("pairing", None)
-    if pairing is not None:
-        return _mixup_loss_with_pairing(model, X, Y, law, loss, method, pairing, options)
-    if method == "exact":
-        return exact_mixup_loss(model, X, Y, law, loss, **options)
-    if method == "sampled":
-        return sampled_mixup_loss(model, X, Y, law, loss, **options)
-    raise ValueError(f"method must be 'exact' or 'sampled', got {method!r}")
-
-
-def _mixup_loss_with_pairing(model: Model, X: ArrayLike, Y: ArrayLike, law, loss, method, pairing, options):
-    if method == "exact":
-        return exact_mixup_loss_with_pairing(model, X, Y, law, pairing, loss, **options)
-    if method == "sampled":
+    :func:`mixtheory.mixing.sampled_loss_for_rule` with that partner law. How the loss is
+    evaluated (quadrature nodes, chunk size, dtype, device) is ``options=``
+    :class:`~mixtheory.exact_loss.LossOptions`, passed on with the other options."""
+    if evaluation not in ("exact", "sampled"):
+        raise ValueError(f"evaluation must be 'exact' or 'sampled', got {evaluation!r}")
+    if evaluation == "exact":
+        if pairing is None:
+            value = exact_mixup_loss(model, X, Y, law, loss=loss, **options)
+        else:
+            value = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=pairing, loss=loss, **options)
+        return MixupLoss(value, 0.0, "exact")
+    if pairing is None:
+        est = sampled_mixup_loss(model, X, Y, law, loss=loss, **options)
+    else:
+        if "options" in options:
+            raise TypeError(
+                "options= (LossOptions) applies to the exact evaluation and to sampled_mixup_loss; the "
+                "sampled loss with a pairing (mixtheory.mixing.sampled_loss_for_rule) runs in float64 "
+                "on X's device: leave options out"
+            )
         n = torch.as_tensor(X).shape[0]
-        return sampled_loss_for_rule(model, X, Y, law, loss, partner=as_partner_law(pairing, n), **options)
-    raise ValueError(f"method must be 'exact' or 'sampled', got {method!r}")
+        partner = as_partner_law(pairing, n)
+        est = sampled_loss_for_rule(model, X, Y, law, loss=loss, partner=partner, **options)
+    return MixupLoss(est.value, est.stderr, "sampled", est.num_replicates, est.running)
 
 
 def second_order_loss(

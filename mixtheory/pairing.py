@@ -45,6 +45,8 @@ For an asymmetric λ law the weight of (i, j, θ) is ``P'(i,j) p(θ) + P'(j,i) p
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -56,12 +58,11 @@ from ._validation import (
     as_labels,
     as_tensor,
     labels_for_model,
-    model_outputs,
 )
-from .exact_loss import exact_mixup_loss
+from .exact_loss import LossOptions, chunk_units, exact_mixup_loss, exact_sum, loss_options, pair_list_blocks
 from .expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from .geometry import MixupGeometry, as_partner_law, is_uniform_with_self, require_symmetric_lambda
-from .laws import DEFAULT_NODES, MixingLaw
+from .laws import MixingLaw
 from .losses import Loss, get_loss
 from .mixing.expected_loss import exact_loss_for_rule
 from .mixing.partners import HardPool, PartnerLaw
@@ -95,28 +96,30 @@ def exact_mixup_loss_with_pairing(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    pairing: PartnerLaw | ArrayLike,
-    loss: str | Loss = "ce",
     *,
+    pairing: PartnerLaw | ArrayLike | None,
+    loss: str | Loss = "ce",
     form: Form = "folded",
-    num_nodes: int = DEFAULT_NODES,
-    chunk_size: int = 4096,
     num_classes: int | None = None,
+    options: LossOptions | None = None,
 ) -> float:
     r"""The exact mixup loss with partners from ``π(j | i)`` (module docstring).
 
     - ``form="unfolded"``: ``(1/n) Σ_i Σ_j π(j|i) E_λ m_ij(λ)``, the definition, by
       :func:`mixtheory.mixing.exact_loss_for_rule` (λ's own quadrature rule, any law).
     - ``form="folded"``: ``Σ_{i,j} P(i, j) E_θ m_ij(θ)`` with the symmetrised pair law and θ's
-      rule (λ must be symmetric about ½). Cost: (pairs with P > 0) × nodes model calls.
+      rule (λ must be symmetric about ½), by :func:`mixtheory.exact_loss.exact_sum` over
+      :func:`mixtheory.exact_loss.pair_list_blocks`. Cost: (pairs with P > 0) × nodes model calls.
 
     ``pairing=None`` or ``UniformPartner(n)`` (self included) is
-    :func:`mixtheory.mixup_loss.exact_mixup_loss` itself.
+    :func:`mixtheory.exact_loss.exact_mixup_loss` itself.
 
     Args:
         model: (batch, *input_shape) → (batch, c). X: (n, d) or (n, *input_shape);
             Y: (n, c) labels or (n,) class indices. law: λ's law. pairing: a PartnerLaw or an n×n
-            row-stochastic tensor. chunk_size: mixed points per model call (folded form).
+            row-stochastic tensor. options: :class:`~mixtheory.exact_loss.LossOptions`; its
+            ``chunk_size`` counts pairs in the folded form (default 4096), and is the functions'
+            above otherwise.
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta
@@ -126,41 +129,39 @@ def exact_mixup_loss_with_pairing(
     >>> W = torch.randn(2, 2, generator=g, dtype=torch.float64)
     >>> model = lambda x: torch.tanh(x @ W)
     >>> knn = KNearest(X, 2)
-    >>> folded = exact_mixup_loss_with_pairing(model, X, Y, SymmetricBeta(0.5), knn)
-    >>> unfolded = exact_mixup_loss_with_pairing(model, X, Y, SymmetricBeta(0.5), knn, form="unfolded")
+    >>> law = SymmetricBeta(0.5)
+    >>> folded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=knn)
+    >>> unfolded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=knn, form="unfolded")
     >>> abs(folded - unfolded) / folded < 1e-10
     True
     """
     if form not in ("folded", "unfolded"):
         raise ValueError(f"form must be 'folded' or 'unfolded', got {form!r}")
-    x = as_tensor("X", X, dtype=torch.float64)
+    options = loss_options(options)
+    x = as_tensor("X", X, dtype=options.dtype, device=options.device)
     y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     n = x.shape[0]
     loss = get_loss(loss)
     if pairing is None or is_uniform_with_self(pairing):
         if pairing is not None and pairing.n != n:
             raise ValueError(f"the pairing is on {pairing.n} samples but X has {n}")
-        return exact_mixup_loss(model, x, y, law, loss, form=form, num_nodes=num_nodes)
+        return exact_mixup_loss(model, x, y, law, loss=loss, form=form, options=options)
     partner_law = as_partner_law(pairing, n)
     if form == "unfolded":
-        return exact_loss_for_rule(
-            model, x, y, law, loss, partner=partner_law, route="pairs", num_nodes=num_nodes
-        )
+        pairs_options = dataclasses.replace(options, route="pairs")
+        return exact_loss_for_rule(model, x, y, law, loss=loss, partner=partner_law, options=pairs_options)
     require_symmetric_lambda(law, "the folded form")
     P = symmetrised_pair_law(partner_law, n).to(x.device)
     anchor, partner = (P > 0).nonzero(as_tuple=True)
-    pair_weight = P[anchor, partner]
-    nodes, weights = law.theta_rule(num_nodes).to_torch(x.dtype, x.device)
-    flat = x.reshape(n, -1)
-    total = torch.zeros((), dtype=torch.float64, device=x.device)
-    with torch.no_grad():
-        for t, w in zip(nodes, weights):
-            for start in range(0, anchor.numel(), chunk_size):
-                i, j = anchor[start : start + chunk_size], partner[start : start + chunk_size]
-                mixed_x = (t * flat[i] + (1 - t) * flat[j]).reshape(-1, *x.shape[1:])
-                mixed_y = t * y[i] + (1 - t) * y[j]
-                out = model_outputs(model, mixed_x, y.shape[1], out_dtype=x.dtype)
-                total += w * (pair_weight[start : start + chunk_size] * loss.value(mixed_y, out)).sum()
+    pairs = (anchor, partner, P[anchor, partner])
+    nodes, weights = law.theta_rule(options.num_nodes).to_torch(x.dtype, x.device)
+    size = chunk_units(options.chunk_size, 1, 4096)
+    blocks = pair_list_blocks(x, y, pairs, nodes, weights, size=size)
+    steps = nodes.numel() * math.ceil(anchor.numel() / size)
+    desc = "exact mixup loss (pairing)"
+    total = exact_sum(
+        model, blocks, loss, dtype=x.dtype, device=x.device, steps=steps, desc=desc, progress=options.progress
+    )
     return float(total)
 
 
@@ -188,10 +189,10 @@ def pool_shrinkage(
     Y: ArrayLike,
     law: MixingLaw,
     scores: ArrayLike,
+    *,
     etas: Sequence[float] = (1, 0.5, 0.2, 0.1, 0.05),
     model: Callable[[Tensor], Tensor] | None = None,
     loss: str | Loss = "ce",
-    *,
     num_classes: int | None = None,
 ) -> list[dict[str, float]]:
     r"""How much a hard pool (partners uniform over the top-η fraction by ``scores``,

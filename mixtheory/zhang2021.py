@@ -13,14 +13,16 @@ moments are :mod:`mixtheory.expansions.zhang2021`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 
 from ._types import ArrayLike, Tensor
 from ._validation import model_outputs, prepare_flat_inputs
+from .exact_loss import LossOptions, all_pairs_blocks, chunk_units, exact_sum, loss_options
 from .expansions.zhang2021 import check_linear_in_label, zhang_lambda_tilde
-from .laws import DEFAULT_NODES, MixingLaw
+from .laws import MixingLaw
 from .losses import Loss
 
 __all__ = ["zhang_exact_loss"]
@@ -34,19 +36,24 @@ def zhang_exact_loss(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    loss: str | Loss = "ce",
     *,
-    num_nodes: int = DEFAULT_NODES,
+    loss: str | Loss = "ce",
     num_classes: int | None = None,
+    options: LossOptions | None = None,
 ) -> float:
     r"""``(1/n²) Σ_i Σ_j E_λ̃ ℓ(y_i, f(λ̃ x_i + (1 − λ̃) x_j))`` with λ̃ from
     :func:`zhang_lambda_tilde` (``law`` is the law of λ itself), by quadrature over λ̃'s own rule
     times the exact sum over all partners. Equal to the mixup loss for losses affine in the label
     (module docstring; ``docs/theory.md §8.2``).
 
+    The sum is :func:`mixtheory.exact_loss.exact_sum` over
+    :func:`mixtheory.exact_loss.all_pairs_blocks` with the anchor's own label.
+
     Args:
         model: maps (batch, *input_shape) to (batch, c); X: (n, d) or (n, *input_shape);
         Y: (n, c) labels or (n,) class indices; law: the law of λ; loss: affine in the label.
+        options: :class:`~mixtheory.exact_loss.LossOptions`; ``chunk_size`` counts whole anchors
+            × n partners (default: all n² pairs of a node in one call).
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta, exact_mixup_loss
@@ -58,17 +65,27 @@ def zhang_exact_loss(
     >>> abs(zhang_exact_loss(model, X, Y, law) - exact_mixup_loss(model, X, Y, law)) < 1e-12
     True
     """
+    options = loss_options(options)
     x, y, shape, loss = prepare_flat_inputs(model, X, Y, loss, num_classes)
     n = x.shape[0]
-    rule = zhang_lambda_tilde(law).lambda_rule(num_nodes)
+    rule = zhang_lambda_tilde(law).lambda_rule(options.num_nodes)
     with torch.no_grad():
         check_linear_in_label(
             loss, y, model_outputs(model, x.reshape(n, *shape), y.shape[1], out_dtype=x.dtype)
         )
-        total = torch.zeros((), dtype=torch.float64)
-        labels = y[:, None, :].expand(n, n, y.shape[1]).reshape(n * n, -1)
-        for t, w in zip(rule.nodes.tolist(), rule.weights.tolist()):
-            mixed = (t * x[:, None, :] + (1.0 - t) * x[None, :, :]).reshape(n * n, *shape)
-            out = model_outputs(model, mixed, y.shape[1], out_dtype=x.dtype)
-            total += w * loss.value(labels, out).sum()
+    x, y = (t.to(dtype=options.dtype, device=options.device or t.device) for t in (x, y))
+    nodes, weights = rule.to_torch(x.dtype, x.device)
+    anchors = chunk_units(options.chunk_size, n, n)
+    blocks = all_pairs_blocks(x, y, nodes, weights, anchors=anchors, shape=shape, mix_labels=False)
+    steps = nodes.numel() * math.ceil(n / anchors)
+    total = exact_sum(
+        model,
+        blocks,
+        loss,
+        dtype=x.dtype,
+        device=x.device,
+        steps=steps,
+        desc="Zhang's exact loss",
+        progress=options.progress,
+    )
     return float(total / (n * n))

@@ -10,6 +10,7 @@ import torch
 from mixtheory import SymmetricBeta
 from mixtheory.checks import CHECKS, select_checks
 from mixtheory.checks.tolerances import t_critical, z_critical
+from mixtheory.exact_loss import LossOptions
 from mixtheory.expansions import fit_remainder_order
 from mixtheory.mixup_loss import exact_mixup_loss
 
@@ -50,6 +51,6 @@ def test_affine_first_layer_fast_path_is_exact(arch):
         )
     net = net.double().eval()
     y = torch.arange(X.shape[0]) % 3
-    fast = exact_mixup_loss(net, X, y, SymmetricBeta(0.5), num_nodes=8)
-    generic = exact_mixup_loss(lambda x: net(x), X, y, SymmetricBeta(0.5), num_nodes=8)
+    fast = exact_mixup_loss(net, X, y, SymmetricBeta(0.5), options=LossOptions(num_nodes=8))
+    generic = exact_mixup_loss(lambda x: net(x), X, y, SymmetricBeta(0.5), options=LossOptions(num_nodes=8))
     assert fast == pytest.approx(generic, rel=1e-14)

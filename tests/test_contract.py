@@ -28,6 +28,7 @@ from mixtheory import (
 from mixtheory._validation import MissingClassWarning, check_class_indices
 from mixtheory.data import load_digits, load_split
 from mixtheory.estimators import estimate_from_geometry
+from mixtheory.exact_loss import LossOptions
 from mixtheory.expansions.mixupe import first_order_term
 from mixtheory.expansions.zhang2021 import zhang_expansion
 from mixtheory.mixing.expected_loss import exact_loss_for_rule
@@ -50,16 +51,18 @@ def digits():
 
 # every public entry point that takes (model, X, Y), as data
 ENTRY_POINTS = {
-    "mixup_loss exact": lambda m, X, Y: mixup_loss(m, X, Y, LAW, num_nodes=4),
-    "mixup_loss sampled": lambda m, X, Y: mixup_loss(m, X, Y, LAW, method="sampled", num_draws=2),
+    "mixup_loss exact": lambda m, X, Y: mixup_loss(m, X, Y, LAW, options=LossOptions(num_nodes=4)),
+    "mixup_loss sampled": lambda m, X, Y: mixup_loss(m, X, Y, LAW, evaluation="sampled", num_draws=2),
     "estimate_regularizers": lambda m, X, Y: estimate_regularizers(m, X, Y, LAW, num_probes=2),
     "train": lambda m, X, Y: train(m, X, Y, epochs=1, progress=False),
     "el2n": lambda m, X, Y: el2n(m, X, Y),
     "grand": lambda m, X, Y: grand(m, X, Y),
     "zhang_expansion": lambda m, X, Y: zhang_expansion(m, X, Y, LAW),
-    "zhang_exact_loss": lambda m, X, Y: zhang_exact_loss(m, X, Y, LAW, num_nodes=4),
+    "zhang_exact_loss": lambda m, X, Y: zhang_exact_loss(m, X, Y, LAW, options=LossOptions(num_nodes=4)),
     "first_order_term": lambda m, X, Y: first_order_term(m, X, Y),
-    "exact_mixup_loss_with_pairing": lambda m, X, Y: exact_mixup_loss_with_pairing(m, X, Y, LAW, None),
+    "exact_mixup_loss_with_pairing": lambda m, X, Y: exact_mixup_loss_with_pairing(
+        m, X, Y, LAW, pairing=None
+    ),
     "exact_loss_for_rule": lambda m, X, Y: exact_loss_for_rule(m, X, Y, LAW),
 }
 
@@ -120,7 +123,9 @@ def test_classes_come_from_the_model(digits):
     X, y, net = digits
     Xs, ys = X[:4], torch.tensor([3, 3, 3, 3])
     one_hot = torch.nn.functional.one_hot(ys, 10).double()
-    assert mixup_loss(net, Xs, ys, LAW, num_nodes=4) == mixup_loss(net, Xs, one_hot, LAW, num_nodes=4)
+    assert mixup_loss(net, Xs, ys, LAW, options=LossOptions(num_nodes=4)) == mixup_loss(
+        net, Xs, one_hot, LAW, options=LossOptions(num_nodes=4)
+    )
     torch.testing.assert_close(el2n(net, Xs, ys), el2n(net, Xs, one_hot), rtol=0, atol=0)
     net2 = build_model("mlp", 64, 10, "tanh", hidden=(8,), dtype=torch.float64, seed=1)
     result = train(net2, X[:2], torch.tensor([3, 3]), epochs=1, batch_size=2, progress=False)
@@ -138,7 +143,7 @@ def test_a_model_with_fewer_outputs_than_classes_is_refused(digits):
 def test_num_classes_against_the_model_and_without_a_model(digits):
     X, y, net = digits
     with pytest.raises(ValueError, match="num_classes=12 but the model has 10 outputs"):
-        mixup_loss(net, X, y, LAW, num_classes=12, num_nodes=4)
+        mixup_loss(net, X, y, LAW, num_classes=12, options=LossOptions(num_nodes=4))
     with pytest.raises(ValueError, match=r"Y\[\d+\] = \d+ but num_classes=5"):
         MixupGeometry(X, y, LAW, num_classes=5)
     with warnings.catch_warnings():

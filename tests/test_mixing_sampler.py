@@ -15,6 +15,7 @@ from _stats import assert_within_standard_errors
 from conftest import make_data, make_mlp
 
 from mixtheory import Beta, Empirical, SymmetricBeta, exact_mixup_loss
+from mixtheory.exact_loss import LossOptions
 from mixtheory.mixing import (
     ClassConditional,
     DensePairing,
@@ -100,9 +101,11 @@ def test_pair_route_is_exact_mixup_loss_for_uniform_pairing(problem, law):
     X, Y, model = problem
     e_mix = exact_mixup_loss(model, X, Y, law)
     for partner in ("uniform", "permutation"):
-        brute = exact_loss_for_rule(model, X, Y, law, partner=partner, route="pairs")
+        brute = exact_loss_for_rule(model, X, Y, law, partner=partner, options=LossOptions(route="pairs"))
         assert abs(brute - e_mix) <= 1e-10 * abs(e_mix)
-    brute = exact_loss_for_rule(model, X, Y, law, partner=UniformPartner(N), route="pairs")
+    brute = exact_loss_for_rule(
+        model, X, Y, law, partner=UniformPartner(N), options=LossOptions(route="pairs")
+    )
     assert abs(brute - e_mix) <= 1e-10 * abs(e_mix)
 
 
@@ -115,7 +118,9 @@ def test_distinct_pairs_is_the_corrected_form(problem):
     # b = n: flip (even n) and roll give E_≠; uniform and permutation give E_mix
     for rule, truth in [("flip", brute), ("roll", brute), ("uniform", e_mix), ("permutation", e_mix)]:
         for route in ("auto", "pairs"):
-            value = exact_loss_for_rule(model, X, Y, law, partner=rule, batch_size=N, route=route)
+            value = exact_loss_for_rule(
+                model, X, Y, law, partner=rule, batch_size=N, options=LossOptions(route=route)
+            )
             assert abs(value - truth) <= 1e-10 * abs(truth), (rule, route)
 
 
@@ -138,7 +143,14 @@ def test_sampled_loss_converges_to_exact_limit(problem, per, partner, batch_size
     law = SymmetricBeta(0.5)
     nodes = 16 if per == "element" else 64  # the element route is a num_nodes^d tensor product
     exact = exact_loss_for_rule(
-        model, X, Y, law, partner=partner, per=per, batch_size=batch_size, num_nodes=nodes
+        model,
+        X,
+        Y,
+        law,
+        partner=partner,
+        per=per,
+        batch_size=batch_size,
+        options=LossOptions(num_nodes=nodes),
     )
     g = torch.Generator().manual_seed(_seed(per, partner, batch_size))
     est = sampled_loss_for_rule(
@@ -201,7 +213,14 @@ def test_every_rule_and_granularity(problem, per, partner, batch_size):
     law = Beta(0.7, 0.4)
     nodes = 20 if per == "element" else 96
     exact = exact_loss_for_rule(
-        model, X, Y, law, partner=partner, per=per, batch_size=batch_size, num_nodes=nodes
+        model,
+        X,
+        Y,
+        law,
+        partner=partner,
+        per=per,
+        batch_size=batch_size,
+        options=LossOptions(num_nodes=nodes),
     )
     g = torch.Generator().manual_seed(_seed(per, partner, batch_size, "slow"))
     est = sampled_loss_for_rule(

@@ -20,12 +20,16 @@ from mixtheory import (
     Beta,
     Mixture,
     MixupGeometry,
+    MixupLoss,
     PointMass,
     SymmetricBeta,
+    exact_mixup_loss,
     mixup_loss,
+    sampled_mixup_loss,
     sampled_second_order_loss,
     second_order_loss,
 )
+from mixtheory.exact_loss import LossOptions
 from mixtheory.expansions import fit_remainder_order
 
 THEOREM1_LAWS = [
@@ -54,12 +58,12 @@ def test_theorem1_folding(law):
     """Mixup over all ordered pairs with λ from the law equals the folded perturbed ERM."""
     X, Y = make_data(25, 4, 3, seed=40)
     model = make_mlp(4, 3, seed=41, scale=1.5)
-    folded = mixup_loss(model, X, Y, law)
+    folded = exact_mixup_loss(model, X, Y, law)
     rule = law.lambda_rule(48)
     with torch.no_grad():
         unfolded = _brute_force_unfolded(model, X, Y, rule.nodes, rule.weights)
     assert abs(folded - unfolded) / abs(unfolded) <= 1e-10
-    assert folded == pytest.approx(mixup_loss(model, X, Y, law, form="unfolded"), rel=1e-10)
+    assert folded == pytest.approx(exact_mixup_loss(model, X, Y, law, form="unfolded"), rel=1e-10)
 
 
 @settings(max_examples=15, deadline=None)
@@ -74,17 +78,19 @@ def test_theorem1_folding_property(a, b, seed, loss):
     X, Y = make_data(6, 2, 3, seed=seed)
     model = make_mlp(2, 3, seed=seed + 1)
     law = Beta(a, b)
-    folded = mixup_loss(model, X, Y, law, loss)
-    assert folded == pytest.approx(mixup_loss(model, X, Y, law, loss, form="unfolded"), rel=1e-10)
+    folded = exact_mixup_loss(model, X, Y, law, loss=loss)
+    assert folded == pytest.approx(exact_mixup_loss(model, X, Y, law, loss=loss, form="unfolded"), rel=1e-10)
 
 
 def test_exact_loss_converges_in_nodes_and_is_chunk_invariant():
     X, Y = make_data(30, 3, 2, seed=42)
     model = make_mlp(3, 2, seed=43)
     law = SymmetricBeta(0.2)
-    values = [mixup_loss(model, X, Y, law, num_nodes=k) for k in (8, 16, 32, 64)]
+    values = [exact_mixup_loss(model, X, Y, law, options=LossOptions(num_nodes=k)) for k in (8, 16, 32, 64)]
     assert abs(values[-1] - values[-2]) <= 1e-12 * values[-1]
-    assert mixup_loss(model, X, Y, law, chunk_size=7) == pytest.approx(values[2], rel=1e-13)
+    assert exact_mixup_loss(model, X, Y, law, options=LossOptions(chunk_size=7)) == pytest.approx(
+        values[2], rel=1e-13
+    )
 
 
 def test_erm_law_gives_the_erm_loss():
@@ -93,21 +99,21 @@ def test_erm_law_gives_the_erm_loss():
     with torch.no_grad():
         u = model(X)
         erm = float((torch.logsumexp(u, -1) - (Y * u).sum(-1)).mean())
-    assert mixup_loss(model, X, Y, ERM()) == pytest.approx(erm, rel=1e-14)
+    assert exact_mixup_loss(model, X, Y, ERM()) == pytest.approx(erm, rel=1e-14)
 
 
-@pytest.mark.parametrize("per", ["sample", "batch"])
+@pytest.mark.parametrize("per", ["pair", "batch"])
 def test_sampled_loss_within_standard_error(per):
     X, Y = make_data(40, 3, 3, seed=46)
     model = make_mlp(3, 3, seed=47, scale=2.0)
     law = SymmetricBeta(0.5)
-    exact = mixup_loss(model, X, Y, law)
+    exact = exact_mixup_loss(model, X, Y, law)
     est = mixup_loss(
         model,
         X,
         Y,
         law,
-        method="sampled",
+        evaluation="sampled",
         per=per,
         num_draws=400,
         generator=torch.Generator().manual_seed(48),
@@ -126,7 +132,7 @@ def test_sampled_standard_errors_are_honest():
     X, Y = make_data(20, 3, 2, seed=49)
     model = make_mlp(3, 2, seed=50, scale=2.0)
     law = SymmetricBeta(1.0)
-    exact = mixup_loss(model, X, Y, law)
+    exact = exact_mixup_loss(model, X, Y, law)
     seeds, draws = 300, 50
     z = np.array(
         [
@@ -135,7 +141,7 @@ def test_sampled_standard_errors_are_honest():
                 X,
                 Y,
                 law,
-                method="sampled",
+                evaluation="sampled",
                 num_draws=draws,
                 generator=torch.Generator().manual_seed(s),
             ).zscore(exact)
@@ -177,7 +183,7 @@ def _remainder_fit(model, geo, scales, contract_labels=True):
             g = geo.contracted(s)
         else:
             g = MixupGeometry(geo.x_mean + s * geo.centered_x, geo.Y, geo.law)
-        gaps.append(abs(mixup_loss(model, g.X, g.Y, g.law) - second_order_loss(model, g)))
+        gaps.append(abs(exact_mixup_loss(model, g.X, g.Y, g.law) - second_order_loss(model, g)))
     return fit_remainder_order(scales, gaps, correction=True), gaps
 
 
@@ -208,29 +214,50 @@ def test_user_errors():
     X, Y = make_data(10, 3, 2, seed=56)
     model = make_mlp(3, 2, seed=57)
     law = SymmetricBeta(1.0)
-    with pytest.raises(ValueError, match="method must be"):
-        mixup_loss(model, X, Y, law, method="mc")
+    with pytest.raises(ValueError, match="evaluation must be"):
+        mixup_loss(model, X, Y, law, evaluation="mc")
     with pytest.raises(ValueError, match="per must be"):
-        mixup_loss(model, X, Y, law, method="sampled", per="epoch")
+        mixup_loss(model, X, Y, law, evaluation="sampled", per="epoch")
     with pytest.raises(ValueError, match="num_draws must be an integer >= 2"):
-        mixup_loss(model, X, Y, law, method="sampled", num_draws=1)
+        mixup_loss(model, X, Y, law, evaluation="sampled", num_draws=1)
     with pytest.raises(ValueError, match="form must be"):
-        mixup_loss(model, X, Y, law, form="half")
+        exact_mixup_loss(model, X, Y, law, form="half")
     with pytest.raises(TypeError, match="law must be a mixtheory law"):
-        mixup_loss(model, X, Y, 1.0)
+        exact_mixup_loss(model, X, Y, 1.0)
     Xbad = X.clone()
     Xbad[0, 0] = float("inf")
     with pytest.raises(ValueError, match="X contains 1 NaN or infinite"):
-        mixup_loss(model, Xbad, Y, law)
+        exact_mixup_loss(model, Xbad, Y, law)
     with pytest.raises(ValueError, match="every label must sum to 1"):
         sampled_second_order_loss(model, MixupGeometry(X, 2 * Y, law))
     with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
-        mixup_loss(model, X, Y, law, chunk_size=0)
+        exact_mixup_loss(model, X, Y, law, options=LossOptions(chunk_size=0))
     # labels narrower than the outputs are never broadcast silently
     for method in ("exact", "sampled"):
         with pytest.raises(TypeError, match=r"Y is a 1-D torch.float64 tensor: that is ambiguous"):
-            mixup_loss(model, X, Y.argmax(-1).double(), law, method=method)
+            mixup_loss(model, X, Y.argmax(-1).double(), law, evaluation=method)
         with pytest.raises(ValueError, match=r"num_classes=3 but the model has 2 outputs"):
-            mixup_loss(model, X, Y.argmax(-1), law, method=method, num_classes=3)
+            mixup_loss(model, X, Y.argmax(-1), law, evaluation=method, num_classes=3)
         with pytest.raises(ValueError, match=r"Y has 1 label columns but the model has 2 outputs"):
-            mixup_loss(model, X, Y[:, :1], law, method=method)
+            mixup_loss(model, X, Y[:, :1], law, evaluation=method)
+
+
+def test_mixup_loss_returns_one_result_type_for_both_evaluations():
+    X, Y = make_data(12, 3, 2, seed=58)
+    model = make_mlp(3, 2, seed=59)
+    law = SymmetricBeta(0.5)
+    exact = mixup_loss(model, X, Y, law, options=LossOptions(num_nodes=16))
+    assert isinstance(exact, MixupLoss) and exact.evaluation == "exact"
+    assert exact.value == exact_mixup_loss(model, X, Y, law, options=LossOptions(num_nodes=16))
+    assert exact.stderr == 0.0 and exact.num_replicates == 0 and float(exact) == exact.value
+    sampled = mixup_loss(
+        model, X, Y, law, evaluation="sampled", num_draws=20, generator=torch.Generator().manual_seed(3)
+    )
+    direct = sampled_mixup_loss(model, X, Y, law, num_draws=20, generator=torch.Generator().manual_seed(3))
+    assert isinstance(sampled, MixupLoss) and sampled.evaluation == "sampled"
+    assert (sampled.value, sampled.stderr, sampled.num_replicates) == (direct.value, direct.stderr, 20)
+    assert sampled.zscore(exact.value) == direct.zscore(exact.value)
+    with pytest.raises(ValueError, match=r"per must be 'pair' or 'batch', got 'sample' .* is per='pair'"):
+        sampled_mixup_loss(model, X, Y, law, per="sample")
+    with pytest.raises(TypeError, match="options= .LossOptions. applies to the exact evaluation"):
+        mixup_loss(model, X, Y, law, evaluation="sampled", pairing=torch.eye(12), options=LossOptions())

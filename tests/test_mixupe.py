@@ -11,6 +11,7 @@ from scipy import stats
 
 from mixtheory import SymmetricBeta, exact_mixup_loss
 from mixtheory.derivatives import derivatives_at
+from mixtheory.exact_loss import LossOptions
 from mixtheory.expansions import fit_remainder_order
 from mixtheory.expansions.mixupe import (
     directional_expansion,
@@ -162,7 +163,7 @@ def expansion_errors(order, moments, law):
     errors = []
     for s in SCALES[order]:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = exact_mixup_loss(model, X, Y, law, progress=False)
+        exact = exact_mixup_loss(model, X, Y, law, options=LossOptions(progress=False))
         errors.append(directional_expansion(model, X, Y, law, order=order, moments=moments).loss() - exact)
     return fit_remainder_order(SCALES[order], errors, correction=True)
 

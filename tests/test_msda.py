@@ -10,6 +10,7 @@ import torch
 
 from mixtheory import Beta, SymmetricBeta
 from mixtheory.checks.tolerances import t_critical
+from mixtheory.exact_loss import LossOptions
 from mixtheory.expansions import ZHANG_TERMS, fit_remainder_order
 from mixtheory.expansions.park2022 import (
     MaskHole,
@@ -123,7 +124,7 @@ def _remainder_fit(mask, scales):
     gaps = []
     for s in scales:
         Xs = x_bar + s * (X - x_bar)  # inputs only: the label is exact in the re-anchored form
-        exact = exact_masked_loss(model, Xs, Y, law, mask=mask, num_nodes=8)
+        exact = exact_masked_loss(model, Xs, Y, law, mask=mask, options=LossOptions(num_nodes=8))
         gaps.append(abs(exact - masked_expansion(model, Xs, Y, law, mask=mask, num_nodes=8).loss()))
     return fit_remainder_order(scales, gaps, correction=True)
 
@@ -174,7 +175,7 @@ def test_masked_loss_is_exact_over_a_continuous_lambda_law():
         lam = dist.expect(lambda t: t, lb=1 - hi, ub=1 - lo) / p
         reference += p * masked(net, X, Y, PointMass(lam), mask="cutmix")
     for nodes in (16, 96, 400):
-        value = masked(net, X, Y, SymmetricBeta(1.0), mask="cutmix", num_nodes=nodes)
+        value = masked(net, X, Y, SymmetricBeta(1.0), mask="cutmix", options=LossOptions(num_nodes=nodes))
         assert abs(value - reference) / reference < 1e-12, (nodes, value, reference)
     # the rule before the conventions (rounded sides) is a different sampler, not a rounding error
     rounded = masked(net, X, Y, SymmetricBeta(1.0), mask=CutMix(convention="rounded"))

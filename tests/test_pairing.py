@@ -13,6 +13,7 @@ from conftest import make_data, make_mlp
 from mixtheory import Beta, MixupGeometry, SymmetricBeta, WShaped, second_order_loss
 from mixtheory.checks.tolerances import t_critical
 from mixtheory.closed_form import taylor_regularizers
+from mixtheory.exact_loss import LossOptions
 from mixtheory.expansions import fit_remainder_order
 from mixtheory.mixing import ClassConditional, DensePairing, HardPool, KNearest, UniformPartner
 from mixtheory.pairing import (
@@ -69,11 +70,11 @@ def test_folded_equals_unfolded_exact_loss(name):
     pairing = PAIRINGS[name](X, Y)
     model = make_mlp(D, C, seed=2, hidden=5)
     law = SymmetricBeta(0.6)
-    folded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing)
-    unfolded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing, form="unfolded")
+    folded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=pairing)
+    unfolded = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=pairing, form="unfolded")
     assert abs(folded - unfolded) <= 1e-10 * abs(unfolded)
     # and it is not the uniform loss (the pairing matters)
-    uniform = exact_mixup_loss_with_pairing(model, X, Y, law, None)
+    uniform = exact_mixup_loss_with_pairing(model, X, Y, law, pairing=None)
     assert abs(folded - uniform) > 1e-6 * abs(uniform)
 
 
@@ -84,10 +85,10 @@ def test_uniform_pairing_exact_loss_is_exact_mixup_loss():
     model = make_mlp(D, C, seed=4, hidden=5)
     law = SymmetricBeta(0.6)
     ref = exact_mixup_loss(model, X, Y, law)
-    assert exact_mixup_loss_with_pairing(model, X, Y, law, UniformPartner(N)) == ref
+    assert exact_mixup_loss_with_pairing(model, X, Y, law, pairing=UniformPartner(N)) == ref
     # the pair route on the same law (not bit-equal: another summation order)
     dense = torch.full((N, N), 1.0 / N, dtype=torch.float64)
-    assert abs(exact_mixup_loss_with_pairing(model, X, Y, law, dense) - ref) <= 1e-12 * ref
+    assert abs(exact_mixup_loss_with_pairing(model, X, Y, law, pairing=dense) - ref) <= 1e-12 * ref
 
 
 def test_asymmetric_law_is_refused_by_the_fold():
@@ -98,9 +99,9 @@ def test_asymmetric_law_is_refused_by_the_fold():
         MixupGeometry(X, Y, law, pairing=knn)
     model = make_mlp(D, C, seed=6, hidden=5)
     with pytest.raises(ValueError, match="symmetric about 1/2"):
-        exact_mixup_loss_with_pairing(model, X, Y, law, knn)
+        exact_mixup_loss_with_pairing(model, X, Y, law, pairing=knn)
     # the definition needs no symmetry, and uniform pairing folds any law
-    assert np.isfinite(exact_mixup_loss_with_pairing(model, X, Y, law, knn, form="unfolded"))
+    assert np.isfinite(exact_mixup_loss_with_pairing(model, X, Y, law, pairing=knn, form="unfolded"))
     MixupGeometry(X, Y, law, pairing=UniformPartner(N))
 
 
@@ -287,7 +288,7 @@ def _remainder_gaps(name, scales):
     gaps = []
     for s in scales:
         g = geo.contracted(s)
-        exact = exact_mixup_loss_with_pairing(model, g.X, g.Y, law, pairing)
+        exact = exact_mixup_loss_with_pairing(model, g.X, g.Y, law, pairing=pairing)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CancellationWarning)
             gaps.append(abs(exact - second_order_loss(model, g, "ce")))
@@ -338,8 +339,11 @@ def test_public_entry_points_take_a_pairing():
     g = torch.Generator().manual_seed(33)
     P = torch.rand(12, 12, generator=g, dtype=torch.float64)
     P = P / P.sum(1, keepdim=True)
-    exact = mixup_loss(model, X, Y, law, pairing=P, num_nodes=16)
-    assert exact == exact_mixup_loss_with_pairing(model, X, Y, law, P, num_nodes=16)
+    exact = mixup_loss(model, X, Y, law, pairing=P, options=LossOptions(num_nodes=16))
+    assert exact.evaluation == "exact" and exact.stderr == 0.0
+    assert exact.value == exact_mixup_loss_with_pairing(
+        model, X, Y, law, pairing=P, options=LossOptions(num_nodes=16)
+    )
     geo = MixupGeometry(X, Y, law, pairing=P)
     regs = taylor_regularizers(model, geo)
     ref = dense_regularizers(model, geo)
@@ -354,12 +358,14 @@ def test_public_entry_points_take_a_pairing():
         X,
         Y,
         law,
-        method="sampled",
+        evaluation="sampled",
         pairing=P,
         num_draws=400,
         generator=torch.Generator().manual_seed(34),
     )
-    assert_within_standard_errors([sampled.value], [sampled.stderr], [exact], what="sampled paired loss")
+    assert_within_standard_errors(
+        [sampled.value], [sampled.stderr], [exact.value], what="sampled paired loss"
+    )
 
 
 # --- issue 15 §3: every estimator route on a paired geometry; anchor weights in the Monte Carlo ---

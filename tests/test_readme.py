@@ -64,7 +64,7 @@ def test_readme_documents_data_device_and_the_cost_of_the_exact_loss():
         "`--device cuda`",
         "O(n² · nodes)",
         "`sampled_mixup_loss`",
-        'method="sampled"',
+        'evaluation="sampled"',
         "What each row of `mixtheory check` means",
     ):
         assert phrase in text, phrase

@@ -27,6 +27,7 @@ from mixtheory import (
     taylor_regularizers,
 )
 from mixtheory.data import load_digits
+from mixtheory.exact_loss import LossOptions
 from mixtheory.models import build_model, train_model
 from mixtheory.reference import dense_regularizers
 from mixtheory.regularizers import CancellationWarning, regularizers_from_derivatives
@@ -187,10 +188,10 @@ def test_float32_models_work_everywhere_and_agree_with_float64():
     for key in ("erm", "R13", "R2", "R3"):
         assert r32[key].dtype == torch.float64  # the geometry's dtype
         torch.testing.assert_close(r32[key], r64[key], rtol=1e-4, atol=1e-6)
-    exact32 = mixup_loss(model32, X, Y, LAW, num_nodes=8)
-    exact64 = mixup_loss(model64, X, Y, LAW, num_nodes=8)
-    assert exact32 == pytest.approx(exact64, rel=1e-5)
-    sampled = mixup_loss(model32, X, Y, LAW, method="sampled", num_draws=4, generator=torch.Generator())
+    exact32 = mixup_loss(model32, X, Y, LAW, options=LossOptions(num_nodes=8))
+    exact64 = mixup_loss(model64, X, Y, LAW, options=LossOptions(num_nodes=8))
+    assert exact32.value == pytest.approx(exact64.value, rel=1e-5)
+    sampled = mixup_loss(model32, X, Y, LAW, evaluation="sampled", num_draws=4, generator=torch.Generator())
     assert np.isfinite(sampled.value)
     est = estimate_regularizers(model32, X, Y, LAW, probes="exact")
     torch.testing.assert_close(est["R13"], r64["R13"], rtol=1e-4, atol=1e-6)
@@ -236,8 +237,8 @@ def test_bad_model_outputs_get_a_clear_error_everywhere(bad_model, error, messag
     geo = MixupGeometry(X, Y, LAW)
     calls = {
         "taylor_regularizers": lambda: taylor_regularizers(bad_model, geo),
-        "exact": lambda: mixup_loss(bad_model, X, Y, LAW, num_nodes=4),
-        "sampled": lambda: mixup_loss(bad_model, X, Y, LAW, method="sampled", num_draws=2),
+        "exact": lambda: mixup_loss(bad_model, X, Y, LAW, options=LossOptions(num_nodes=4)),
+        "sampled": lambda: mixup_loss(bad_model, X, Y, LAW, evaluation="sampled", num_draws=2),
         "estimate": lambda: estimate_regularizers(bad_model, X, Y, LAW, method="jvp"),
         "sampled_l_q": lambda: sampled_second_order_loss(bad_model, geo, num_draws=2),
     }

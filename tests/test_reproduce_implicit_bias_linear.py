@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mixtheory import SymmetricBeta, exact_mixup_loss
+from mixtheory.exact_loss import LossOptions
 from mixtheory.reproduce import run_figure
 from mixtheory.reproduce.implicit_bias_linear import (
     FIGURE,
@@ -52,9 +53,9 @@ def test_linear_mixup_loss_is_the_exact_mixup_loss():
         torch.as_tensor(X),
         torch.as_tensor(y)[:, None],
         SymmetricBeta(0.5),
-        "logistic",
+        loss="logistic",
         form="unfolded",
-        num_nodes=64,
+        options=LossOptions(num_nodes=64),
     )
     assert mine == pytest.approx(reference, rel=1e-10)
 

@@ -15,6 +15,7 @@ import torch
 from mixtheory import _io, build_model
 from mixtheory.cli import main
 from mixtheory.data import load_digits
+from mixtheory.exact_loss import LossOptions
 from mixtheory.reproduce import Config, Figure, Unit, aggregate, redraw_figure, run_figure
 from mixtheory.training import EL2NRecorder, GraNdRecorder, Mixup, train
 
@@ -454,7 +455,13 @@ def test_no_bar_fragments_outside_a_terminal(tmp_path, capsys):
 
     X, y = load_digits(30, seed=0)
     net = build_model("mlp", 64, 10, hidden=(8,), dtype=torch.float64)
-    exact_mixup_loss(net, torch.as_tensor(X, dtype=torch.float64), y, SymmetricBeta(1.0), progress=True)
+    exact_mixup_loss(
+        net,
+        torch.as_tensor(X, dtype=torch.float64),
+        y,
+        SymmetricBeta(1.0),
+        options=LossOptions(progress=True),
+    )
     with progress_bar(100, "stage", True) as bar:
         bar.update(100)
     train(net, X, y, epochs=2, progress=True)

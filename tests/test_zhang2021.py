@@ -13,6 +13,7 @@ from scipy import stats
 
 from mixtheory import Beta, FromDensity, Mixture, PointMass, SymmetricBeta, exact_mixup_loss
 from mixtheory.derivatives import derivatives_at
+from mixtheory.exact_loss import LossOptions
 from mixtheory.expansions import fit_remainder_order
 from mixtheory.expansions.zhang2021 import (
     compare_expansions,
@@ -94,8 +95,8 @@ def test_lambda_tilde_form_equals_mixup_loss(law, loss):
         model = make_mlp(3, 3, seed=3)
     else:
         X, Y, model = logistic_problem(seed=4)
-    exact = exact_mixup_loss(model, X, Y, law, loss, progress=False)
-    assert zhang_exact_loss(model, X, Y, law, loss) == pytest.approx(exact, rel=1e-10)
+    exact = exact_mixup_loss(model, X, Y, law, loss=loss, options=LossOptions(progress=False))
+    assert zhang_exact_loss(model, X, Y, law, loss=loss) == pytest.approx(exact, rel=1e-10)
 
 
 @pytest.mark.parametrize("law", GENERIC_LAWS.values(), ids=GENERIC_LAWS.keys())
@@ -103,7 +104,7 @@ def test_lambda_tilde_form_generic_laws(law):
     """The same identity through the generic tilted rule and the tilted density."""
     X, Y = make_data(8, 3, 3, seed=5)
     model = make_mlp(3, 3, seed=6)
-    exact = exact_mixup_loss(model, X, Y, law, progress=False)
+    exact = exact_mixup_loss(model, X, Y, law, options=LossOptions(progress=False))
     assert zhang_exact_loss(model, X, Y, law) == pytest.approx(exact, rel=1e-10)
 
 
@@ -111,7 +112,7 @@ def test_squared_error_is_refused():
     X, Y = make_data(6, 3, 2, seed=0)
     model = make_mlp(3, 2, seed=0)
     with pytest.raises(ValueError, match="not of the form h"):
-        zhang_exact_loss(model, X, Y, SymmetricBeta(1.0), "mse")
+        zhang_exact_loss(model, X, Y, SymmetricBeta(1.0), loss="mse")
     with pytest.raises(ValueError, match="not of the form h"):
         zhang_expansion(model, X, Y, SymmetricBeta(1.0), "mse")
 
@@ -122,7 +123,7 @@ def test_autograd_loss_affine_in_label_is_accepted():
     model = make_mlp(3, 3, seed=8)
     ce = AutogradLoss(lambda y, u: torch.logsumexp(u, -1) - (y * u).sum())
     law = SymmetricBeta(0.7)
-    assert zhang_exact_loss(model, X, Y, law, ce) == pytest.approx(
+    assert zhang_exact_loss(model, X, Y, law, loss=ce) == pytest.approx(
         zhang_exact_loss(model, X, Y, law), rel=1e-12
     )
 
@@ -165,7 +166,7 @@ def contraction_errors(model, X0, Y, law, loss="ce"):
     correct, printed = [], []
     for s in SCALES:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = exact_mixup_loss(model, X, Y, law, loss, progress=False)
+        exact = exact_mixup_loss(model, X, Y, law, loss=loss, options=LossOptions(progress=False))
         correct.append(zhang_expansion(model, X, Y, law, loss).loss() - exact)
         printed.append(zhang_expansion(model, X, Y, law, loss, r3_form="printed").loss() - exact)
     return correct, printed

@@ -20,10 +20,10 @@ import torch
 from .._types import ArrayLike, Model
 from ..closed_form import taylor_regularizers
 from ..data import load_digits
+from ..exact_loss import LossOptions, exact_mixup_loss
 from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..geometry import MixupGeometry
 from ..laws import MixingLaw, SymmetricBeta
-from ..mixup_loss import exact_mixup_loss
 from ..models import build_model, train_model
 from ..reference import dense_regularizers
 from ..regularizers import CancellationWarning
@@ -105,7 +105,9 @@ def converged_exact_loss(
     estimate against Q_{fixed/2}."""
 
     def q(nodes: int) -> float:
-        return exact_mixup_loss(model, X, Y, law, form=form, num_nodes=nodes, progress=False)
+        return exact_mixup_loss(
+            model, X, Y, law, form=form, options=LossOptions(num_nodes=nodes, progress=False)
+        )
 
     if fixed is not None:
         value = q(fixed)

@@ -19,12 +19,12 @@ import warnings
 
 import torch
 
+from ..exact_loss import LossOptions, exact_mixup_loss
 from ..expansions.mixupe import directional_expansion
 from ..expansions.park2022 import masked_expansion
 from ..expansions.remainder import fit_remainder_order
 from ..expansions.zhang2021 import zhang_expansion
 from ..mixing import ClassConditional
-from ..mixup_loss import exact_mixup_loss
 from ..pairing import exact_mixup_loss_with_pairing
 from ..zhang2021 import zhang_exact_loss
 from .context import CheckContext
@@ -42,8 +42,8 @@ def _subset(ctx: CheckContext) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _quadrature_pair(fn, *args, **kwargs) -> tuple[float, float]:
     """A quadrature value and its error estimate |Q_K − Q_{K/2}|."""
-    value = fn(*args, num_nodes=NODES, **kwargs)
-    coarse = fn(*args, num_nodes=NODES // 2, **kwargs)
+    value = fn(*args, options=LossOptions(num_nodes=NODES), **kwargs)
+    coarse = fn(*args, options=LossOptions(num_nodes=NODES // 2), **kwargs)
     return value, abs(value - coarse)
 
 
@@ -78,7 +78,7 @@ def _zhang_gaps(ctx: CheckContext) -> tuple[list[float], dict[str, list[float]]]
     gaps: dict[str, list[float]] = {"correct": [], "printed": []}
     for s in scales:
         Xs = mean + s * (X - mean)
-        exact = zhang_exact_loss(ctx.model, Xs, Y, ctx.law, num_nodes=REMAINDER_NODES)
+        exact = zhang_exact_loss(ctx.model, Xs, Y, ctx.law, options=LossOptions(num_nodes=REMAINDER_NODES))
         for form in gaps:
             gaps[form].append(abs(exact - zhang_expansion(ctx.model, Xs, Y, ctx.law, r3_form=form).loss()))
     return scales, gaps
@@ -176,10 +176,10 @@ def pairing_theorem1(ctx: CheckContext) -> list[CheckResult]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         folded, folded_err = _quadrature_pair(
-            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing, form="folded"
+            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing=pairing, form="folded"
         )
         unfolded, unfolded_err = _quadrature_pair(
-            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing, form="unfolded"
+            exact_mixup_loss_with_pairing, ctx.model, X, Y, ctx.law, pairing=pairing, form="unfolded"
         )
     tol = (folded_err + unfolded_err + 8 * EPS64 * abs(unfolded)) / abs(unfolded)
     return [

@@ -26,14 +26,18 @@ _FOLD_SIZES = {"n": 12, "c": 3, "data_seed": 11, "model_seed": 12}
 
 def fold_gaps(laws: dict[str, MixingLaw]) -> dict[str, float]:
     """Relative gap between the folded and unfolded exact mixup loss (core mixup_loss), per law."""
-    from ..mixup_loss import mixup_loss
+    from ..exact_loss import LossOptions, exact_mixup_loss
 
     X, labels = nm.toy_data(_FOLD_SIZES["n"], _FOLD_SIZES["c"], _FOLD_SIZES["data_seed"])
     model = nm.toy_model(X.shape[1], _FOLD_SIZES["c"], _FOLD_SIZES["model_seed"], weight_scale=2.0)
     gaps = {}
     for name, law in laws.items():
-        folded = mixup_loss(model, X, labels, law, "ce", method="exact", form="folded", num_nodes=64)
-        unfolded = mixup_loss(model, X, labels, law, "ce", method="exact", form="unfolded", num_nodes=64)
+        folded = exact_mixup_loss(
+            model, X, labels, law, loss="ce", form="folded", options=LossOptions(num_nodes=64)
+        )
+        unfolded = exact_mixup_loss(
+            model, X, labels, law, loss="ce", form="unfolded", options=LossOptions(num_nodes=64)
+        )
         gaps[name] = abs(folded - unfolded) / abs(unfolded)
     return gaps
 

@@ -26,7 +26,7 @@ def _r3_formula_rows() -> tuple[list[dict[str, float]], list[float], list[float]
     """E_Q with Corollary 4's R3 and with the slides' −½⟨K, H⟩, against the exact mixup loss,
     under joint contraction s of x and y (Theorem 3: the remainder is third order)."""
     from ..closed_form import taylor_regularizers
-    from ..mixup_loss import mixup_loss
+    from ..exact_loss import exact_mixup_loss
 
     X, labels = nm.toy_data(_R3_SIZES["n"], _R3_SIZES["c"], _R3_SIZES["data_seed"])
     model = nm.toy_model(X.shape[1], _R3_SIZES["c"], _R3_SIZES["model_seed"], weight_scale=2.0)
@@ -36,7 +36,7 @@ def _r3_formula_rows() -> tuple[list[dict[str, float]], list[float], list[float]
     err_cor, err_seed, rows = [], [], []
     for s in _SCALES:
         geo = base.contracted(s)
-        exact = mixup_loss(model, geo.X, geo.Y, law, "ce", method="exact")
+        exact = exact_mixup_loss(model, geo.X, geo.Y, law, loss="ce")
         regs = {k: v.detach() for k, v in taylor_regularizers(model, geo, "ce").items() if torch.is_tensor(v)}
         with torch.no_grad():
             u = model(geo.x_tilde)

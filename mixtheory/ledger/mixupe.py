@@ -331,21 +331,25 @@ _THEOREM1_SCALES = [0.1 / 2**k for k in range(6)]
     "(first order) under input contraction s.",
 )
 def theorem1_law() -> Finding:
+    from ..exact_loss import LossOptions, exact_mixup_loss
     from ..expansions.mixupe import directional_expansion
     from ..laws import SymmetricBeta
-    from ..mixup_loss import mixup_loss
     from ..zhang2021 import zhang_exact_loss
     from .zhang2021 import zhang_setup
 
     X0, y, model = zhang_setup()
     law = SymmetricBeta(1.0)
-    mix = mixup_loss(model, X0, y, law, "logistic", method="exact", form="unfolded", num_nodes=64)
-    gap_tilde = abs(zhang_exact_loss(model, X0, y, law, "logistic", num_nodes=64) - mix) / abs(mix)
+    mix = exact_mixup_loss(
+        model, X0, y, law, loss="logistic", form="unfolded", options=LossOptions(num_nodes=64)
+    )
+    gap_tilde = abs(
+        zhang_exact_loss(model, X0, y, law, loss="logistic", options=LossOptions(num_nodes=64)) - mix
+    ) / abs(mix)
     # Theorem 1 truncated at K = 2 under input contraction: the remainder must be O(s³)
     errors: dict[str, list[float]] = {"lambda_tilde": [], "lambda": []}
     for s in _THEOREM1_SCALES:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = zhang_exact_loss(model, X, y, law, "logistic", num_nodes=64)
+        exact = zhang_exact_loss(model, X, y, law, loss="logistic", options=LossOptions(num_nodes=64))
         for moments, errs in errors.items():
             total = directional_expansion(model, X, y, law, "logistic", order=2, moments=moments).loss()
             errs.append(abs(exact - total))

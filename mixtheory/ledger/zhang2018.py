@@ -27,7 +27,7 @@ _ERM_SIZES = {"n": 12, "c": 3, "data_seed": 13, "model_seed": 14}
 def erm_limit_finding() -> Finding:
     """Proof mixing-limits, and the exact mixup loss minus the ERM loss as α → 0 (first order in α,
     decided by :func:`._numerics.order_decision`)."""
-    from ..mixup_loss import mixup_loss
+    from ..exact_loss import exact_mixup_loss
 
     ok, ev = proof_evidence(
         "mixing-limits",
@@ -36,9 +36,9 @@ def erm_limit_finding() -> Finding:
     )
     X, labels = nm.toy_data(_ERM_SIZES["n"], _ERM_SIZES["c"], _ERM_SIZES["data_seed"])
     model = nm.toy_model(X.shape[1], _ERM_SIZES["c"], _ERM_SIZES["model_seed"], weight_scale=2.0)
-    erm = mixup_loss(model, X, labels, PointMass(1.0), "ce", method="exact")
+    erm = exact_mixup_loss(model, X, labels, PointMass(1.0), loss="ce")
     alphas = [1e-2 / 4**k for k in range(6)]
-    gaps = [abs(mixup_loss(model, X, labels, SymmetricBeta(a), "ce", method="exact") - erm) for a in alphas]
+    gaps = [abs(exact_mixup_loss(model, X, labels, SymmetricBeta(a), loss="ce") - erm) for a in alphas]
     first = nm.order_decision(alphas, gaps, 1)
     lo, hi = first["interval_99"]
     ev.numbers.update(

@@ -42,7 +42,7 @@ def zhang_setup() -> tuple[torch.Tensor, torch.Tensor, Callable[[torch.Tensor], 
     "holds",
 )
 def zhang_lambda_tilde() -> Finding:
-    from ..mixup_loss import mixup_loss
+    from ..exact_loss import LossOptions, exact_mixup_loss
 
     ok, ev = proof_evidence(
         "zhang-lambda-tilde-moments",
@@ -55,8 +55,10 @@ def zhang_lambda_tilde() -> Finding:
     gaps = {}
     for a, b in [(0.5, 0.5), (2.0, 2.0), (0.4, 1.5)]:
         lam_law = SymmetricBeta(a) if a == b else Beta(a, b)
-        mix = mixup_loss(model, X, y, lam_law, "logistic", method="exact", form="unfolded", num_nodes=64)
-        tilde = zhang_exact_loss(model, X, y, lam_law, "logistic", num_nodes=64)
+        mix = exact_mixup_loss(
+            model, X, y, lam_law, loss="logistic", form="unfolded", options=LossOptions(num_nodes=64)
+        )
+        tilde = zhang_exact_loss(model, X, y, lam_law, loss="logistic", options=LossOptions(num_nodes=64))
         gaps[f"alpha={a}, beta={b}"] = abs(tilde - mix) / abs(mix)
     ev.numbers["identity_relative_gaps"] = gaps
     ev.text += (
@@ -98,6 +100,7 @@ def _r3_orders_cached(name: str) -> dict[str, Any]:
 def _r3_orders(spec: dict[str, Any]) -> dict[str, Any]:
     """Remainders |L^mix − L^std − R1 − R2 − R3| under input contraction, R3 with E(1−λ̃)² and with
     the printed E[1 − λ̃²], and their order decisions (λ ~ Beta(1, 1))."""
+    from ..exact_loss import LossOptions
     from ..expansions.zhang2021 import zhang_expansion
     from ..zhang2021 import zhang_exact_loss
 
@@ -110,7 +113,7 @@ def _r3_orders(spec: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[float]] = {"correct": [], "printed": []}
     for s in _SCALES:
         X = X0.mean(0) + s * (X0 - X0.mean(0))
-        exact = zhang_exact_loss(model, X, y, law, spec["loss"], num_nodes=64)
+        exact = zhang_exact_loss(model, X, y, law, loss=spec["loss"], options=LossOptions(num_nodes=64))
         for form, errs in errors.items():
             errs.append(abs(exact - zhang_expansion(model, X, y, law, spec["loss"], r3_form=form).loss()))
     return {
@@ -189,8 +192,8 @@ _MULTICLASS = "3-class cross-entropy, n = 12, tanh 64→5→3"
     "R3 = E[(1−λ̃)²]/2 ⟨M_i, Σ_k (ℓ_u)_k ∇²f_k⟩ with M_i = Σ_xx + (x_i − x̄)(x_i − x̄)ᵀ (docs/theory.md §8.2).",
 )
 def zhang_multiclass() -> Finding:
+    from ..exact_loss import exact_mixup_loss
     from ..expansions.zhang2021 import compare_expansions
-    from ..mixup_loss import exact_mixup_loss
     from ..zhang2021 import zhang_exact_loss
 
     spec = _R3_INSTANCES[_MULTICLASS]
@@ -199,8 +202,8 @@ def zhang_multiclass() -> Finding:
     gaps = {}
     for a, b in [(0.3, 0.3), (1.0, 1.0), (0.4, 1.5)]:
         law = SymmetricBeta(a) if a == b else Beta(a, b)
-        exact = exact_mixup_loss(model, X, labels, law, "ce")
-        gaps[f"alpha={a}, beta={b}"] = abs(zhang_exact_loss(model, X, labels, law, "ce") - exact) / exact
+        exact = exact_mixup_loss(model, X, labels, law, loss="ce")
+        gaps[f"alpha={a}, beta={b}"] = abs(zhang_exact_loss(model, X, labels, law, loss="ce") - exact) / exact
     order = _r3_orders_cached(_MULTICLASS)["correct_order3"]
     (row,) = compare_expansions(model, X, labels, alphas=(1.0,))
     ok = max(gaps.values()) < 1e-10 and order["accepted"]

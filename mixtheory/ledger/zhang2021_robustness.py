@@ -90,8 +90,8 @@ def largest_radius(model: torch.nn.Module, X: torch.Tensor, labels: torch.Tensor
 @functools.cache
 def _measure() -> dict[str, Any]:
     from ..data import load_blobs
+    from ..exact_loss import exact_mixup_loss
     from ..laws import SymmetricBeta
-    from ..mixup_loss import exact_mixup_loss
     from ..models import build_model, train_model
 
     X, labels = load_blobs(60, 2, num_features=2, cluster_std=1.5, seed=5)
@@ -102,7 +102,7 @@ def _measure() -> dict[str, Any]:
     for name, alpha in (("mixup", 1.0), ("erm", None)):
         model = build_model("mlp", 2, 2, "tanh", hidden=(16,), dtype=torch.float64, seed=6)
         train_model(model, X, labels, epochs=200, lr=2e-2, mixup_alpha=alpha, seed=0)
-        mix = exact_mixup_loss(model, X, labels, SymmetricBeta(1.0), "ce")
+        mix = exact_mixup_loss(model, X, labels, SymmetricBeta(1.0), loss="ce")
         erm = adversarial_loss(model, X, labels, 0.0)
         radius = largest_radius(model, X, labels, mix)
         with torch.no_grad():

@@ -29,13 +29,21 @@ tests hold to the exact limit in standard errors.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
 from .._types import ArrayLike, Generator, Tensor
 from .._validation import as_tensor, labels_for_model, model_outputs
-from ..exact_loss import exact_mixup_loss
+from ..exact_loss import (
+    LossOptions,
+    MixedBlock,
+    chunk_units,
+    exact_mixup_loss,
+    exact_sum,
+    loss_options,
+    spans,
+)
 from ..laws import DEFAULT_NODES, MixingLaw
 from ..losses import Loss, get_loss
 from ..monte_carlo import MonteCarloEstimate, monte_carlo_estimate
@@ -146,20 +154,34 @@ def _pair_rounds(law: PartnerLaw) -> tuple[Tensor, Tensor]:
     return order.T.contiguous(), probs.T.contiguous()
 
 
-def _brute_force(model, x, y, loss, atoms, law: PartnerLaw, chunk: int) -> float:
-    """``(1/n) Σ_i Σ_j π(j|i) Σ_k w_k ℓ(mixed)``, one model call per round and chunk of atoms."""
-    weights, lam, label = (t.to(x.dtype).to(x.device) for t in atoms)
+def _round_blocks(
+    x: Tensor, y: Tensor, atoms, rounds: tuple[Tensor, Tensor], size: int
+) -> Iterator[MixedBlock]:
+    """Blocks of ``Σ_r Σ_k w_k Σ_i π_r(i) ℓ(mixed)``: one block per round of partners and chunk of
+    ``size`` atoms, every mixed batch built by :func:`mix_batch`."""
+    weights, lam, label = atoms
     n, c = x.shape[0], y.shape[1]
-    partners, probs = _pair_rounds(law)
-    total = torch.zeros((), dtype=torch.float64, device=x.device)
+    partners, probs = rounds
     for partner, prob in zip(partners.to(x.device), probs.to(x.dtype).to(x.device)):
-        for start in range(0, weights.numel(), chunk):
-            sl = slice(start, start + chunk)
-            mixed_x, mixed_y = mix_batch(x, y, lam[sl], partner, y_lam=label[sl].reshape(-1, 1, 1))
+        for rows in spans(weights.numel(), size):
+            mixed_x, mixed_y = mix_batch(x, y, lam[rows], partner, y_lam=label[rows].reshape(-1, 1, 1))
             k = mixed_x.shape[0]
-            out = model_outputs(model, mixed_x.reshape(k * n, *x.shape[1:]), c, out_dtype=x.dtype)
-            values = loss.value(mixed_y.reshape(k * n, c), out).reshape(k, n)
-            total += (weights[sl, None] * values * prob[None]).sum().to(torch.float64)
+            inputs, targets = mixed_x.reshape(k * n, *x.shape[1:]), mixed_y.reshape(k * n, c)
+            yield MixedBlock(inputs, targets, factors=(weights[rows, None], prob[None]), shape=(k, n))
+
+
+def _brute_force(model, x, y, loss, atoms, law: PartnerLaw, options: LossOptions) -> float:
+    """``(1/n) Σ_i Σ_j π(j|i) Σ_k w_k ℓ(mixed)`` by :func:`~mixtheory.exact_loss.exact_sum`, one model
+    call per round of partners and chunk of atoms (``chunk_size`` mixed points: whole atoms × n)."""
+    atoms = tuple(t.to(x.dtype).to(x.device) for t in atoms)
+    n = x.shape[0]
+    size = chunk_units(options.chunk_size, n, 256)
+    rounds = _pair_rounds(law)
+    steps = rounds[0].shape[0] * math.ceil(atoms[0].numel() / size)
+    blocks = _round_blocks(x, y, atoms, rounds, size)
+    total = exact_sum(
+        model, blocks, loss, dtype=x.dtype, device=x.device, steps=steps, progress=options.progress
+    )
     return float(total / n)
 
 
@@ -167,8 +189,8 @@ def erm_loss(
     model: Callable[[Tensor], Tensor],
     X: ArrayLike,
     Y: ArrayLike,
-    loss: str | Loss = "ce",
     *,
+    loss: str | Loss = "ce",
     num_classes: int | None = None,
 ) -> float:
     r"""``E_ERM = (1/n) Σ_i ℓ(y_i, f(x_i))``, the loss of every self-pair."""
@@ -184,16 +206,14 @@ def exact_loss_for_rule(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    loss: str | Loss = "ce",
     *,
+    loss: str | Loss = "ce",
     partner: PartnerRule | PartnerLaw = "uniform",
     per: Per = "batch",
     mask: MaskKind | str | None = None,
     batch_size: int | None = None,
-    num_nodes: int = DEFAULT_NODES,
-    route: str = "auto",
     num_classes: int | None = None,
-    chunk_size: int = 256,
+    options: LossOptions | None = None,
 ) -> float:
     r"""The limit of the sampler's average batch loss (module docstring of
     :mod:`mixtheory.mixing.sampler` for the derivation): exact over partners and mask positions,
@@ -206,9 +226,12 @@ def exact_loss_for_rule(
         batch_size: None: the rule applied to (X, Y) in their order. b: the rule applied to a
             uniformly random ordered batch of b out of the n samples, without replacement
             (``s_b E_ERM + (1 − s_b) E_≠``; partner must then be a rule name).
-        route: ``"auto"`` (``exact_mixup_loss`` for ``E_mix`` and ``E_≠`` where it applies) or
-            ``"pairs"`` (always the brute force; the tests compare the two).
-        chunk_size: atoms per model call in the brute force.
+        num_classes: the number of classes, for (n,) class indices (default: the model's outputs).
+        options: :class:`~mixtheory.exact_loss.LossOptions`. ``route``: ``"auto"``
+            (``exact_mixup_loss`` for ``E_mix`` and ``E_≠`` where it applies) or ``"pairs"``
+            (always the brute force; the tests compare the two). ``chunk_size``: mixed points per
+            model call, in whole atoms × n anchors in the brute force (default 256 atoms), and as
+            :func:`~mixtheory.exact_loss.exact_mixup_loss` otherwise.
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta
@@ -218,40 +241,40 @@ def exact_loss_for_rule(
     >>> model = lambda x: torch.tanh(x @ W)
     >>> law = SymmetricBeta(0.4)
     >>> fast = exact_loss_for_rule(model, X, Y, law, partner="flip", batch_size=6)
-    >>> slow = exact_loss_for_rule(model, X, Y, law, partner="flip", batch_size=6, route="pairs")
+    >>> pairs = LossOptions(route="pairs")
+    >>> slow = exact_loss_for_rule(model, X, Y, law, partner="flip", batch_size=6, options=pairs)
     >>> abs(fast - slow) < 1e-10
     True
     """
-    if route not in ("auto", "pairs"):
-        raise ValueError(f"route must be 'auto' or 'pairs', got {route!r}")
-    x = as_tensor("X", X, dtype=torch.float64)
+    options = loss_options(options)
+    x = as_tensor("X", X, dtype=options.dtype, device=options.device)
     y = labels_for_model(model, x, Y, num_classes, x.dtype, x.device)
     loss = get_loss(loss)
     n = x.shape[0]
     scalar_lambda = mask is None and per in ("batch", "pair")
+    fold = scalar_lambda and options.route == "auto"
     if batch_size is not None:
         if isinstance(partner, PartnerLaw):
             raise ValueError("batch_size applies to the rules 'uniform', 'permutation', 'flip', 'roll'")
         if not 1 <= int(batch_size) <= n:
             raise ValueError(f"batch_size must lie in [1, n = {n}], got {batch_size!r}")
         s = self_pair_fraction(partner, batch_size)
-        e_erm = erm_loss(model, x, y, loss)
+        e_erm = erm_loss(model, x, y, loss=loss)
         if s == 1.0:
             return e_erm
-        if scalar_lambda and route == "auto":
-            e_mix = exact_mixup_loss(model, x, y, law, loss, num_nodes=num_nodes)
-            e_distinct = distinct_pairs_loss(e_mix, e_erm, n)
+        if fold:
+            e_distinct = distinct_pairs_loss(
+                exact_mixup_loss(model, x, y, law, loss=loss, options=options), e_erm, n
+            )
         else:
-            atoms = mixing_atoms(law, tuple(x.shape[1:]), per=per, mask=mask, num_nodes=num_nodes)
-            with torch.no_grad():
-                e_distinct = _brute_force(model, x, y, loss, atoms, UniformPartner(n, False), chunk_size)
+            atoms = mixing_atoms(law, tuple(x.shape[1:]), per=per, mask=mask, num_nodes=options.num_nodes)
+            e_distinct = _brute_force(model, x, y, loss, atoms, UniformPartner(n, False), options)
         return s * e_erm + (1.0 - s) * e_distinct
     uniform = not isinstance(partner, PartnerLaw) and partner in ("uniform", "permutation")
-    if uniform and scalar_lambda and route == "auto":
-        return exact_mixup_loss(model, x, y, law, loss, num_nodes=num_nodes)
-    atoms = mixing_atoms(law, tuple(x.shape[1:]), per=per, mask=mask, num_nodes=num_nodes)
-    with torch.no_grad():
-        return _brute_force(model, x, y, loss, atoms, marginal_partner_law(partner, n), chunk_size)
+    if uniform and fold:
+        return exact_mixup_loss(model, x, y, law, loss=loss, options=options)
+    atoms = mixing_atoms(law, tuple(x.shape[1:]), per=per, mask=mask, num_nodes=options.num_nodes)
+    return _brute_force(model, x, y, loss, atoms, marginal_partner_law(partner, n), options)
 
 
 def sampled_loss_for_rule(
@@ -259,8 +282,8 @@ def sampled_loss_for_rule(
     X: ArrayLike,
     Y: ArrayLike,
     law: MixingLaw,
-    loss: str | Loss = "ce",
     *,
+    loss: str | Loss = "ce",
     num_draws: int = 256,
     batch_size: int | None = None,
     generator: Generator = None,

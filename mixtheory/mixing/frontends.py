@@ -196,13 +196,15 @@ class TimmMixup:
         expectation is the same for timm's batch, pair and elem modes, which differ only in
         which draws are shared) on the label-smoothed targets. ``batch_size``: None for the batch
         (X, labels) in this order, b for uniformly random ordered batches of b."""
+        from ..exact_loss import LossOptions
         from .expected_loss import exact_loss_for_rule
 
         Y = smoothed_one_hot(torch.as_tensor(labels), self.num_classes, self.label_smoothing, torch.float64)
+        options = LossOptions(num_nodes=num_nodes)
         total = 0.0
         for prob, law, mask in self.components():
-            options = dict(partner="flip", per="batch", mask=mask, batch_size=batch_size, num_nodes=num_nodes)
-            total += prob * exact_loss_for_rule(model, X, Y, law, **options)
+            rule = dict(partner="flip", per="batch", mask=mask, batch_size=batch_size)
+            total += prob * exact_loss_for_rule(model, X, Y, law, **rule, options=options)
         return total
 
 
@@ -225,12 +227,13 @@ class _TorchvisionBase:
         num_nodes: int = 96,
     ) -> float:
         """The exact expected cross-entropy this callable trains on (rolled partners)."""
+        from ..exact_loss import LossOptions
         from .expected_loss import exact_loss_for_rule
 
         Y = smoothed_one_hot(torch.as_tensor(labels), self.num_classes, 0.0, torch.float64)
         _, law, mask = self.components()[0]
-        options = dict(partner="roll", per="batch", mask=mask, batch_size=batch_size, num_nodes=num_nodes)
-        return exact_loss_for_rule(model, X, Y, law, **options)
+        rule = dict(partner="roll", per="batch", mask=mask, batch_size=batch_size)
+        return exact_loss_for_rule(model, X, Y, law, **rule, options=LossOptions(num_nodes=num_nodes))
 
     def _labels(self, labels: Tensor, lam: float) -> Tensor:
         y = torch.nn.functional.one_hot(labels, num_classes=self.num_classes).float()

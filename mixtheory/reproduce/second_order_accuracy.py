@@ -29,11 +29,11 @@ import numpy as np
 import torch
 
 from ..closed_form import taylor_regularizers
+from ..exact_loss import LossOptions, exact_mixup_loss
 from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..expansions.zhang2021 import zhang_expansion
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
-from ..mixup_loss import exact_mixup_loss
 from ..models import build_model
 from ..regularizers import CancellationWarning
 from ._registry import Config, DrawInfo, Figure, Unit, register
@@ -80,7 +80,11 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         for alpha in params["alphas"]:
             law = SymmetricBeta(float(alpha))
             exact = exact_mixup_loss(
-                model, X_eval, y_eval, law, num_nodes=int(params["num_nodes"]), progress=False
+                model,
+                X_eval,
+                y_eval,
+                law,
+                options=LossOptions(num_nodes=int(params["num_nodes"]), progress=False),
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", CancellationWarning)  # R13 is what E_Q uses
