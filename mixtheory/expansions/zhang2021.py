@@ -67,6 +67,7 @@ import torch
 from .._types import ArrayLike, Generator, Indices, Tensor
 from .._validation import check_indices, prepare_flat_inputs
 from ..derivatives import derivatives_at
+from ..exact_loss import LossOptions, exact_mixup_loss
 from ..geometry import MixupGeometry
 from ..laws import (
     DEFAULT_NODES,
@@ -78,7 +79,6 @@ from ..laws import (
     ZhangLambdaTilde,
 )
 from ..losses import BinaryLogistic, CrossEntropy, Loss, get_loss
-from ..mixup_loss import exact_mixup_loss
 from .carratino2022 import carratino_expansion
 from .terms import ExpansionTerms
 
@@ -366,7 +366,7 @@ def compare_expansions(
     rows = []
     for alpha in alphas:
         law = SymmetricBeta(float(alpha))
-        exact = exact_mixup_loss(model, inputs, y, law, loss, num_nodes=num_nodes)
+        exact = exact_mixup_loss(model, inputs, y, law, loss=loss, options=LossOptions(num_nodes=num_nodes))
         carratino = carratino_expansion(model, MixupGeometry(inputs, y, law), loss).loss()
         zhang = zhang_expansion(model, inputs, y, law, loss).loss()
         err_c, err_z = carratino - exact, zhang - exact

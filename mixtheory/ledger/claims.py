@@ -119,23 +119,21 @@ def new_claim(
     statement: str,
     verdict: str,
     evidence: Evidence,
-    condition: str | None = None,
-    corrected: str | None = None,
-    decided_by: str | None = None,
-    figure: str | None = None,
-    figure_result: dict[str, Any] | None = None,
+    record: ClaimRecord | None = None,
     provenance: Provenance | None = None,
 ) -> Result:
     """One evaluated ledger entry as a :class:`~mixtheory.verification.Result` (subject ``claim``),
     validated: a ledger verdict (:data:`VERDICTS`), a conditional verdict with its condition, an
-    untested or inconclusive one naming the experiment that decides it."""
+    untested or inconclusive one naming the experiment that decides it. ``record``: the entry's
+    :class:`ClaimRecord` (condition, correction, deciding experiment, figure; default empty)."""
+    record = ClaimRecord() if record is None else record
+    condition, decided_by = record.condition, record.decided_by
     if verdict not in VERDICTS:
         raise ValueError(f"{id}: verdict must be one of {VERDICTS}, got {verdict!r}")
     if verdict == "conditional" and not condition:
         raise ValueError(f"{id}: a conditional verdict needs its condition")
     if verdict in ("untested", "inconclusive") and not decided_by:
         raise ValueError(f"{id}: an {verdict} claim must name the experiment that decides it")
-    record = ClaimRecord(condition, corrected, decided_by, figure, figure_result)
     return Result(
         id,
         verdict,
@@ -168,7 +166,8 @@ def replace_claim(claim: Result, **changes: Any) -> Result:
     if unknown:
         raise TypeError(f"replace_claim: unknown field(s) {sorted(unknown)}")
     values.update(changes)
-    return new_claim(**values)
+    record = ClaimRecord(**{k: values.pop(k) for k in _RECORD_FIELDS})
+    return new_claim(**values, record=record)
 
 
 @dataclass(frozen=True)
@@ -235,10 +234,7 @@ class ClaimInfo:
             self.statement,
             finding.verdict,
             finding.evidence,
-            condition=fill(self.condition),
-            corrected=fill(self.corrected),
-            decided_by=self.decided_by,
-            figure=self.figure,
+            ClaimRecord(fill(self.condition), fill(self.corrected), self.decided_by, self.figure),
         )
 
 
