@@ -152,9 +152,6 @@ OVER_THE_LIMIT = {
     "mixtheory.checks.runner.iter_checks": "OPEN (checks runner, owner: verify): 11 parameters",
     "mixtheory.ledger.claims.claim": "OPEN (ledger/claims.py, owner: verify): 11 parameters",
     "mixtheory.ledger.claims.observation": "OPEN (ledger/claims.py, owner: verify): 12 parameters",
-    "mixtheory.exact_loss.exact_mixup_loss": "OPEN (exact_loss.py, owner: loss): 12 parameters",
-    "mixtheory.mixup_loss.sampled_mixup_loss": "OPEN (mixup_loss.py, owner: loss): 12 parameters",
-    "mixtheory.mixing.expected_loss.exact_loss_for_rule": "OPEN (owner: loss): 13 parameters",
 }
 
 
@@ -224,8 +221,6 @@ VOCABULARY_OFFENDERS = {
     "probe_chunk: mixtheory.estimators.evaluators.DerivativeEvaluator.__init__": "OPEN (estimators)",
     # per="sample" (mixup_loss) against per="pair" (mixing), and method="exact"/"sampled" (mixup_loss)
     # against method = the derivative pass (estimators)
-    "per: mixtheory.mixup_loss.sampled_mixup_loss": "OPEN (owner: loss): per='sample' means per='pair'",
-    "method: mixtheory.mixup_loss.mixup_loss": "OPEN (owner: loss): method means the derivative pass",
 }
 
 
@@ -327,7 +322,6 @@ ORDER = ("model", "X", "Y", "law")
 
 # Known offenders (strict xfail, see the module docstring).
 ORDER_OFFENDERS = {
-    "mixtheory.pairing.pool_shrinkage": "OPEN (pairing.py, owners: geo/loss): X, Y, law, ..., model",
 }
 
 

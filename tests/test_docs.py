@@ -107,7 +107,7 @@ def test_internals_stay_in_their_subpackages():
         "second_order_jet": "mixtheory.estimators",
         "directional_derivatives": "mixtheory.derivatives",
         "rescale": "mixtheory.approximate",
-        "first_order_term_approx": "mixtheory.mixupe",
+        "first_order_term_approx": "mixtheory.expansions.mixupe",
         "regularizers_from_derivatives": "mixtheory.regularizers",
         "model_derivatives": "mixtheory.regularizers",
         "monte_carlo_estimate": "mixtheory.monte_carlo",
