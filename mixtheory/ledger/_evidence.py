@@ -68,6 +68,8 @@ __all__ = [
     "correlation_decision",
     "normal_decision",
     "power_statement_problem",
+    "computed",
+    "tested",
 ]
 
 #: the power at which the minimum detectable effect is stated
@@ -452,7 +454,7 @@ class IntervalDecision:
             f"draws enough for a minimum detectable effect below {r.delta:g} would decide it",
         }[self.verdict]
         return (
-            f"{r.quantity} = {self.estimate:+.4g}, {r.level:.0%} CI [{self.low:+.4g}, {self.high:+.4g}] "
+            f"{r.quantity} = {self.estimate:+.4g}, {100 * r.level:g}% CI [{self.low:+.4g}, {self.high:+.4g}] "
             f"({self.test}, {self.n:,} {self.sample}, {self.seeds}; minimum detectable effect at 80% power "
             f"{self.mde:.3g}; rule: {r.side}, mattering from {r.delta:g}, one-sided level "
             f"{1 - r.level:.2g}): {what}"
@@ -594,3 +596,22 @@ def power_statement_problem(kind: str, numbers: dict[str, Any]) -> str | None:
         if not isinstance(rec, dict) or not rec.get("deterministic") or "tolerance" not in rec:
             return "no deterministic-computation record with its tolerance"
     return None
+
+
+def computed(text: str, numbers: dict[str, Any], computation: Computation) -> Any:
+    """The :class:`~.claims.Evidence` of a deterministic computation: ``text`` followed by
+    ``computation``'s sentence, its record in ``numbers["computation"]``."""
+    from .claims import Evidence
+
+    record = {**numbers, "computation": computation.to_dict()}
+    return Evidence(COMPUTATION, f"{text.rstrip()} {computation.sentence()}", record)
+
+
+def tested(text: str, numbers: dict[str, Any], decisions: dict[str, IntervalDecision]) -> Any:
+    """The ``experiment`` :class:`~.claims.Evidence` of interval decisions: ``text`` followed by
+    each part's sentence, their records in ``numbers["test"]`` (part → record)."""
+    from .claims import Evidence
+
+    parts = " ".join(f"{name}: {d.verdict} — {d.sentence()}." for name, d in decisions.items())
+    tests = {name: d.to_dict() for name, d in decisions.items()}
+    return Evidence("experiment", f"{text.rstrip()} {parts}", {**numbers, "test": tests})
