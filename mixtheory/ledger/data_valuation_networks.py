@@ -75,10 +75,10 @@ def r3_negligible_from_figure(result: FigureResult) -> Finding:
     if v == ["holds", "holds", "fails"]:
         verdict = "conditional"
         condition = (
-            "only for the slides' R3_H = −½⟨K, H⟩ (|R3_H|/R1 "
+            "only for the slides' R3_H = −½⟨K, H⟩ (−R3_H/R1 "
             f"{np.mean(list(ratio_h.values())):.1e} at the last epoch); Corollary 4's R3 = −½tr(H⁺K) "
             f"cancels R1 (−R3/R1 {np.mean(list(ratio_p.values())):.3f}). Mixup's R1 does rise with epoch "
-            f"(per-seed Spearman {decisions['R1 rises under mixup'].test.estimate:+.2f} on average)."
+            f"(per-seed Spearman {decisions['R1 rises under mixup'].test.estimate:+.2f} on average)"
         )
     elif v == ["holds", "holds", "holds"]:
         verdict = "holds"
@@ -123,7 +123,7 @@ def erm_r1_weaker_from_figure(result: FigureResult) -> Finding:
             "the −R3 half only for the slides' R3_H = −½⟨K, H⟩; with Corollary 4's H⁺ form ERM's −R3 is far "
             "larger than mixup's (log ratio "
             f"{hplus.test.estimate:+.1f}); ERM's R1 does not come down "
-            f"here (mean {np.mean(list(erm_r1.values())):.3g} at the last epoch)."
+            f"here (mean {np.mean(list(erm_r1.values())):.3g} at the last epoch)"
         )
     elif v == ["holds", "holds", "holds"]:
         verdict = "holds"
