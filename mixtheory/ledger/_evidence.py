@@ -70,6 +70,7 @@ __all__ = [
     "power_statement_problem",
     "computed",
     "tested",
+    "sample_t_decision",
 ]
 
 #: the power at which the minimum detectable effect is stated
@@ -615,3 +616,20 @@ def tested(text: str, numbers: dict[str, Any], decisions: dict[str, IntervalDeci
     parts = " ".join(f"{name}: {d.verdict} — {d.sentence()}." for name, d in decisions.items())
     tests = {name: d.to_dict() for name, d in decisions.items()}
     return Evidence("experiment", f"{text.rstrip()} {parts}", {**numbers, "test": tests})
+
+
+def sample_t_decision(rule: Rule, values: Sequence[float], *, sample: str, seeds: str) -> IntervalDecision:
+    """``rule`` on the mean of ``values`` drawn once each (the samples of one trained network, not
+    seeds): Student's t at n − 1 degrees of freedom, MDE from :func:`min_detectable_effect`."""
+    t = one_sample_t(values, rule.level)
+    return decide_interval(
+        rule,
+        t.estimate,
+        (t.low, t.high),
+        (t.lower, t.upper),
+        t.mde,
+        t.n,
+        test="one-sample t over samples",
+        sample=sample,
+        seeds=seeds,
+    )

@@ -18,8 +18,17 @@ import torch
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from . import _networks as nw
-from ._evidence import Computation, Rule, computed, decide, summary_t
-from .claims import Evidence, Finding, claim
+from ._evidence import (
+    Computation,
+    Rule,
+    computed,
+    correlation_decision,
+    decide,
+    sample_t_decision,
+    summary_t,
+    tested,
+)
+from .claims import Finding, claim
 from .figures import FigureResult, decision_finding, is_smoke
 from .sources import DATA_VALUATION as SRC
 
@@ -193,7 +202,21 @@ def r3_negligible() -> Finding:
         "last_R13": r13[-1],
         "rho_epoch": rho_epoch,
     }
-    return Finding(verdict, Evidence("experiment", text, numbers))
+    last = mix[-1]
+    where = {"sample": "evaluated samples of one trained mixup network", "seeds": "nw.SETUP (seed 0)"}
+    decisions = {
+        "R3_H negligible": sample_t_decision(
+            Rule("log10(|R3_H| / R1) per sample, last checkpoint", "less", NEGLIGIBLE_DECADES),
+            np.log10(np.abs(last["R3_H"]) / last["R1"]),
+            **where,
+        ),
+        "R3 (H⁺) negligible": sample_t_decision(
+            Rule("log10(|R3| / R1) per sample, last checkpoint", "less", NEGLIGIBLE_DECADES),
+            np.log10(np.abs(last["R3"]) / last["R1"]),
+            **where,
+        ),
+    }
+    return Finding(verdict, tested(text, numbers, decisions))
 
 
 @claim(
@@ -241,7 +264,24 @@ def erm_r1_weaker() -> Finding:
         "mix_minus_R3": -last["mixup"]["R3"],
         "train_accuracy": {"erm": runs["erm_train_accuracy"], "mixup": runs["mixup_train_accuracy"]},
     }
-    return Finding(verdict, Evidence("experiment", text, numbers))
+    erm, mix = runs["erm"][-1], runs["mixup"][-1]
+    where = {"sample": "evaluated samples, ERM and mixup networks paired by sample", "seeds": "nw.SETUP"}
+
+    def log_ratio(key: str) -> np.ndarray:
+        return np.log(np.asarray(erm[key]) / np.asarray(mix[key]))
+
+    decisions = {
+        "ERM's R1 above mixup's": sample_t_decision(
+            Rule("log(ERM's R1 / mixup's) per sample", "greater", FACTOR_2), log_ratio("R1"), **where
+        ),
+        "ERM's −R3_H below mixup's": sample_t_decision(
+            Rule("log(ERM's −R3_H / mixup's) per sample", "less", FACTOR_2), log_ratio("R3_H"), **where
+        ),
+        "ERM's −R3 (H⁺) below mixup's": sample_t_decision(
+            Rule("log(ERM's −R3 (H⁺) / mixup's) per sample", "less", FACTOR_2), log_ratio("R3"), **where
+        ),
+    }
+    return Finding(verdict, tested(text, numbers, decisions))
 
 
 #: pre-declared rule of seed000-hard-examples-r1: a (partial) Spearman correlation of 0.1 between R1
@@ -345,7 +385,17 @@ def hard_examples_r1() -> Finding:
         "rho_R13_late": rows["R13"]["late_el2n"][0],
         "hardness": "EL2N at epochs " + f"{runs['epochs'][1]} (early) and {runs['epochs'][-1]} (late)",
     }
-    return Finding("holds" if larger else "fails", Evidence("experiment", text, numbers))
+    where = {"sample": "evaluated samples of one trained mixup network", "seeds": "nw.SETUP (seed 0)"}
+    decisions = {
+        f"R1, {when} EL2N": correlation_decision(
+            Rule(f"Spearman ρ(R1, {when} EL2N)", "greater", CORRELATION_DELTA),
+            rows["R1"][f"{when}_el2n"][0],
+            len(final["R1"]),
+            **where,
+        )
+        for when in ("early", "late")
+    }
+    return Finding("holds" if larger else "fails", tested(text, numbers, decisions))
 
 
 _SIMILAR_FACTOR = 2.0  # "similar" = every ‖Σ^(i)‖_F within a factor 2 of every other
