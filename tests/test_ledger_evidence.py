@@ -1,5 +1,5 @@
-"""The verdict statistics (mixtheory.ledger._evidence) against scipy's own tests on known inputs,
-and the minimum detectable effect against a Monte Carlo power estimate."""
+"""The verdict statistics (mixtheory.ledger._evidence and ._decisions) against scipy's own tests on
+known inputs, and the minimum detectable effect against a Monte Carlo power estimate."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def test_a_detected_effect_smaller_than_what_matters_fails():
 def test_proportion_mde_gives_80_percent_power_exactly():
     # exact binomial power of the one-sided test at 5% against p0, at p0 ± MDE (normal-theory h)
     for p0, n, side in ((0.5, 400, "greater"), (0.01, 2000, "greater"), (0.3, 900, "less")):
-        from mixtheory.ledger._evidence import proportion_mde
+        from mixtheory.ledger._decisions import proportion_mde
 
         mde = proportion_mde(p0, n, side)
         p1 = p0 + mde if side == "greater" else p0 - mde
@@ -136,7 +136,7 @@ def test_proportion_mde_gives_80_percent_power_exactly():
 
 
 def test_correlation_mde_gives_80_percent_power_by_monte_carlo():
-    from mixtheory.ledger._evidence import correlation_mde
+    from mixtheory.ledger._decisions import correlation_mde
 
     n = 60
     rho = correlation_mde(n, spearman=False)
@@ -152,7 +152,7 @@ def test_correlation_mde_gives_80_percent_power_by_monte_carlo():
 
 
 def test_interval_decisions_match_scipy_and_rule():
-    from mixtheory.ledger._evidence import correlation_decision, normal_decision, proportion_decision
+    from mixtheory.ledger._decisions import correlation_decision, normal_decision, proportion_decision
 
     rule = Rule("share − ½", "greater", 0.05)
     d = proportion_decision(rule, 300, 1000, 0.5, sample="pairs", seeds="seed 1")
@@ -172,7 +172,7 @@ def test_interval_decisions_match_scipy_and_rule():
 
 
 def test_power_statement_problem_names_what_is_missing():
-    from mixtheory.ledger._evidence import Computation, power_statement_problem
+    from mixtheory.ledger._decisions import Computation, power_statement_problem
 
     assert power_statement_problem("experiment", {}) is not None
     ok = decide(Rule("Δ", "greater", 0.01), [0.02, 0.021, 0.019]).to_dict()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mixtheory import ledger
-from mixtheory.ledger._evidence import COMPUTATION, power_statement_problem
+from mixtheory.ledger._decisions import COMPUTATION, power_statement_problem
 
 COMMITTED = Path(__file__).resolve().parents[1] / "figures" / "reproduce"
 # claims whose evaluation takes seconds (networks, exact mixup losses), as in test_ledger.py

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ._evidence import Computation, Rule, computed, decide, proportion_decision
+from ._decisions import Computation, computed, proportion_decision
+from ._evidence import Rule, decide
 from ._tables import MIXUPE_DEFORMATION_ACCURACY, MIXUPE_SPEECH_ERROR, SPEECH_TEST_ERROR
 from .claims import Evidence, Finding, claim, observation
 from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines

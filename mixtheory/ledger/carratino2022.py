@@ -17,7 +17,7 @@ from .. import symbolic
 from ..geometry import MixupGeometry
 from ..laws import Beta, FromDensity, MixingLaw, Mixture, PointMass, SymmetricBeta, WShaped
 from . import _numerics as nm
-from ._evidence import Computation, computed
+from ._decisions import Computation, computed
 from .claims import Evidence, Finding, claim
 from .proofs import proof_evidence
 from .sources import CARRATINO_2022 as SRC

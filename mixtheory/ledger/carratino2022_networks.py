@@ -12,7 +12,8 @@ import numpy as np
 
 from . import _networks as nw
 from . import _numerics as nm
-from ._evidence import Rule, correlation_decision, normal_decision, proportion_decision, tested
+from ._decisions import correlation_decision, normal_decision, proportion_decision, tested
+from ._evidence import Rule
 from .claims import Evidence, Finding, claim
 from .sources import CARRATINO_2022 as SRC
 

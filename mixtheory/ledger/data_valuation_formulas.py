@@ -13,7 +13,7 @@ from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
 from . import _numerics as nm
-from ._evidence import Computation, computed
+from ._decisions import Computation, computed
 from .claims import Evidence, Finding, claim
 from .proofs import proof_evidence
 from .sources import DATA_VALUATION as SRC

@@ -18,16 +18,8 @@ import torch
 from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from . import _networks as nw
-from ._evidence import (
-    Computation,
-    Rule,
-    computed,
-    correlation_decision,
-    decide,
-    sample_t_decision,
-    summary_t,
-    tested,
-)
+from ._decisions import Computation, computed, correlation_decision, sample_t_decision, tested
+from ._evidence import Rule, decide, summary_t
 from .claims import Finding, claim
 from .figures import FigureResult, decision_finding, is_smoke
 from .sources import DATA_VALUATION as SRC

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from . import _numerics as nm
-from ._evidence import Computation, Rule, computed, decide, normal_decision
+from ._decisions import Computation, computed, normal_decision
+from ._evidence import Rule, decide
 from .claims import Evidence, Finding, claim, observation
 from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines
 from .sources import MIXUPE as SRC

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._evidence import Computation, computed
+from ._decisions import Computation, computed
 from ._tables import CROP_SCENARIOS, IMAGENET_TOP1
 from .claims import Evidence, Finding, claim, observation
 from .sources import MASKED_MIXING as SRC

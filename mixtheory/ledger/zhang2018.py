@@ -7,7 +7,7 @@ import torch
 
 from ..laws import PointMass, SymmetricBeta
 from . import _numerics as nm
-from ._evidence import Computation, computed
+from ._decisions import Computation, computed
 from ._tables import (
     ADVERSARIAL_ERROR,
     CORRUPTED_LABELS_ERROR,

@@ -21,7 +21,7 @@ import torch
 from ..expansions.second_order import ZHANG_TERMS, second_order_from_terms
 from ..laws import Beta, SymmetricBeta
 from . import _numerics as nm
-from ._evidence import Computation, computed
+from ._decisions import Computation, computed
 from .claims import Evidence, Finding, claim
 from .proofs import proof_evidence
 from .sources import DATA_VALUATION as SRC

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ._evidence import Computation, computed
+from ._decisions import Computation, computed
 from .claims import Finding, claim
 from .sources import CARRATINO_2022, DATA_VALUATION
 
