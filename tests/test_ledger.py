@@ -48,7 +48,14 @@ def test_claim_reaches_its_expected_verdict(claim_id: str):
     if claim.verdict == "untested":
         assert claim.decided_by and claim.evidence.kind == "pending"
     else:
-        assert claim.evidence.kind in {"proof", "counterexample", "search", "experiment", "arithmetic"}
+        assert claim.evidence.kind in {
+            "proof",
+            "counterexample",
+            "search",
+            "experiment",
+            "arithmetic",
+            "computation",
+        }
     for text in (claim.condition, claim.corrected):
         assert text is None or "$" not in text  # every placeholder filled from the evidence
     json.dumps(claim.to_dict())  # serialisable for `mixtheory verify --json`

@@ -1,5 +1,5 @@
-"""The verdict statistics (mixtheory.ledger._evidence) against scipy's own tests on known inputs,
-and the minimum detectable effect against a Monte Carlo power estimate."""
+"""The verdict statistics (mixtheory.ledger._evidence and ._decisions) against scipy's own tests on
+known inputs, and the minimum detectable effect against a Monte Carlo power estimate."""
 
 from __future__ import annotations
 
@@ -117,3 +117,70 @@ def test_a_detected_effect_smaller_than_what_matters_fails():
     small = decide(rule, [0.003, 0.002, 0.004, 0.003, 0.0025, 0.0035, 0.003, 0.002, 0.004, 0.003])
     assert small.test.lower > 0 and small.test.upper < 0.01
     assert small.verdict == "fails" and "detected" in small.sentence()
+
+
+def test_proportion_mde_gives_80_percent_power_exactly():
+    # exact binomial power of the one-sided test at 5% against p0, at p0 ± MDE (normal-theory h)
+    for p0, n, side in ((0.5, 400, "greater"), (0.01, 2000, "greater"), (0.3, 900, "less")):
+        from mixtheory.ledger._decisions import proportion_mde
+
+        mde = proportion_mde(p0, n, side)
+        p1 = p0 + mde if side == "greater" else p0 - mde
+        if side == "greater":
+            crit = stats.binom.isf(0.05, n, p0) + 1  # reject when k >= crit
+            power = stats.binom.sf(crit - 1, n, p1)
+        else:
+            crit = stats.binom.ppf(0.05, n, p0) - 1  # reject when k <= crit
+            power = stats.binom.cdf(crit, n, p1)
+        assert 0.74 < power < 0.86, (p0, n, side, power)
+
+
+def test_correlation_mde_gives_80_percent_power_by_monte_carlo():
+    from mixtheory.ledger._decisions import correlation_mde
+
+    n = 60
+    rho = correlation_mde(n, spearman=False)
+    rng = np.random.default_rng(3)
+    reps = 4000
+    x = rng.normal(size=(reps, n))
+    y = rho * x + np.sqrt(1 - rho**2) * rng.normal(size=(reps, n))
+    r = np.array([stats.pearsonr(a, b).statistic for a, b in zip(x, y)])
+    crit = np.tanh(stats.norm.ppf(0.95) / np.sqrt(n - 3))
+    power = (r > crit).mean()
+    assert abs(power - 0.8) < 4 * np.sqrt(0.16 / reps) + 0.01
+    assert correlation_mde(n) > rho  # Spearman's larger variance
+
+
+def test_interval_decisions_match_scipy_and_rule():
+    from mixtheory.ledger._decisions import correlation_decision, normal_decision, proportion_decision
+
+    rule = Rule("share − ½", "greater", 0.05)
+    d = proportion_decision(rule, 300, 1000, 0.5, sample="pairs", seeds="seed 1")
+    ci = stats.binomtest(300, 1000).proportion_ci(0.95, method="exact")
+    assert (d.low, d.high) == pytest.approx((ci.low - 0.5, ci.high - 0.5), rel=1e-12)
+    assert d.verdict == "fails" and d.to_dict()["mde_80"] > 0
+    assert proportion_decision(rule, 700, 1000, 0.5, sample="p", seeds="s").verdict == "holds"
+    assert proportion_decision(rule, 26, 50, 0.5, sample="p", seeds="s").verdict == "inconclusive"
+    c = correlation_decision(Rule("ρ", "greater", 0.1), 0.4, 100, sample="samples", seeds="seed 0")
+    z, se = np.arctanh(0.4), np.sqrt(1.06 / 97)
+    assert c.low == pytest.approx(np.tanh(z - 1.959963984540054 * se), rel=1e-12)
+    assert c.verdict == "holds"
+    m = normal_decision(Rule("p − ½", "less", 0.05), -0.2, 0.01, 1000, sample="draws", seeds="seed 2")
+    assert m.verdict == "holds" and m.mde == pytest.approx((1.6448536 + 0.8416212) * 0.01, rel=1e-6)
+    with pytest.raises(ValueError, match="k <= n"):
+        proportion_decision(rule, 5, 3, 0.5, sample="p", seeds="s")
+
+
+def test_power_statement_problem_names_what_is_missing():
+    from mixtheory.ledger._decisions import Computation, power_statement_problem
+
+    assert power_statement_problem("experiment", {}) is not None
+    ok = decide(Rule("Δ", "greater", 0.01), [0.02, 0.021, 0.019]).to_dict()
+    assert power_statement_problem("experiment", {"test": ok}) is None
+    assert power_statement_problem("experiment", {"test": {"a": ok, "b": {"estimate": 1}}}) is not None
+    comp = Computation("relative gap", 1e-14, 1e-10, "float64 quadrature")
+    assert comp.passed and "tolerance" in comp.sentence()
+    assert power_statement_problem("computation", {"computation": comp.to_dict()}) is None
+    assert power_statement_problem("computation", {}) is not None
+    with pytest.raises(ValueError, match="tolerance"):
+        Computation("x", 0.0, -1.0, "m")

@@ -20,6 +20,8 @@ The minimum detectable effect (:func:`min_detectable_effect`) solves the noncent
 equation ``P(T'_{n-1, δ√n/s} > t_{1-α, n-1}) = 0.8`` for δ (Cohen 1988, ch. 2), with the observed
 standard deviation ``s`` of the differences.
 
+Verdicts on random draws that are not seeds, and deterministic computations: :mod:`._decisions`.
+
 >>> t = paired_t([0.91, 0.92, 0.90, 0.93], [0.90, 0.90, 0.90, 0.90])
 >>> (t.n, t.df, round(t.estimate, 4))
 (4, 3, 0.015)

@@ -12,6 +12,8 @@ import numpy as np
 
 from . import _networks as nw
 from . import _numerics as nm
+from ._decisions import correlation_decision, normal_decision, proportion_decision, tested
+from ._evidence import Rule
 from .claims import Evidence, Finding, claim
 from .sources import CARRATINO_2022 as SRC
 
@@ -62,6 +64,10 @@ def r2_laplacian() -> Finding:
     return Finding("fails" if fails else "holds", Evidence("counterexample", text, numbers))
 
 
+#: the smallest per-sample Spearman correlation that would matter (as seed000-hard-examples-r1)
+ENTROPY_DELTA = 0.1
+
+
 @claim(
     "seed001-entropy-stronger",
     SRC,
@@ -71,14 +77,35 @@ def r2_laplacian() -> Finding:
     condition="for R13 = R1 + R3 (Spearman $rho_R13 with the entropy) and R2 ($rho_R2); R1 alone "
     "(Corollary 4, "
     "H⁺ form), the term the bound is about, falls with the entropy ($rho_R1).",
+    decided_by="more evaluated samples or more trained networks (nw.SETUP) until each ρ's interval excludes "
+    "0 or 0.1",
 )
 def entropy_stronger() -> Finding:
+    """Pre-declared rule: "stronger regularization" means Spearman ρ(entropy, R) > 0, mattering from
+    :data:`ENTROPY_DELTA`; Fisher-z intervals over the evaluated samples of one trained network."""
     runs = nw.trained_runs()
     final = runs["mixup"][-1]
     rows = {k: nw.bootstrap_spearman(final["entropy"], final[k]) for k in ("R1", "R13", "R2", "R3_H")}
-    r13_up = rows["R13"][1] > 0 and rows["R2"][1] > 0
-    r1_down = rows["R1"][2] < 0
-    verdict = "conditional" if r13_up and r1_down else "holds" if r13_up else "fails"
+    n = len(final["entropy"])
+    decisions = {
+        k: correlation_decision(
+            Rule(f"Spearman ρ(entropy, {k})", "greater", ENTROPY_DELTA),
+            rows[k][0],
+            n,
+            sample="evaluated samples of one trained mixup network",
+            seeds="training seeds 0-5 (one network, nw.SETUP)",
+        )
+        for k in ("R1", "R13", "R2")
+    }
+    v = {k: d.verdict for k, d in decisions.items()}
+    if all(x == "holds" for x in v.values()):
+        verdict = "holds"
+    elif v["R13"] == v["R2"] == "holds" and v["R1"] == "fails":
+        verdict = "conditional"
+    elif all(x == "fails" for x in v.values()):
+        verdict = "fails"
+    else:
+        verdict = "inconclusive"
     text = (
         "Per-sample Spearman ρ (95% bootstrap interval) between the entropy of S(f(x̃_i)) and the "
         f"regularizers of the mixup network at epoch {runs['epochs'][-1]}: "
@@ -95,10 +122,14 @@ def entropy_stronger() -> Finding:
         "rho_R13": rows["R13"][0],
         "rho_R2": rows["R2"][0],
     }
-    return Finding(verdict, Evidence("experiment", text, numbers))
+    return Finding(verdict, tested(text, numbers, decisions))
 
 
 _COLLINEAR_FRACTION = 0.1  # "collinear" = closer to a third class than 10% of the median NN distance
+#: pre-declared rule of seed001-collinearity-rare: "rarely" = a share below 1%; the share must lie
+#: below 1% (holds) or is excluded from anything under 1.5% (fails)
+COLLINEAR_RARE = 0.01
+COLLINEAR_RULE = Rule("share of collinear mixup points − 1%", "less", 0.005)
 
 
 @claim(
@@ -107,6 +138,7 @@ _COLLINEAR_FRACTION = 0.1  # "collinear" = closer to a third class than 10% of t
     "Chidambaram et al.: on MNIST and CIFAR-10/100 collinearity of mixup points with other classes rarely "
     "occurs (minimum distance between each mixup point and points of classes other than the two mixed).",
     "holds",
+    decided_by="more random mixup points, until the exact interval of the collinear share excludes 1%",
 )
 def collinearity_rare() -> Finding:
     from ..data import load_digits
@@ -128,7 +160,16 @@ def collinearity_rare() -> Finding:
     third = (yn[None] != yn[i][:, None]) & (yn[None] != yn[j][:, None])
     min_third = np.where(third, dm, np.inf).min(1)
     ratio = min_third / median_nn
-    collinear = float((ratio < _COLLINEAR_FRACTION).mean())
+    k_collinear = int((ratio < _COLLINEAR_FRACTION).sum())
+    collinear = k_collinear / ratio.size
+    decision = proportion_decision(
+        COLLINEAR_RULE,
+        k_collinear,
+        int(ratio.size),
+        COLLINEAR_RARE,
+        sample="random mixup points of two classes",
+        seeds="seed 1202",
+    )
     text = (
         f"On the 1,797 bundled digits (d = 64; MNIST and CIFAR are not bundled), {i.size} mixup points of "
         "two different classes (λ ~ Beta(1, 1)): the distance to the nearest point of a third class is at "
@@ -146,7 +187,7 @@ def collinearity_rare() -> Finding:
         "threshold": _COLLINEAR_FRACTION,
         "seed": 1202,
     }
-    return Finding("holds" if collinear < 0.01 else "fails", Evidence("experiment", text, numbers))
+    return Finding(decision.verdict, tested(text, numbers, {"collinear share below 1%": decision}))
 
 
 @claim(
@@ -156,6 +197,7 @@ def collinearity_rare() -> Finding:
     "cannot "
     "achieve zero training error even with very long training.",
     "holds",
+    decided_by="more Monte Carlo draws, until the interval of the lowest P(B | x̃) excludes ½ or 0.45",
 )
 def collinearity_training_error() -> Finding:
     rng = np.random.default_rng(1203)
@@ -176,6 +218,19 @@ def collinearity_training_error() -> Finding:
         p_b[k], se[k] = near.mean(), near.std() / np.sqrt(near.size)
     wrong = int((p_b + 4 * se < 0.5).sum())
     misclassified = wrong >= 1
+    # pre-declared: at least one B point has P(B | x̃) below ½ (by 0.05 at least, to matter); the point
+    # furthest below ½ is tested at level 0.05/10 (Bonferroni over the 10 B points)
+    k = int(np.argmin(p_b))
+    level = 1 - 0.05 / xb.size
+    decision = normal_decision(
+        Rule("min over B points of P(B | x̃) − ½", "less", 0.05, level),
+        float(p_b[k] - 0.5),
+        float(se[k]),
+        draws,
+        sample="Monte Carlo mixup draws",
+        seeds="seed 1203",
+        test="z test on the window mean, Bonferroni over 10 points",
+    )
     text = (
         "Holds on a 1-d toy where collinearity is expected: class A on [−1.5, −1] ∪ [1, 1.5] (90 points), "
         "class "
@@ -194,4 +249,5 @@ def collinearity_training_error() -> Finding:
         "draws": draws,
         "seed": 1203,
     }
-    return Finding("holds" if misclassified else "fails", Evidence("experiment", text, numbers))
+    verdict = "holds" if misclassified and decision.verdict == "holds" else decision.verdict
+    return Finding(verdict, tested(text, numbers, {"a B point misclassified": decision}))

@@ -13,6 +13,7 @@ from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
 from . import _numerics as nm
+from ._decisions import Computation, computed
 from .claims import Evidence, Finding, claim
 from .proofs import proof_evidence
 from .sources import DATA_VALUATION as SRC
@@ -100,7 +101,14 @@ def r3_formula() -> Finding:
         "order2_seed000": second_seed,
         "sizes": {"d": d, **_R3_SIZES},
     }
-    return Finding("fails" if fails else "holds", Evidence("experiment", text, numbers))
+    comp = Computation(
+        "|fitted order − 3| of the remainder with the slides' R3",
+        abs(second_seed["slope"] - 3),
+        0.5,
+        "float64 quadrature × all partners; order p accepted iff the 99% fit interval and every local "
+        "slope lie within ½ of p",
+    )
+    return Finding("fails" if fails else "holds", computed(text, numbers, comp))
 
 
 _J_SIZES = {"n": 3, "c": 2, "data_seed": 3, "model_seed": 4}

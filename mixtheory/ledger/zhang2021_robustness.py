@@ -24,7 +24,8 @@ from typing import Any
 
 import torch
 
-from .claims import Evidence, Finding, claim
+from ._decisions import Computation, computed
+from .claims import Finding, claim
 from .sources import CARRATINO_2022, DATA_VALUATION
 
 __all__ = ["adversarial_loss", "largest_radius"]
@@ -153,7 +154,14 @@ def _finding() -> Finding:
         "ε* is an upper estimate of the true largest radius (a missed maximiser can only enlarge it)."
     )
     verdict = "conditional" if holds_somewhere and breaks_beyond else "fails"
-    return Finding(verdict, Evidence("experiment", text, m))
+    comp = Computation(
+        "relative width of the bisection for ε*",
+        1e-3,
+        1e-3,
+        "one network per training rule, trained with fixed seeds; exact mixup loss by quadrature, the "
+        "adversarial loss by projected ascent; the verdict needs L_adv ≤ L_mix at ε* and > at 1.05 ε*",
+    )
+    return Finding(verdict, computed(text, m, comp))
 
 
 claim("seed000-mixup-adversarial-bound", DATA_VALUATION, _STATEMENT, "conditional", condition=_CONDITION)(

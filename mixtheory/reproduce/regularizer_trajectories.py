@@ -499,7 +499,7 @@ FIGURE = register(
         name="regularizer-trajectories",
         title="R1, R3 (Corollary 4's H⁺ form and the slides' H form), R2 and R13 along ERM and mixup "
         "training",
-        claims=("seed000-r1-attenuated",),
+        claims=("seed000-r1-attenuated", "seed000-r3-negligible", "seed000-erm-r1-weaker"),
         statement='"R3(f) can be negligible compared to R1(f) which increases as epoch ↑"; training without '
         'mix-up "cannot regularize R1(f) well compared to mix-up (but better for −R3(f))" (data-valuation '
         "slides, CIFAR-10 ResNet-18, α = 0.5, 100 random samples).",
