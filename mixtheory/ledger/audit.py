@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from . import audit_interpretations  # noqa: F401  (registers the readings of R1 and R3)
 from ._evidence import Rule, decide
 from ._tables import MIXUPE_DEFORMATION_ACCURACY, MIXUPE_SPEECH_ERROR, SPEECH_TEST_ERROR
 from .claims import Evidence, Finding, claim, observation
@@ -339,28 +340,6 @@ def r2_is_el2n() -> Finding:
         "which the reading is loose."
     )
     return Finding(verdict, Evidence("counterexample", text, {"r2_gap": r2_gap, "el2n_gap": el2n_gap, **out}))
-
-
-observation(
-    "seed001-r3-lowers-entropy",
-    CARRATINO_2022,
-    "R3 regularizes the entropy of the prediction on x̃_i and forces it to be as low as possible.",
-    "the entropy of S(f(x̃_i)) along training with and without the R3 term in the objective (an ablation of "
-    "E_Q), ≥ 10 seeds, paired",
-    no_figure="no figure ablates R3 from the objective; regularizer-trajectories shows that R3 cancels R1 "
-    "(R13 = R1 + R3 stays O(1)), which bears on the sign of the effect but does not decide it.",
-)
-observation(
-    "seed001-r1-jacobian-wls",
-    CARRATINO_2022,
-    "R1 forces the Jacobian of f(x̃_i) to be close to J^(i), interpreted as a weighted multivariate "
-    "least-squares "
-    "estimator.",
-    "a symbolic derivation that R1 equals, up to terms constant in f, a weighted distance between "
-    "∇f(x̃_i) and "
-    "the weighted least-squares Jacobian J^(i), and a numerical check on trained networks",
-    no_figure="an identity to prove, not a figure; mixtheory.symbolic has no proof of it yet.",
-)
 
 
 # --------------------------------------------------------------------------------------------
