@@ -4,9 +4,10 @@ The data-valuation slides draw a small network's decision boundary on a 2-D blob
 without mixing, with mixup (α = 0.2) and with hard mix-up pairing (α = 0.2), the top-50 hard samples
 (by forgetting events) marked, and read "forgetting score is effective on detecting hard samples
 (samples located near decision boundary)" and, for hard pairing, "mix-up happened only near
-decision boundary". The first reading is ledger entry ``seed000-forgetting-near-boundary`` (decided
-from this figure's distance ratios); the second, ``seed000-hard-pairing-near-boundary``, needs where
-hard pairing's mixed points fall, which the figure does not record.
+decision boundary", and "hard samples tend to be outside the data cluster toward the other class
+direction". The figure decides the three ledger entries ``seed000-forgetting-near-boundary``
+(distance ratios), ``seed000-hard-pairing-near-boundary`` and ``seed000-hard-outside-cluster``
+(the two readouts below; paired t across seeds in :mod:`mixtheory.ledger.audit`).
 
 Here: three Gaussian blobs (:func:`mixtheory.data.load_blobs`, standardised), a tanh MLP trained by
 ERM, :class:`~mixtheory.training.Mixup` (α = 0.2) and :class:`~mixtheory.training.HardPairing`
@@ -21,6 +22,15 @@ against that of all samples (ratio < 1 in every run and seed: the hard samples s
 boundary), and the test accuracy of the three objectives. The check covers ERM and mixup; hard
 pairing's ratio is reported as measured (quick run: 0.58 ± 0.32 against 0.20 for ERM; most of its
 samples have forgetting events, so the top 50 are less specific to the boundary).
+
+Two more readouts per run: (a) :func:`offset_toward_confused`, each training sample's offset from
+its class centroid along the direction of the class the network most confuses it with, in
+within-class standard deviations; the median of the top-50 hard samples minus that of all samples;
+(b) the median distance to the boundary of 2,000 mixed points of the final network drawn with the
+same anchors and λ ~ Beta(0.2, 0.2), partners either from the hard pool (top quarter by the final
+EL2N, as hard pairing draws them) or uniform (random pairing), as a ratio hard / random. The
+standard scale draws the blobs afresh for every seed (``data_per_seed``), so that the seed
+replicates the data as well as the training.
 """
 
 from __future__ import annotations
