@@ -15,7 +15,7 @@ from mixtheory.reproduce import FIGURES
 ROOT = Path(__file__).resolve().parents[1]
 STANDARD = {name: f for name, f in FIGURES.items() if f.standard is not None}
 #: figures whose readout is test accuracy: the power analysis asks for ≥ 2,000 test points
-ACCURACY = {"hard-pool-sweep", "lambda-schedules", "mixupe-vs-mixup"}
+ACCURACY = {"hard-pool-sweep", "lambda-schedules", "mixupe-vs-mixup", "alpha-schedules"}
 SIZES = {"mnist": 5000, "digits": 1797}
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from . import audit_interpretations  # noqa: F401  (registers the readings of R1 and R3)
 from ._decisions import Computation, computed, proportion_decision
 from ._evidence import Rule, decide
 from ._tables import MIXUPE_DEFORMATION_ACCURACY, MIXUPE_SPEECH_ERROR, SPEECH_TEST_ERROR
@@ -278,46 +279,206 @@ observation(
     DATA_VALUATION,
     '"Forgetting score is effective on detecting hard samples (samples located near decision boundary)" '
     "(2-D blobs, top-50 hard samples, naïve and mixup training).",
-    "forgetting scores and boundary distances on the slides' blobs, ≥ 3 seeds",
+    "forgetting scores and boundary distances on the slides' blobs, ≥ 10 seeds",
     figure="decision-boundaries-blobs",
     decide=near_boundary_from_figure,
-    expected_from_figure={"quick": "holds"},
+    expected_from_figure={"quick": "holds", "standard": "holds"},
 )
+#: pre-declared rule of seed000-hard-outside-cluster: the top-50 hard samples' median offset from
+#: their class centroid toward the most-confused class exceeds that of all samples (in within-class
+#: standard deviations along that direction; half a standard deviation matters)
+OUTSIDE_RULE = Rule(
+    "median offset toward the most-confused class (within-class SDs), top-50 hard minus all", "greater", 0.5
+)
+#: pre-declared rule of seed000-hard-pairing-near-boundary: under hard pairing the mixed points'
+#: median distance to the boundary is below random pairing's (same anchors and λ; a ratio of 0.8
+#: matters)
+PAIRING_RULE = Rule("median boundary distance of mixed points, hard / random pairing, minus 1", "less", 0.2)
+
+
+def _per_seed(result: FigureResult, unit: str, metric: str) -> list[float]:
+    """One value per seed (seed order) of ``metric`` of ``unit`` from the figure's CSV."""
+    rows = [r for r in result.rows() if r.get("unit") == unit and r.get("metric") == metric]
+    return [float(r["value"]) for r in sorted(rows, key=lambda r: int(r["seed"]))]
+
+
+def _blobs_sizes(result: FigureResult) -> str:
+    n = int(result.configuration.get("num_samples", 800))
+    per_seed = "a fresh draw per seed" if result.configuration.get("data_per_seed") else "one draw"
+    return f"2-D blobs, {n - n // 4} training points ({per_seed})"
+
+
+def outside_cluster_from_figure(result: FigureResult) -> Finding:
+    """``seed000-hard-outside-cluster`` from figure ``decision-boundaries-blobs``: per training (ERM,
+    mixup), t across seeds of the hard-minus-all offset toward the most-confused class
+    (:data:`OUTSIDE_RULE`); both trainings needed."""
+    smoke = is_smoke(result)
+    decisions = {
+        m: decide(OUTSIDE_RULE, _per_seed(result, m, "offset_hard_minus_all"), None, smoke=smoke)
+        for m in ("erm", "mixup")
+    }
+    verdict = combine({k: d.verdict for k, d in decisions.items()})
+    hard = {m: float(np.mean(_per_seed(result, m, "offset_hard"))) for m in decisions}
+    head = (
+        f"{verdict.capitalize()} at this scale ({_blobs_sizes(result)}; the slides' CIFAR-10 half is not "
+        "run): the top-50 hard samples (forgetting events, ties by EL2N) sit further from their "
+        "centroid toward the class the network most confuses them with than the typical sample; their "
+        "median offset is "
+        + ", ".join(f"{m} {v:.2f}" for m, v in hard.items())
+        + " within-class SDs toward that class ("
+        + ("beyond one SD: outside the cluster's bulk" if min(hard.values()) > 1 else "at the cluster's edge")
+        + ")."
+    )
+    return decision_finding(head, decisions, verdict, offset_hard=hard)
+
+
+def pairing_near_boundary_from_figure(result: FigureResult) -> Finding:
+    """``seed000-hard-pairing-near-boundary`` from figure ``decision-boundaries-blobs``: on the network
+    trained with hard pairing, t across seeds of the hard/random boundary-distance ratio of mixed
+    points minus 1 (:data:`PAIRING_RULE`)."""
+    ratio = _per_seed(result, "hard-pairing", "mixed_distance_ratio_hard_over_random")
+    decision = decide(PAIRING_RULE, [r - 1.0 for r in ratio], None, smoke=is_smoke(result))
+    hard = float(np.mean(_per_seed(result, "hard-pairing", "mixed_distance_hard_pairing")))
+    rand = float(np.mean(_per_seed(result, "hard-pairing", "mixed_distance_random_pairing")))
+    head = (
+        f"{decision.verdict.capitalize()} at this scale ({_blobs_sizes(result)}, α = 0.2, pool: top "
+        f"quarter by EL2N): hard pairing's mixed points lie nearer the boundary (median {hard:.3f} "
+        f"against {rand:.3f} for random partners, standardised units), but not only there: with λ ~ "
+        "Beta(0.2, 0.2) the half with λ > ½ lie nearer their anchor than their partner, and the anchors are "
+        "uniform over the training set."
+    )
+    return decision_finding(head, {"hard vs random pairing": decision}, decision.verdict)
+
+
 observation(
     "seed000-hard-outside-cluster",
     DATA_VALUATION,
     '"Hard samples tend to be outside the data cluster toward the other class direction" '
     "(blobs and CIFAR-10).",
-    "the distance of each top-k hard sample from its class centroid, and the cosine between its offset and "
-    "the direction of its most-confused class, against all samples (blobs and CIFAR-10, ≥ 3 seeds)",
-    no_figure="decision-boundaries-blobs measures distance to the boundary, not position relative to the "
-    "cluster; no figure measures the offset direction.",
+    "the offset of each top-50 hard sample from its class centroid along the direction of its "
+    "most-confused class, against all samples (blobs; CIFAR-10 at full scale), ≥ 10 seeds",
+    figure="decision-boundaries-blobs",
+    decide=outside_cluster_from_figure,
+    expected_from_figure={"quick": "holds", "standard": "holds"},
 )
 observation(
     "seed000-hard-pairing-near-boundary",
     DATA_VALUATION,
     '"Demonstration of hard mix-up pairing: mix-up happened only near decision boundary" (2-D blobs).',
-    "the distance to the boundary of the mixed points hard pairing draws, against uniform pairing's "
-    "(blobs, ≥ 3 seeds)",
-    no_figure="decision-boundaries-blobs records where the hard samples are, not where the mixed points of "
-    "hard pairing fall.",
+    "the distance to the boundary of the mixed points hard pairing draws, against random pairing's "
+    "(same anchors and λ), blobs, ≥ 10 seeds",
+    figure="decision-boundaries-blobs",
+    decide=pairing_near_boundary_from_figure,
+    expected_from_figure={"quick": "holds", "standard": "holds"},
 )
+#: pre-declared rule of seed000-alpha-vs-lambda-scheduler: the sine λ schedule's last-epoch test
+#: accuracy above the linear α schedule's by the slides' own scale for schedules (0.35 point)
+ALPHA_RULE = Rule("sine λ schedule − linear α schedule last-epoch test accuracy", "greater", 0.0035)
+
+
+def alpha_vs_lambda_from_figure(result: FigureResult) -> Finding:
+    """``seed000-alpha-vs-lambda-scheduler`` from figure ``alpha-schedules``: paired t across seeds of
+    the last-epoch accuracy of the sine λ schedule minus the linear α schedule's (:data:`ALPHA_RULE`)."""
+    d = [
+        a - b
+        for a, b in zip(
+            _last_accuracy(result, "sine-lambda"), _last_accuracy(result, "alpha-linear"), strict=True
+        )
+    ]
+    n_test = n_test_points(result)
+    decision = decide(
+        ALPHA_RULE, d, n_test, smoke=is_smoke(result), resolution=None if n_test is None else 1.0 / n_test
+    )
+    head = (
+        f"{decision.verdict.capitalize()} at this scale (RegMixup, α schedule linear from 0 to 20 against "
+        "the sine λ schedule from 1 to ½, same epochs; the slides' α schedule is not given)."
+    )
+    return decision_finding(head, {"λ vs α schedule": decision}, decision.verdict)
+
+
+def _last_accuracy(result: FigureResult, unit: str) -> list[float]:
+    rows = [r for r in result.rows() if r.get("unit") == unit and r.get("metric") == "test_accuracy"]
+    last = max(int(r["epoch"]) for r in rows)
+    return [float(r["value"]) for r in sorted(rows, key=lambda r: int(r["seed"])) if int(r["epoch"]) == last]
+
+
 observation(
     "seed000-alpha-vs-lambda-scheduler",
     DATA_VALUATION,
     '"From some experiments, it turned out that α scheduler shows poor performance compared to λ scheduler."',
-    "RegMixUp with an α schedule against the sine/tanh λ schedules at equal epochs, ≥ 10 seeds, paired",
-    no_figure="lambda-schedules runs λ schedules only; no α schedule is implemented as a figure.",
+    "RegMixUp with an α schedule against the sine λ schedule at equal epochs, ≥ 10 seeds, paired",
+    figure="alpha-schedules",
+    decide=alpha_vs_lambda_from_figure,
+    expected_from_figure={"quick": "inconclusive", "standard": "fails"},
 )
+
+#: pre-declared rules of seed000-approximate-mixup, on R1 (the Jacobian regularizer): approximate
+#: mixup's R1 below ERM's and above mixup's, a factor 2 (log 2) mattering on each side
+APPROX_ERM_RULE = Rule("log(ERM's R1 / approximate mixup's R1)", "greater", float(np.log(2.0)))
+APPROX_MIXUP_RULE = Rule("log(approximate mixup's R1 / mixup's R1)", "greater", float(np.log(2.0)))
+
+
+def _approx_reported(result: FigureResult) -> tuple[dict, list[str]]:
+    """Paired t across seeds of approx − ERM and mixup − approx for R13, R2, test accuracy and the
+    confidence at x̃_i (reported beside the R1 decision), and one sentence per measure."""
+    from ._evidence import one_sample_t
+
+    reported, parts = {}, []
+    for m in ("R13", "R2", "test_accuracy", "confidence_tilde"):
+        x = {k: np.array(_per_seed(result, k, m)) for k in ("erm", "approx", "mixup")}
+        lo, hi = one_sample_t(x["approx"] - x["erm"]), one_sample_t(x["mixup"] - x["approx"])
+        reported[m] = {"approx_minus_erm": lo.to_dict(), "mixup_minus_approx": hi.to_dict()}
+        up, down = (lo.low > 0, hi.low > 0), (lo.high < 0, hi.high < 0)
+        where = "between" if all(up) or all(down) else "outside" if any(up) and any(down) else "undetermined"
+        parts.append(
+            f"{m}: ERM {x['erm'].mean():.4g}, approximate {x['approx'].mean():.4g}, mixup "
+            f"{x['mixup'].mean():.4g}; approx − ERM {lo.estimate:+.3g} [{lo.low:+.3g}, {lo.high:+.3g}], "
+            f"mixup − approx {hi.estimate:+.3g} [{hi.low:+.3g}, {hi.high:+.3g}] "
+            f"({where})"
+        )
+    return reported, parts
+
+
+def approximate_mixup_from_figure(result: FigureResult) -> Finding:
+    """``seed000-approximate-mixup`` from figure ``approximate-mixup``: R1 of approximate mixup's network
+    between ERM's and mixup's (paired t across seeds on log ratios, both sides needed); R13, R2 and
+    test accuracy reported with their paired intervals."""
+    v = {k: np.array(_per_seed(result, k, "R1")) for k in ("erm", "approx", "mixup")}
+    smoke = is_smoke(result)
+    decisions = {
+        "R1 below ERM's": decide(APPROX_ERM_RULE, np.log(v["erm"] / v["approx"]), None, smoke=smoke),
+        "R1 above mixup's": decide(APPROX_MIXUP_RULE, np.log(v["approx"] / v["mixup"]), None, smoke=smoke),
+    }
+    verdict = combine({k: d.verdict for k, d in decisions.items()})
+    reported, parts = _approx_reported(result)
+    n_test = n_test_points(result)
+    head = (
+        f"{verdict.capitalize()} at this scale (bundled digits, {n_test} test points, tanh MLP, α = 1; the "
+        "regularizers of the network each loss trains, approximate mixup's before its test-time rescaling): "
+        f"approximate mixup's R1 {v['approx'].mean():.3g} against ERM's {v['erm'].mean():.3g} and mixup's "
+        f"{v['mixup'].mean():.3g}"
+        + (
+            ". Trained on the contracted labels ỹ, its network is the least confident at x̃_i, which shrinks "
+            "H⁺ and with it J^(i) and R1: in R1 it is regularized more than mixup's, not between"
+            if v["approx"].mean() < v["mixup"].mean()
+            else ""
+        )
+        + ". Reported, not deciding (paired 95% intervals across seeds): "
+        + "; ".join(parts)
+    )
+    return decision_finding(head, decisions, verdict, reported=reported)
+
+
 observation(
     "seed000-approximate-mixup",
     DATA_VALUATION,
     "'Approximated Mixup' (dropping the regularization terms) is an intermediate compromise between "
-    "Mixup and "
-    "ERM training in the view of regularization.",
-    "training with mixtheory.approximate's approximate-mixup loss beside ERM and mixup, R1, R2, R3 and test "
-    "accuracy of each along training, ≥ 10 seeds (is each measure between ERM's and mixup's?)",
-    no_figure="the loss is implemented (mixtheory.approximate) but no figure trains with it.",
+    "Mixup and ERM training in the view of regularization.",
+    "networks trained by ERM, approximate mixup (mixtheory.approximate) and mixup, R1, R13, R2 and test "
+    "accuracy of each, ≥ 10 seeds, paired (is approximate mixup between ERM and mixup?)",
+    figure="approximate-mixup",
+    decide=approximate_mixup_from_figure,
+    expected_from_figure={"quick": "fails", "standard": "fails"},
 )
 
 
@@ -364,28 +525,6 @@ def r2_is_el2n() -> Finding:
         "which the reading is loose."
     )
     return Finding(verdict, Evidence("counterexample", text, {"r2_gap": r2_gap, "el2n_gap": el2n_gap, **out}))
-
-
-observation(
-    "seed001-r3-lowers-entropy",
-    CARRATINO_2022,
-    "R3 regularizes the entropy of the prediction on x̃_i and forces it to be as low as possible.",
-    "the entropy of S(f(x̃_i)) along training with and without the R3 term in the objective (an ablation of "
-    "E_Q), ≥ 10 seeds, paired",
-    no_figure="no figure ablates R3 from the objective; regularizer-trajectories shows that R3 cancels R1 "
-    "(R13 = R1 + R3 stays O(1)), which bears on the sign of the effect but does not decide it.",
-)
-observation(
-    "seed001-r1-jacobian-wls",
-    CARRATINO_2022,
-    "R1 forces the Jacobian of f(x̃_i) to be close to J^(i), interpreted as a weighted multivariate "
-    "least-squares "
-    "estimator.",
-    "a symbolic derivation that R1 equals, up to terms constant in f, a weighted distance between "
-    "∇f(x̃_i) and "
-    "the weighted least-squares Jacobian J^(i), and a numerical check on trained networks",
-    no_figure="an identity to prove, not a figure; mixtheory.symbolic has no proof of it yet.",
-)
 
 
 # --------------------------------------------------------------------------------------------
