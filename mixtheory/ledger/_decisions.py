@@ -52,12 +52,12 @@ COMPUTATION = "computation"
 @dataclass(frozen=True)
 class Computation:
     """A deterministic verdict: ``quantity`` (what is compared) has ``value``, and the verdict is
-    decided by ``value ≤ tolerance``; ``method`` says why no sampling enters (``"float64 quadrature"``)."""
+    decided by ``value ≤ tolerance``; ``procedure`` says why no sampling enters (``"float64 quadrature"``)."""
 
     quantity: str
     value: float
     tolerance: float
-    method: str
+    procedure: str
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
@@ -69,7 +69,7 @@ class Computation:
 
     def sentence(self) -> str:
         return (
-            f"Deterministic computation ({self.method}; no sampling, a rerun reproduces it to rounding): "
+            f"Deterministic computation ({self.procedure}; no sampling, a rerun reproduces it to rounding): "
             f"{self.quantity} = {self.value:.3g}, decided by the tolerance {self.tolerance:.3g} "
             f"({'within' if self.passed else 'outside'} it)."
         )
@@ -77,7 +77,7 @@ class Computation:
     def to_dict(self) -> dict[str, Any]:
         return {
             "deterministic": True,
-            "method": self.method,
+            "procedure": self.procedure,
             "quantity": self.quantity,
             "value": float(self.value),
             "tolerance": float(self.tolerance),
