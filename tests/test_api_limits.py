@@ -149,9 +149,6 @@ OVER_THE_LIMIT = {
     # OPEN: over the limit in this round, not being fixed by the file's owner as far as is known
     "mixtheory.models.build_model": "OPEN (models.py, owner: train): 11 parameters",
     "mixtheory.training.monitor.Monitor.__init__": "OPEN (training/monitor.py): 13 parameters",
-    "mixtheory.checks.runner.iter_checks": "OPEN (checks runner, owner: verify): 11 parameters",
-    "mixtheory.ledger.claims.claim": "OPEN (ledger/claims.py, owner: verify): 11 parameters",
-    "mixtheory.ledger.claims.observation": "OPEN (ledger/claims.py, owner: verify): 12 parameters",
 }
 
 

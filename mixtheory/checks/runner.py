@@ -21,6 +21,8 @@ from .registry import select_checks
 
 #: the fewest samples the checks run on (see _settings)
 MIN_SAMPLES = 20
+#: the preset sizes a caller of :func:`iter_checks` may override, in this order
+SIZE_OVERRIDES = ("num_samples", "num_draws", "num_nodes")
 
 __all__ = [
     "MIN_SAMPLES",
@@ -57,30 +59,32 @@ def _settings(
 def iter_checks(
     *,
     preset: Preset = "default",
-    num_samples: int | None = None,
-    alpha: float = 0.5,
     law: MixingLaw | None = None,
     seed: int = 0,
-    num_draws: int | None = None,
     model: torch.nn.Module | None = None,
     data: tuple[torch.Tensor, torch.Tensor] | None = None,
-    num_nodes: int | None = None,
     only: Iterable[str] | None = None,
     on_check: Callable[[str], None] | None = None,
     provenance: Provenance | None = None,
+    **sizes: int | None,
 ) -> Iterator[Result]:
     """Yield every row of the selected checks, as a :class:`~mixtheory.verification.Result`, as it
     completes (``on_check(name)`` after each check); each is stamped with ``provenance`` (default:
     this process's, with ``seed``).
 
     ``preset``: ``quick``, ``default`` or ``full`` (sizes in :mod:`mixtheory.checks.context`);
-    ``num_samples``, ``num_draws``, ``num_nodes`` override it (``num_nodes`` fixes the nodes per
-    piece of every exact loss)."""
+    ``law``: the law of λ (default ``SymmetricBeta(0.5)``); ``sizes`` override the preset's:
+    ``num_samples``, ``num_draws``, ``num_nodes`` (the nodes per piece of every exact loss); None
+    keeps the preset's."""
     from ..laws import SymmetricBeta
 
+    unknown = sorted(set(sizes) - set(SIZE_OVERRIDES))
+    if unknown:
+        raise TypeError(f"iter_checks: unknown size(s) {unknown}; the preset's sizes are {list(SIZE_OVERRIDES)}")
+    num_samples, num_draws, num_nodes = (sizes.get(name) for name in SIZE_OVERRIDES)
     checks = select_checks(only)
     settings = _settings(preset, num_samples, num_draws, num_nodes)
-    law = SymmetricBeta(alpha) if law is None else law
+    law = SymmetricBeta(0.5) if law is None else law
     ctx = CheckContext.prepare(settings, law=law, seed=seed, model=model, data=data)
     stamp = provenance if provenance is not None else Provenance.current(seeds=[seed])
     for chk in checks:

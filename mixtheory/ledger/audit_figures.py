@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._evidence import Rule, decide
-from .claims import Finding, observation
+from .claims import FigureDecision, Finding, observation
 from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines
 from .sources import DATA_VALUATION
 
@@ -50,10 +50,8 @@ observation(
     'R_1(f) "increases as epoch ↑" under mixup, and mixup regularization "may not indicate \'reducing\' the '
     "values instead 'attenuating' the increase\" (R1 below ERM's, yet rising).",
     "R1 along training under ERM and mixup on CIFAR-10 (ResNet-18), ≥ 3 seeds",
-    figure="regularizer-trajectories",
-    decide=r1_attenuated_from_figure,
+    figure=FigureDecision("regularizer-trajectories", r1_attenuated_from_figure, {"quick": "holds"}),
     # quick (digits, 3 seeds): ρ = 0.71, 0.71, 0.66; ERM's final R1 ~1e5 against mixup's ~5
-    expected_from_figure={"quick": "holds"},
 )
 
 #: pre-declared rule of seed000-sine-scheduler-replicates: the slides' own gain, 0.35 point
@@ -78,9 +76,7 @@ observation(
     "RegMixUp with the sine λ scheduler beats constant α = 20 by about the slides' 0.35 points, beyond seed "
     "noise (the slides show one run per method).",
     "RegMixUp on CIFAR-10 (ResNet-18, 400 epochs), sine vs constant, ≥ 10 seeds, paired",
-    figure="lambda-schedules",
-    decide=sine_replicates_from_figure,
-    expected_from_figure={"quick": "inconclusive"},
+    figure=FigureDecision("lambda-schedules", sine_replicates_from_figure, {"quick": "inconclusive"}),
 )
 
 #: pre-declared rule of seed000-el2n-mixed-samples: EL2N–GraNd agreement (Spearman over the decile
@@ -106,9 +102,7 @@ observation(
     'Since EL2N is derived from GraNd under a logit-gradient orthogonality assumption, it "may not represent '
     "good data valuation scores for 'mix-up samples'\".",
     "EL2N against GraNd on mixed samples of CIFAR-10 (10 models)",
-    figure="score-heatmaps",
-    decide=el2n_mixed_from_figure,
-    expected_from_figure={"quick": "holds"},
+    figure=FigureDecision("score-heatmaps", el2n_mixed_from_figure, {"quick": "holds"}),
 )
 
 #: pre-declared rule of seed000-forgetting-near-boundary: the top-50 hard samples' median distance to
@@ -140,9 +134,9 @@ observation(
     '"Forgetting score is effective on detecting hard samples (samples located near decision boundary)" '
     "(2-D blobs, top-50 hard samples, naïve and mixup training).",
     "forgetting scores and boundary distances on the slides' blobs, ≥ 10 seeds",
-    figure="decision-boundaries-blobs",
-    decide=near_boundary_from_figure,
-    expected_from_figure={"quick": "holds", "standard": "holds"},
+    figure=FigureDecision(
+        "decision-boundaries-blobs", near_boundary_from_figure, {"quick": "holds", "standard": "holds"}
+    ),
 )
 #: pre-declared rule of seed000-hard-outside-cluster: the top-50 hard samples' median offset from
 #: their class centroid toward the most-confused class exceeds that of all samples (in within-class
@@ -217,9 +211,9 @@ observation(
     "(blobs and CIFAR-10).",
     "the offset of each top-50 hard sample from its class centroid along the direction of its "
     "most-confused class, against all samples (blobs; CIFAR-10 at full scale), ≥ 10 seeds",
-    figure="decision-boundaries-blobs",
-    decide=outside_cluster_from_figure,
-    expected_from_figure={"quick": "holds", "standard": "holds"},
+    figure=FigureDecision(
+        "decision-boundaries-blobs", outside_cluster_from_figure, {"quick": "holds", "standard": "holds"}
+    ),
 )
 observation(
     "seed000-hard-pairing-near-boundary",
@@ -227,9 +221,11 @@ observation(
     '"Demonstration of hard mix-up pairing: mix-up happened only near decision boundary" (2-D blobs).',
     "the distance to the boundary of the mixed points hard pairing draws, against random pairing's "
     "(same anchors and λ), blobs, ≥ 10 seeds",
-    figure="decision-boundaries-blobs",
-    decide=pairing_near_boundary_from_figure,
-    expected_from_figure={"quick": "holds", "standard": "holds"},
+    figure=FigureDecision(
+        "decision-boundaries-blobs",
+        pairing_near_boundary_from_figure,
+        {"quick": "holds", "standard": "holds"},
+    ),
 )
 #: pre-declared rule of seed000-alpha-vs-lambda-scheduler: the sine λ schedule's last-epoch test
 #: accuracy above the linear α schedule's by the slides' own scale for schedules (0.35 point)
@@ -267,9 +263,9 @@ observation(
     DATA_VALUATION,
     '"From some experiments, it turned out that α scheduler shows poor performance compared to λ scheduler."',
     "RegMixUp with an α schedule against the sine λ schedule at equal epochs, ≥ 10 seeds, paired",
-    figure="alpha-schedules",
-    decide=alpha_vs_lambda_from_figure,
-    expected_from_figure={"quick": "inconclusive", "standard": "fails"},
+    figure=FigureDecision(
+        "alpha-schedules", alpha_vs_lambda_from_figure, {"quick": "inconclusive", "standard": "fails"}
+    ),
 )
 
 #: pre-declared rules of seed000-approximate-mixup, on R1 (the Jacobian regularizer): approximate
@@ -336,7 +332,7 @@ observation(
     "Mixup and ERM training in the view of regularization.",
     "networks trained by ERM, approximate mixup (mixtheory.approximate) and mixup, R1, R13, R2 and test "
     "accuracy of each, ≥ 10 seeds, paired (is approximate mixup between ERM and mixup?)",
-    figure="approximate-mixup",
-    decide=approximate_mixup_from_figure,
-    expected_from_figure={"quick": "fails", "standard": "fails"},
+    figure=FigureDecision(
+        "approximate-mixup", approximate_mixup_from_figure, {"quick": "fails", "standard": "fails"}
+    ),
 )

@@ -54,6 +54,7 @@ __all__ = [
     "Source",
     "Evidence",
     "Claim",
+    "FigureDecision",
     "ClaimRecord",
     "ClaimInfo",
     "new_claim",
@@ -185,6 +186,30 @@ FigureRule = Callable[[Any], "Finding"]
 
 
 @dataclass(frozen=True)
+class FigureDecision:
+    """How a registered figure decides an entry: ``name`` (the figure), ``rule`` (its stored result
+    to a :class:`Finding`), ``expected`` (the verdict it gave at each scale it was run at, e.g.
+    ``{"quick": "inconclusive", "standard": "holds"}``) and ``stochastic`` (:class:`ClaimInfo`)."""
+
+    name: str
+    rule: FigureRule
+    expected: Mapping[str, str]
+    stochastic: bool = True
+
+
+def _figure_fields(figure: str | FigureDecision | None) -> dict[str, Any]:
+    """:class:`ClaimInfo`'s figure fields from a figure name (it measures the entry) or decision."""
+    if not isinstance(figure, FigureDecision):
+        return {"figure": figure}
+    return {
+        "figure": figure.name,
+        "decide": figure.rule,
+        "expected_from_figure": dict(figure.expected),
+        "stochastic": figure.stochastic,
+    }
+
+
+@dataclass(frozen=True)
 class ClaimInfo:
     """The fixed metadata of one entry; ``expected`` is the verdict the entry is expected to reach
     (``mixtheory verify`` and the tests fail when the computed verdict differs).
@@ -291,27 +316,14 @@ def claim(
     condition: str | None = None,
     corrected: str | None = None,
     decided_by: str | None = None,
-    figure: str | None = None,
-    decide: FigureRule | None = None,
-    expected_from_figure: Mapping[str, str] | None = None,
-    stochastic: bool = True,
+    figure: str | FigureDecision | None = None,
 ) -> Callable[[FindingFn], FindingFn]:
     """Register the decorated function (returning a :class:`Finding`) as the ledger entry with
-    this metadata (``figure``: a registered figure that also measures it, at scale; with ``decide``
-    its stored results decide the entry in ``mixtheory verify``, the function's own finding standing
-    when none are stored)."""
+    this metadata (``figure``: a registered figure that also measures it, at scale; as a
+    :class:`FigureDecision` its stored results decide the entry in ``mixtheory verify``, the
+    function's own finding standing when none are stored)."""
     info = ClaimInfo(
-        claim_id,
-        source,
-        statement,
-        expected,
-        condition,
-        corrected,
-        decided_by,
-        figure=figure,
-        decide=decide,
-        expected_from_figure=dict(expected_from_figure or {}),
-        stochastic=stochastic,
+        claim_id, source, statement, expected, condition, corrected, decided_by, **_figure_fields(figure)
     )
 
     def wrap(fn: FindingFn) -> FindingFn:
@@ -328,24 +340,23 @@ def observation(
     decided_by: str,
     note: str = "",
     *,
-    figure: str | None = None,
-    decide: FigureRule | None = None,
-    expected_from_figure: Mapping[str, str] | None = None,
+    figure: FigureDecision | None = None,
     no_figure: str | None = None,
-    stochastic: bool = True,
     expected: str = "untested",
     text: str | None = None,
 ) -> None:
     """Register an observation that awaits a reproduction experiment (verdict ``untested``).
 
     ``decided_by``: the experiment at the source's scale; ``figure``: the registered figure that
-    decides it, ``decide(result) -> Finding`` the rule reading that figure's stored result and
-    ``expected_from_figure`` the verdict expected at each scale (:mod:`.figures`); or ``no_figure``:
-    why no figure can. ``stochastic``: see :class:`ClaimInfo`. ``expected`` and ``text``: the
-    verdict and evidence without stored results (``answered`` for a question the source asks whose
-    answer the evidence gives; default ``untested``)."""
-    if figure is not None:
-        note = f"{note} Decided by figure {figure}: `{reproduce_command(figure)}`.".strip()
+    decides it, with its rule and the verdict expected at each scale (:class:`FigureDecision`,
+    :mod:`.figures`); or ``no_figure``: why no figure can. ``expected`` and ``text``: the verdict
+    and evidence without stored results (``answered`` for a question the source asks whose answer
+    the evidence gives; default ``untested``)."""
+    fields = _figure_fields(figure)
+    if fields["figure"] is not None:
+        note = (
+            f"{note} Decided by figure {fields['figure']}: `{reproduce_command(fields['figure'])}`.".strip()
+        )
     elif no_figure is not None:
         note = f"{note} No figure decides it: {no_figure}".strip()
     if text is None:
@@ -354,16 +365,7 @@ def observation(
         text = f"{text} {note}".strip()
     kind = "pending" if expected == "untested" else "arithmetic"
     info = ClaimInfo(
-        claim_id,
-        source,
-        statement,
-        expected,
-        decided_by=decided_by,
-        figure=figure,
-        no_figure=no_figure,
-        decide=decide,
-        expected_from_figure=dict(expected_from_figure or {}),
-        stochastic=stochastic,
+        claim_id, source, statement, expected, decided_by=decided_by, no_figure=no_figure, **fields
     )
     _add(info, lambda: Finding(expected, Evidence(kind, text, {})))
 

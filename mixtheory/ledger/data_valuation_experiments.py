@@ -8,7 +8,7 @@ import numpy as np
 
 from ._evidence import Rule, decide
 from ._tables import AIRPLANE_P, CIFAR100_CUTMIX_HMIX_GMIX, FORGETTING_ROWS, SINE_SCHEDULER_ACCURACY
-from .claims import Evidence, Finding, claim, observation
+from .claims import Evidence, FigureDecision, Finding, claim, observation
 from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines
 from .sources import DATA_VALUATION as SRC
 
@@ -306,11 +306,11 @@ observation(
     'The class-to-class forgetting summary "has symmetric shape" (e.g. truck↔automobile, dog↔cat).',
     "forgetting-event matrix on CIFAR-10 (ResNet-18, 200 epochs) and a permutation test of symmetry",
     "The summary matrix itself is not printed in the slides.",
-    figure="forgetting-statistics",
-    decide=forgetting_symmetric_from_figure,
+    figure=FigureDecision(
+        "forgetting-statistics", forgetting_symmetric_from_figure, {"quick": "inconclusive"}
+    ),
     # quick run (MNIST subset, 3 seeds): index 0.70 ± 0.11 against 1.10, Spearman 0.53 ± 0.09; the
     # minimum detectable effects (0.22, 0.21) exceed δ, so the smoke test decides nothing
-    expected_from_figure={"quick": "inconclusive"},
 )
 observation(
     "seed000-hard-pairing-cifar10",
@@ -330,11 +330,9 @@ observation(
     "In RegMixUp, limiting the mix-up partner pool to the top 100·η% hard samples degrades test accuracy as "
     "η decreases.",
     "RegMixUp runs on CIFAR-10 over η ∈ {0.1, 0.3, 0.5, 1.0}, ≥ 3 seeds each",
-    figure="hard-pool-sweep",
-    decide=eta_pool_from_figure,
+    figure=FigureDecision("hard-pool-sweep", eta_pool_from_figure, {"quick": "inconclusive"}),
     # quick run (digits, 2 seeds, 150 test images): minimum detectable effect ≈ 3 points, so a smoke
     # test (inconclusive); the standard run (MNIST-5k, 10 seeds, 2,000 test images) decides
-    expected_from_figure={"quick": "inconclusive"},
 )
 observation(
     "seed000-hard-mix-hard",
@@ -342,9 +340,7 @@ observation(
     '"Hard sample × Hard sample mix-up would result in Hard mix-up sample" (EL2N at epoch 20 and GraNd at '
     "epoch 5 of mixed samples, by the hardness deciles of the two samples mixed, λ ∈ {0, 0.1, …, 0.5}).",
     "EL2N and GraNd heatmaps of mixed samples by hardness deciles on CIFAR-10 (ResNet-18, 10 models)",
-    figure="score-heatmaps",
-    decide=hard_mix_hard_from_figure,
+    figure=FigureDecision("score-heatmaps", hard_mix_hard_from_figure, {"quick": "inconclusive"}),
     # quick run (digits, 3 networks): hard × hard above easy × easy for both scores at every λ, but
     # some cells' minimum detectable effect exceeds δ, so the smoke test leaves it inconclusive
-    expected_from_figure={"quick": "inconclusive"},
 )

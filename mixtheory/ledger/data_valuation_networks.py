@@ -20,7 +20,7 @@ from ..laws import SymmetricBeta
 from . import _networks as nw
 from ._decisions import Computation, computed, correlation_decision, sample_t_decision, tested
 from ._evidence import Rule, decide, summary_t
-from .claims import Finding, claim
+from .claims import FigureDecision, Finding, claim
 from .figures import FigureResult, decision_finding, is_smoke
 from .sources import DATA_VALUATION as SRC
 
@@ -149,9 +149,11 @@ def erm_r1_weaker_from_figure(result: FigureResult) -> Finding:
     "Whether R1 rises with epoch under mixup is decided across seeds by seed000-r1-attenuated (figure "
     "regularizer-trajectories); this one run with 6 checkpoints (Spearman $rho_epoch) does not decide it.",
     decided_by="figure regularizer-trajectories with more seeds",
-    figure="regularizer-trajectories",
-    decide=r3_negligible_from_figure,
-    expected_from_figure={"quick": "conditional", "standard": "conditional"},
+    figure=FigureDecision(
+        "regularizer-trajectories",
+        r3_negligible_from_figure,
+        {"quick": "conditional", "standard": "conditional"},
+    ),
 )
 def r3_negligible() -> Finding:
     runs = nw.trained_runs()
@@ -220,9 +222,11 @@ def r3_negligible() -> Finding:
     condition="the −R3 half only for the slides' R3_H = −½⟨K, H⟩; with Corollary 4's H⁺ form ERM's −R3 "
     "(≈ $erm_minus_R3) is far larger than mixup's ($mix_minus_R3); ERM's R1 never comes down here.",
     decided_by="figure regularizer-trajectories with more seeds",
-    figure="regularizer-trajectories",
-    decide=erm_r1_weaker_from_figure,
-    expected_from_figure={"quick": "conditional", "standard": "conditional"},
+    figure=FigureDecision(
+        "regularizer-trajectories",
+        erm_r1_weaker_from_figure,
+        {"quick": "conditional", "standard": "conditional"},
+    ),
 )
 def erm_r1_weaker() -> Finding:
     runs = nw.trained_runs()
@@ -341,10 +345,8 @@ def hard_examples_r1_from_figure(result: FigureResult) -> Finding:
     "fails",
     corrected="R13 = R1 + R3 grows with hardness (Spearman $rho_R13_late with late EL2N); R1 itself does not "
     "($rho_R1_early with early EL2N, $rho_R1_late with late EL2N).",
-    figure="hard-vs-easy",
-    decide=hard_examples_r1_from_figure,
+    figure=FigureDecision("hard-vs-easy", hard_examples_r1_from_figure, {"quick": "inconclusive"}),
     # quick (digits, 3 seeds): raw ρ < 0 for all three; partial ρ +0.22 (EL2N), +0.20 (GraNd)
-    expected_from_figure={"quick": "inconclusive"},
 )
 def hard_examples_r1() -> Finding:
     runs = nw.trained_runs()

@@ -12,7 +12,7 @@ import torch
 from . import _numerics as nm
 from ._decisions import Computation, computed, normal_decision
 from ._evidence import Rule, decide
-from .claims import Evidence, Finding, claim, observation
+from .claims import Evidence, FigureDecision, Finding, claim, observation
 from .figures import FigureResult, combine, decision_finding, is_smoke, n_test_points, per_seed_headlines
 from .sources import MIXUPE as SRC
 from .zhang2018 import erm_limit_finding
@@ -262,12 +262,11 @@ observation(
     "On a linear logistic model, ERM (GD) and Mixup yield the same implicit bias (loss decreases, norm of "
     "w(t) explodes; margin maximisation, similar convergence rates).",
     "separable-data experiment of Soudry et al. with GD vs mixup: normalised w(t) direction and margin gap",
-    figure="implicit-bias-linear",
-    decide=implicit_bias_from_figure,
+    figure=FigureDecision(
+        "implicit-bias-linear", implicit_bias_from_figure, {"quick": "fails"}, stochastic=False
+    ),
     # deterministic full-batch GD on seeded data: the verdict is pinned (a rerun reproduces it)
-    stochastic=False,
     # quick run (3 seeds, 20,000 iterations): GD ‖w‖ ×1.56 per decade, mixup angle gap 0.15–0.17 rad
-    expected_from_figure={"quick": "fails"},
 )
 observation(
     "seed002-mixupe-generalization",
@@ -275,10 +274,8 @@ observation(
     "MixupE has a higher training loss but lower test loss than Mixup and ERM (WRN-28-10), and lower test "
     "error on CIFAR-10/100, SVHN.",
     "MixupE vs mixup training runs with the reported architectures, ≥ 3 seeds",
-    figure="mixupe-vs-mixup",
-    decide=mixupe_generalization_from_figure,
+    figure=FigureDecision("mixupe-vs-mixup", mixupe_generalization_from_figure, {"quick": "inconclusive"}),
     # quick run (digits, 3 seeds, 150 test images): underpowered for 0.5 point, a smoke test
-    expected_from_figure={"quick": "inconclusive"},
 )
 
 
