@@ -66,7 +66,7 @@ OBJECTIVES = [
 @pytest.mark.parametrize("factory", [f for _, f in OBJECTIVES], ids=[i for i, _ in OBJECTIVES])
 def test_each_objective_trains_and_lowers_its_loss(digits, factory):
     X, y = digits
-    result = train(_net(), X, y, factory(), epochs=4, batch_size=64, lr=0.1, progress=False)
+    result = train(_net(), X, y, factory(), TrainConfig(epochs=4, batch_size=64, lr=0.1, progress=False))
     losses = result.column("loss")
     assert len(losses) == 4 and all(np.isfinite(losses))
     assert losses[-1] < losses[0]
@@ -77,11 +77,11 @@ def test_training_is_deterministic_and_leaves_the_global_rng_alone(digits):
     state = torch.get_rng_state()
     nets = [_net(), _net()]
     for net in nets:
-        train(net, X, y, Mixup(1.0, per="pair"), epochs=2, batch_size=50, progress=False, seed=4)
+        train(net, X, y, Mixup(1.0, per="pair"), TrainConfig(epochs=2, batch_size=50, progress=False, seed=4))
     assert all(torch.equal(a, b) for a, b in zip(*map(_params, nets)))
     assert torch.equal(torch.get_rng_state(), state)
     other = _net()
-    train(other, X, y, Mixup(1.0, per="pair"), epochs=2, batch_size=50, progress=False, seed=5)
+    train(other, X, y, Mixup(1.0, per="pair"), TrainConfig(epochs=2, batch_size=50, progress=False, seed=5))
     assert not all(torch.equal(a, b) for a, b in zip(_params(nets[0]), _params(other)))
 
 
@@ -122,16 +122,7 @@ def test_resume_equals_uninterrupted_bit_for_bit(digits, tmp_path, optimizer):
     )
     straight = train(_net(), X, y, objective(), recorders=recorders(), out=tmp_path / "a", **kwargs)
     with pytest.raises(KeyboardInterrupt):
-        train(
-            _net(),
-            X,
-            y,
-            objective(),
-            recorders=[_InterruptingEL2N(20, at=3), *recorders()[1:]],
-            out=tmp_path / "b",
-            checkpoint_every=1,
-            **kwargs,
-        )
+        train(_net(), X, y, objective(), TrainConfig(checkpoint_every=1), recorders=[_InterruptingEL2N(20, at=3), *recorders()[1:]], out=tmp_path / "b", **kwargs)
     resumed = train(
         _net(7), X, y, objective(), recorders=recorders(), out=tmp_path / "b", resume=True, **kwargs
     )
@@ -153,18 +144,7 @@ def test_regularizer_recorder_equals_a_direct_call(digits, tmp_path):
     """The epoch-2 rows equal estimate_regularizers on the epoch-2 checkpoint, same seed and subset."""
     X, y = digits
     rec = RegularizerRecorder(12, num_probes=4, seed=9)
-    result = train(
-        _net(),
-        X,
-        y,
-        Mixup(0.5),
-        epochs=2,
-        batch_size=64,
-        lr=0.1,
-        recorders=[rec],
-        out=tmp_path,
-        progress=False,
-    )
+    result = train(_net(), X, y, Mixup(0.5), TrainConfig(epochs=2, batch_size=64, lr=0.1, progress=False), recorders=[rec], out=tmp_path)
     model = _net()
     model.load_state_dict(torch.load(tmp_path / "model.pt"))
     direct = estimate_regularizers(
@@ -194,18 +174,7 @@ def test_score_and_accuracy_recorders_and_files(digits, tmp_path):
         ForgettingRecorder(),
         MixupLossRecorder(20, num_draws=3),
     ]
-    result = train(
-        _net(),
-        X[:200],
-        y[:200],
-        RegMixup(),
-        epochs=2,
-        batch_size=50,
-        recorders=recorders,
-        test=(X[200:], y[200:]),
-        out=tmp_path,
-        progress=False,
-    )
+    result = train(_net(), X[:200], y[:200], RegMixup(), TrainConfig(epochs=2, batch_size=50, progress=False), recorders=recorders, test=(X[200:], y[200:]), out=tmp_path)
     rows = [row for row in recorders[0].rows if row["epoch"] == 2]
     expected = el2n(result.model, X[:200][recorders[0].indices], y[:200][recorders[0].indices])
     assert [row["el2n"] for row in rows] == expected.tolist()
@@ -225,18 +194,18 @@ def test_bad_input_gets_clear_errors(digits, tmp_path):
         train(_net(), X, y, "mixup")
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="not a directory"):
-        train(_net(), X, y, out=tmp_path / "file", epochs=1)
+        train(_net(), X, y, config=TrainConfig(epochs=1), out=tmp_path / "file")
     with pytest.raises(ValueError, match="holds no checkpoint.pt"):
-        train(_net(), X, y, out=tmp_path / "empty", resume=True, epochs=1)
-    train(_net(), X, y, out=tmp_path / "run", epochs=1, progress=False)
+        train(_net(), X, y, config=TrainConfig(epochs=1), out=tmp_path / "empty", resume=True)
+    train(_net(), X, y, config=TrainConfig(epochs=1, progress=False), out=tmp_path / "run")
     with pytest.raises(ValueError, match="already holds a run"):
-        train(_net(), X, y, out=tmp_path / "run", epochs=1)
+        train(_net(), X, y, config=TrainConfig(epochs=1), out=tmp_path / "run")
     with pytest.raises(ValueError, match="other settings"):
-        train(_net(), X, y, out=tmp_path / "run", epochs=1, lr=0.5, resume=True)
+        train(_net(), X, y, config=TrainConfig(epochs=1, lr=0.5), out=tmp_path / "run", resume=True)
     with pytest.raises(ValueError, match="optimizer"):
-        train(_net(), X, y, optimizer="adam", epochs=1)
+        train(_net(), X, y, config=TrainConfig(optimizer="adam", epochs=1))
     with pytest.raises(ValueError, match="each recorder"):
-        train(_net(), X, y, recorders=[EL2NRecorder(), EL2NRecorder()], epochs=1)
+        train(_net(), X, y, config=TrainConfig(epochs=1), recorders=[EL2NRecorder(), EL2NRecorder()])
 
 
 @pytest.mark.slow
@@ -249,15 +218,7 @@ def test_readme_snippet(tmp_path, monkeypatch):
 
     data = load_split("digits", seed=0)
     net = build_model("mlp", data.input_shape, data.num_classes, "tanh")
-    result = train(
-        net,
-        data.X_train,
-        data.y_train,
-        Mixup(alpha=1.0),
-        epochs=3,
-        recorders=[RegularizerRecorder(64), EL2NRecorder(64)],
-        out="runs/mixup-digits",
-    )
+    result = train(net, data.X_train, data.y_train, Mixup(alpha=1.0), TrainConfig(epochs=3), recorders=[RegularizerRecorder(64), EL2NRecorder(64)], out="runs/mixup-digits")
     print(result.paths["regularizers"])  # runs/mixup-digits/regularizers.csv: R1, R2, R3, R13 per sample
     # --- end snippet ---
     assert result.column("loss")[-1] < result.column("loss")[0]

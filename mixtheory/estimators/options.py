@@ -6,13 +6,14 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from .._types import Tensor
 from .jets import taylor_mode_unsupported
 
 __all__ = [
     "EstimatorOptions",
+    "options_with",
     "ProbeKind",
     "Method",
     "R1Mode",
@@ -202,6 +203,27 @@ class EstimatorOptions:
             return True
         groups = self.collapse_groups
         return groups >= 2 and self.num_probes % groups == 0 and self.num_probes >= 2 * groups
+
+
+def options_with(options: EstimatorOptions | None, overrides: dict[str, Any]) -> EstimatorOptions:
+    """``options`` (default ``EstimatorOptions()``) with the fields in ``overrides`` replaced and
+    validated again; an argument that is no field is refused with the list of fields."""
+    if options is None:
+        options = EstimatorOptions()
+    elif not isinstance(options, EstimatorOptions):
+        raise TypeError(
+            f"options must be an EstimatorOptions, got {type(options).__name__}; the samples to "
+            "evaluate go by keyword (indices=...)"
+        )
+    if not overrides:
+        return options
+    fields = [f.name for f in dataclasses.fields(EstimatorOptions)]
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise TypeError(
+            f"unexpected argument {', '.join(unknown)}: not a field of EstimatorOptions ({', '.join(fields)})"
+        )
+    return dataclasses.replace(options, **overrides)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
