@@ -33,7 +33,7 @@ from mixtheory.mixupe import first_order_term
 from mixtheory.models import build_model
 from mixtheory.pairing import exact_mixup_loss_with_pairing
 from mixtheory.scores import el2n, grand
-from mixtheory.training import train
+from mixtheory.training import TrainConfig, train
 from mixtheory.zhang2021 import zhang_exact_loss, zhang_regularizers
 
 LAW = SymmetricBeta(1.0)
@@ -122,7 +122,9 @@ def test_classes_come_from_the_model(digits):
     assert mixup_loss(net, Xs, ys, LAW, num_nodes=4) == mixup_loss(net, Xs, one_hot, LAW, num_nodes=4)
     torch.testing.assert_close(el2n(net, Xs, ys), el2n(net, Xs, one_hot), rtol=0, atol=0)
     net2 = build_model("mlp", 64, 10, "tanh", hidden=(8,), dtype=torch.float64, seed=1)
-    result = train(net2, X[:2], torch.tensor([3, 3]), config=TrainConfig(epochs=1, batch_size=2, progress=False))
+    result = train(
+        net2, X[:2], torch.tensor([3, 3]), config=TrainConfig(epochs=1, batch_size=2, progress=False)
+    )
     assert result.history and net2(X[:2]).shape == (2, 10)
 
 

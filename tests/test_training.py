@@ -27,6 +27,7 @@ from mixtheory.training import (
     MixupLossRecorder,
     RegMixup,
     RegularizerRecorder,
+    TrainConfig,
     objective_from_name,
     train,
 )
@@ -111,20 +112,29 @@ def test_resume_equals_uninterrupted_bit_for_bit(digits, tmp_path, optimizer):
     def recorders():
         return [EL2NRecorder(20), ForgettingRecorder(), RegularizerRecorder(8, num_probes=2)]
 
-    kwargs = dict(
+    config = TrainConfig(
         epochs=4,
         batch_size=64,
         lr=0.05,
         optimizer=optimizer,
         nesterov=optimizer == "sgd",
+        checkpoint_every=1,
         progress=False,
         seed=1,
     )
-    straight = train(_net(), X, y, objective(), recorders=recorders(), out=tmp_path / "a", **kwargs)
+    straight = train(_net(), X, y, objective(), config, recorders=recorders(), out=tmp_path / "a")
     with pytest.raises(KeyboardInterrupt):
-        train(_net(), X, y, objective(), TrainConfig(checkpoint_every=1), recorders=[_InterruptingEL2N(20, at=3), *recorders()[1:]], out=tmp_path / "b", **kwargs)
+        train(
+            _net(),
+            X,
+            y,
+            objective(),
+            config,
+            recorders=[_InterruptingEL2N(20, at=3), *recorders()[1:]],
+            out=tmp_path / "b",
+        )
     resumed = train(
-        _net(7), X, y, objective(), recorders=recorders(), out=tmp_path / "b", resume=True, **kwargs
+        _net(7), X, y, objective(), config, recorders=recorders(), out=tmp_path / "b", resume=True
     )
     assert resumed.resumed_from == 2
     assert all(torch.equal(a, b) for a, b in zip(_params(straight.model), _params(resumed.model)))
@@ -144,7 +154,15 @@ def test_regularizer_recorder_equals_a_direct_call(digits, tmp_path):
     """The epoch-2 rows equal estimate_regularizers on the epoch-2 checkpoint, same seed and subset."""
     X, y = digits
     rec = RegularizerRecorder(12, num_probes=4, seed=9)
-    result = train(_net(), X, y, Mixup(0.5), TrainConfig(epochs=2, batch_size=64, lr=0.1, progress=False), recorders=[rec], out=tmp_path)
+    result = train(
+        _net(),
+        X,
+        y,
+        Mixup(0.5),
+        TrainConfig(epochs=2, batch_size=64, lr=0.1, progress=False),
+        recorders=[rec],
+        out=tmp_path,
+    )
     model = _net()
     model.load_state_dict(torch.load(tmp_path / "model.pt"))
     direct = estimate_regularizers(
@@ -174,7 +192,16 @@ def test_score_and_accuracy_recorders_and_files(digits, tmp_path):
         ForgettingRecorder(),
         MixupLossRecorder(20, num_draws=3),
     ]
-    result = train(_net(), X[:200], y[:200], RegMixup(), TrainConfig(epochs=2, batch_size=50, progress=False), recorders=recorders, test=(X[200:], y[200:]), out=tmp_path)
+    result = train(
+        _net(),
+        X[:200],
+        y[:200],
+        RegMixup(),
+        TrainConfig(epochs=2, batch_size=50, progress=False),
+        recorders=recorders,
+        test=(X[200:], y[200:]),
+        out=tmp_path,
+    )
     rows = [row for row in recorders[0].rows if row["epoch"] == 2]
     expected = el2n(result.model, X[:200][recorders[0].indices], y[:200][recorders[0].indices])
     assert [row["el2n"] for row in rows] == expected.tolist()
@@ -203,7 +230,7 @@ def test_bad_input_gets_clear_errors(digits, tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         train(_net(), X, y, config=TrainConfig(epochs=1, lr=0.5), out=tmp_path / "run", resume=True)
     with pytest.raises(ValueError, match="optimizer"):
-        train(_net(), X, y, config=TrainConfig(optimizer="adam", epochs=1))
+        train(_net(), X, y, config=TrainConfig(optimizer="rmsprop", epochs=1))
     with pytest.raises(ValueError, match="each recorder"):
         train(_net(), X, y, config=TrainConfig(epochs=1), recorders=[EL2NRecorder(), EL2NRecorder()])
 
@@ -214,11 +241,19 @@ def test_readme_snippet(tmp_path, monkeypatch):
     # --- README snippet (≤ 10 lines) ---
     from mixtheory import build_model
     from mixtheory.data import load_split
-    from mixtheory.training import EL2NRecorder, Mixup, RegularizerRecorder, train
+    from mixtheory.training import EL2NRecorder, Mixup, RegularizerRecorder, TrainConfig, train
 
     data = load_split("digits", seed=0)
     net = build_model("mlp", data.input_shape, data.num_classes, "tanh")
-    result = train(net, data.X_train, data.y_train, Mixup(alpha=1.0), TrainConfig(epochs=3), recorders=[RegularizerRecorder(64), EL2NRecorder(64)], out="runs/mixup-digits")
+    result = train(
+        net,
+        data.X_train,
+        data.y_train,
+        Mixup(alpha=1.0),
+        TrainConfig(epochs=3),
+        recorders=[RegularizerRecorder(64), EL2NRecorder(64)],
+        out="runs/mixup-digits",
+    )
     print(result.paths["regularizers"])  # runs/mixup-digits/regularizers.csv: R1, R2, R3, R13 per sample
     # --- end snippet ---
     assert result.column("loss")[-1] < result.column("loss")[0]
