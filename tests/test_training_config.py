@@ -16,7 +16,7 @@ from mixtheory.losses import CrossEntropy
 from mixtheory.mixing.sampler import mix_batch
 from mixtheory.reproduce._runner import Context
 from mixtheory.reproduce._training import adam_config, adam_objective, at_epochs
-from mixtheory.training import ERMObjective, Mixup, RunNotes, TrainConfig, train
+from mixtheory.training import ERMObjective, Mixup, Monitor, RunNotes, TrainConfig, train
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +198,7 @@ def _arguments(function, options: str) -> int:
         (train_model, ""),
         (estimate_regularizers, "options"),
         (estimate_from_geometry, "options"),
+        (Monitor.__init__, "self"),
     ],
 )
 def test_entry_points_take_at_most_ten_arguments_besides_their_options(function, options):

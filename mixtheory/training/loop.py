@@ -412,11 +412,25 @@ def _new_run(
         _scheduler(opt, config),
         data_gen,
         mix_gen,
-        Monitor(model, data, recorders, objective=objective, seed=config.seed, config=settings),
+        _monitor(model, data, recorders, objective, config.seed, settings),
         [],
         settings,
         config,
     )
+
+
+def _monitor(
+    model: nn.Module,
+    data: TrainingData,
+    recorders: Sequence[Recorder],
+    objective: Objective,
+    seed: int,
+    settings: dict[str, Any],
+) -> Monitor:
+    """The run's monitor, with its settings for ``provenance.json``."""
+    monitor = Monitor(model, data, recorders, objective=objective, seed=seed)
+    monitor.config = settings
+    return monitor
 
 
 def _save_checkpoint(run: _Run, out_dir: Path, epoch: int) -> None:
