@@ -51,8 +51,8 @@ class EstimatorOptions:
             (:func:`mixtheory._memory.auto_pass_inputs`), which a CPU's allocator and caches reuse.
         method: the derivative pass that evaluates ``vᵀ∇²g v`` (:mod:`.evaluators`; the package's
             losses name their exact/sampled choice ``evaluation``, so ``method`` means only this);
-            ``"taylor-collapsed"`` is collapsed Taylor mode (Dangel et al. 2025): only the sums of ``vᵀ∇²g v`` within
-            ``collapse_groups`` groups of probes are propagated (R2 needs nothing else; the
+            ``"taylor-collapsed"`` is collapsed Taylor mode (Dangel et al. 2025): only the sums of
+            ``vᵀ∇²g v`` within ``collapse_groups`` groups of probes are propagated (R2 needs nothing else; the
             first-order stream ∇f·v, which R13 needs per probe, stays uncollapsed); ``"auto"`` is
             collapsed Taylor mode when every operation has a jet rule (an ``nn.Sequential`` of known
             layers, or a ``torch.fx`` trace) and ``collapse_groups`` divides ``num_probes`` into
