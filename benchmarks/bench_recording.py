@@ -29,7 +29,7 @@ from mixtheory.data import load_split  # noqa: E402
 from mixtheory.estimators import EstimatorOptions  # noqa: E402
 from mixtheory.laws import SymmetricBeta  # noqa: E402
 from mixtheory.models import build_model, parse_arch  # noqa: E402
-from mixtheory.training import Mixup, RegularizerRecorder, train  # noqa: E402
+from mixtheory.training import Mixup, RegularizerRecorder, TrainConfig, train  # noqa: E402
 from mixtheory.training.objectives import TrainingData  # noqa: E402
 from mixtheory.training.recorders import RecordContext  # noqa: E402
 
@@ -70,7 +70,13 @@ def main() -> None:
     geometry_s = (time.perf_counter() - start) / len(recorders)
 
     def epoch():
-        train(model, X, split.y_train, Mixup(1.0), epochs=1, batch_size=128, lr=0.05, progress=False)
+        train(
+            model,
+            X,
+            split.y_train,
+            Mixup(1.0),
+            TrainConfig(epochs=1, batch_size=128, lr=0.05, progress=False),
+        )
 
     def recording(rec):
         def route():

@@ -227,9 +227,10 @@ def check_creatable(path: str | Path, option: str, *, directory: bool) -> Path:
     problem = None if os.access(target, os.W_OK | os.X_OK) else f"{target} is not writable"
     if problem is None:
         try:  # a read-only file system, or permissions os.access does not see: try it
-            fd, probe = tempfile.mkstemp(prefix=".mixtheory-probe.", suffix=TMP_SUFFIX, dir=target)
-            os.close(fd)
-            os.unlink(probe)
+            with _sigint_deferred():  # a Ctrl-C meanwhile must not leave the probe behind
+                fd, probe = tempfile.mkstemp(prefix=".mixtheory-probe.", suffix=TMP_SUFFIX, dir=target)
+                os.close(fd)
+                os.unlink(probe)
         except OSError as exc:
             problem = f"{target}: {exc.strerror or exc}"
     if problem is not None:

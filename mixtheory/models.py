@@ -9,7 +9,7 @@ almost everywhere, kept for comparison.
 
 ``train_model`` fits a model by Adam on full batches or minibatches, optionally on mixup batches
 (one λ ~ Beta(α, α) per batch and a random partner permutation, as training code does), and is
-deterministic given its seed.
+deterministic given its seed: a shorthand for :func:`mixtheory.training.train`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,7 @@ import torch
 from torch import nn
 
 from ._types import ArrayLike
-from ._validation import as_labels, as_tensor
-from .laws import SymmetricBeta
-from .losses import CrossEntropy
-from .mixup_loss import mix_batch
-
-_CROSS_ENTROPY = CrossEntropy()  # soft-label cross-entropy on logits, the one implementation
+from .training import ERMObjective, Mixup, TrainConfig, train
 
 __all__ = ["ACTIVATIONS", "ARCHITECTURES", "build_model", "parse_arch", "train_model"]
 
@@ -189,11 +184,17 @@ def train_model(
 ) -> list[float]:
     r"""Fit ``model`` by Adam on soft-label cross-entropy; returns the loss of each epoch.
 
+    A shorthand for :func:`mixtheory.training.train` with ``ERMObjective()`` (or
+    ``Mixup(mixup_alpha)``: one λ per batch, partners by a random permutation of the batch) and
+    ``TrainConfig(optimizer="adam", lr_schedule="constant", rng="shared", ...)``: one generator
+    seeded with ``seed`` draws the data order and the mixing (:mod:`mixtheory.training.config`).
+
     Args:
         model: maps ``(B, *input_shape)`` to ``(B, c)`` logits; trained in place, left in eval.
         X: ``(n, *input_shape)``; Y: class indices ``(n,)`` or label vectors ``(n, c)``.
         epochs, lr, weight_decay: Adam settings.
-        batch_size: ``None`` for full batch, else shuffled minibatches.
+        batch_size: ``None`` (or ``>= n``) for full-batch steps in the data's order, else shuffled
+            minibatches.
         mixup_alpha: train on mixup batches, ``λ ~ Beta(α, α)`` per batch, partners by a random
             permutation of the batch (Zhang et al., ICLR 2018).
         seed: seeds shuffling and λ; the run is deterministic given it (same device and threads).
@@ -205,39 +206,20 @@ def train_model(
     >>> losses[-1] < 0.5 * losses[0]
     True
     """
-    dtype = next(model.parameters()).dtype
-    device = next(model.parameters()).device
-    x = as_tensor("X", X, dtype=dtype, device=device)
-    y = as_labels("Y", Y, x.shape[0], num_classes, dtype, device)
-    n = x.shape[0]
-    gen = torch.Generator().manual_seed(seed)
-    law = None
-    if mixup_alpha is not None:
-        if mixup_alpha <= 0:
-            raise ValueError(f"mixup_alpha must be positive, got {mixup_alpha}")
-        law = SymmetricBeta(float(mixup_alpha))
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    size = n if batch_size is None else int(batch_size)
-    history: list[float] = []
-    model.train()
-    try:
-        for _ in range(int(epochs)):
-            order = torch.randperm(n, generator=gen).to(device) if size < n else torch.arange(n)
-            total = 0.0
-            for start in range(0, n, size):
-                batch = order[start : start + size]
-                xb, yb = x[batch], y[batch]
-                if law is not None:
-                    lam = law.sample_lambda((1, 1), gen).to(dtype=dtype, device=device)
-                    perm = torch.randperm(batch.numel(), generator=gen).to(device)
-                    xb, yb = mix_batch(xb, yb, lam.reshape((1,) * xb.ndim), perm, y_lam=lam)
-                logits = model(xb)
-                loss = _CROSS_ENTROPY.value(yb, logits).mean()
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * batch.numel()
-            history.append(total / n)
-    finally:
-        model.eval()
-    return history
+    if mixup_alpha is not None and not mixup_alpha > 0:
+        raise ValueError(f"mixup_alpha must be positive, got {mixup_alpha}")
+    objective = ERMObjective() if mixup_alpha is None else Mixup(float(mixup_alpha))
+    n = len(X)
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=None if batch_size is None or batch_size >= n else batch_size,
+        optimizer="adam",
+        lr=lr,
+        weight_decay=weight_decay,
+        lr_schedule="constant",
+        seed=seed,
+        rng="shared",
+        num_classes=num_classes,
+        progress=False,
+    )
+    return train(model, X, Y, objective, config).column("loss")

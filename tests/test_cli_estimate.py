@@ -72,7 +72,7 @@ def test_state_dict_on_digits_matches_the_library(tmp_path, capsys):
         torch.tensor(digits.data / 16.0, dtype=torch.float32),
         torch.tensor(digits.target),
         SymmetricBeta(0.4),
-        idx,
+        indices=idx,
         num_probes=8,
         generator=gen,
     )
@@ -603,7 +603,7 @@ def test_model_json_supplies_the_arch_and_gives_the_tanh_numbers(tmp_path, capsy
     X = torch.tensor(__import__("sklearn.datasets").datasets.load_digits().data / 16.0, dtype=torch.float32)
     y = torch.tensor(__import__("sklearn.datasets").datasets.load_digits().target)
     idx = torch.tensor(record["per_sample"]["indices"])
-    reference = estimate_regularizers(model, X, y, SymmetricBeta(1.0), idx, r1="exact", num_probes=4)
+    reference = estimate_regularizers(model, X, y, SymmetricBeta(1.0), indices=idx, r1="exact", num_probes=4)
     np.testing.assert_allclose(record["per_sample"]["R13"], reference["R13"].numpy(), rtol=1e-5)
     (tmp_path / "run" / "model.json").unlink()
     rc, _, err = run_cli(["--model", path, *SMALL], capsys)

@@ -136,3 +136,12 @@ def test_bad_values_get_one_line_errors(tmp_path, capsys):
     assert "neither a bundled data set" in capsys.readouterr().err
     assert _run(_train_args(tmp_path / "c", "--arch", "transformer")) == 2
     assert "unknown architecture" in capsys.readouterr().err
+
+
+def test_bad_training_settings_are_refused_before_any_work(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _run(_train_args(out, "--weight-decay", "-0.1")) == 2
+    assert "weight_decay must be >= 0" in capsys.readouterr().err
+    assert _run(_train_args(out, "--optimizer", "adamw", "--nesterov")) == 2
+    assert "nesterov=True needs optimizer='sgd'" in capsys.readouterr().err
+    assert not out.exists()

@@ -35,7 +35,7 @@ from mixtheory.mixing.expected_loss import exact_loss_for_rule
 from mixtheory.models import build_model
 from mixtheory.pairing import exact_mixup_loss_with_pairing
 from mixtheory.scores import el2n, grand
-from mixtheory.training import train
+from mixtheory.training import TrainConfig, train
 from mixtheory.zhang2021 import zhang_exact_loss
 
 LAW = SymmetricBeta(1.0)
@@ -54,7 +54,7 @@ ENTRY_POINTS = {
     "mixup_loss exact": lambda m, X, Y: mixup_loss(m, X, Y, LAW, options=LossOptions(num_nodes=4)),
     "mixup_loss sampled": lambda m, X, Y: mixup_loss(m, X, Y, LAW, evaluation="sampled", num_draws=2),
     "estimate_regularizers": lambda m, X, Y: estimate_regularizers(m, X, Y, LAW, num_probes=2),
-    "train": lambda m, X, Y: train(m, X, Y, epochs=1, progress=False),
+    "train": lambda m, X, Y: train(m, X, Y, config=TrainConfig(epochs=1, progress=False)),
     "el2n": lambda m, X, Y: el2n(m, X, Y),
     "grand": lambda m, X, Y: grand(m, X, Y),
     "zhang_expansion": lambda m, X, Y: zhang_expansion(m, X, Y, LAW),
@@ -128,7 +128,9 @@ def test_classes_come_from_the_model(digits):
     )
     torch.testing.assert_close(el2n(net, Xs, ys), el2n(net, Xs, one_hot), rtol=0, atol=0)
     net2 = build_model("mlp", 64, 10, "tanh", hidden=(8,), dtype=torch.float64, seed=1)
-    result = train(net2, X[:2], torch.tensor([3, 3]), epochs=1, batch_size=2, progress=False)
+    result = train(
+        net2, X[:2], torch.tensor([3, 3]), config=TrainConfig(epochs=1, batch_size=2, progress=False)
+    )
     assert result.history and net2(X[:2]).shape == (2, 10)
 
 
@@ -137,7 +139,7 @@ def test_a_model_with_fewer_outputs_than_classes_is_refused(digits):
     five = build_model("mlp", 64, 5, "tanh", hidden=(8,), dtype=torch.float64)
     first = int((y >= 5).nonzero()[0, 0])
     with pytest.raises(ValueError, match=rf"Y\[{first}\] = {int(y[first])} but the model has 5 outputs"):
-        train(five, X, y, epochs=1, progress=False)
+        train(five, X, y, config=TrainConfig(epochs=1, progress=False))
 
 
 def test_num_classes_against_the_model_and_without_a_model(digits):
@@ -164,7 +166,7 @@ def test_model_arguments_and_sizes():
     with pytest.raises(
         TypeError, match="model must be a torch.nn.Module .its parameters are trained.; got function"
     ):
-        train(lambda x: x, X, torch.tensor([0]), epochs=1)
+        train(lambda x: x, X, torch.tensor([0]), config=TrainConfig(epochs=1))
 
 
 # --- data files: one line naming the file, the array and the fix ------------------------------

@@ -40,7 +40,7 @@ def test_two_processes_equal_one():
     indices = torch.tensor([14, 0, 3, 7, 9, 11, 2])
     kw = dict(probes="rademacher", num_probes=32, r1="probes")
     single = estimate_regularizers(
-        model, X, Y, law, indices, generator=torch.Generator().manual_seed(5), **kw
+        model, X, Y, law, indices=indices, generator=torch.Generator().manual_seed(5), **kw
     )
     sharded = run_distributed(
         model, X, Y, law, indices, world_size=2, generator=torch.Generator().manual_seed(5), **kw

@@ -89,9 +89,26 @@ def test_options_equal_keywords_bitwise(settings):
     assert by_options.settings() == by_keywords.settings()
 
 
-def test_options_and_keywords_together_are_refused():
+def test_keywords_override_the_options_and_unknown_names_are_refused():
     X, Y = make_data(6, 3, 2, seed=0)
     model = build_model("mlp", 3, 2, "tanh", hidden=(4,), dtype=F64)
     geo = MixupGeometry(X, Y, SymmetricBeta(1.0))
-    with pytest.raises(ValueError, match="either as options= or as keyword arguments"):
-        estimate_from_geometry(model, geo, probes="exact", options=EstimatorOptions(probes="exact"))
+    base = EstimatorOptions(probes="rademacher", num_probes=4, r1="probes")
+    overridden = estimate_from_geometry(
+        model, geo, base, generator=torch.Generator().manual_seed(2), num_probes=6, method="jvp"
+    )
+    explicit = estimate_from_geometry(
+        model,
+        geo,
+        EstimatorOptions(probes="rademacher", num_probes=6, r1="probes", method="jvp"),
+        generator=torch.Generator().manual_seed(2),
+    )
+    for key in explicit.keys():
+        torch.testing.assert_close(overridden[key], explicit[key], rtol=0, atol=0, equal_nan=True)
+    assert overridden.settings() == explicit.settings()
+    with pytest.raises(TypeError, match="num_probe: not a field of EstimatorOptions"):
+        estimate_from_geometry(model, geo, num_probe=4)
+    with pytest.raises(ValueError, match="num_probes must be a positive integer"):
+        estimate_from_geometry(model, geo, base, num_probes=0)
+    with pytest.raises(TypeError, match=r"indices=\.\.\."):
+        estimate_regularizers(model, X, Y, SymmetricBeta(1.0), [0, 1])

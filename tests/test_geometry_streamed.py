@@ -67,8 +67,8 @@ def test_streamed_estimates_equal_in_memory_with_exact_probes():
     y = torch.randint(3, (30,), generator=g)
     a, b = _pair(X, y, SymmetricBeta(1.0), block=8)
     model = make_mlp(5, 3, seed=4)
-    ea = estimate_from_geometry(model, a, [1, 4, 29], probes="exact")
-    eb = estimate_from_geometry(model, b, [1, 4, 29], probes="exact")
+    ea = estimate_from_geometry(model, a, indices=[1, 4, 29], probes="exact")
+    eb = estimate_from_geometry(model, b, indices=[1, 4, 29], probes="exact")
     for key in ("erm", "R1", "R2", "R3", "R4", "R13"):
         _close(ea[key], eb[key], key)
 

@@ -18,6 +18,7 @@ from mixtheory.training import (
     GraNdRecorder,
     Monitor,
     RegularizerRecorder,
+    TrainConfig,
     cross_entropy,
     train,
 )
@@ -100,10 +101,8 @@ def _tables(directory):
 
 def test_user_loop_tables_equal_train_bit_for_bit(digits, tmp_path):
     X, y = digits
-    train(
-        _net(), X, y, epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=SEED, recorders=_recorders(),
-        out=tmp_path / "train", progress=False,
-    )  # fmt: skip
+    config = TrainConfig(epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=SEED, progress=False)
+    train(_net(), X, y, config=config, recorders=_recorders(), out=tmp_path / "train")
     _user_loop(X, y, tmp_path / "user")
     a, b = _tables(tmp_path / "train"), _tables(tmp_path / "user")
     for name in ("regularizers.csv", "el2n.csv", "grand.csv", "forgetting.csv", "accuracy.csv"):

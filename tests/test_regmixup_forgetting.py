@@ -8,7 +8,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mixtheory.training import ApproximateMixup, ERMObjective, ForgettingRecorder, Mixup, RegMixup, train
+from mixtheory.training import (
+    ApproximateMixup,
+    ERMObjective,
+    ForgettingRecorder,
+    Mixup,
+    RegMixup,
+    TrainConfig,
+    train,
+)
 from mixtheory.training.forgetting import forgetting_logits
 from mixtheory.training.objectives import TrainingData
 
@@ -77,8 +85,9 @@ def _toneva_events(X, labels, epochs, lr, seed):
 
 def test_forgetting_before_the_step_is_tonevas_count():
     data, _ = _data(n=24, seed=3)
-    common = dict(epochs=12, batch_size=24, optimizer="sgd", lr=2.0, momentum=0.0, weight_decay=0.0)
-    common.update(lr_schedule="constant", seed=0, progress=False)
+    config = TrainConfig(
+        epochs=12, batch_size=24, optimizer="sgd", lr=2.0, momentum=0.0, weight_decay=0.0
+    ).replace(lr_schedule="constant", seed=0, progress=False)
     counts = {}
     for timing in ("before_step", "after_step"):
         recorder = ForgettingRecorder(timing=timing)
@@ -87,8 +96,8 @@ def test_forgetting_before_the_step_is_tonevas_count():
             data.X,
             data.labels,
             ERMObjective(),
+            config,
             recorders=[recorder],
-            **common,
         )
         last = recorder.rows[-data.n :]
         counts[timing] = torch.tensor([row["events"] for row in sorted(last, key=lambda r: r["sample"])])

@@ -17,7 +17,7 @@ from mixtheory.cli import main
 from mixtheory.data import load_digits
 from mixtheory.exact_loss import LossOptions
 from mixtheory.reproduce import Config, Figure, Unit, aggregate, redraw_figure, run_figure
-from mixtheory.training import EL2NRecorder, GraNdRecorder, Mixup, train
+from mixtheory.training import EL2NRecorder, GraNdRecorder, Mixup, TrainConfig, train
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mixtheory"
 
@@ -66,7 +66,12 @@ def test_train_refuses_a_directory_of_user_files_and_leaves_them_alone(tmp_path,
     assert "--out" in err and str(user) in err and "choose a new or empty directory" in err
     assert _snapshot(user) == before
     with pytest.raises(ValueError, match="out .* is not empty"):  # the API refuses it the same way
-        train(build_model("mlp", 64, 10, hidden=(8,)), *load_digits(60, seed=0), out=user, epochs=1)
+        train(
+            build_model("mlp", 64, 10, hidden=(8,)),
+            *load_digits(60, seed=0),
+            config=TrainConfig(epochs=1),
+            out=user,
+        )
     assert _snapshot(user) == before
 
 
@@ -77,7 +82,9 @@ def test_train_and_reproduce_do_not_write_into_each_others_directories(tmp_path,
     assert "holds mixtheory reproduce output, not mixtheory training run" in capsys.readouterr().err
     assert _snapshot(figures) == before
     X, y = load_digits(60, seed=0)
-    run = train(build_model("mlp", 64, 10, hidden=(8,)), X, y, out=tmp_path / "run", epochs=1).out
+    run = train(
+        build_model("mlp", 64, 10, hidden=(8,)), X, y, config=TrainConfig(epochs=1), out=tmp_path / "run"
+    ).out
     with pytest.raises(ValueError, match="holds mixtheory train output, not mixtheory reproduce results"):
         run_figure(TOY, "quick", run, progress=False)
 
@@ -94,14 +101,23 @@ def test_a_run_that_fails_before_writing_leaves_no_directory(tmp_path, capsys):
 
     X, y = load_digits(60, seed=0)
     with pytest.raises(RuntimeError, match="recorder failed"):
-        train(build_model("mlp", 64, 10, hidden=(8,)), X, y, recorders=[Failing(4)], out=out, epochs=1)
+        train(
+            build_model("mlp", 64, 10, hidden=(8,)),
+            X,
+            y,
+            config=TrainConfig(epochs=1),
+            recorders=[Failing(4)],
+            out=out,
+        )
     assert not (tmp_path / "new").exists()
 
 
 def test_an_empty_directory_or_a_marked_run_is_accepted(tmp_path):
     (tmp_path / "empty").mkdir()
     X, y = load_digits(60, seed=0)
-    result = train(build_model("mlp", 64, 10, hidden=(8,)), X, y, out=tmp_path / "empty", epochs=1)
+    result = train(
+        build_model("mlp", 64, 10, hidden=(8,)), X, y, config=TrainConfig(epochs=1), out=tmp_path / "empty"
+    )
     assert _io.read_marker(tmp_path / "empty")["kind"] == "train"
     assert {"checkpoint.pt", "model.pt", "history.csv", "provenance.json", _io.MARKER} <= {
         p.name for p in result.out.iterdir()
@@ -173,7 +189,7 @@ def api_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("api") / "run"
     X, y = load_digits(90, seed=0)
     net = build_model("mlp", 64, 10, "tanh", hidden=(12,), dtype=torch.float64, seed=0)
-    train(net, X, y, Mixup(1.0), recorders=[EL2NRecorder(6)], epochs=1, out=out, progress=False)
+    train(net, X, y, Mixup(1.0), TrainConfig(epochs=1, progress=False), recorders=[EL2NRecorder(6)], out=out)
     return out, X, y
 
 
@@ -213,7 +229,17 @@ def test_api_resume_refuses_another_model_data_or_recorders(api_run, change, mes
     test = (X[:10], y[:10]) if change.get("test") else None
     recorders = change.get("recorders", [EL2NRecorder(6)])
     with pytest.raises(ValueError) as info:
-        train(net, X2, y2, Mixup(1.0), recorders=recorders, test=test, epochs=1, out=out, resume=True)
+        train(
+            net,
+            X2,
+            y2,
+            Mixup(1.0),
+            TrainConfig(epochs=1),
+            recorders=recorders,
+            test=test,
+            out=out,
+            resume=True,
+        )
     assert message in str(info.value) and "other settings" in str(info.value)
     assert _snapshot(out) == before
 
@@ -464,7 +490,7 @@ def test_no_bar_fragments_outside_a_terminal(tmp_path, capsys):
     )
     with progress_bar(100, "stage", True) as bar:
         bar.update(100)
-    train(net, X, y, epochs=2, progress=True)
+    train(net, X, y, config=TrainConfig(epochs=2, progress=True))
     run_figure(TOY, "quick", tmp_path, progress=True)
     assert capsys.readouterr().err == ""
 

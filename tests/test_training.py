@@ -27,6 +27,7 @@ from mixtheory.training import (
     MixupLossRecorder,
     RegMixup,
     RegularizerRecorder,
+    TrainConfig,
     objective_from_name,
     train,
 )
@@ -66,7 +67,7 @@ OBJECTIVES = [
 @pytest.mark.parametrize("factory", [f for _, f in OBJECTIVES], ids=[i for i, _ in OBJECTIVES])
 def test_each_objective_trains_and_lowers_its_loss(digits, factory):
     X, y = digits
-    result = train(_net(), X, y, factory(), epochs=4, batch_size=64, lr=0.1, progress=False)
+    result = train(_net(), X, y, factory(), TrainConfig(epochs=4, batch_size=64, lr=0.1, progress=False))
     losses = result.column("loss")
     assert len(losses) == 4 and all(np.isfinite(losses))
     assert losses[-1] < losses[0]
@@ -77,11 +78,11 @@ def test_training_is_deterministic_and_leaves_the_global_rng_alone(digits):
     state = torch.get_rng_state()
     nets = [_net(), _net()]
     for net in nets:
-        train(net, X, y, Mixup(1.0, per="pair"), epochs=2, batch_size=50, progress=False, seed=4)
+        train(net, X, y, Mixup(1.0, per="pair"), TrainConfig(epochs=2, batch_size=50, progress=False, seed=4))
     assert all(torch.equal(a, b) for a, b in zip(*map(_params, nets)))
     assert torch.equal(torch.get_rng_state(), state)
     other = _net()
-    train(other, X, y, Mixup(1.0, per="pair"), epochs=2, batch_size=50, progress=False, seed=5)
+    train(other, X, y, Mixup(1.0, per="pair"), TrainConfig(epochs=2, batch_size=50, progress=False, seed=5))
     assert not all(torch.equal(a, b) for a, b in zip(_params(nets[0]), _params(other)))
 
 
@@ -111,29 +112,29 @@ def test_resume_equals_uninterrupted_bit_for_bit(digits, tmp_path, optimizer):
     def recorders():
         return [EL2NRecorder(20), ForgettingRecorder(), RegularizerRecorder(8, num_probes=2)]
 
-    kwargs = dict(
+    config = TrainConfig(
         epochs=4,
         batch_size=64,
         lr=0.05,
         optimizer=optimizer,
         nesterov=optimizer == "sgd",
+        checkpoint_every=1,
         progress=False,
         seed=1,
     )
-    straight = train(_net(), X, y, objective(), recorders=recorders(), out=tmp_path / "a", **kwargs)
+    straight = train(_net(), X, y, objective(), config, recorders=recorders(), out=tmp_path / "a")
     with pytest.raises(KeyboardInterrupt):
         train(
             _net(),
             X,
             y,
             objective(),
+            config,
             recorders=[_InterruptingEL2N(20, at=3), *recorders()[1:]],
             out=tmp_path / "b",
-            checkpoint_every=1,
-            **kwargs,
         )
     resumed = train(
-        _net(7), X, y, objective(), recorders=recorders(), out=tmp_path / "b", resume=True, **kwargs
+        _net(7), X, y, objective(), config, recorders=recorders(), out=tmp_path / "b", resume=True
     )
     assert resumed.resumed_from == 2
     assert all(torch.equal(a, b) for a, b in zip(_params(straight.model), _params(resumed.model)))
@@ -158,12 +159,9 @@ def test_regularizer_recorder_equals_a_direct_call(digits, tmp_path):
         X,
         y,
         Mixup(0.5),
-        epochs=2,
-        batch_size=64,
-        lr=0.1,
+        TrainConfig(epochs=2, batch_size=64, lr=0.1, progress=False),
         recorders=[rec],
         out=tmp_path,
-        progress=False,
     )
     model = _net()
     model.load_state_dict(torch.load(tmp_path / "model.pt"))
@@ -199,12 +197,10 @@ def test_score_and_accuracy_recorders_and_files(digits, tmp_path):
         X[:200],
         y[:200],
         RegMixup(),
-        epochs=2,
-        batch_size=50,
+        TrainConfig(epochs=2, batch_size=50, progress=False),
         recorders=recorders,
         test=(X[200:], y[200:]),
         out=tmp_path,
-        progress=False,
     )
     rows = [row for row in recorders[0].rows if row["epoch"] == 2]
     expected = el2n(result.model, X[:200][recorders[0].indices], y[:200][recorders[0].indices])
@@ -225,18 +221,18 @@ def test_bad_input_gets_clear_errors(digits, tmp_path):
         train(_net(), X, y, "mixup")
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="not a directory"):
-        train(_net(), X, y, out=tmp_path / "file", epochs=1)
+        train(_net(), X, y, config=TrainConfig(epochs=1), out=tmp_path / "file")
     with pytest.raises(ValueError, match="holds no checkpoint.pt"):
-        train(_net(), X, y, out=tmp_path / "empty", resume=True, epochs=1)
-    train(_net(), X, y, out=tmp_path / "run", epochs=1, progress=False)
+        train(_net(), X, y, config=TrainConfig(epochs=1), out=tmp_path / "empty", resume=True)
+    train(_net(), X, y, config=TrainConfig(epochs=1, progress=False), out=tmp_path / "run")
     with pytest.raises(ValueError, match="already holds a run"):
-        train(_net(), X, y, out=tmp_path / "run", epochs=1)
+        train(_net(), X, y, config=TrainConfig(epochs=1), out=tmp_path / "run")
     with pytest.raises(ValueError, match="other settings"):
-        train(_net(), X, y, out=tmp_path / "run", epochs=1, lr=0.5, resume=True)
+        train(_net(), X, y, config=TrainConfig(epochs=1, lr=0.5), out=tmp_path / "run", resume=True)
     with pytest.raises(ValueError, match="optimizer"):
-        train(_net(), X, y, optimizer="adam", epochs=1)
+        train(_net(), X, y, config=TrainConfig(optimizer="rmsprop", epochs=1))
     with pytest.raises(ValueError, match="each recorder"):
-        train(_net(), X, y, recorders=[EL2NRecorder(), EL2NRecorder()], epochs=1)
+        train(_net(), X, y, config=TrainConfig(epochs=1), recorders=[EL2NRecorder(), EL2NRecorder()])
 
 
 @pytest.mark.slow
@@ -245,7 +241,7 @@ def test_readme_snippet(tmp_path, monkeypatch):
     # --- README snippet (≤ 10 lines) ---
     from mixtheory import build_model
     from mixtheory.data import load_split
-    from mixtheory.training import EL2NRecorder, Mixup, RegularizerRecorder, train
+    from mixtheory.training import EL2NRecorder, Mixup, RegularizerRecorder, TrainConfig, train
 
     data = load_split("digits", seed=0)
     net = build_model("mlp", data.input_shape, data.num_classes, "tanh")
@@ -254,7 +250,7 @@ def test_readme_snippet(tmp_path, monkeypatch):
         data.X_train,
         data.y_train,
         Mixup(alpha=1.0),
-        epochs=3,
+        TrainConfig(epochs=3),
         recorders=[RegularizerRecorder(64), EL2NRecorder(64)],
         out="runs/mixup-digits",
     )

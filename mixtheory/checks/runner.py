@@ -80,7 +80,7 @@ def iter_checks(
 
     unknown = sorted(set(sizes) - set(SIZE_OVERRIDES))
     if unknown:
-        raise TypeError(f"iter_checks: unknown size(s) {unknown}; the preset's sizes are {list(SIZE_OVERRIDES)}")
+        raise TypeError(f"iter_checks: unknown size(s) {unknown}; the preset's are {list(SIZE_OVERRIDES)}")
     num_samples, num_draws, num_nodes = (sizes.get(name) for name in SIZE_OVERRIDES)
     checks = select_checks(only)
     settings = _settings(preset, num_samples, num_draws, num_nodes)

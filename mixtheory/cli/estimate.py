@@ -25,7 +25,7 @@ import torch
 from .. import CancellationWarning, PiecewiseLinearWarning, TrainModeWarning
 from .._io import check_output_file, write_json
 from .._validation import MissingClassWarning, model_dtype_device
-from ..estimators import METHODS, PROBES, RegularizerEstimates, estimate_regularizers
+from ..estimators import METHODS, PROBES, EstimatorOptions, RegularizerEstimates, estimate_regularizers
 from ..laws import SymmetricBeta
 from ..models import ACTIVATIONS, ARCHITECTURES
 from ._estimate_inputs import CommandError, prepare
@@ -322,17 +322,18 @@ def run(args: argparse.Namespace) -> int:
                 X.to(dtype) if dtype is not None else X,
                 y,
                 SymmetricBeta(args.alpha),
-                indices,
-                probes=args.probes,
-                num_probes=args.num_probes,
-                batch_size=args.batch_size,
+                EstimatorOptions(
+                    probes=args.probes,
+                    num_probes=args.num_probes,
+                    batch_size=args.batch_size,
+                    method=method,
+                    r1=args.r1,
+                    curvature=args.curvature,
+                    train_mode="eval",
+                ),
+                indices=indices,
                 device=device,
                 generator=gen,
-                method=method,
-                r1=args.r1,
-                curvature=args.curvature,
-                num_classes=num_classes,
-                train_mode="eval",
             )
         except CommandError as exc:
             print(f"mixtheory estimate: error: {exc}", file=sys.stderr)

@@ -31,11 +31,14 @@ from ..training import (
     RECORDERS,
     Objective,
     Recorder,
+    RunNotes,
+    TrainConfig,
     check_out_dir,
     objective_from_name,
     recorder_from_name,
     train,
 )
+from ..training.config import LR_SCHEDULES, OPTIMIZERS
 
 EPILOG = """\
 recorders (--record, comma list):
@@ -124,9 +127,9 @@ def _add_optimization_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=_positive_int, default=128, help="minibatch size (default 128)")
     p.add_argument(
         "--optimizer",
-        choices=("sgd", "adamw"),
+        choices=OPTIMIZERS,
         default="sgd",
-        help="SGD with momentum, or AdamW (default sgd)",
+        help="SGD with momentum, Adam or AdamW (default sgd)",
     )
     p.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (default 0.05)")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
@@ -134,7 +137,7 @@ def _add_optimization_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float, default=5e-4, help="weight decay (default 5e-4)")
     p.add_argument(
         "--lr-schedule",
-        choices=("cosine", "step", "constant"),
+        choices=LR_SCHEDULES,
         default="cosine",
         help="learning-rate schedule over epochs (default cosine)",
     )
@@ -312,17 +315,9 @@ def interrupted(args: argparse.Namespace) -> str:
     return f"interrupted before the first checkpoint; nothing was saved in {out}"
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        out, split, model, objective, recorders, (X_train, X_test), spec = _setup(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"mixtheory train: error: {exc}", file=sys.stderr)
-        return 2
-    result = train(
-        model,
-        X_train,
-        split.y_train,
-        objective,
+def _config(args: argparse.Namespace, num_classes: int) -> TrainConfig:
+    """The training settings the options give (a ValueError names a bad one)."""
+    return TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
         optimizer=args.optimizer,
@@ -331,17 +326,34 @@ def run(args: argparse.Namespace) -> int:
         nesterov=args.nesterov,
         weight_decay=args.weight_decay,
         lr_schedule=args.lr_schedule,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+        device=args.device,
+        num_classes=num_classes,
+        progress=False if args.quiet else None,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        out, split, model, objective, recorders, (X_train, X_test), spec = _setup(args)
+        config = _config(args, split.num_classes)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"mixtheory train: error: {exc}", file=sys.stderr)
+        return 2
+    result = train(
+        model,
+        X_train,
+        split.y_train,
+        objective,
+        config,
         recorders=recorders,
         test=(X_test, split.y_test),
         out=out,
-        checkpoint_every=args.checkpoint_every,
         resume=args.resume,
-        seed=args.seed,
-        device=args.device,
-        num_classes=split.num_classes,
-        progress=False if args.quiet else None,
-        data_description=split.description,
-        marker={"command": "train", "options": run_options(args), "model": spec},
+        notes=RunNotes(
+            data=split.description, marker={"command": "train", "options": run_options(args), "model": spec}
+        ),
     )
     write_json(out / "model.json", spec)
     if not args.quiet:

@@ -15,9 +15,9 @@ actual perturbations instead.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -47,7 +47,7 @@ from .evaluators import DerivativeEvaluator, input_jacobian
 from .hutchinson import probe_average, r13_per_probe
 from .jets import taylor_mode_unsupported
 from .meyer2021_hutchpp import hutch_plus_plus
-from .options import Curvature, EstimatorOptions, Method, ProbeKind, R1Mode, TrainMode
+from .options import EstimatorOptions, TrainMode, options_with
 from .probes import ProbeBatch, draw_probe_batch, draw_spectral_batches, probe_seeds
 from .results import RegularizerEstimates
 
@@ -66,7 +66,6 @@ def _network_geometry(
     X: Tensor,
     Y: Tensor,
     law: MixingLaw,
-    num_classes: int | None,
     geometry_dtype: torch.dtype,
     device: DeviceLike,
 ) -> MixupGeometry:
@@ -78,7 +77,7 @@ def _network_geometry(
     if device is None:
         device = model_device if model_device is not None else torch.device("cpu")
     x = as_tensor("X", X, dtype=geometry_dtype, device=device)
-    y = labels_for_model(model, x, Y, num_classes, geometry_dtype, device)
+    y = labels_for_model(model, x, Y, None, geometry_dtype, device)
     return MixupGeometry(x, y, law, dtype=geometry_dtype, device=device)
 
 
@@ -87,25 +86,14 @@ def estimate_regularizers(
     X: Tensor,
     Y: Tensor,
     law: MixingLaw,
+    options: EstimatorOptions | None = None,
+    *,
     indices: Indices = None,
     loss: str | Loss = "ce",
-    probes: ProbeKind = "gaussian",
-    num_probes: int = 16,
-    batch_size: int | None = None,
-    device: DeviceLike = None,
     generator: torch.Generator | None = None,
-    *,
-    method: Method = "auto",
-    r1: R1Mode = "auto",
-    curvature: Curvature = "autograd",
-    secant_step: float = 1.0,
+    device: DeviceLike = None,
     geometry_dtype: torch.dtype = torch.float64,
-    num_classes: int | None = None,
-    train_mode: TrainMode = "error",
-    progress: bool | None = None,
-    collapse_groups: int = 8,
-    exact_directions: int = 16,
-    options: EstimatorOptions | None = None,
+    **overrides: Any,
 ) -> RegularizerEstimates:
     r"""Per-sample ``erm``, ``R1``, ``R2``, ``R3`` (``R4``) of Theorem 3 (Carratino et al., JMLR 2022)
     on a network, with standard errors for the estimated ones (:mod:`mixtheory.estimators`), as a
@@ -115,20 +103,21 @@ def estimate_regularizers(
         model: a module (or callable) mapping a batch ``(B, *input_shape)`` to logits ``(B, c)``;
             samples must not interact (eval mode).
         X: inputs ``(n, d)`` or ``(n, *input_shape)``; Y: labels ``(n, c)`` or class indices
-            ``(n,)``; law: the law of λ. The geometry uses all n samples.
+            ``(n,)`` (c: the model's number of outputs); law: the law of λ. The geometry uses all
+            n samples.
+        options: the estimator's settings, an :class:`EstimatorOptions` (probes, their number, the
+            derivative pass, R1's mode, curvature, batch size, train mode, progress, …; documented
+            there). Default ``EstimatorOptions()``.
         indices: the samples to evaluate (default all).
         loss: ``"ce"`` (default), ``"mse"``, ``"logistic"`` or a :class:`~mixtheory.losses.Loss`.
-        num_classes: number of classes when Y holds class indices (default: max + 1).
-        device: where the geometry and the passes run (default: the model's device).
         generator: a ``torch.Generator`` (CPU) making the run deterministic.
+        device: where the geometry and the passes run (default: the model's device).
         geometry_dtype: dtype of the geometry and of all reductions (float64 by default); the
             network runs in its own parameter dtype.
-        probes, num_probes, batch_size, method, r1, curvature, secant_step, train_mode, progress,
-        collapse_groups, exact_directions: the fields of :class:`EstimatorOptions` (documented
-            there); a train-mode model is refused, or switched to eval with a
-            :class:`TrainModeWarning` for ``train_mode="eval"``.
-        options: all of ``probes`` … ``exact_directions`` as one :class:`EstimatorOptions`; those keyword
-            arguments must then be left at their defaults.
+        overrides: fields of :class:`EstimatorOptions` replacing those of ``options``, e.g.
+            ``num_probes=32`` (an unknown name is refused and the fields are listed). A train-mode
+            model is refused, or switched to eval with a :class:`TrainModeWarning` for
+            ``train_mode="eval"``.
 
     >>> import torch
     >>> from mixtheory import SymmetricBeta, taylor_regularizers, MixupGeometry
@@ -137,89 +126,35 @@ def estimate_regularizers(
     >>> net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
     >>> net = net.double()
     >>> est = estimate_regularizers(net, X, torch.arange(12) % 2, SymmetricBeta(1.0),
-    ...                             options=EstimatorOptions(probes="exact"))
+    ...                             EstimatorOptions(probes="exact"))
     >>> ref = taylor_regularizers(net, MixupGeometry(X, torch.arange(12) % 2, SymmetricBeta(1.0)))
     >>> bool(torch.allclose(est["R2"], ref["R2"], rtol=1e-10, atol=1e-14))
     True
     """
-    geometry = _network_geometry(model, X, Y, law, num_classes, geometry_dtype, device)
-    return estimate_from_geometry(
-        model,
-        geometry,
-        indices=indices,
-        loss=loss,
-        probes=probes,
-        num_probes=num_probes,
-        batch_size=batch_size,
-        generator=generator,
-        method=method,
-        r1=r1,
-        curvature=curvature,
-        secant_step=secant_step,
-        train_mode=train_mode,
-        progress=progress,
-        collapse_groups=collapse_groups,
-        exact_directions=exact_directions,
-        options=options,
-    )
+    options = options_with(options, overrides)
+    geometry = _network_geometry(model, X, Y, law, geometry_dtype, device)
+    return estimate_from_geometry(model, geometry, options, indices=indices, loss=loss, generator=generator)
 
 
 def estimate_from_geometry(
     model: Callable[[Tensor], Tensor],
     geometry: MixupGeometry,
+    options: EstimatorOptions | None = None,
+    *,
     indices: Indices = None,
     loss: str | Loss = "ce",
-    probes: ProbeKind = "gaussian",
-    num_probes: int = 16,
-    batch_size: int | None = None,
     generator: torch.Generator | None = None,
-    *,
-    method: Method = "auto",
-    r1: R1Mode = "auto",
-    curvature: Curvature = "autograd",
-    secant_step: float = 1.0,
-    train_mode: TrainMode = "error",
-    progress: bool | None = None,
-    collapse_groups: int = 8,
-    exact_directions: int = 16,
     seeds: list[int] | None = None,
-    options: EstimatorOptions | None = None,
+    **overrides: Any,
 ) -> RegularizerEstimates:
     """:func:`estimate_regularizers` on a prebuilt :class:`~mixtheory.geometry.MixupGeometry`.
 
     ``seeds`` (one per requested sample) overrides the seeds drawn from ``generator``; the
     distributed driver uses it to reproduce the single-process draws on every shard. ``options``
-    replaces the keyword arguments ``probes`` … ``progress`` (left at their defaults then).
+    and ``overrides`` as in :func:`estimate_regularizers`.
     """
+    options = options_with(options, overrides)
     loss = get_loss(loss)
-    if options is None:
-        options = EstimatorOptions(
-            probes=probes,
-            num_probes=num_probes,
-            batch_size=batch_size,
-            method=method,
-            r1=r1,
-            curvature=curvature,
-            secant_step=secant_step,
-            train_mode=train_mode,
-            progress=progress,
-            collapse_groups=collapse_groups,
-            exact_directions=exact_directions,
-        )
-    elif not _all_defaults(
-        probes,
-        num_probes,
-        batch_size,
-        method,
-        r1,
-        curvature,
-        secant_step,
-        train_mode,
-        progress,
-        collapse_groups,
-        exact_directions,
-    ):
-        raise ValueError("pass the estimator settings either as options= or as keyword arguments, not both")
     if loss.requires_normalized_labels:
         check_labels_sum_to_one("Y", geometry.Y, f"the {loss.name} regularizers")
     switched_to_eval = _enter_eval_mode(model, options.train_mode)
@@ -228,12 +163,6 @@ def estimate_from_geometry(
     finally:
         if switched_to_eval:
             model.train()
-
-
-def _all_defaults(*values: object) -> bool:
-    """Whether the keyword settings equal :class:`EstimatorOptions`' defaults, in field order."""
-    defaults = [f.default for f in dataclasses.fields(EstimatorOptions)]
-    return list(values) == defaults
 
 
 def _enter_eval_mode(model: Callable[[Tensor], Tensor], train_mode: TrainMode) -> bool:

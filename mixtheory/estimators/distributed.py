@@ -148,7 +148,7 @@ def run_distributed(
 ) -> RegularizerEstimates:
     r"""Spawn ``world_size`` CPU processes on localhost (gloo), shard the samples, gather.
 
-    Equal to ``estimate_regularizers(model, X, Y, law, indices, generator=generator, **kwargs)``
+    Equal to ``estimate_regularizers(model, X, Y, law, indices=indices, generator=generator, **kwargs)``
     in one process (same seeds per sample). The model, data and law are pickled to a temporary
     file for the workers.
     """

@@ -6,13 +6,14 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from .._types import Tensor
 from .jets import taylor_mode_unsupported
 
 __all__ = [
     "EstimatorOptions",
+    "options_with",
     "ProbeKind",
     "Method",
     "R1Mode",
@@ -48,9 +49,10 @@ class EstimatorOptions:
         batch_size: model inputs (samples × probes) per derivative pass; bounds memory. ``None``
             (default): sized so that a pass's largest activation buffer holds about 4 MB
             (:func:`mixtheory._memory.auto_pass_inputs`), which a CPU's allocator and caches reuse.
-        method: how ``vᵀ∇²g v`` is evaluated (:mod:`.evaluators`); ``"taylor-collapsed"`` is
-            collapsed Taylor mode (Dangel et al. 2025): only the sums of ``vᵀ∇²g v`` within
-            ``collapse_groups`` groups of probes are propagated (R2 needs nothing else; the
+        method: the derivative pass that evaluates ``vᵀ∇²g v`` (:mod:`.evaluators`; the package's
+            losses name their exact/sampled choice ``evaluation``, so ``method`` means only this);
+            ``"taylor-collapsed"`` is collapsed Taylor mode (Dangel et al. 2025): only the sums of
+            ``vᵀ∇²g v`` within ``collapse_groups`` groups of probes are propagated (R2 needs nothing else; the
             first-order stream ∇f·v, which R13 needs per probe, stays uncollapsed); ``"auto"`` is
             collapsed Taylor mode when every operation has a jet rule (an ``nn.Sequential`` of known
             layers, or a ``torch.fx`` trace) and ``collapse_groups`` divides ``num_probes`` into
@@ -202,6 +204,27 @@ class EstimatorOptions:
             return True
         groups = self.collapse_groups
         return groups >= 2 and self.num_probes % groups == 0 and self.num_probes >= 2 * groups
+
+
+def options_with(options: EstimatorOptions | None, overrides: dict[str, Any]) -> EstimatorOptions:
+    """``options`` (default ``EstimatorOptions()``) with the fields in ``overrides`` replaced and
+    validated again; an argument that is no field is refused with the list of fields."""
+    if options is None:
+        options = EstimatorOptions()
+    elif not isinstance(options, EstimatorOptions):
+        raise TypeError(
+            f"options must be an EstimatorOptions, got {type(options).__name__}; the samples to "
+            "evaluate go by keyword (indices=...)"
+        )
+    if not overrides:
+        return options
+    fields = [f.name for f in dataclasses.fields(EstimatorOptions)]
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise TypeError(
+            f"unexpected argument {', '.join(unknown)}: not a field of EstimatorOptions ({', '.join(fields)})"
+        )
+    return dataclasses.replace(options, **overrides)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -1,8 +1,8 @@
-r"""Shared pieces of the training figures: the data of a run and a training loop with checkpoints.
-
-The loop is :func:`mixtheory.models.train_model`'s (Adam on soft-label cross-entropy, one
-λ ~ Beta(α, α) per mixup batch and a random partner permutation; Zhang et al., ICLR 2018) with a
-persistent optimizer, a tqdm bar over epochs and a callback at chosen epochs.
+r"""Shared pieces of the training figures: the data of a run, the settings of their Adam runs and a
+callback at chosen epochs. Every figure trains through :func:`mixtheory.training.train`; the Adam
+runs (Adam on soft-label cross-entropy, one λ ~ Beta(α, α) per mixup batch and a random partner
+permutation; Zhang et al., ICLR 2018) use its ``rng="shared"`` scheme, that of
+:func:`mixtheory.models.train_model`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ import torch
 from torch import nn
 
 from ..data import DataSplit, load_split
-from ..laws import SymmetricBeta
-from ..losses import CrossEntropy
-from ..mixup_loss import mix_batch
+from ..training import ERMObjective, Mixup, Objective, TrainConfig
 from ._runner import Context
 
-__all__ = ["load_data", "train_with_checkpoints", "accuracy"]
-
-_CE = CrossEntropy()
+__all__ = ["load_data", "adam_config", "adam_objective", "at_epochs", "accuracy"]
 
 
 def load_data(
@@ -57,51 +53,37 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / len(y)
 
 
-def train_with_checkpoints(
-    model: nn.Module,
-    X: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    epochs: int,
-    checkpoints: Iterable[int],
-    callback: Callable[[int], None],
-    ctx: Context,
-    lr: float = 1e-2,
-    batch_size: int | None = None,
-    mixup_alpha: float | None = None,
-    seed: int = 0,
-    desc: str = "training",
-) -> None:
-    """Train ``model`` for ``epochs`` (Adam, cross-entropy, mixup batches when ``mixup_alpha``),
-    calling ``callback(epoch)`` in eval mode after each epoch in ``checkpoints`` (0 = before
-    training). ``X``, ``y`` (class indices) on the model's device."""
-    stops = set(int(c) for c in checkpoints)
-    num_classes = int(y.max()) + 1
-    labels = torch.nn.functional.one_hot(y, num_classes).to(X.dtype)
-    n = X.shape[0]
-    size = n if batch_size is None else int(batch_size)
-    gen = torch.Generator().manual_seed(seed)
-    law = SymmetricBeta(float(mixup_alpha)) if mixup_alpha is not None else None
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.eval()
-    if 0 in stops:
-        callback(0)
-    with ctx.bar(epochs, desc) as bar:
-        for epoch in range(1, epochs + 1):
-            model.train()
-            order = torch.randperm(n, generator=gen).to(X.device)
-            for start in range(0, n, size):
-                batch = order[start : start + size]
-                xb, yb = X[batch], labels[batch]
-                if law is not None:
-                    lam = law.sample_lambda((1, 1), gen).to(dtype=X.dtype, device=X.device)
-                    perm = torch.randperm(batch.numel(), generator=gen).to(X.device)
-                    xb, yb = mix_batch(xb, yb, lam.reshape((1,) * xb.ndim), perm, y_lam=lam)
-                loss = _CE.value(yb, model(xb)).mean()
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            model.eval()
-            if epoch in stops:
-                callback(epoch)
-            bar.update(1)
+def adam_config(ctx: Context, *, epochs: int, lr: float, batch_size: int, seed: int) -> TrainConfig:
+    """The figures' Adam runs as a :class:`~mixtheory.training.TrainConfig`: Adam at a constant
+    rate without weight decay, shuffled minibatches of ``batch_size`` and one generator for the
+    data order and the mixing (``rng="shared"``, the scheme the committed results were computed
+    with)."""
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer="adam",
+        lr=lr,
+        weight_decay=0.0,
+        lr_schedule="constant",
+        seed=seed,
+        rng="shared",
+        progress=ctx.progress if ctx.progress is not None else True,
+    )
+
+
+def at_epochs(epochs: Iterable[int], callback: Callable[[int], None]) -> Callable[[int], None]:
+    """An ``on_epoch`` callback for :func:`mixtheory.training.train` that calls ``callback(t)`` only
+    after the epochs t in ``epochs`` (0: before training)."""
+    stops = {int(t) for t in epochs}
+
+    def on_epoch(epoch: int) -> None:
+        if epoch in stops:
+            callback(epoch)
+
+    return on_epoch
+
+
+def adam_objective(mixup_alpha: float | None) -> Objective:
+    """ERM, or mixup with one λ ~ Beta(α, α) per batch and partners by a random permutation of the
+    batch (Zhang et al., ICLR 2018)."""
+    return ERMObjective() if mixup_alpha is None else Mixup(float(mixup_alpha))

@@ -45,7 +45,7 @@ from ..data import load_blobs
 from ..laws import SymmetricBeta
 from ..mixing import HardPool
 from ..models import build_model
-from ..training import EL2NRecorder, ERMObjective, ForgettingRecorder, HardPairing, Mixup, train
+from ..training import EL2NRecorder, ERMObjective, ForgettingRecorder, HardPairing, Mixup, TrainConfig, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 
@@ -177,16 +177,18 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         X_train,
         y_train,
         _objective(unit.key, float(params["alpha"])),
-        epochs=int(params["epochs"]),
-        batch_size=int(params["batch_size"]),
-        optimizer="adamw",
-        lr=float(params["lr"]),
-        weight_decay=0.0,
-        lr_schedule="constant",
+        TrainConfig(
+            epochs=int(params["epochs"]),
+            batch_size=int(params["batch_size"]),
+            optimizer="adamw",
+            lr=float(params["lr"]),
+            weight_decay=0.0,
+            lr_schedule="constant",
+            seed=seed,
+            device=ctx.device,
+            progress=ctx.progress,
+        ),
         recorders=[forgetting, el2n],
-        seed=seed,
-        device=ctx.device,
-        progress=ctx.progress,
     )
     last = int(params["epochs"])
     events = np.array([r["events"] for r in forgetting.rows if r["epoch"] == last], dtype=float)

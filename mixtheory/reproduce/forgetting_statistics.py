@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..models import build_model
-from ..training import ForgettingRecorder, train
+from ..training import ForgettingRecorder, TrainConfig, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
@@ -101,16 +101,18 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         model,
         split.X_train,
         split.y_train,
-        epochs=int(params["epochs"]),
-        batch_size=int(params["batch_size"]),
-        optimizer="adamw",
-        lr=float(params["lr"]),
-        weight_decay=float(params["weight_decay"]),
-        lr_schedule="cosine",
+        config=TrainConfig(
+            epochs=int(params["epochs"]),
+            batch_size=int(params["batch_size"]),
+            optimizer="adamw",
+            lr=float(params["lr"]),
+            weight_decay=float(params["weight_decay"]),
+            lr_schedule="cosine",
+            seed=seed,
+            device=ctx.device,
+            progress=ctx.progress,
+        ),
         recorders=[recorder],
-        seed=seed,
-        device=ctx.device,
-        progress=ctx.progress,
     )
     counts = np.asarray(recorder.arrays["class_matrix"][-1], dtype=np.float64)
     events = np.asarray(recorder.arrays["events"][-1])

@@ -37,7 +37,7 @@ from ..mixing import HardPool
 from ..models import build_model
 from ..pairing import pool_shrinkage
 from ..scores import ForgettingTracker, el2n
-from ..training import AccuracyRecorder, RegMixup, TrainingData, train
+from ..training import AccuracyRecorder, RegMixup, TrainConfig, TrainingData, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
 from ._training import load_data
@@ -121,16 +121,18 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         split.X_train,
         split.y_train,
         objective,
-        epochs=int(params["epochs"]),
-        batch_size=int(params["batch_size"]),
-        optimizer="adamw",
-        lr=float(params["lr"]),
-        weight_decay=float(params["weight_decay"]),
+        TrainConfig(
+            epochs=int(params["epochs"]),
+            batch_size=int(params["batch_size"]),
+            optimizer="adamw",
+            lr=float(params["lr"]),
+            weight_decay=float(params["weight_decay"]),
+            seed=seed,
+            device=ctx.device,
+            progress=False,
+        ),
         test=(split.X_test, split.y_test),
         recorders=[AccuracyRecorder()],
-        seed=seed,
-        device=ctx.device,
-        progress=False,
     )
     coords = {"score": score, "pool_eta": pool_eta}
     rows = [

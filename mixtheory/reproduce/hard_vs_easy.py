@@ -43,7 +43,15 @@ import torch
 
 from ..laws import SymmetricBeta
 from ..regularizers import CancellationWarning
-from ..training import EL2NRecorder, ForgettingRecorder, GraNdRecorder, Mixup, RegularizerRecorder, train
+from ..training import (
+    EL2NRecorder,
+    ForgettingRecorder,
+    GraNdRecorder,
+    Mixup,
+    RegularizerRecorder,
+    TrainConfig,
+    train,
+)
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
 from ._training import load_data
@@ -176,16 +184,18 @@ def _compute(seed: int, params: Mapping[str, Any], ctx: Context, variant: str | 
         split.X_train,
         split.y_train,
         Mixup(float(params["alpha"])),
-        epochs=epochs,
-        batch_size=int(params["batch_size"]),
-        optimizer="adamw",
-        lr=float(params["lr"]),
-        weight_decay=float(params["weight_decay"]),
-        lr_schedule="cosine",
+        TrainConfig(
+            epochs=epochs,
+            batch_size=int(params["batch_size"]),
+            optimizer="adamw",
+            lr=float(params["lr"]),
+            weight_decay=float(params["weight_decay"]),
+            lr_schedule="cosine",
+            seed=seed,
+            device=ctx.device,
+            progress=ctx.progress,
+        ),
         recorders=[regs, *scores, forgetting],
-        seed=seed,
-        device=ctx.device,
-        progress=ctx.progress,
     )
     per = {r["sample"]: dict(r) for r in regs.rows}
     for rec, key in ((scores[0], "el2n"), (scores[1], "grand"), (forgetting, "events")):

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..models import build_model
-from ..training import ERMObjective, Mixup, MixupE, Recorder, train
+from ..training import ERMObjective, Mixup, MixupE, Recorder, TrainConfig, train
 from ..training.objectives import cross_entropy
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
@@ -102,16 +102,18 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         split.X_train,
         split.y_train,
         _objective(method, params),
-        epochs=int(setting["epochs"]),
-        batch_size=int(setting["batch_size"]),
-        optimizer="adamw",
-        lr=float(setting["lr"]),
-        weight_decay=float(setting["weight_decay"]),
+        TrainConfig(
+            epochs=int(setting["epochs"]),
+            batch_size=int(setting["batch_size"]),
+            optimizer="adamw",
+            lr=float(setting["lr"]),
+            weight_decay=float(setting["weight_decay"]),
+            seed=seed,
+            device=ctx.device,
+            progress=False,
+        ),
         test=(split.X_test, split.y_test),
         recorders=[recorder],
-        seed=seed,
-        device=ctx.device,
-        progress=False,
     )
     coords = {"data": data, "method": method}
     rows = []

@@ -59,7 +59,7 @@ from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
 from ..regularizers import CancellationWarning
-from ..training import ERMObjective, Mixup, RegularizerRecorder, train
+from ..training import ERMObjective, Mixup, RegularizerRecorder, TrainConfig, train
 from ..training.recorders import RecordContext
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
@@ -187,16 +187,18 @@ def _compute(
         split.X_train,
         split.y_train,
         objective,
-        epochs=max(params["checkpoints"]),
-        batch_size=int(params["batch_size"]),
-        optimizer="adamw",
-        lr=float(params["lr"]),
-        weight_decay=float(params["weight_decay"]),
-        lr_schedule="cosine",
+        TrainConfig(
+            epochs=max(params["checkpoints"]),
+            batch_size=int(params["batch_size"]),
+            optimizer="adamw",
+            lr=float(params["lr"]),
+            weight_decay=float(params["weight_decay"]),
+            lr_schedule="cosine",
+            seed=seed,
+            device=ctx.device,
+            progress=ctx.progress,
+        ),
         recorders=[recorder],
-        seed=seed,
-        device=ctx.device,
-        progress=ctx.progress,
     )
     rows: list[dict[str, Any]] = []
     by_epoch: dict[int, list[dict[str, Any]]] = {}

@@ -29,9 +29,10 @@ import torch
 
 from ..models import build_model
 from ..scores import el2n, grand
+from ..training import train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
-from ._training import load_data, train_with_checkpoints
+from ._training import adam_config, adam_objective, at_epochs, load_data
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -138,19 +139,14 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         for name in (s for s in SCORES if epochs[s] == epoch):
             rows.extend(_score_rows(name, epoch, model, X, labels, lambdas, m, seed))
 
-    train_with_checkpoints(
-        model,
-        X,
-        y,
+    config = adam_config(
+        ctx,
         epochs=max(epochs.values()),
-        checkpoints=set(epochs.values()),
-        callback=score_now,
-        ctx=ctx,
         lr=float(params["lr"]),
         batch_size=int(params["batch_size"]),
         seed=seed,
-        desc=f"score model {seed}",
     )
+    train(model, X, y, adam_objective(None), config, on_epoch=at_epochs(epochs.values(), score_now))
     return rows
 
 

@@ -36,9 +36,10 @@ from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..models import build_model
 from ..regularizers import CancellationWarning
+from ..training import train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
-from ._training import accuracy, load_data, train_with_checkpoints
+from ._training import accuracy, adam_config, adam_objective, at_epochs, load_data
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -104,20 +105,15 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
                 for k, v in values.items()
             )
 
-    train_with_checkpoints(
-        model,
-        X,
-        y,
+    config = adam_config(
+        ctx,
         epochs=max(params["checkpoints"]),
-        checkpoints=params["checkpoints"],
-        callback=evaluate,
-        ctx=ctx,
         lr=float(params["lr"]),
         batch_size=int(params["batch_size"]),
-        mixup_alpha=unit.params["mixup_alpha"],
         seed=seed,
-        desc=f"second-order {unit.key}, seed {seed}",
     )
+    objective = adam_objective(unit.params["mixup_alpha"])
+    train(model, X, y, objective, config, on_epoch=at_epochs(params["checkpoints"], evaluate))
     return rows
 
 

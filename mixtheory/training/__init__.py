@@ -5,8 +5,9 @@ r"""Training with any mixing objective while recorders log the regularizers and 
   pairing and forgetting-based partners.
 - :mod:`~mixtheory.training.mixupe`: MixupE (UAI 2023) in the paper's form and the official code's
   variants, with what each does to the gradient.
-- :mod:`~mixtheory.training.loop`: :func:`train` (SGD/AdamW, cosine/step schedules, checkpoints,
-  bit-for-bit resumption on the CPU, provenance).
+- :mod:`~mixtheory.training.loop`: :func:`train` (SGD/Adam/AdamW, cosine/step schedules, checkpoints,
+  bit-for-bit resumption on the CPU, provenance), the one training loop of the package; its
+  settings are a :class:`~mixtheory.training.config.TrainConfig`.
 - :mod:`~mixtheory.training.recorders`: per-epoch recorders of R1–R3 and R13, the mixup loss, EL2N,
   GraNd, forgetting and accuracy, as tidy CSV/NPZ tables.
 
@@ -15,13 +16,14 @@ r"""Training with any mixing objective while recorders log the regularizers and 
 >>> from mixtheory.data import load_digits
 >>> X, y = load_digits(200, seed=0)
 >>> net = build_model("mlp", 64, 10, hidden=(32,), dtype=torch.float64)
->>> result = train(net, X, y, Mixup(alpha=1.0), epochs=2, lr=0.1,
+>>> result = train(net, X, y, Mixup(alpha=1.0), TrainConfig(epochs=2, lr=0.1),
 ...                recorders=[RegularizerRecorder(16, num_probes=4), EL2NRecorder(16)])
 >>> len(result.history), sorted({row["epoch"] for row in result.recorders[0].rows})
 (2, [0, 1, 2])
 """
 
-from .loop import CHECKPOINT, LRSchedule, OptimizerName, TrainingResult, check_out_dir, train
+from .config import LRSchedule, OptimizerName, RngScheme, RunNotes, TrainConfig
+from .loop import CHECKPOINT, TrainingResult, check_out_dir, train
 from .mixupe import EtaHat, FirstOrderTerm, MixupE, mixupe_first_order
 from .monitor import Monitor
 from .objectives import (
@@ -78,6 +80,9 @@ def objective_from_name(name: str, alpha: float | None = None, **options) -> Obj
 __all__ = [
     # the loop
     "train",
+    "TrainConfig",
+    "RunNotes",
+    "RngScheme",
     "TrainingResult",
     "check_out_dir",
     "CHECKPOINT",

@@ -1,10 +1,13 @@
 r"""The training loop: any objective, SGD or AdamW, cosine or step learning-rate schedules, recorders,
 checkpoints and bit-for-bit resumption on the CPU.
 
-Randomness has three sources, each seeded from ``seed`` and each saved in every checkpoint: the
-data order (a CPU ``torch.Generator``: one ``randperm`` per epoch), the mixing (a second CPU
-generator: λ, partners, masks), and torch's global generators (dropout), forked so that the
-caller's global state is left as it was. Together with the model, optimizer and scheduler states,
+The settings are one :class:`~mixtheory.training.TrainConfig`. Randomness has three sources, each
+seeded from its ``seed`` and each saved in every checkpoint: the data order (a CPU
+``torch.Generator``: one ``randperm`` per epoch), the mixing (a second CPU generator: λ, partners,
+masks), and torch's global generators (dropout), forked so that the caller's global state is left
+as it was. ``rng="shared"`` draws the data order and the mixing from one generator and leaves the
+global generators alone: the scheme of the earlier ``train_model`` and figure loops
+(:mod:`mixtheory.training.config`). Together with the model, optimizer and scheduler states,
 the forgetting tracker, the objective's state (a hard-pairing pool) and the recorders' rows, they
 make a run resumed from its last checkpoint equal to the uninterrupted run, bit for bit on the CPU
 (``tests/test_training.py`` compares the parameters with ``torch.equal``). On a GPU, reductions can
@@ -25,28 +28,36 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
 
 from .._io import check_output_dir, output_dir, save_torch
 from .._progress import progress_bar
-from .._types import ArrayLike, DeviceLike, Tensor
+from .._types import ArrayLike, Tensor
 from .._validation import module_device
 from ..scores import ForgettingTracker
+from .config import LRSchedule, OptimizerName, RunNotes, TrainConfig
 from .forgetting import record_forgetting
 from .monitor import Monitor, eval_mode
 from .objectives import ERMObjective, Objective, TrainingData
 from .recorders import Recorder
 
-__all__ = ["train", "TrainingResult", "OptimizerName", "LRSchedule", "check_out_dir", "CHECKPOINT"]
+__all__ = [
+    "train",
+    "TrainingResult",
+    "TrainConfig",
+    "RunNotes",
+    "OptimizerName",
+    "LRSchedule",
+    "check_out_dir",
+    "CHECKPOINT",
+]
 
-OptimizerName = Literal["sgd", "adamw"]
-LRSchedule = Literal["cosine", "step", "constant"]
 CHECKPOINT = "checkpoint.pt"
 
 
@@ -89,28 +100,29 @@ def check_out_dir(out: str | Path, resume: bool, option: str = "out") -> Path:
     return path
 
 
-def _optimizer(
-    model: nn.Module, name: OptimizerName, lr: float, momentum: float, nesterov: bool, weight_decay: float
-) -> torch.optim.Optimizer:
-    if name == "sgd":
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
         return torch.optim.SGD(
-            model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
         )
-    if name == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {name!r}")
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
 def _scheduler(
-    opt: torch.optim.Optimizer, schedule: LRSchedule, epochs: int, step_size: int | None, gamma: float
+    opt: torch.optim.Optimizer, config: TrainConfig
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
-    if schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    if schedule == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=step_size or max(1, epochs // 3), gamma=gamma)
-    if schedule == "constant":
-        return None
-    raise ValueError(f"lr_schedule must be 'cosine', 'step' or 'constant', got {schedule!r}")
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    if config.lr_schedule == "step":
+        step = config.step_size or max(1, config.epochs // 3)
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=config.gamma)
+    return None
 
 
 @dataclass
@@ -125,7 +137,9 @@ class _Run:
     mix_gen: torch.Generator
     monitor: Monitor
     history: list[dict[str, Any]]
-    config: dict[str, Any]
+    config: dict[str, Any]  # the checkpointed settings
+    settings: TrainConfig
+    on_epoch: Callable[[int], None] | None = None
 
     @property
     def tracker(self) -> ForgettingTracker | None:
@@ -211,15 +225,20 @@ def _data_summary(data: TrainingData | None) -> dict[str, Any] | None:
 _eval_mode = eval_mode
 
 
-def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> dict[str, Any]:
-    """One pass over the data in a seeded order; returns the history row."""
+def _run_epoch(run: _Run, data: TrainingData, epoch: int) -> dict[str, Any]:
+    """One pass over the data in a seeded order (in the data's order, drawing nothing, for full
+    batches: ``batch_size=None``); returns the history row."""
     start_time = time.perf_counter()
     model, objective = run.model, run.objective
     with _eval_mode(model):
         objective.begin_epoch(model, data, epoch, run.tracker)
     lr = run.optimizer.param_groups[0]["lr"]
     model.train()
-    order = torch.randperm(data.n, generator=run.data_gen)
+    batch_size = run.settings.batch_size
+    if batch_size is None:
+        order, batch_size = torch.arange(data.n), data.n
+    else:
+        order = torch.randperm(data.n, generator=run.data_gen)
     sums: dict[str, float] = {"loss": 0.0}
     for start in range(0, data.n, batch_size):
         idx = order[start : start + batch_size]
@@ -246,13 +265,15 @@ def _run_epoch(run: _Run, data: TrainingData, epoch: int, batch_size: int) -> di
     return row
 
 
-def _record(run: _Run, data: TrainingData, test: TrainingData | None, epoch: int) -> None:
+def _record(run: _Run, epoch: int) -> None:
+    """The recorders after ``epoch`` epochs, then the ``on_epoch`` callback in eval mode."""
     run.monitor.epoch_end(epoch, write=False)
+    if run.on_epoch is not None:
+        with _eval_mode(run.model):
+            run.on_epoch(epoch)
 
 
-def _write_outputs(
-    run: _Run, out: Path, epoch: int, seed: int, device: torch.device, started: float, data_note: str | None
-) -> dict[str, Path]:
+def _write_outputs(run: _Run) -> dict[str, Path]:
     """The tables, ``history.csv``, ``model.pt`` and ``provenance.json``, through the monitor."""
     return run.monitor.write(run.history, save_model=True, objective=run.objective.describe())
 
@@ -262,90 +283,88 @@ def train(
     X: ArrayLike,
     Y: ArrayLike,
     objective: Objective | None = None,
+    config: TrainConfig | None = None,
     *,
-    epochs: int = 10,
-    batch_size: int = 128,
-    optimizer: OptimizerName = "sgd",
-    lr: float = 0.05,
-    momentum: float = 0.9,
-    nesterov: bool = False,
-    weight_decay: float = 5e-4,
-    lr_schedule: LRSchedule = "cosine",
-    step_size: int | None = None,
-    gamma: float = 0.1,
     recorders: Sequence[Recorder] = (),
     test: tuple[Tensor, Tensor] | None = None,
     out: str | Path | None = None,
-    checkpoint_every: int = 1,
     resume: bool = False,
-    seed: int = 0,
-    device: DeviceLike = None,
-    num_classes: int | None = None,
-    progress: bool | None = None,
-    data_description: str | None = None,
-    marker: dict[str, Any] | None = None,
+    on_epoch: Callable[[int], None] | None = None,
+    notes: RunNotes | None = None,
 ) -> TrainingResult:
-    r"""Train ``model`` with ``objective`` (default ERM), recording as it goes (module docstring).
+    r"""Train ``model`` with ``objective`` (default ERM) as ``config`` says, recording as it goes
+    (module docstring).
 
     Args:
-        model: maps (B, *input_shape) to (B, c) logits; trained in place on ``device`` (default:
-            where its parameters are), left in eval mode.
+        model: maps (B, *input_shape) to (B, c) logits; trained in place on ``config.device``
+            (default: where its parameters are), left in eval mode.
         X: (n, *input_shape) training inputs; Y: (n,) class indices or (n, c) label vectors.
         objective: an :class:`~mixtheory.training.Objective` (``ERMObjective``, ``Mixup``,
             ``RegMixup``, ``ApproximateMixup``, ``HardPairing``, ``ForgettingPartners``, ``MixupE``).
-        epochs, batch_size: passes over the data and minibatch size (the last batch may be smaller).
-        optimizer: ``"sgd"`` (with ``momentum``, ``nesterov``) or ``"adamw"``; lr, weight_decay.
-        lr_schedule: ``"cosine"`` (to 0 over ``epochs``), ``"step"`` (× ``gamma`` every ``step_size``
-            epochs, default epochs // 3) or ``"constant"``; stepped once per epoch.
+        config: a :class:`~mixtheory.training.TrainConfig` (epochs, batch size, optimizer, schedule,
+            seed, random-number scheme, …; default ``TrainConfig()``).
         recorders: measured after every epoch (and on the initial model, epoch 0), each name once.
         test: (X_test, Y_test) for the accuracy recorder.
         out: directory for the outputs: absent, empty or a run of this package (anything else is
             refused, never overwritten); created and marked (``.mixtheory.json``) when training
             starts; every file written atomically (:mod:`mixtheory._io`).
-        checkpoint_every: save ``checkpoint.pt`` every k epochs (and before the first, after the last).
         resume: continue the run in ``out`` from its checkpoint; the model (layers, widths,
             activations), the data (SHA-256), the recorders and every setting must be the same, else
             a ValueError names the first difference.
-        seed: seeds the data order, the mixing and torch's global generators (forked).
-        progress: a bar over epochs, drawn only on a terminal (False: never).
-        marker: entries for the run's marker file (the command line keeps its options there).
+        on_epoch: called as ``on_epoch(t)`` with the model in eval mode after the recorders, after
+            epoch t (t = 0: the initial model, not called again on resuming).
+        notes: a :class:`~mixtheory.training.RunNotes` (the data's description, marker entries).
 
     Returns a :class:`TrainingResult`.
+
+    >>> from mixtheory import build_model
+    >>> from mixtheory.data import load_digits
+    >>> X, y = load_digits(100, seed=0)
+    >>> result = train(build_model("mlp", 64, 10, hidden=(16,)), X, y, config=TrainConfig(epochs=2))
+    >>> len(result.column("loss"))
+    2
     """
     objective = ERMObjective() if objective is None else objective
-    _check_arguments(
-        objective, recorders, epochs=epochs, batch_size=batch_size, checkpoint_every=checkpoint_every
-    )
+    config = TrainConfig() if config is None else config
+    notes = RunNotes() if notes is None else notes
+    _check_arguments(objective, config, recorders, notes)
     out_dir = None if out is None else check_out_dir(out, resume)
     if resume and out_dir is None:
         raise ValueError("resume needs out (the directory holding the checkpoint)")
-    dev = module_device(model, device)
+    dev = module_device(model, config.device)
     model.to(dev)
-    data, test_data = _training_data(model, X, Y, test, num_classes, dev)
-    config = {
+    data, test_data = _training_data(model, X, Y, test, config.num_classes, dev)
+    settings = {
         "objective": objective.describe(),
-        **dict(epochs=epochs, batch_size=batch_size, seed=seed, optimizer=optimizer, lr=lr),
-        **dict(momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, lr_schedule=lr_schedule),
-        **dict(step_size=step_size, gamma=gamma, model=_model_summary(model)),
-        **dict(data=_data_summary(data), test=_data_summary(test_data)),
+        **config.checkpointed(),
+        **dict(model=_model_summary(model), data=_data_summary(data), test=_data_summary(test_data)),
         "recorders": [r.describe() for r in recorders],
     }
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices):
-        torch.manual_seed(seed)
-        run = _new_run(model, objective, recorders, data, config)
-        return _train_loop(
-            run, data, test_data, out_dir, resume, checkpoint_every, progress, dev, data_description, marker
-        )
+    forked = (
+        torch.random.fork_rng(devices=fork_devices) if config.rng == "separate" else contextlib.nullcontext()
+    )
+    with forked:
+        if config.rng == "separate":
+            torch.manual_seed(config.seed)
+        run = _new_run(model, objective, recorders, data, config, settings)
+        run.on_epoch = on_epoch
+        return _train_loop(run, data, test_data, out_dir, resume, dev, notes)
 
 
-def _check_arguments(objective: Objective, recorders: Sequence[Recorder], **positive: int) -> None:
-    """Reject a non-objective, a non-positive count (``positive``: name → value) or a repeated recorder."""
+def _check_arguments(
+    objective: Objective, config: TrainConfig, recorders: Sequence[Recorder], notes: RunNotes
+) -> None:
+    """Reject a non-objective, a configuration or notes of another type, or a repeated recorder."""
     if not isinstance(objective, Objective):
         raise TypeError(f"objective must be a mixtheory.training Objective, got {type(objective).__name__}")
-    for name, value in positive.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(
+            f"config must be a mixtheory.training.TrainConfig, got {type(config).__name__}; "
+            "write config=TrainConfig(epochs=..., lr=...)"
+        )
+    if not isinstance(notes, RunNotes):
+        raise TypeError(f"notes must be a mixtheory.training.RunNotes, got {type(notes).__name__}")
     names = [r.name for r in recorders]
     if len(set(names)) != len(names):
         raise ValueError(f"each recorder may appear once, got {names}")
@@ -375,31 +394,43 @@ def _new_run(
     objective: Objective,
     recorders: Sequence[Recorder],
     data: TrainingData,
-    config: dict[str, Any],
+    config: TrainConfig,
+    settings: dict[str, Any],
 ) -> _Run:
-    """A fresh run: optimizer, schedule, the two seeded generators and the monitor (recorders, tracker).
+    """A fresh run: optimizer, schedule, the seeded generators (one shared, or the data order's and
+    the mixing's) and the monitor (recorders, tracker).
 
-    Called with torch's global generators already seeded, as the initial state of a run."""
-    seed = config["seed"]
-    opt = _optimizer(
-        model,
-        config["optimizer"],
-        config["lr"],
-        config["momentum"],
-        config["nesterov"],
-        config["weight_decay"],
-    )
+    Called with torch's global generators already seeded (``rng="separate"``), as the initial state
+    of a run."""
+    opt = _optimizer(model, config)
+    data_gen = torch.Generator().manual_seed(config.seed)
+    mix_gen = data_gen if config.rng == "shared" else torch.Generator().manual_seed(config.seed + 1)
     return _Run(
         model,
         objective,
         opt,
-        _scheduler(opt, config["lr_schedule"], config["epochs"], config["step_size"], config["gamma"]),
-        torch.Generator().manual_seed(seed),
-        torch.Generator().manual_seed(seed + 1),
-        Monitor(model, data, recorders, objective=objective, seed=seed, config=config),
+        _scheduler(opt, config),
+        data_gen,
+        mix_gen,
+        _monitor(model, data, recorders, objective, config.seed, settings),
         [],
+        settings,
         config,
     )
+
+
+def _monitor(
+    model: nn.Module,
+    data: TrainingData,
+    recorders: Sequence[Recorder],
+    objective: Objective,
+    seed: int,
+    settings: dict[str, Any],
+) -> Monitor:
+    """The run's monitor, with its settings for ``provenance.json``."""
+    monitor = Monitor(model, data, recorders, objective=objective, seed=seed)
+    monitor.config = settings
+    return monitor
 
 
 def _save_checkpoint(run: _Run, out_dir: Path, epoch: int) -> None:
@@ -419,27 +450,23 @@ def _train_loop(
     test_data: TrainingData | None,
     out_dir: Path | None,
     resume: bool,
-    checkpoint_every: int,
-    progress: bool | None,
     dev: torch.device,
-    data_note: str | None,
-    marker: dict[str, Any] | None = None,
+    notes: RunNotes,
 ) -> TrainingResult:
     """Epochs from the start (or the checkpoint), recording after each and checkpointing every
     ``checkpoint_every``; writes the outputs at the end."""
-    started = time.perf_counter()
-    epochs, seed = run.config["epochs"], run.config["seed"]
-    run.monitor.out, run.monitor.test, run.monitor.data_description = out_dir, test_data, data_note
+    epochs, every = run.settings.epochs, run.settings.checkpoint_every
+    run.monitor.out, run.monitor.test, run.monitor.data_description = out_dir, test_data, notes.data
     start = 0
     if resume:
         start = _load_checkpoint(run, out_dir, dev)
     else:
-        _record(run, data, test_data, 0)
+        _record(run, 0)
     paths: dict[str, Path] = {}
     directory = (
         contextlib.nullcontext()
         if out_dir is None
-        else output_dir(out_dir, "train", rewrite=not resume, **(marker or {}))
+        else output_dir(out_dir, "train", rewrite=not resume, **notes.marker)
     )
     with directory:
         try:
@@ -448,20 +475,20 @@ def _train_loop(
             bar = progress_bar(
                 epochs - start,
                 f"train {run.objective.name}",
-                progress,
+                run.settings.progress,
                 iterable=range(start, epochs),
                 long=True,
             )
             for epoch in bar:
-                row = _run_epoch(run, data, epoch, run.config["batch_size"])
+                row = _run_epoch(run, data, epoch)
                 run.history.append(row)
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
-                _record(run, data, test_data, epoch + 1)
-                if out_dir is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                _record(run, epoch + 1)
+                if out_dir is not None and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
                     _save_checkpoint(run, out_dir, epoch + 1)
-                    paths = _write_outputs(run, out_dir, epoch + 1, seed, dev, started, data_note)
+                    paths = _write_outputs(run)
             if out_dir is not None:
-                paths = _write_outputs(run, out_dir, epochs, seed, dev, started, data_note)
+                paths = _write_outputs(run)
                 paths["checkpoint"] = out_dir / CHECKPOINT
         finally:
             run.model.eval()

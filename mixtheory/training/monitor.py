@@ -90,14 +90,17 @@ class Monitor:
             a ``DataLoader`` over one. Sample i of it is the sample ``observe`` calls index i.
         recorders: :class:`~mixtheory.training.Recorder` instances, each name once.
         out: directory for the tables and ``provenance.json`` (None: keep them in memory only).
-            A file there that this monitor did not write is never overwritten (``resume=True``
-            after :meth:`load_state_dict` allows its own earlier files).
+            A file there that this monitor did not write is never overwritten (after
+            :meth:`load_state_dict`, its own earlier files may be rewritten).
         objective: the training objective (its λ law and test-time predictor); default ERM.
         law: λ's law for the recorders' geometry when there is no objective (default Beta(1, 1)).
         test: ``(X_test, Y_test)`` for the accuracy recorder.
-        track_forgetting: keep a forgetting tracker even when no recorder needs one.
         num_classes, device: of the labels and the evaluation data (default: the model's device).
-        seed, config, data_description: written into ``provenance.json``.
+        seed: written into ``provenance.json``.
+
+    A forgetting tracker is kept when a recorder or the objective needs one. ``config`` and
+    ``data_description`` (None by default) are written into ``provenance.json`` too;
+    :func:`mixtheory.training.train` sets them to its settings and the data's description.
     """
 
     def __init__(
@@ -110,13 +113,9 @@ class Monitor:
         objective: Objective | None = None,
         law: MixingLaw | None = None,
         test: tuple[ArrayLike, ArrayLike] | None = None,
-        track_forgetting: bool = False,
         num_classes: int | None = None,
         device: DeviceLike = None,
         seed: int | None = None,
-        config: dict[str, Any] | None = None,
-        data_description: str | None = None,
-        resume: bool = False,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -144,17 +143,17 @@ class Monitor:
         self.recorders = list(recorders)
         _check_recorders(self.recorders)
         self._check_model_input()
-        needs = (
-            track_forgetting or self.objective.needs_tracker or any(r.needs_tracker for r in self.recorders)
-        )
+        needs = self.objective.needs_tracker or any(r.needs_tracker for r in self.recorders)
         timing = next((r.timing for r in self.recorders if getattr(r, "timing", None)), "before_step")
         self.tracker = ForgettingTracker(self.data.n, self.data.num_classes, timing=timing) if needs else None
         self.out = None if out is None else Path(out)
-        self.seed, self.config, self.data_description = seed, config, data_description
+        self.seed = seed
+        self.config: dict[str, Any] | None = None
+        self.data_description: str | None = None
         self.device = dev
         self.epochs: list[int] = []
         self._written: set[str] = set()
-        self._resume = bool(resume)
+        self._resume = False
         self._started = time.perf_counter()
         for recorder in self.recorders:
             recorder.setup(self.data)
