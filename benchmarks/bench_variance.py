@@ -62,7 +62,7 @@ def make_problem(name: str, quick: bool):
 
 
 def estimate(model, geometry, idx, seed: int, **settings) -> torch.Tensor:
-    options = EstimatorOptions(method="taylor", r1="probes", batch_size=4096, progress=False, **settings)
+    options = EstimatorOptions(method="taylor", r1="probes", chunk_size=4096, progress=False, **settings)
     gen = torch.Generator().manual_seed(seed)
     return estimate_from_geometry(model, geometry, indices=idx, generator=gen, options=options)["R2"]
 

@@ -15,6 +15,7 @@ deterministic given its seed: a shorthand for :func:`mixtheory.training.train`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -23,7 +24,7 @@ from torch import nn
 from ._types import ArrayLike
 from .training import ERMObjective, Mixup, TrainConfig, train
 
-__all__ = ["ACTIVATIONS", "ARCHITECTURES", "build_model", "parse_arch", "train_model"]
+__all__ = ["ACTIVATIONS", "ARCHITECTURES", "LayerOptions", "build_model", "parse_arch", "train_model"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -57,6 +58,24 @@ def parse_arch(name: str) -> tuple[str, str | None]:
     return arch, None if act is None else act.lower()
 
 
+@dataclass(frozen=True)
+class LayerOptions:
+    """The rarer layer choices of :func:`build_model`: ``pool`` ``"avg"`` (linear, the default) or
+    ``"max"`` (piecewise linear) after each convolution; ``batchnorm``: batch norm after each
+    conv/hidden linear layer; ``dropout``: its probability before the last layer (for testing mode
+    handling)."""
+
+    pool: Pool = "avg"
+    batchnorm: bool = False
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.pool not in ("avg", "max"):
+            raise ValueError(f"LayerOptions.pool must be 'avg' or 'max', got {self.pool!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"LayerOptions.dropout must be in [0, 1), got {self.dropout!r}")
+
+
 def build_model(
     arch: str,
     in_shape: Sequence[int] | int,
@@ -65,11 +84,9 @@ def build_model(
     *,
     hidden: Sequence[int] = (64, 64),
     channels: Sequence[int] = (8, 16),
-    pool: Pool = "avg",
-    batchnorm: bool = False,
-    dropout: float = 0.0,
     dtype: torch.dtype = torch.float32,
     seed: int = 0,
+    options: LayerOptions | None = None,
 ) -> nn.Module:
     r"""A small MLP or CNN, or a smooth ResNet-18, mapping ``(B, *in_shape)`` to ``(B, num_classes)``
     logits, in eval mode.
@@ -84,21 +101,20 @@ def build_model(
         activation: one of :data:`ACTIVATIONS` (smooth ones for the second-order theory).
         hidden: widths of the MLP's hidden layers (the CNN's head uses ``hidden[-1]``).
         channels: the CNN's conv widths, each conv (3×3, padding 1) followed by a 2×2 pooling.
-        pool: ``"avg"`` (linear) or ``"max"`` (piecewise linear).
-        batchnorm, dropout: add batch norm after each conv/hidden linear layer, dropout before
-            the last layer (for testing mode handling).
         dtype: parameter dtype; seed: initialization seed (the global RNG is left untouched).
+        options: the rarer layer choices (:class:`LayerOptions`: max pooling, batch norm, dropout);
+            default: average pooling, neither batch norm nor dropout.
 
     >>> net = build_model("cnn", (1, 8, 8), 10, "gelu")
     >>> net(torch.zeros(2, 1, 8, 8)).shape
     torch.Size([2, 10])
     """
+    options = LayerOptions() if options is None else options
+    pool, batchnorm, dropout = options.pool, options.batchnorm, options.dropout
     arch_name, act_from_name = parse_arch(arch)
     activation = (act_from_name or activation).lower()
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-    if pool not in ("avg", "max"):
-        raise ValueError(f"pool must be 'avg' or 'max', got {pool!r}")
     shape = (int(in_shape),) if isinstance(in_shape, int) else tuple(int(s) for s in in_shape)
     if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 1:
         raise ValueError(f"num_classes must be a positive integer (the logits), got {num_classes!r}")

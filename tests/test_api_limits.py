@@ -139,17 +139,7 @@ def test_no_module_over_600_lines():
 
 # Known offenders, each a strict xfail (see the module docstring). Not exemptions: the limit holds for
 # them too, and each entry goes once its owner has fixed it.
-OVER_THE_LIMIT = {
-    # fixed on branch s2-train (the training configuration and the estimators' options object)
-    "mixtheory.training.loop.train": "fixed on branch s2-train",
-    "mixtheory.estimators.core.estimate_regularizers": "fixed on branch s2-train",
-    "mixtheory.estimators.core.estimate_from_geometry": "fixed on branch s2-train",
-    "mixtheory.estimators.distributed.estimate_regularizers_distributed": "fixed on branch s2-train",
-    "mixtheory.reproduce._training.train_with_checkpoints": "fixed on branch s2-train",
-    # OPEN: over the limit in this round, not being fixed by the file's owner as far as is known
-    "mixtheory.models.build_model": "OPEN (models.py, owner: train): 11 parameters",
-    "mixtheory.training.monitor.Monitor.__init__": "OPEN (training/monitor.py): 13 parameters",
-}
+OVER_THE_LIMIT: dict[str, str] = {}  # none left: an entry here names an offender and its owner
 
 
 def over_the_limit() -> dict[str, int]:
@@ -198,27 +188,16 @@ BANNED = {
 # (samples, probes or atoms per pass, which change a result by rounding at most) is `chunk_size`.
 # These are the public callables whose `batch_size` is such a minibatch.
 MINIBATCH = {
-    "mixtheory.training.loop.train",
+    "mixtheory.training.config.TrainConfig.batch_size",
     "mixtheory.models.train_model",
-    "mixtheory.reproduce._training.train_with_checkpoints",
+    "mixtheory.reproduce._training.adam_config",
     "mixtheory.mixing.expected_loss.exact_loss_for_rule",
     "mixtheory.mixing.expected_loss.sampled_loss_for_rule",
     "mixtheory.mixing.expected_loss.self_pair_fraction",
     "mixtheory.mixing.frontends.TimmMixup.expected_loss",
 }
 
-VOCABULARY_OFFENDERS = {
-    # `batch_size` that only bounds memory (model inputs per derivative pass), and the evaluator's
-    # own words for it
-    "batch_size: mixtheory.estimators.core.estimate_regularizers": "OPEN (owner: train): means chunk_size",
-    "batch_size: mixtheory.estimators.core.estimate_from_geometry": "OPEN (owner: train): means chunk_size",
-    "batch_size: mixtheory.estimators.options.EstimatorOptions.batch_size": "OPEN (owner: train): chunk_size",
-    "batch_size: mixtheory.reproduce._training.accuracy": "OPEN (owner: train): means chunk_size",
-    "pass_samples: mixtheory.estimators.evaluators.DerivativeEvaluator.__init__": "OPEN (estimators)",
-    "probe_chunk: mixtheory.estimators.evaluators.DerivativeEvaluator.__init__": "OPEN (estimators)",
-    # per="sample" (mixup_loss) against per="pair" (mixing), and method="exact"/"sampled" (mixup_loss)
-    # against method = the derivative pass (estimators)
-}
+VOCABULARY_OFFENDERS: dict[str, str] = {}  # none left: an entry names an offender and its owner
 
 
 def _literal_values(member: Callable_, annotation: ast.expr | None) -> set[str] | None:
@@ -278,7 +257,7 @@ def test_one_word_per_idea():
 
 def test_every_minibatch_entry_exists():
     """The list of genuine minibatch sizes names only callables that take a batch_size."""
-    takes = {m.name for m in CALLABLES if any(p.arg == "batch_size" for p in m.parameters)}
+    takes = {m.name for m in MEMBERS if any(word == "batch_size" for word, _ in _annotated(m))}
     assert MINIBATCH <= takes, f"not public callables with a batch_size: {sorted(MINIBATCH - takes)}"
 
 
@@ -318,8 +297,7 @@ def test_the_vocabulary_rules_catch_their_cases():
 ORDER = ("model", "X", "Y", "law")
 
 # Known offenders (strict xfail, see the module docstring).
-ORDER_OFFENDERS = {
-}
+ORDER_OFFENDERS = {}
 
 
 def order_offences(members: list[Callable_]) -> dict[str, list[str]]:
@@ -373,10 +351,7 @@ HOMES = {
     "mix_batch": ("mixing", "mixing.sampler"),
 }
 
-MISPLACED_IMPORTS = {
-    "mix_batch: mixtheory.models": "OPEN (models.py, owner: train): imports it from mixup_loss",
-    "mix_batch: mixtheory.reproduce._training": "OPEN (owner: train): imports it from mixup_loss",
-}
+MISPLACED_IMPORTS = {}
 
 
 def misplaced_imports(root: Path = PACKAGE) -> dict[str, str]:

@@ -16,7 +16,7 @@ from mixtheory import SymmetricBeta
 from mixtheory.cli import build_parser, main
 from mixtheory.cli import estimate as _cli_estimate
 from mixtheory.estimators import estimate_regularizers
-from mixtheory.models import build_model
+from mixtheory.models import LayerOptions, build_model
 
 # the tests write TorchScript files; torch deprecates TorchScript, the command still reads it
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.:FutureWarning")
@@ -612,7 +612,9 @@ def test_model_json_supplies_the_arch_and_gives_the_tanh_numbers(tmp_path, capsy
 
 def test_a_train_mode_batchnorm_model_gets_the_promised_warning(tmp_path, capsys):
     """The README promises a train-mode warning; estimate used to call model.eval() silently."""
-    net = build_model("mlp", 64, 10, "tanh", hidden=(8,), batchnorm=True, seed=0).train()
+    net = build_model(
+        "mlp", 64, 10, "tanh", hidden=(8,), seed=0, options=LayerOptions(batchnorm=True)
+    ).train()
     path = tmp_path / "bn.ts"
     torch.jit.save(torch.jit.script(net), path)
     rc, out, err = run_cli(["--model", str(path), *SMALL], capsys)

@@ -170,7 +170,7 @@ def test_automatic_pass_size_is_capped_and_does_not_change_results():
     geo = _image_problem(n=20)
     model = _models()["residual (torch.fx)"]
     runs = [
-        estimate_from_geometry(model, geo, batch_size=size, generator=torch.Generator().manual_seed(0))
+        estimate_from_geometry(model, geo, chunk_size=size, generator=torch.Generator().manual_seed(0))
         for size in (None, 16, 48)
     ]
     for key in ("R13", "R2", "R13_se", "R2_se"):

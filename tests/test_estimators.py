@@ -22,7 +22,7 @@ from mixtheory.estimators import (
     piecewise_linear_modules,
     taylor_mode_supported,
 )
-from mixtheory.models import build_model
+from mixtheory.models import LayerOptions, build_model
 from mixtheory.reference import dense_regularizers
 
 F64 = torch.float64
@@ -44,7 +44,7 @@ def problem(kind: str, n: int = 24, seed: int = 0):
             hidden=(6,),
             dtype=F64,
             seed=seed + 1,
-            batchnorm=kind == "cnn-bn",
+            options=LayerOptions(batchnorm=kind == "cnn-bn"),
         )
         if kind == "cnn-bn":
             bn = model[1]
@@ -84,7 +84,7 @@ def test_exact_probes_equal_taylor_reference(kind, method):
     if method == "taylor":
         assert taylor_mode_supported(model)
     for r1 in ("exact", "probes"):
-        est = estimate_from_geometry(model, geo, probes="exact", method=method, r1=r1, batch_size=64)
+        est = estimate_from_geometry(model, geo, probes="exact", method=method, r1=r1, chunk_size=64)
         assert est["R2"].shape == (X.shape[0],)
         for key in ("erm", "R1", "R2", "R3", "R4"):
             torch.testing.assert_close(est[key], ref[key], rtol=1e-10, atol=1e-14, msg=key)
@@ -169,7 +169,7 @@ def test_hutchinson_converges_like_one_over_sqrt_k(probes):
             probes=probes,
             num_probes=k,
             r1="probes",
-            batch_size=2**15,
+            chunk_size=2**15,
             generator=torch.Generator().manual_seed(k),
         )
         for key in ("R1", "R2"):
@@ -203,7 +203,7 @@ def test_plain_hutchinson_reaches_relative_error_1e3(key):
         num_probes=pilot_k,
         r1="probes",
         method="taylor",  # plain Hutchinson: one value per probe (the default collapses)
-        batch_size=2**16,
+        chunk_size=2**16,
         generator=torch.Generator().manual_seed(1),
     )
     cv = pilot[f"{key}_se"] * pilot_k**0.5 / ref[key].abs()
@@ -216,7 +216,7 @@ def test_plain_hutchinson_reaches_relative_error_1e3(key):
         num_probes=2**23,
         r1="probes",
         method="taylor",  # plain Hutchinson: one value per probe (the default collapses)
-        batch_size=2**16,
+        chunk_size=2**16,
         generator=torch.Generator().manual_seed(2),
     )
     k = bonferroni_k(1, family_error=1e-3)
@@ -296,13 +296,13 @@ def test_deterministic_and_independent_of_chunking_and_order():
     X, Y, model = problem("mlp-gelu")
     geo = MixupGeometry(X, Y, LAW)
     kw = dict(probes="gaussian", num_probes=8, r1="probes")
-    a = estimate_from_geometry(model, geo, batch_size=512, generator=torch.Generator().manual_seed(2), **kw)
-    b = estimate_from_geometry(model, geo, batch_size=3, generator=torch.Generator().manual_seed(2), **kw)
+    a = estimate_from_geometry(model, geo, chunk_size=512, generator=torch.Generator().manual_seed(2), **kw)
+    b = estimate_from_geometry(model, geo, chunk_size=3, generator=torch.Generator().manual_seed(2), **kw)
     perm = torch.randperm(24, generator=torch.Generator().manual_seed(0))
     c = estimate_from_geometry(
-        model, geo, indices=perm, batch_size=40, generator=torch.Generator().manual_seed(2), **kw
+        model, geo, indices=perm, chunk_size=40, generator=torch.Generator().manual_seed(2), **kw
     )
-    d = estimate_from_geometry(model, geo, batch_size=512, generator=torch.Generator().manual_seed(3), **kw)
+    d = estimate_from_geometry(model, geo, chunk_size=512, generator=torch.Generator().manual_seed(3), **kw)
     for key in ("R1", "R2", "R1_se", "R2_se"):
         torch.testing.assert_close(a[key], b[key], rtol=1e-12, atol=1e-15)
         torch.testing.assert_close(a[key][perm], c[key], rtol=1e-12, atol=1e-15)

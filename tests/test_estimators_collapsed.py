@@ -76,7 +76,7 @@ def test_collapsed_with_small_probe_chunks_keeps_groups_whole():
     idx = torch.arange(4)
     ref = _run(model, geometry, idx, seed=5, num_probes=32, r1="probes", method="taylor-collapsed")
     chunked = _run(
-        model, geometry, idx, seed=5, num_probes=32, batch_size=6, r1="probes", method="taylor-collapsed"
+        model, geometry, idx, seed=5, num_probes=32, chunk_size=6, r1="probes", method="taylor-collapsed"
     )
     torch.testing.assert_close(chunked["R2"], ref["R2"], rtol=1e-10, atol=1e-14)
     torch.testing.assert_close(chunked["R2_se"], ref["R2_se"], rtol=1e-10, atol=1e-14)

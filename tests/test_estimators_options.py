@@ -24,7 +24,7 @@ INVALID = [
     (dict(train_mode="train"), "train_mode must be 'error' or 'eval'"),
     (dict(num_probes=0), "num_probes must be a positive integer"),
     (dict(num_probes=2.5), "num_probes must be a positive integer"),
-    (dict(batch_size=0), "batch_size must be a positive integer"),
+    (dict(chunk_size=0), "chunk_size must be a positive integer"),
     (dict(curvature="secant", secant_step=float("inf")), "secant_step must be a finite number > 0"),
     (dict(method="hutch++", probes="mixup"), "draws probes in the factor space"),
     (dict(method="hutch++", num_probes=5), r"hutch\+\+' needs num_probes >= 6"),
@@ -43,8 +43,8 @@ def test_invalid_settings_are_named(settings, message):
 
 
 def test_options_are_frozen_and_normalized():
-    options = EstimatorOptions(num_probes=8.0, batch_size=64.0)
-    assert (options.num_probes, options.batch_size) == (8, 64)
+    options = EstimatorOptions(num_probes=8.0, chunk_size=64.0)
+    assert (options.num_probes, options.chunk_size) == (8, 64)
     assert isinstance(options.num_probes, int)
     with pytest.raises(dataclasses.FrozenInstanceError):
         options.probes = "mixup"
@@ -60,7 +60,7 @@ def test_auto_choices_resolve_from_the_model():
     assert EstimatorOptions(probes="exact").resolved(model, num_classes=2).method == "taylor-collapsed"
     assert EstimatorOptions().resolved(lambda x: model(x), num_classes=2).method == "jvp"
     assert EstimatorOptions().resolved(model, num_classes=16).r1 == "probes"
-    assert EstimatorOptions().batch_size is None
+    assert EstimatorOptions().chunk_size is None
     with pytest.raises(ValueError, match="jet rule"):
         EstimatorOptions(method="taylor").resolved(lambda x: model(x), num_classes=2)
 
@@ -68,7 +68,7 @@ def test_auto_choices_resolve_from_the_model():
 @pytest.mark.parametrize(
     "settings",
     [
-        dict(probes="rademacher", num_probes=7, r1="probes", batch_size=9),
+        dict(probes="rademacher", num_probes=7, r1="probes", chunk_size=9),
         dict(probes="mixup", num_probes=5, method="jvp"),
         dict(probes="gaussian", num_probes=9, method="hutch++", r1="probes"),
     ],

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mixtheory.estimators import piecewise_linear_modules, taylor_mode_supported
-from mixtheory.models import ACTIVATIONS, build_model, parse_arch, train_model
+from mixtheory.models import ACTIVATIONS, LayerOptions, build_model, parse_arch, train_model
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -36,7 +36,9 @@ def test_seeded_and_global_rng_untouched():
 
 
 def test_max_pool_and_batchnorm_options():
-    model = build_model("cnn", (1, 8, 8), 3, "tanh", pool="max", batchnorm=True, dropout=0.1)
+    model = build_model(
+        "cnn", (1, 8, 8), 3, "tanh", options=LayerOptions(pool="max", batchnorm=True, dropout=0.1)
+    )
     assert piecewise_linear_modules(model) == ["MaxPool2d"]
     assert not taylor_mode_supported(model)  # max-pool has no jet rule
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from mixtheory.models import build_model
+from mixtheory.models import LayerOptions, build_model
 from mixtheory.scores import (
     ForgettingTracker,
     el2n,
@@ -43,8 +43,8 @@ def _case(name: str):
         X = torch.randn(13, 5, generator=g, dtype=torch.float64)
         return models, X, torch.randint(0, 3, (13,), generator=g), 3
     if name == "cnn-batchnorm":
-        net = build_model("cnn", (1, 8, 8), 4, "gelu", channels=(3, 4), hidden=(6,), batchnorm=True,
-                          dtype=torch.float64, seed=2)  # fmt: skip
+        net = build_model("cnn", (1, 8, 8), 4, "gelu", channels=(3, 4), hidden=(6,),
+                          dtype=torch.float64, seed=2, options=LayerOptions(batchnorm=True))  # fmt: skip
         X = torch.randn(11, 1, 8, 8, generator=g, dtype=torch.float64)
         return _randomize_batchnorm(net, 3), X, torch.randint(0, 4, (11,), generator=g), 4
     if name == "two-models":

@@ -14,6 +14,7 @@ from mixtheory.data import load_digits
 from mixtheory.laws import SymmetricBeta
 from mixtheory.losses import CrossEntropy
 from mixtheory.mixing.sampler import mix_batch
+from mixtheory.models import LayerOptions
 from mixtheory.reproduce._runner import Context
 from mixtheory.reproduce._training import adam_config, adam_objective, at_epochs
 from mixtheory.training import ERMObjective, Mixup, Monitor, RunNotes, TrainConfig, train
@@ -25,7 +26,9 @@ def digits():
 
 
 def _net(dtype=torch.float64, dropout=0.0):
-    return build_model("mlp", 64, 10, hidden=(12,), dtype=dtype, seed=3, dropout=dropout)
+    return build_model(
+        "mlp", 64, 10, hidden=(12,), dtype=dtype, seed=3, options=LayerOptions(dropout=dropout)
+    )
 
 
 def _params(net) -> list[torch.Tensor]:

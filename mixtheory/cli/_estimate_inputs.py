@@ -66,8 +66,8 @@ def check_counts(args: argparse.Namespace) -> None:
             f"--num-probes must be at least 2 with random probes (--probes {args.probes}): the "
             f"standard error of R2 needs two probes; got {args.num_probes} (or use --probes exact)"
         )
-    if args.batch_size is not None and args.batch_size < 1:
-        raise CommandError(f"--batch-size must be positive, got {args.batch_size}")
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise CommandError(f"--chunk-size must be positive, got {args.chunk_size}")
     if not (math.isfinite(args.alpha) and args.alpha > 0):
         raise CommandError(f"--alpha must be a number > 0, got {args.alpha}")
     if args.num_classes is not None and args.num_classes < 2:

@@ -185,7 +185,9 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
 def _add_output_options(p: argparse.ArgumentParser) -> None:
     """Batching, device and where the results go."""
     p.add_argument(
+        "--chunk-size",
         "--batch-size",
+        dest="chunk_size",
         type=int,
         default=None,
         help="model inputs (samples × probes) per derivative pass; bounds memory (default: automatic, "
@@ -325,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
                 EstimatorOptions(
                     probes=args.probes,
                     num_probes=args.num_probes,
-                    batch_size=args.batch_size,
+                    chunk_size=args.chunk_size,
                     method=method,
                     r1=args.r1,
                     curvature=args.curvature,

@@ -43,7 +43,7 @@ from ..geometry import MixupGeometry
 from ..laws import MixingLaw
 from ..losses import Loss, get_loss
 from ..regularizers import cancellation, label_regularizers, regularizers_from_derivatives, warn_if_cancelling
-from .evaluators import DerivativeEvaluator, input_jacobian
+from .evaluators import _DerivativeEvaluator, input_jacobian
 from .hutchinson import probe_average, r13_per_probe
 from .jets import taylor_mode_unsupported
 from .meyer2021_hutchpp import hutch_plus_plus
@@ -198,18 +198,18 @@ def _estimate(
     generator: torch.Generator | None,
     seeds: list[int] | None,
 ) -> RegularizerEstimates:
-    """All requested samples, chunked so that a pass sees at most ``batch_size`` model inputs."""
+    """All requested samples, chunked so that a pass sees at most ``chunk_size`` model inputs."""
     idx = geometry.sample_indices(indices)
     model_dtype, _ = model_dtype_device(model)
     model_dtype = model_dtype or geometry.dtype
     requested_method = options.method
     options = options.resolved(model, geometry.c)
 
-    batch_size = options.batch_size
-    if batch_size is None:
-        batch_size = _auto_batch_size(model, geometry, model_dtype)
-    probe_chunk = min(options.probes_per_sample(geometry.rank), batch_size)
-    pass_samples = max(1, batch_size // probe_chunk)
+    chunk_size = options.chunk_size
+    if chunk_size is None:
+        chunk_size = _auto_chunk_size(model, geometry, model_dtype)
+    probe_chunk = min(options.probes_per_sample(geometry.rank), chunk_size)
+    pass_samples = max(1, chunk_size // probe_chunk)
     # chunks of samples for drawing probes and the per-sample algebra: at least _CHUNK_INPUTS inputs'
     # worth (fixed costs amortized); the derivative passes inside see pass_samples at a time
     samples_per_chunk = max(pass_samples, _CHUNK_INPUTS // probe_chunk)
@@ -217,7 +217,7 @@ def _estimate(
         seeds = probe_seeds(generator, idx) if not options.exact_probes else [0] * idx.numel()
     elif len(seeds) != idx.numel():
         raise ValueError(f"seeds must give one seed per sample ({idx.numel()}), got {len(seeds)}")
-    evaluator = DerivativeEvaluator(
+    evaluator = _DerivativeEvaluator(
         model,
         geometry,
         options,
@@ -249,8 +249,8 @@ def _estimate(
     return result
 
 
-def _auto_batch_size(model: Callable[[Tensor], Tensor], geometry: MixupGeometry, dtype: torch.dtype) -> int:
-    """Model inputs per pass for ``batch_size=None``: a pass's largest activation about 4 MB."""
+def _auto_chunk_size(model: Callable[[Tensor], Tensor], geometry: MixupGeometry, dtype: torch.dtype) -> int:
+    """Model inputs per pass for ``chunk_size=None``: a pass's largest activation about 4 MB."""
     _, device = model_dtype_device(model)
     one = geometry.as_inputs(geometry.x_tilde[:1].to(dtype=dtype, device=device or geometry.device))
     try:
@@ -272,7 +272,7 @@ def _progress_bar(num_samples: int, samples_per_chunk: int, progress: bool | Non
 
 
 def _estimate_chunk(
-    evaluator: DerivativeEvaluator,
+    evaluator: _DerivativeEvaluator,
     geometry: MixupGeometry,
     options: EstimatorOptions,
     loss: Loss,
@@ -322,7 +322,7 @@ def _estimate_chunk(
 
 
 def _taylor_probe_pass(
-    evaluator: DerivativeEvaluator,
+    evaluator: _DerivativeEvaluator,
     geometry: MixupGeometry,
     options: EstimatorOptions,
     loss: Loss,
@@ -348,7 +348,7 @@ def _taylor_probe_pass(
 
 
 def _chunk_estimates(
-    evaluator: DerivativeEvaluator,
+    evaluator: _DerivativeEvaluator,
     geometry: MixupGeometry,
     options: EstimatorOptions,
     loss: Loss,
@@ -398,7 +398,7 @@ def _chunk_estimates(
 
 
 def _curvature_pass(
-    evaluator: DerivativeEvaluator, options: EstimatorOptions, xt: Tensor, w: Tensor, probes: ProbeBatch
+    evaluator: _DerivativeEvaluator, options: EstimatorOptions, xt: Tensor, w: Tensor, probes: ProbeBatch
 ) -> tuple[Tensor, Tensor]:
     """``∇f v`` per probe and ``vᵀ∇²g v`` per probe, or summed within the groups of collapsed Taylor
     mode (one group for exact columns), in the geometry's dtype."""
@@ -421,7 +421,7 @@ def _group_average(group_sums: Tensor, num_probes: int, exact: bool) -> tuple[Te
 
 
 def _spectral_pass(
-    evaluator: DerivativeEvaluator,
+    evaluator: _DerivativeEvaluator,
     geometry: MixupGeometry,
     options: EstimatorOptions,
     chunk: Tensor,

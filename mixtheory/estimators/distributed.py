@@ -25,10 +25,10 @@ import torch.distributed as dist
 
 from .._io import save_torch
 from .._types import Tensor
-from .._validation import check_indices, model_dtype_device
-from ..geometry import MixupGeometry
+from .._validation import check_indices
 from ..laws import MixingLaw
-from .core import estimate_from_geometry
+from .core import _network_geometry, estimate_from_geometry
+from .options import EstimatorOptions
 from .probes import probe_seeds
 from .results import RegularizerEstimates
 
@@ -51,22 +51,23 @@ def estimate_regularizers_distributed(
     X: Tensor,
     Y: Tensor,
     law: MixingLaw,
-    indices: Tensor | Sequence[int] | None = None,
+    options: EstimatorOptions | None = None,
     *,
+    indices: Tensor | Sequence[int] | None = None,
     generator: torch.Generator | None = None,
     seeds: list[int] | None = None,
-    device: torch.device | str | None = None,
     group: dist.ProcessGroup | None = None,
     geometry_dtype: torch.dtype = torch.float64,
-    num_classes: int | None = None,
-    **kwargs: Any,
+    **overrides: Any,
 ) -> RegularizerEstimates:
     r""":func:`mixtheory.estimate_regularizers` across the processes of an initialized group.
 
     Call it on every rank with the same model, data and arguments. Rank 0 draws the per-sample
     probe seeds from ``generator`` (or takes ``seeds``) and broadcasts them; each rank evaluates
     its shard; the gathered :class:`RegularizerEstimates` (in the order of ``indices``) is
-    returned on every rank. ``kwargs`` go to :func:`mixtheory.estimators.estimate_from_geometry`.
+    returned on every rank. The geometry lives on the model's device, with the labels the model's
+    outputs decide (as in :func:`~mixtheory.estimate_regularizers`); ``options`` and the keyword
+    ``overrides`` of its fields go to :func:`mixtheory.estimators.estimate_from_geometry`.
     """
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeError(
@@ -74,10 +75,7 @@ def estimate_regularizers_distributed(
             "torch.distributed.init_process_group first (or use run_distributed)"
         )
     rank, world = dist.get_rank(group), dist.get_world_size(group)
-    if device is None:
-        _, model_device = model_dtype_device(model)
-        device = model_device if model_device is not None else torch.device("cpu")
-    geometry = MixupGeometry(X, Y, law, num_classes=num_classes, dtype=geometry_dtype, device=device)
+    geometry = _network_geometry(model, X, Y, law, geometry_dtype, None)
     idx = geometry.sample_indices(indices).cpu()
     # seeds as int64 on the collective's device (nccl needs CUDA tensors)
     comm_device = (
@@ -97,7 +95,7 @@ def estimate_regularizers_distributed(
     local = None
     if stop > start:
         local = estimate_from_geometry(
-            model, geometry, indices=idx[start:stop], seeds=all_seeds[start:stop], **kwargs
+            model, geometry, options, indices=idx[start:stop], seeds=all_seeds[start:stop], **overrides
         )
         local = {k: local[k].cpu() for k in local.keys()} | {"_meta": local.settings()}
     gathered: list = [None] * world
@@ -125,7 +123,7 @@ def _worker(rank: int, world_size: int, port: int, payload_path: str, out_path: 
             payload["X"],
             payload["Y"],
             payload["law"],
-            payload["indices"],
+            indices=payload["indices"],
             seeds=payload["seeds"],
             **payload["kwargs"],
         )

@@ -44,12 +44,12 @@ from ..geometry import MixupGeometry
 from .jets import second_order_jet
 from .options import EstimatorOptions
 
-__all__ = ["DerivativeEvaluator", "input_jacobian"]
+__all__ = ["input_jacobian"]
 
 ProbePass = Callable[[Tensor, Tensor, Tensor], tuple[Tensor | None, Tensor]]
 
 
-class DerivativeEvaluator:
+class _DerivativeEvaluator:
     r"""Evaluates ``∇f v`` and ``vᵀ∇²g v`` (``g = wᵀf``) for probes V (m, k, d) at x̃ (m, d).
 
     The network runs in ``model_dtype``; the k probes are processed ``probe_chunk`` at a time.

@@ -25,7 +25,7 @@ from .._validation import model_call_errors, model_dtype_device, model_outputs
 from ..geometry import MixupGeometry
 from ..losses import Loss
 from ..regularizers import label_regularizers
-from .evaluators import DerivativeEvaluator
+from .evaluators import _DerivativeEvaluator
 from .hutchinson import r13_per_probe
 from .options import EstimatorOptions
 from .probes import _factor_batch
@@ -49,7 +49,7 @@ def factor_regularizers(
     options = EstimatorOptions(probes="exact", r1="probes", method="auto").resolved(model, geometry.c)
     if options.method == "taylor":
         options = EstimatorOptions(probes="exact", r1="probes", method="taylor-collapsed")
-    evaluator = DerivativeEvaluator(model, geometry, options, model_dtype, directions, need_jv=True)
+    evaluator = _DerivativeEvaluator(model, geometry, options, model_dtype, directions, need_jv=True)
     factor_dim = 1 + geometry.rank
     parts: list[dict[str, Tensor]] = []
     curvature_zero = True

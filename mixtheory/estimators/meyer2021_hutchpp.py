@@ -23,7 +23,7 @@ import torch
 from .._types import Tensor
 from ..geometry import MixupGeometry
 from ..monte_carlo import mean_and_stderr
-from .evaluators import DerivativeEvaluator
+from .evaluators import _DerivativeEvaluator
 from .options import ProbeKind
 from .probes import factor_space_coefficients, range_coordinates
 
@@ -44,7 +44,7 @@ class HutchPlusPlusTrace(NamedTuple):
 
 
 def hutch_plus_plus(
-    evaluator: DerivativeEvaluator,
+    evaluator: _DerivativeEvaluator,
     geometry: MixupGeometry,
     idx: Tensor,
     xt: Tensor,

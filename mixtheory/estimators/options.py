@@ -46,7 +46,7 @@ class EstimatorOptions:
     Attributes:
         probes: the law of the probes v with ``E[v vᵀ] = Σ^(i)_xx`` (:mod:`.probes`).
         num_probes: probes per sample (products per sample for Hutch++; ignored for exact probes).
-        batch_size: model inputs (samples × probes) per derivative pass; bounds memory. ``None``
+        chunk_size: model inputs (samples × probes) per derivative pass; bounds memory. ``None``
             (default): sized so that a pass's largest activation buffer holds about 4 MB
             (:func:`mixtheory._memory.auto_pass_inputs`), which a CPU's allocator and caches reuse.
         method: the derivative pass that evaluates ``vᵀ∇²g v`` (:mod:`.evaluators`; the package's
@@ -86,7 +86,7 @@ class EstimatorOptions:
 
     probes: ProbeKind = "gaussian"
     num_probes: int = 16
-    batch_size: int | None = None
+    chunk_size: int | None = None
     method: Method = "auto"
     r1: R1Mode = "auto"
     curvature: Curvature = "autograd"
@@ -103,11 +103,11 @@ class EstimatorOptions:
         _check_choice("r1", self.r1, R1_MODES)
         if self.train_mode not in TRAIN_MODES:
             raise ValueError(f"train_mode must be 'error' or 'eval'; got {self.train_mode!r}")
-        num_probes, batch_size = self.num_probes, self.batch_size
+        num_probes, chunk_size = self.num_probes, self.chunk_size
         if self.probes != "exact" and (int(num_probes) < 1 or int(num_probes) != num_probes):
             raise ValueError(f"num_probes must be a positive integer, got {num_probes!r}")
-        if batch_size is not None and (int(batch_size) < 1 or int(batch_size) != batch_size):
-            raise ValueError(f"batch_size must be a positive integer or None (automatic), got {batch_size!r}")
+        if chunk_size is not None and (int(chunk_size) < 1 or int(chunk_size) != chunk_size):
+            raise ValueError(f"chunk_size must be a positive integer or None (automatic), got {chunk_size!r}")
         if self.curvature == "secant" and not (math.isfinite(self.secant_step) and self.secant_step > 0):
             raise ValueError(f"secant_step must be a finite number > 0, got {self.secant_step!r}")
         if self.method == "hutch++":
@@ -121,7 +121,7 @@ class EstimatorOptions:
         object.__setattr__(self, "exact_directions", int(self.exact_directions))
         object.__setattr__(self, "collapse_groups", int(self.collapse_groups))
         object.__setattr__(self, "num_probes", int(num_probes))
-        object.__setattr__(self, "batch_size", None if batch_size is None else int(batch_size))
+        object.__setattr__(self, "chunk_size", None if chunk_size is None else int(chunk_size))
 
     def _check_hutch_plus_plus(self) -> None:
         if self.probes not in ("gaussian", "rademacher"):

@@ -43,12 +43,12 @@ def load_data(
     return load_split(name, num_samples=num_samples, seed=seed, dtype=dtype, test_fraction=test_fraction)
 
 
-def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> float:
-    """Top-1 accuracy of ``model`` on (X, y) with integer labels."""
+def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, chunk_size: int = 1024) -> float:
+    """Top-1 accuracy of ``model`` on (X, y) with integer labels, ``chunk_size`` inputs per call."""
     with torch.no_grad():
         correct = sum(
-            int((model(X[i : i + batch_size]).argmax(-1) == y[i : i + batch_size]).sum())
-            for i in range(0, len(y), batch_size)
+            int((model(X[i : i + chunk_size]).argmax(-1) == y[i : i + chunk_size]).sum())
+            for i in range(0, len(y), chunk_size)
         )
     return correct / len(y)
 

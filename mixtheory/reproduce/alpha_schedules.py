@@ -32,7 +32,7 @@ import torch
 
 from ..mixing import AlphaSchedule, SineLambda, schedule_moments
 from ..models import build_model
-from ..training import AccuracyRecorder, RegMixup, train
+from ..training import AccuracyRecorder, RegMixup, TrainConfig, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
 from ._training import load_data
@@ -92,16 +92,18 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         split.X_train,
         split.y_train,
         RegMixup(law=schedule),
-        epochs=int(params["epochs"]),
-        batch_size=int(params["batch_size"]),
-        optimizer="adamw",
-        lr=float(params["lr"]),
-        weight_decay=float(params["weight_decay"]),
+        TrainConfig(
+            epochs=int(params["epochs"]),
+            batch_size=int(params["batch_size"]),
+            optimizer="adamw",
+            lr=float(params["lr"]),
+            weight_decay=float(params["weight_decay"]),
+            seed=seed,
+            device=ctx.device,
+            progress=False,
+        ),
         test=(split.X_test, split.y_test),
         recorders=[AccuracyRecorder()],
-        seed=seed,
-        device=ctx.device,
-        progress=False,
     )
     rows = [
         {"epoch": r["epoch"], "metric": "test_accuracy", "value": float(r["test_accuracy"])}

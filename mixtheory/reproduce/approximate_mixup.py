@@ -34,7 +34,7 @@ from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..models import build_model
 from ..regularizers import CancellationWarning
-from ..training import ApproximateMixup, ERMObjective, Mixup, train
+from ..training import ApproximateMixup, ERMObjective, Mixup, TrainConfig, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, mean_and_std, select
 from ._training import accuracy, load_data
@@ -79,14 +79,16 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         split.X_train,
         split.y_train,
         objective,
-        epochs=int(params["epochs"]),
-        batch_size=int(params["batch_size"]),
-        optimizer="adamw",
-        lr=float(params["lr"]),
-        weight_decay=float(params["weight_decay"]),
-        seed=seed,
-        device=ctx.device,
-        progress=False,
+        TrainConfig(
+            epochs=int(params["epochs"]),
+            batch_size=int(params["batch_size"]),
+            optimizer="adamw",
+            lr=float(params["lr"]),
+            weight_decay=float(params["weight_decay"]),
+            seed=seed,
+            device=ctx.device,
+            progress=False,
+        ),
     )
     net = result.model.to("cpu")
     predictor = objective.predictor(net) if unit.key == "approx" else net
