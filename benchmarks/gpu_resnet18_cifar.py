@@ -4,7 +4,7 @@ ResNet-18, on whatever GPU is present (CPU otherwise), and one line to paste int
 The problem: n = 50,000 CIFAR-10-shaped inputs (3 × 32 × 32, uniform noise: the cost does not
 depend on the pixels), 10 classes, mixup with λ ~ Beta(1, 1), a smooth (GELU) ResNet-18 at full
 width 64 in float32 and eval mode; :func:`~mixtheory.estimate_from_geometry` with its defaults
-(16 Gaussian probes per sample: R13, R2, R3 with standard errors, collapsed Taylor mode) over all
+(32 Gaussian probes per sample, its default: R13, R2, R3 with standard errors, collapsed Taylor mode) over all
 n samples. The forward unit is the time per image of a warm forward pass in batches of 1,024.
 
     python benchmarks/gpu_resnet18_cifar.py            # the full measurement (a GPU)
@@ -29,7 +29,7 @@ sys.path.insert(0, ROOT)
 
 from mixtheory import MixupGeometry, SymmetricBeta  # noqa: E402
 from mixtheory._io import write_json  # noqa: E402
-from mixtheory.estimators import estimate_from_geometry  # noqa: E402
+from mixtheory.estimators import EstimatorOptions, estimate_from_geometry  # noqa: E402
 from mixtheory.resnet import smooth_resnet18  # noqa: E402
 
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -63,7 +63,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--smoke", action="store_true", help="n = 64, 8 samples, width 4 (for tests; CPU fine)")
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--width", type=int, default=64)
-    ap.add_argument("--probes", type=int, default=16)
+    ap.add_argument("--probes", type=int, default=EstimatorOptions().num_probes)
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     n, width, samples = (64, 4, 8) if args.smoke else (args.n, args.width, args.n)

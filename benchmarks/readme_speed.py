@@ -122,7 +122,7 @@ def render_gpu(record: dict | None) -> str:
     if record is None or record.get("smoke"):
         return (
             "_Not yet measured on a GPU._ `python benchmarks/gpu_resnet18_cifar.py` prints the line for "
-            "this place (CIFAR-10-shaped smooth ResNet-18, 50,000 samples × 16 probes)."
+            "this place (CIFAR-10-shaped smooth ResNet-18, 50,000 samples × 32 probes, the default)."
         )
     return record["readme_line"]
 

@@ -144,9 +144,9 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--num-probes",
         type=int,
-        default=16,
+        default=EstimatorOptions().num_probes,
         help="random probes per sample for R2 (at least 2, for a standard error; "
-        "ignored with --probes exact; default 16)",
+        f"ignored with --probes exact; default {EstimatorOptions().num_probes})",
     )
     p.add_argument(
         "--probes",

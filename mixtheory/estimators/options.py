@@ -46,6 +46,10 @@ class EstimatorOptions:
     Attributes:
         probes: the law of the probes v with ``E[v vᵀ] = Σ^(i)_xx`` (:mod:`.probes`).
         num_probes: probes per sample (products per sample for Hutch++; ignored for exact probes).
+            Default 32: under collapsed Taylor mode a pass costs about (1 + K + g)/K forward passes
+            per probe (the primal, K first-order rows, g collapsed second-order rows), so 32 probes
+            in 8 groups cost fewer forward passes per probe than 16 (and per unit of variance:
+            time × variance falls), with the same 7 degrees of freedom for R2's standard error.
         chunk_size: model inputs (samples × probes) per derivative pass; bounds memory. ``None``
             (default): sized so that a pass's largest activation buffer holds about 4 MB
             (:func:`mixtheory._memory.auto_pass_inputs`), which a CPU's allocator and caches reuse.
@@ -85,7 +89,7 @@ class EstimatorOptions:
     """
 
     probes: ProbeKind = "gaussian"
-    num_probes: int = 16
+    num_probes: int = 32
     chunk_size: int | None = None
     method: Method = "auto"
     r1: R1Mode = "auto"

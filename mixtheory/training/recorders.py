@@ -181,7 +181,8 @@ class RegularizerRecorder(Recorder):
     r"""Per-sample ``erm, R1, R2, R3, R4, R13`` with ``R1_se, R2_se, R13_se`` and ``cancellation``
     (module docstring; R13 is the bounded, meaningful one). ``law``: λ's law for the geometry
     (default: the objective's at that epoch, Beta(1, 1) for ERM); ``options``: the estimator's
-    :class:`~mixtheory.estimators.EstimatorOptions` (default: ``num_probes`` Gaussian probes)."""
+    :class:`~mixtheory.estimators.EstimatorOptions` (default: the estimator's defaults, with
+    ``num_probes`` Gaussian probes when given)."""
 
     name = "regularizers"
 
@@ -189,14 +190,16 @@ class RegularizerRecorder(Recorder):
         self,
         num_samples: int | None = 256,
         *,
-        num_probes: int = 16,
+        num_probes: int | None = None,
         law: MixingLaw | None = None,
         options: EstimatorOptions | None = None,
         seed: int = 0,
     ):
         super().__init__(num_samples, seed=seed)
         self.law = law
-        self.options = options if options is not None else EstimatorOptions(num_probes=num_probes)
+        if options is None:
+            options = EstimatorOptions() if num_probes is None else EstimatorOptions(num_probes=num_probes)
+        self.options = options
         self._geometry: tuple[tuple, MixupGeometry] | None = None
 
     def settings(self) -> dict[str, Any]:
