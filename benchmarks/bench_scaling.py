@@ -9,7 +9,7 @@ Routes (float64 geometry, float32 GELU CNN with channels (8, 16), one thread):
   exact, on the first ``--closed-form-samples`` samples of the n-sample geometry (its cost per
   sample grows with the rank r ≤ min(n − 1, d): one jet direction per factor column); the table
   gives the time for those samples and the projection to all n;
-- ``estimator``: :func:`~mixtheory.estimate_from_geometry` with its defaults (16 probes), on the
+- ``estimator``: :func:`~mixtheory.estimate_from_geometry` with its defaults (32 probes), on the
   first ``--estimator-samples`` samples (default: all n).
 
 Each point runs in a fresh subprocess (``--child``) and reports the time of the route alone, the

@@ -40,7 +40,8 @@ ROWS = (
     ("competent double-backward loop", "competent double-backward loop (per probe: forward, backward, HVP)"),
     ("double-backward loop", "double-backward loop, shared graph (PyHessian style)"),
     ("vmap(jvp(grad))", "`vmap(jvp(grad))`"),
-    ("forward in passes", "forward pass in the library's pass size (the unit's allocation cost)"),
+    ("forward", "forward pass over all m·K inputs at once"),
+    ("forward in passes", "forward pass in the library's pass size"),
 )
 KINDS = {"cnn": "3×32×32 GELU CNN", "resnet": "ResNet-18 layout, width 8"}
 
@@ -64,7 +65,8 @@ def render_estimators(record: dict | None) -> str:
     results = record["results"]
     head = [f"{KINDS[r['kind']]}, {r['threads']} thr" for r in results]
     lines = [
-        f"Forward units per probe (time ÷ one warm forward pass over the same m·K inputs), median "
+        f"Forward units per probe (time ÷ the faster warm forward pass over the same m·K inputs, all at "
+        f"once or in the library's pass size), median "
         f"[min–max] over {record['rounds']} paired rounds; {record['probes']} Gaussian probes, float32; "
         f"{record['machine']}; {record['date']}; load average at most "
         f"{max(max(r['load_before'], r['load_after']) for r in record['load']['runs']):.2f}.",
@@ -81,7 +83,26 @@ def render_estimators(record: dict | None) -> str:
             for r in results
         ]
         lines.append(f"Default over the {base} at equal probes: " + "; ".join(cells) + ".")
+    k16 = _load_path(RESULTS / "bench_estimators_k16.json")
+    if k16 is not None and k16.get("reportable") and not k16.get("quick"):
+        cells = [
+            f"{KINDS[r['kind']]} {r['threads']} thr {_fmt(r['units']['library default'])} "
+            f"(collapsed kernel alone {_fmt(r['units']['taylor collapsed g=8'])})"
+            for r in k16["results"]
+        ]
+        lines += [
+            "",
+            f"The same default route at {k16['probes']} probes per sample (still 8 groups; "
+            f"`bench_estimators.py --probes {k16['probes']}`, {k16['date']}), forward units per probe: "
+            + "; ".join(cells)
+            + ". Eight collapsed second-order rows over 16 probes put the arithmetic alone near "
+            "(1 + 16 + 8)/16 ≈ 1.56 forward passes per probe, hence the default of 32.",
+        ]
     return "\n".join(lines)
+
+
+def _load_path(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def render_scaling(record: dict | None) -> str:
