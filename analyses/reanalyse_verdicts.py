@@ -425,6 +425,51 @@ def implicit_bias() -> Result:
     return verdict, scale, parts
 
 
+def _seed_values(rows: list[dict[str, str]], unit: str, metric: str) -> dict[int, float]:
+    """One value per seed of ``metric`` of ``unit`` (the figures' per-seed summary rows)."""
+    return {k: float(v[0]["value"]) for k, v in by_seed(pick(rows, unit=unit, metric=metric)).items()}
+
+
+def outside_cluster() -> Result:
+    rows, _, scale = load("decision_boundaries_blobs")
+    parts = {}
+    for method in ("erm", "mixup"):
+        offsets = _seed_values(rows, method, "offset_hard_minus_all")
+        values = [offsets[k] for k in sorted(offsets)]
+        parts[method] = t_decide(values, "greater", 0.5, smoke=scale == "quick")
+    return combine(parts), scale, parts
+
+
+def pairing_near_boundary() -> Result:
+    rows, _, scale = load("decision_boundaries_blobs")
+    ratio = _seed_values(rows, "hard-pairing", "mixed_distance_ratio_hard_over_random")
+    part = t_decide([ratio[k] - 1 for k in sorted(ratio)], "less", 0.2, smoke=scale == "quick")
+    return part["verdict"], scale, {"hard vs random pairing": part}
+
+
+def alpha_vs_lambda() -> Result:
+    rows, meta, scale = load("alpha_schedules")
+    acc = pick(rows, metric="test_accuracy")
+    sine = {k: last_value(v) for k, v in by_seed(pick(acc, unit="sine-lambda")).items()}
+    alpha = {k: last_value(v) for k, v in by_seed(pick(acc, unit="alpha-linear")).items()}
+    d = [sine[k] - alpha[k] for k in sorted(sine)]
+    part = t_decide(d, "greater", 0.0035, smoke=scale == "quick", resolution=1 / n_test(meta))
+    return part["verdict"], scale, {"λ vs α schedule": part}
+
+
+def approximate_mixup() -> Result:
+    rows, _, scale = load("approximate_mixup")
+    r1 = {unit: _seed_values(rows, unit, "R1") for unit in ("erm", "approx", "mixup")}
+    seeds = sorted(r1["erm"])
+    below = [math.log(r1["erm"][k] / r1["approx"][k]) for k in seeds]
+    above = [math.log(r1["approx"][k] / r1["mixup"][k]) for k in seeds]
+    parts = {
+        "R1 below ERM's": t_decide(below, "greater", math.log(2.0), smoke=scale == "quick"),
+        "R1 above mixup's": t_decide(above, "greater", math.log(2.0), smoke=scale == "quick"),
+    }
+    return combine(parts), scale, parts
+
+
 #: claim id → (figure, re-analysis)
 ANALYSES: dict[str, tuple[str, Callable[[], Result]]] = {
     "seed000-r1-attenuated": ("regularizer-trajectories", r1_attenuated),
@@ -439,6 +484,10 @@ ANALYSES: dict[str, tuple[str, Callable[[], Result]]] = {
     "seed000-hard-examples-r1": ("hard-vs-easy", hard_examples_r1),
     "seed002-mixupe-generalization": ("mixupe-vs-mixup", mixupe_generalization),
     "seed002-linear-implicit-bias": ("implicit-bias-linear", implicit_bias),
+    "seed000-hard-outside-cluster": ("decision-boundaries-blobs", outside_cluster),
+    "seed000-hard-pairing-near-boundary": ("decision-boundaries-blobs", pairing_near_boundary),
+    "seed000-alpha-vs-lambda-scheduler": ("alpha-schedules", alpha_vs_lambda),
+    "seed000-approximate-mixup": ("approximate-mixup", approximate_mixup),
 }
 #: figure-decided entries not re-analysed here, and why (none at present)
 NOT_REANALYSED: dict[str, str] = {}
