@@ -9,8 +9,8 @@ parameters are counted positional and keyword alike, without ``self``/``cls`` an
 parameter named ``options`` or ``config`` (the options object); ``*args`` and ``**kwargs`` count one
 each.
 
-Known offenders are listed below, each as a strict ``xfail`` naming the file's owner: the run shows
-them, and once one is fixed its test passes, which fails the run until its entry is removed.
+There are no exemptions: every rule holds for the whole package, and each rule has a made-up case
+showing that it fires.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mixtheory"
 MAX_LINES = 600
@@ -137,10 +135,6 @@ def test_no_module_over_600_lines():
 # no public function over 10 parameters outside its options object
 # ---------------------------------------------------------------------------------------------
 
-# Known offenders, each a strict xfail (see the module docstring). Not exemptions: the limit holds for
-# them too, and each entry goes once its owner has fixed it.
-OVER_THE_LIMIT: dict[str, str] = {}  # none left: an entry here names an offender and its owner
-
 
 def over_the_limit() -> dict[str, int]:
     counts = {m.name: parameter_count(m) for m in CALLABLES}
@@ -148,21 +142,8 @@ def over_the_limit() -> dict[str, int]:
 
 
 def test_no_other_public_function_over_ten_parameters():
-    others = {name: n for name, n in over_the_limit().items() if name not in OVER_THE_LIMIT}
+    others = over_the_limit()
     assert not others, f"public functions over {MAX_PARAMETERS} parameters outside their options: {others}"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why))
-        for name, why in OVER_THE_LIMIT.items()
-    ],
-)
-def test_known_offender_is_within_the_limit(name):
-    callables = {m.name: m for m in CALLABLES}
-    assert name in callables, f"{name} is no longer a public callable: remove its entry"
-    assert parameter_count(callables[name]) <= MAX_PARAMETERS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,8 +177,6 @@ MINIBATCH = {
     "mixtheory.mixing.expected_loss.self_pair_fraction",
     "mixtheory.mixing.frontends.TimmMixup.expected_loss",
 }
-
-VOCABULARY_OFFENDERS: dict[str, str] = {}  # none left: an entry names an offender and its owner
 
 
 def _literal_values(member: Callable_, annotation: ast.expr | None) -> set[str] | None:
@@ -251,7 +230,7 @@ def package_vocabulary_offences() -> dict[str, str]:
 
 def test_one_word_per_idea():
     offences = package_vocabulary_offences()
-    others = {key: why for key, why in offences.items() if key not in VOCABULARY_OFFENDERS}
+    others = offences
     assert not others, f"parameters that name an idea the package has another word for: {others}"
 
 
@@ -259,17 +238,6 @@ def test_every_minibatch_entry_exists():
     """The list of genuine minibatch sizes names only callables that take a batch_size."""
     takes = {m.name for m in MEMBERS if any(word == "batch_size" for word, _ in _annotated(m))}
     assert MINIBATCH <= takes, f"not public callables with a batch_size: {sorted(MINIBATCH - takes)}"
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=why))
-        for k, why in VOCABULARY_OFFENDERS.items()
-    ],
-)
-def test_known_vocabulary_offender_is_fixed(key):
-    assert key not in package_vocabulary_offences()
 
 
 def test_the_vocabulary_rules_catch_their_cases():
@@ -296,9 +264,6 @@ def test_the_vocabulary_rules_catch_their_cases():
 
 ORDER = ("model", "X", "Y", "law")
 
-# Known offenders (strict xfail, see the module docstring).
-ORDER_OFFENDERS = {}
-
 
 def order_offences(members: list[Callable_]) -> dict[str, list[str]]:
     """Public callables whose model / X / Y / law parameters are out of that order: the positional
@@ -317,17 +282,8 @@ def order_offences(members: list[Callable_]) -> dict[str, list[str]]:
 
 
 def test_one_argument_order():
-    others = {k: v for k, v in order_offences(CALLABLES).items() if k not in ORDER_OFFENDERS}
+    others = order_offences(CALLABLES)
     assert not others, f"positional parameters out of the order {ORDER}: {others}"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=w)) for k, w in ORDER_OFFENDERS.items()],
-)
-def test_known_order_offender_is_fixed(name):
-    assert name in {m.name for m in CALLABLES}, f"{name} is no longer a public callable: remove its entry"
-    assert name not in order_offences(CALLABLES)
 
 
 def test_the_order_rule_catches_the_old_margin():
@@ -351,8 +307,6 @@ HOMES = {
     "mix_batch": ("mixing", "mixing.sampler"),
 }
 
-MISPLACED_IMPORTS = {}
-
 
 def misplaced_imports(root: Path = PACKAGE) -> dict[str, str]:
     """``"name: importing module"`` -> the module it was imported from, for names of HOMES taken
@@ -375,7 +329,7 @@ def misplaced_imports(root: Path = PACKAGE) -> dict[str, str]:
 
 
 def test_primitives_are_imported_from_their_home():
-    others = {k: v for k, v in misplaced_imports().items() if k not in MISPLACED_IMPORTS}
+    others = misplaced_imports()
     assert not others, f"names imported from outside their home module {HOMES}: {others}"
     from mixtheory.mixing import mix_batch
     from mixtheory.mixing.sampler import mix_batch as home
@@ -383,14 +337,6 @@ def test_primitives_are_imported_from_their_home():
     assert mix_batch is home
     assert not (PACKAGE / "distributed.py").exists()
     assert (PACKAGE / "estimators" / "distributed.py").exists()
-
-
-@pytest.mark.parametrize(
-    "key",
-    [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=w)) for k, w in MISPLACED_IMPORTS.items()],
-)
-def test_known_misplaced_import_is_fixed(key):
-    assert key not in misplaced_imports()
 
 
 def test_the_import_rule_catches_a_misplaced_alias(tmp_path):

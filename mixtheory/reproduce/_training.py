@@ -7,8 +7,8 @@ permutation; Zhang et al., ICLR 2018) use its ``rng="shared"`` scheme, that of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -17,7 +17,15 @@ from ..data import DataSplit, load_split
 from ..training import ERMObjective, Mixup, Objective, TrainConfig
 from ._runner import Context
 
-__all__ = ["load_data", "adam_config", "adam_objective", "at_epochs", "accuracy"]
+__all__ = [
+    "load_data",
+    "split_and_model",
+    "adam_config",
+    "adamw_config",
+    "adam_objective",
+    "at_epochs",
+    "accuracy",
+]
 
 
 def load_data(
@@ -51,6 +59,57 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, chunk_size: int
             for i in range(0, len(y), chunk_size)
         )
     return correct / len(y)
+
+
+def split_and_model(params: Mapping[str, Any], ctx: Context, seed: int) -> tuple[DataSplit, nn.Module]:
+    """The seeded float32 split of ``params["data"]`` and the network of ``params`` (``arch``,
+    ``activation``, ``hidden``, ``channels``) initialised with ``seed``: the setup the RegMixup
+    figures share."""
+    from ..models import build_model
+
+    split = load_data(
+        params["data"],
+        ctx,
+        num_samples=params["num_samples"],
+        seed=seed,
+        dtype=torch.float32,
+        test_fraction=float(params.get("test_fraction", 0.25)),
+    )
+    model = build_model(
+        params["arch"],
+        split.input_shape,
+        split.num_classes,
+        params["activation"],
+        hidden=tuple(params["hidden"]),
+        channels=tuple(params.get("channels", (8, 16))),
+        dtype=torch.float32,
+        seed=seed,
+    )
+    return split, model
+
+
+def adamw_config(
+    params: Mapping[str, Any],
+    ctx: Context,
+    seed: int,
+    *,
+    epochs: int | None = None,
+    progress: bool | None = False,
+) -> TrainConfig:
+    """The figures' AdamW runs as a :class:`~mixtheory.training.TrainConfig`: ``params``' ``epochs``
+    (unless given), ``batch_size``, ``lr`` and ``weight_decay``, the cosine schedule, on
+    ``ctx.device``."""
+    return TrainConfig(
+        epochs=int(params["epochs"]) if epochs is None else int(epochs),
+        batch_size=int(params["batch_size"]),
+        optimizer="adamw",
+        lr=float(params["lr"]),
+        weight_decay=float(params["weight_decay"]),
+        lr_schedule="cosine",
+        seed=seed,
+        device=ctx.device,
+        progress=progress,
+    )
 
 
 def adam_config(ctx: Context, *, epochs: int, lr: float, batch_size: int, seed: int) -> TrainConfig:

@@ -28,14 +28,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..mixing import AlphaSchedule, SineLambda, schedule_moments
-from ..models import build_model
-from ..training import AccuracyRecorder, RegMixup, TrainConfig, train
+from ..training import AccuracyRecorder, RegMixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
-from ._training import load_data
+from ._training import adamw_config, split_and_model
 from .lambda_schedules import _FULL, _QUICK, _STANDARD
 
 if TYPE_CHECKING:
@@ -70,38 +68,13 @@ def _units(params: Mapping[str, Any]) -> list[Unit]:
 
 def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
     schedule = schedule_of(unit.params["arm"], params)
-    split = load_data(
-        params["data"],
-        ctx,
-        num_samples=params["num_samples"],
-        seed=seed,
-        dtype=torch.float32,
-        test_fraction=float(params.get("test_fraction", 0.25)),
-    )
-    model = build_model(
-        params["arch"],
-        split.input_shape,
-        split.num_classes,
-        params["activation"],
-        hidden=tuple(params["hidden"]),
-        dtype=torch.float32,
-        seed=seed,
-    )
+    split, model = split_and_model(params, ctx, seed)
     result = train(
         model,
         split.X_train,
         split.y_train,
         RegMixup(law=schedule),
-        TrainConfig(
-            epochs=int(params["epochs"]),
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            seed=seed,
-            device=ctx.device,
-            progress=False,
-        ),
+        adamw_config(params, ctx, seed),
         test=(split.X_test, split.y_test),
         recorders=[AccuracyRecorder()],
     )

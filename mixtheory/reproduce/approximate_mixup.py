@@ -34,10 +34,10 @@ from ..geometry import MixupGeometry
 from ..laws import SymmetricBeta
 from ..models import build_model
 from ..regularizers import CancellationWarning
-from ..training import ApproximateMixup, ERMObjective, Mixup, TrainConfig, train
+from ..training import ApproximateMixup, ERMObjective, Mixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, mean_and_std, select
-from ._training import accuracy, load_data
+from ._training import accuracy, adamw_config, load_data
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -79,16 +79,7 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         split.X_train,
         split.y_train,
         objective,
-        TrainConfig(
-            epochs=int(params["epochs"]),
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            seed=seed,
-            device=ctx.device,
-            progress=False,
-        ),
+        adamw_config(params, ctx, seed),
     )
     net = result.model.to("cpu")
     predictor = objective.predictor(net) if unit.key == "approx" else net

@@ -30,10 +30,10 @@ import numpy as np
 import torch
 
 from ..models import build_model
-from ..training import ForgettingRecorder, TrainConfig, train
+from ..training import ForgettingRecorder, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
-from ._training import load_data
+from ._training import adamw_config, load_data
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -101,17 +101,7 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         model,
         split.X_train,
         split.y_train,
-        config=TrainConfig(
-            epochs=int(params["epochs"]),
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            lr_schedule="cosine",
-            seed=seed,
-            device=ctx.device,
-            progress=ctx.progress,
-        ),
+        config=adamw_config(params, ctx, seed, progress=ctx.progress),
         recorders=[recorder],
     )
     counts = np.asarray(recorder.arrays["class_matrix"][-1], dtype=np.float64)

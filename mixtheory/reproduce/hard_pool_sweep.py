@@ -34,13 +34,12 @@ from torch import nn
 
 from ..laws import SymmetricBeta
 from ..mixing import HardPool
-from ..models import build_model
 from ..pairing import pool_shrinkage
 from ..scores import ForgettingTracker, el2n
-from ..training import AccuracyRecorder, RegMixup, TrainConfig, TrainingData, train
+from ..training import AccuracyRecorder, RegMixup, TrainingData, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
-from ._training import load_data
+from ._training import adamw_config, split_and_model
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -96,24 +95,7 @@ def _units(params: Mapping[str, Any]) -> list[Unit]:
 
 
 def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
-    split = load_data(
-        params["data"],
-        ctx,
-        num_samples=params["num_samples"],
-        seed=seed,
-        dtype=torch.float32,
-        test_fraction=float(params.get("test_fraction", 0.25)),
-    )
-    model = build_model(
-        params["arch"],
-        split.input_shape,
-        split.num_classes,
-        params["activation"],
-        hidden=tuple(params["hidden"]),
-        channels=tuple(params.get("channels", (8, 16))),
-        dtype=torch.float32,
-        seed=seed,
-    )
+    split, model = split_and_model(params, ctx, seed)
     score, pool_eta = unit.params["score"], unit.params["pool_eta"]
     objective = HardPoolRegMixup(float(params["alpha"]), pool_eta=pool_eta, score=score)
     result = train(
@@ -121,16 +103,7 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         split.X_train,
         split.y_train,
         objective,
-        TrainConfig(
-            epochs=int(params["epochs"]),
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            seed=seed,
-            device=ctx.device,
-            progress=False,
-        ),
+        adamw_config(params, ctx, seed),
         test=(split.X_test, split.y_test),
         recorders=[AccuracyRecorder()],
     )

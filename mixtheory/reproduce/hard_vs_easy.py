@@ -49,12 +49,11 @@ from ..training import (
     GraNdRecorder,
     Mixup,
     RegularizerRecorder,
-    TrainConfig,
     train,
 )
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
-from ._training import load_data
+from ._training import adamw_config, load_data
 from ._variants import (
     SECANT_STEP,
     VARIANTS,
@@ -184,17 +183,7 @@ def _compute(seed: int, params: Mapping[str, Any], ctx: Context, variant: str | 
         split.X_train,
         split.y_train,
         Mixup(float(params["alpha"])),
-        TrainConfig(
-            epochs=epochs,
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            lr_schedule="cosine",
-            seed=seed,
-            device=ctx.device,
-            progress=ctx.progress,
-        ),
+        adamw_config(params, ctx, seed, epochs=epochs, progress=ctx.progress),
         recorders=[regs, *scores, forgetting],
     )
     per = {r["sample"]: dict(r) for r in regs.rows}

@@ -23,15 +23,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..laws import SymmetricBeta
 from ..mixing import SineLambda, TanhLambda, schedule_moments
-from ..models import build_model
-from ..training import AccuracyRecorder, RegMixup, TrainConfig, train
+from ..training import AccuracyRecorder, RegMixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, best_and_last, mean_and_std, select
-from ._training import load_data
+from ._training import adamw_config, split_and_model
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -71,38 +69,13 @@ def _moments(schedule: str, params: Mapping[str, Any]) -> tuple[np.ndarray, np.n
 
 def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> list[dict[str, Any]]:
     schedule = unit.params["schedule"]
-    split = load_data(
-        params["data"],
-        ctx,
-        num_samples=params["num_samples"],
-        seed=seed,
-        dtype=torch.float32,
-        test_fraction=float(params.get("test_fraction", 0.25)),
-    )
-    model = build_model(
-        params["arch"],
-        split.input_shape,
-        split.num_classes,
-        params["activation"],
-        hidden=tuple(params["hidden"]),
-        dtype=torch.float32,
-        seed=seed,
-    )
+    split, model = split_and_model(params, ctx, seed)
     result = train(
         model,
         split.X_train,
         split.y_train,
         RegMixup(law=_law(schedule, params)),
-        TrainConfig(
-            epochs=int(params["epochs"]),
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            seed=seed,
-            device=ctx.device,
-            progress=False,
-        ),
+        adamw_config(params, ctx, seed),
         test=(split.X_test, split.y_test),
         recorders=[AccuracyRecorder()],
     )

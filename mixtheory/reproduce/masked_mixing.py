@@ -34,10 +34,10 @@ import torch
 from ..expansions.park2022 import pixel_pair_weights, weight_by_distance
 from ..laws import SymmetricBeta
 from ..models import build_model
-from ..training import ERMObjective, Mixup, TrainConfig, train
+from ..training import ERMObjective, Mixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
-from ._training import load_data
+from ._training import adamw_config, load_data
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -106,16 +106,7 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         X_train,
         split.y_train,
         objective,
-        TrainConfig(
-            epochs=int(params["epochs"]),
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            seed=seed,
-            device=ctx.device,
-            progress=False,
-        ),
+        adamw_config(params, ctx, seed),
     )
     x = X_test.to(ctx.device).clone().requires_grad_(True)
     loss = torch.nn.functional.cross_entropy(model(x), split.y_test.to(ctx.device), reduction="sum")

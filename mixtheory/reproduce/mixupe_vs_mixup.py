@@ -25,11 +25,11 @@ import numpy as np
 import torch
 
 from ..models import build_model
-from ..training import ERMObjective, Mixup, MixupE, Recorder, TrainConfig, train
+from ..training import ERMObjective, Mixup, MixupE, Recorder, train
 from ..training.objectives import cross_entropy
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
-from ._training import load_data
+from ._training import adamw_config, load_data
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -102,16 +102,7 @@ def compute(unit: Unit, seed: int, params: Mapping[str, Any], ctx: Context) -> l
         split.X_train,
         split.y_train,
         _objective(method, params),
-        TrainConfig(
-            epochs=int(setting["epochs"]),
-            batch_size=int(setting["batch_size"]),
-            optimizer="adamw",
-            lr=float(setting["lr"]),
-            weight_decay=float(setting["weight_decay"]),
-            seed=seed,
-            device=ctx.device,
-            progress=False,
-        ),
+        adamw_config(setting, ctx, seed),
         test=(split.X_test, split.y_test),
         recorders=[recorder],
     )

@@ -59,11 +59,11 @@ from ..expansions.second_order import CARRATINO_TERMS, second_order_from_terms
 from ..laws import SymmetricBeta
 from ..losses import CrossEntropy
 from ..regularizers import CancellationWarning
-from ..training import ERMObjective, Mixup, RegularizerRecorder, TrainConfig, train
+from ..training import ERMObjective, Mixup, RegularizerRecorder, train
 from ..training.recorders import RecordContext
 from ._registry import Config, DrawInfo, Figure, Unit, register
 from ._runner import Context, aggregate, select
-from ._training import load_data
+from ._training import adamw_config, load_data
 from ._variants import SECANT_STEP, VARIANTS, build_network, per_variant_checks, split_variants, variant_setup
 
 if TYPE_CHECKING:
@@ -187,17 +187,7 @@ def _compute(
         split.X_train,
         split.y_train,
         objective,
-        TrainConfig(
-            epochs=max(params["checkpoints"]),
-            batch_size=int(params["batch_size"]),
-            optimizer="adamw",
-            lr=float(params["lr"]),
-            weight_decay=float(params["weight_decay"]),
-            lr_schedule="cosine",
-            seed=seed,
-            device=ctx.device,
-            progress=ctx.progress,
-        ),
+        adamw_config(params, ctx, seed, epochs=max(params["checkpoints"]), progress=ctx.progress),
         recorders=[recorder],
     )
     rows: list[dict[str, Any]] = []
