@@ -229,10 +229,10 @@ def _is_pool_2x2(module: nn.Module, x: Tensor) -> bool:
 
 def _pool_2x2(t: Tensor) -> Tensor:
     """2 × 2 average pooling as two strided adds (row pairs, then column pairs) and one scaling: the
-    same linear map as ``avg_pool2d(t, 2)``, measured 2.5-3.5× faster than it on a CPU for a tangent
-    stream's NCHW batches (and 2.3× faster than summing the column pairs as a reduction over a last
-    axis of size 2, which the CPU kernels handle poorly; the additions are the same, so the results
-    are bit for bit those of that form)."""
+    same linear map as ``avg_pool2d(t, 2)``. The same additions as summing the column pairs as a
+    reduction over a last axis of size 2 (bit for bit), which CPU kernels handle poorly: a one-off
+    timing on the benchmark CNN's stream shapes (median of 7, load below 1) gave 2.3× against that
+    form and about 2.8× against ``avg_pool2d``; the end-to-end effect is in ``bench_estimators.py``."""
     rows = torch.add(t[:, :, 0::2], t[:, :, 1::2])
     return torch.add(rows[..., 0::2], rows[..., 1::2]).mul_(0.25)
 
