@@ -53,6 +53,7 @@ def main() -> None:
         monitor.epoch_end(epoch + 1)
         if rank == 0:
             print(f"epoch {epoch + 1}: rank-0 loss {loss.item():.3f}")
+    dist.barrier()  # rank 0 may still be writing the tables: tear down together
     dist.destroy_process_group()
 
 

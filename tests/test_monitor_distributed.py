@@ -4,7 +4,7 @@ per-sample recorders sharded over ranks, forgetting observations gathered; rank 
 from __future__ import annotations
 
 import os
-import socket
+import pathlib
 
 import numpy as np
 import pytest
@@ -56,16 +56,30 @@ def _run(out, rank: int = 0, world_size: int = 1, n_eval: int = N) -> None:
         monitor.epoch_end(epoch + 1)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _spawn(out: pathlib.Path, mismatch: bool) -> None:
+    """Two gloo ranks rendezvous through a file (no TCP store whose host rank may leave first, no
+    port to race for); each logs its phases, which a failure reports (a rank that dies in C++ leaves
+    no Python traceback)."""
+    store = out.parent / f"{out.name}.store"
+    try:
+        mp.spawn(_worker, args=(2, f"file://{store}", str(out), mismatch), nprocs=2, join=True)
+    except Exception as exc:
+        phases = {
+            r: (out / f"phases{r}.txt").read_text() if (out / f"phases{r}.txt").exists() else ""
+            for r in (0, 1)
+        }
+        raise AssertionError(f"a rank failed; phases reached: {phases}") from exc
 
 
-def _worker(rank: int, world_size: int, port: int, out: str, mismatch: bool) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+def _worker(rank: int, world_size: int, init_method: str, out: str, mismatch: bool) -> None:
+    def phase(name: str) -> None:
+        with open(os.path.join(out, f"phases{rank}.txt"), "a") as fh:
+            fh.write(name + " ")
+
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    phase("init")
+    dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world_size)
+    phase("run")
     try:
         assert world() == (rank, world_size)
         if mismatch:
@@ -83,8 +97,12 @@ def _worker(rank: int, world_size: int, port: int, out: str, mismatch: bool) -> 
             torch.save(monitor.tracker.presentations, os.path.join(out, f"presentations{rank}.pt"))
         else:
             _run(out, rank, world_size)
+        phase("barrier")
+        dist.barrier()  # neither rank tears down while the other still communicates
     finally:
+        phase("destroy")
         dist.destroy_process_group()
+        phase("done")
 
 
 @pytest.mark.slow
@@ -92,7 +110,7 @@ def test_two_ranks_write_the_single_process_tables(tmp_path):
     single, ddp = tmp_path / "single", tmp_path / "ddp"
     ddp.mkdir()
     _run(single)
-    mp.spawn(_worker, args=(2, _free_port(), str(ddp), False), nprocs=2, join=True)
+    _spawn(ddp, mismatch=False)
     for name in ("el2n.csv", "forgetting.csv", "accuracy.csv"):
         assert (single / name).read_bytes() == (ddp / name).read_bytes(), name  # exact
     with np.load(single / "forgetting.npz") as a, np.load(ddp / "forgetting.npz") as b:
@@ -112,11 +130,13 @@ def test_two_ranks_write_the_single_process_tables(tmp_path):
 
 @pytest.mark.slow
 def test_a_rank_mismatch_is_named_and_padding_counts_once(tmp_path):
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path), True), nprocs=2, join=True)
+    out = tmp_path / "ranks"
+    out.mkdir()
+    _spawn(out, mismatch=True)
     for rank in (0, 1):
-        text = (tmp_path / f"error{rank}.txt").read_text()
+        text = (out / f"error{rank}.txt").read_text()
         assert "rank mismatch: eval_data samples" in text and "same eval_data and recorders" in text
-        presentations = torch.load(tmp_path / f"presentations{rank}.pt")
+        presentations = torch.load(out / f"presentations{rank}.pt")
         assert presentations[:4].tolist() == [1, 1, 1, 0]  # the padded repeat counted once
 
 

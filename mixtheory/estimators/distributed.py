@@ -15,7 +15,6 @@ equals the single-process run whatever the number of processes: the tests check 
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -106,16 +105,9 @@ def estimate_regularizers_distributed(
     return RegularizerEstimates(**tensors, **meta)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _worker(rank: int, world_size: int, port: int, payload_path: str, out_path: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+def _worker(rank: int, world_size: int, init_method: str, payload_path: str, out_path: str) -> None:
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
-    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world_size)
     try:
         payload = torch.load(payload_path, weights_only=False)
         est = estimate_regularizers_distributed(
@@ -129,6 +121,7 @@ def _worker(rank: int, world_size: int, port: int, payload_path: str, out_path: 
         )
         if rank == 0:
             save_torch(out_path, {k: est[k] for k in est.keys()} | {"_meta": est.settings()})
+        dist.barrier()  # no rank tears its connections down while another still uses them
     finally:
         dist.destroy_process_group()
 
@@ -145,6 +138,9 @@ def run_distributed(
     **kwargs: Any,
 ) -> RegularizerEstimates:
     r"""Spawn ``world_size`` CPU processes on localhost (gloo), shard the samples, gather.
+
+    The processes meet through a file in a temporary directory (``file://`` rendezvous): no port
+    is taken, and no rank hosts a store the others still need while it exits.
 
     Equal to ``estimate_regularizers(model, X, Y, law, indices=indices, generator=generator, **kwargs)``
     in one process (same seeds per sample). The model, data and law are pickled to a temporary
@@ -163,8 +159,9 @@ def run_distributed(
             payload_path,
             {"model": model, "X": X, "Y": Y, "law": law, "indices": idx, "seeds": seeds, "kwargs": kwargs},
         )
+        init_method = "file://" + os.path.join(tmp, "rendezvous")
         mp.spawn(
-            _worker, args=(world_size, _free_port(), payload_path, out_path), nprocs=world_size, join=True
+            _worker, args=(world_size, init_method, payload_path, out_path), nprocs=world_size, join=True
         )
         result = torch.load(out_path, weights_only=False)
     meta = result.pop("_meta")
