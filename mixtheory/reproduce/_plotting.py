@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["pyplot", "save", "errorbar_line", "COLORS"]
+__all__ = ["pyplot", "save", "errorbar_line", "aggregate_line", "COLORS"]
 
 #: a colour-blind-safe cycle (Okabe–Ito)
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -41,6 +41,12 @@ def errorbar_line(
     style.setdefault("marker", "o")
     style.setdefault("markersize", 4)
     return ax.errorbar(x, mean, yerr=std, **style)
+
+
+def aggregate_line(ax: Any, agg: Sequence[dict[str, Any]], x: str = "epoch", **style: Any) -> Any:
+    """:func:`errorbar_line` of aggregated rows (``aggregate``'s ``mean`` ± ``std`` over seeds)
+    against their column ``x``."""
+    return errorbar_line(ax, [r[x] for r in agg], [r["mean"] for r in agg], [r["std"] for r in agg], **style)
 
 
 def save(fig: Any, png: Path, pdf: Path, dpi: int = 130) -> None:

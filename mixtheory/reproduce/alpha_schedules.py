@@ -32,9 +32,9 @@ import numpy as np
 from ..mixing import AlphaSchedule, SineLambda, schedule_moments
 from ..training import AccuracyRecorder, RegMixup, train
 from ._registry import Config, DrawInfo, Figure, Unit, register
-from ._runner import Context, aggregate, best_and_last, mean_and_std, select
+from ._runner import Context, best_and_last, mean_and_std, select
 from ._training import adamw_config, split_and_model
-from .lambda_schedules import _FULL, _QUICK, _STANDARD
+from .lambda_schedules import _FULL, _QUICK, _STANDARD, schedule_panels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -121,39 +121,14 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
 
 def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """Top: test accuracy per epoch; middle: θ̄(t); bottom: σ²(t)/θ̄(t)²; shared epoch axis."""
-    from ._plotting import COLORS, errorbar_line, pyplot
-
-    plt = pyplot()
     h = headline(rows)
-    fig, (a_acc, a_theta, a_var) = plt.subplots(
-        3, 1, figsize=(13, 10), sharex=True, height_ratios=(3, 1.2, 1.2), layout="constrained"
-    )
-    for color, ls, (key, label) in zip(COLORS, ("-", "--"), ARMS.items()):
-        best, last = h["accuracy"][key]["best"], h["accuracy"][key]["last"]
-        agg = [r for r in aggregate(select(rows, unit=key, metric="test_accuracy")) if int(r["epoch"]) > 0]
-        errorbar_line(
-            a_acc,
-            [r["epoch"] for r in agg],
-            [r["mean"] for r in agg],
-            [r["std"] for r in agg],
-            color=color,
-            markersize=3,
-            capsize=2,
-            label=f"{label}: best {best[0]:.4f} ± {best[1]:.4f}, last {last[0]:.4f} ± {last[1]:.4f}",
-        )
-        for ax, metric in ((a_theta, "theta_mean"), (a_var, "sigma2_over_theta2")):
-            m = aggregate(select(rows, unit=key, metric=metric))
-            order = np.argsort([r["epoch"] for r in m])
-            ax.plot([m[i]["epoch"] for i in order], [m[i]["mean"] for i in order], color=color, ls=ls, lw=2.5)
+    fig, a_acc, a_theta, a_var = schedule_panels(rows, ARMS, h["accuracy"], digits=4)
     gap = h["lambda_minus_alpha"]["last"]
     a_acc.set(
         ylabel="test accuracy",
         title=f"test accuracy per epoch; last epoch, λ − α schedule {gap[0]:+.4f} ± {gap[1]:.4f} "
         "(paired over seeds)",
     )
-    lo = min(r["value"] for r in select(rows, metric="test_accuracy") if int(r["epoch"]) >= 3)
-    a_acc.set_ylim(max(0.0, lo - 0.02), 1.0)
-    a_acc.legend(fontsize=8, loc="lower right")
     a_theta.set(ylabel="θ̄(t)", title="mean folded mixing weight θ̄(t)")
     a_var.set(
         xlabel="epoch",

@@ -201,7 +201,7 @@ def _eta_axis(ax: Any, etas: list[float]) -> None:
 
 def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """(a) best/last-epoch accuracy against η; (b) accuracy curves (EL2N pools); (c) shrinkage."""
-    from ._plotting import COLORS, errorbar_line, pyplot
+    from ._plotting import COLORS, aggregate_line, errorbar_line, pyplot
 
     plt = pyplot()
     h = headline(rows)
@@ -232,11 +232,9 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     for color, eta in zip(COLORS, etas):
         agg = aggregate(select(rows, metric="test_accuracy", score=curve_score, pool_eta=eta))
         agg = [r for r in agg if int(r["epoch"]) > 0]
-        errorbar_line(
+        aggregate_line(
             a_curve,
-            [r["epoch"] for r in agg],
-            [r["mean"] for r in agg],
-            [r["std"] for r in agg],
+            agg,
             color=color,
             markersize=2,
             capsize=2,
@@ -249,11 +247,10 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     for score, ls in zip(h["accuracy"], ("-", "--")):
         for color, (metric, label) in zip(COLORS[4:], SHRINK_METRICS.items()):
             agg = aggregate(select(rows, metric=metric, score=score))
-            errorbar_line(
+            aggregate_line(
                 a_shrink,
-                [r["pool_eta"] for r in agg],
-                [r["mean"] for r in agg],
-                [r["std"] for r in agg],
+                agg,
+                x="pool_eta",
                 color=color,
                 ls=ls,
                 label=f"{label}, {score} pool",

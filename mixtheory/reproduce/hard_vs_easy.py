@@ -328,17 +328,16 @@ def _checks_one(h: dict[str, Any]) -> dict[str, bool]:
 
 def _draw_deciles(fig: Any, grid: Any, agg: list[dict[str, Any]]) -> None:
     """Top row of ``grid``: one panel per regularizer, its median by hardness decile."""
-    from ._plotting import COLORS, errorbar_line
+    from ._plotting import COLORS, aggregate_line
 
     for col, reg in enumerate(REGULARIZERS):
         ax = fig.add_subplot(grid[0, col])
         for color, (marker, h) in zip(COLORS, zip("osD", HARDNESS)):
             picked = select(agg, metric="decile_median", regularizer=reg, hardness=h)
-            errorbar_line(
+            aggregate_line(
                 ax,
-                [r["decile"] for r in picked],
-                [r["mean"] for r in picked],
-                [r["std"] for r in picked],
+                picked,
+                x="decile",
                 color=color,
                 marker=marker,
                 label=f"deciles of {h}",

@@ -134,27 +134,30 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
-    """Top: test accuracy per epoch; middle: θ̄(t); bottom: σ²(t)/θ̄(t)²; shared epoch axis."""
-    from ._plotting import COLORS, errorbar_line, pyplot
+def schedule_panels(
+    rows: list[dict[str, Any]], arms: Mapping[str, str], accuracy: Mapping[str, Any], digits: int = 3
+) -> tuple[MplFigure, Any, Any, Any]:
+    """The three panels of a schedule comparison on a shared epoch axis, one colour and line style
+    per arm (``arms``: unit → label): test accuracy ± std over seeds, labelled with the arm's best and
+    last epoch (``accuracy``: the headline's, to ``digits`` decimals); θ̄(t); σ²(t)/θ̄(t)². The caller
+    titles them. Returns the figure and the three axes."""
+    from ._plotting import COLORS, aggregate_line, pyplot
 
     plt = pyplot()
-    h = headline(rows)
     fig, (a_acc, a_theta, a_var) = plt.subplots(
         3, 1, figsize=(13, 10), sharex=True, height_ratios=(3, 1.2, 1.2), layout="constrained"
     )
-    for color, ls, (key, label) in zip(COLORS, ("-", "--", ":"), SCHEDULES.items()):
-        best, last = h["accuracy"][key]["best"], h["accuracy"][key]["last"]
+    for color, ls, (key, label) in zip(COLORS, ("-", "--", ":"), arms.items()):
+        best, last = accuracy[key]["best"], accuracy[key]["last"]
         agg = [r for r in aggregate(select(rows, unit=key, metric="test_accuracy")) if int(r["epoch"]) > 0]
-        errorbar_line(
+        aggregate_line(
             a_acc,
-            [r["epoch"] for r in agg],
-            [r["mean"] for r in agg],
-            [r["std"] for r in agg],
+            agg,
             color=color,
             markersize=3,
             capsize=2,
-            label=f"{label}: best {best[0]:.3f} ± {best[1]:.3f}, last {last[0]:.3f} ± {last[1]:.3f}",
+            label=f"{label}: best {best[0]:.{digits}f} ± {best[1]:.{digits}f}, "
+            f"last {last[0]:.{digits}f} ± {last[1]:.{digits}f}",
         )
         for ax, metric in ((a_theta, "theta_mean"), (a_var, "sigma2_over_theta2")):
             m = aggregate(select(rows, unit=key, metric=metric))
@@ -167,10 +170,16 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
                 lw=2.5,
                 label=label,
             )
-    a_acc.set(ylabel="test accuracy", title="test accuracy per epoch")
     lo = min(r["value"] for r in select(rows, metric="test_accuracy") if int(r["epoch"]) >= 3)
     a_acc.set_ylim(max(0.0, lo - 0.02), 1.0)
     a_acc.legend(fontsize=8, loc="lower right")
+    return fig, a_acc, a_theta, a_var
+
+
+def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
+    """Top: test accuracy per epoch; middle: θ̄(t); bottom: σ²(t)/θ̄(t)²; shared epoch axis."""
+    fig, a_acc, a_theta, a_var = schedule_panels(rows, SCHEDULES, headline(rows)["accuracy"])
+    a_acc.set(ylabel="test accuracy", title="test accuracy per epoch")
     a_theta.set(ylabel="θ̄(t)", title="mean folded mixing weight θ̄(t) (contraction toward the mean)")
     a_theta.legend(fontsize=8)
     a_var.set(

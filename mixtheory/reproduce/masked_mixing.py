@@ -186,7 +186,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
 
 def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """(a) theory: W per distance for the four masks; (b) trained: normalised gradient products."""
-    from ._plotting import COLORS, errorbar_line, pyplot
+    from ._plotting import COLORS, aggregate_line, pyplot
 
     plt = pyplot()
     h = headline(rows)
@@ -204,11 +204,10 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     for method, label in TRAINED.items():
         agg = aggregate(select(rows, source="trained", method=method, metric="gradient_product"))
         acc = h["trained"][method]["test_accuracy"]
-        errorbar_line(
+        aggregate_line(
             a_trained,
-            [r["distance"] for r in agg],
-            [r["mean"] for r in agg],
-            [r["std"] for r in agg],
+            agg,
+            x="distance",
             color=colors[method],
             markersize=3,
             label=f"{label} (test accuracy {acc:.3f})",

@@ -191,7 +191,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
 def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """(a) test error per set and method (bars ± std); (b, c) training and test loss per epoch on the
     image set."""
-    from ._plotting import COLORS, errorbar_line, pyplot
+    from ._plotting import COLORS, aggregate_line, pyplot
 
     plt = pyplot()
     h = headline(rows)
@@ -213,11 +213,9 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     for color, (method, label) in zip(COLORS, METHODS.items()):
         for ax, metric in ((a_train, "train_loss"), (a_test, "test_loss")):
             agg = aggregate(select(rows, data=image, method=method, metric=metric))
-            errorbar_line(
+            aggregate_line(
                 ax,
-                [r["epoch"] for r in agg],
-                [r["mean"] for r in agg],
-                [r["std"] for r in agg],
+                agg,
                 color=color,
                 markersize=2,
                 capsize=2,

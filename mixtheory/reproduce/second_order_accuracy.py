@@ -185,7 +185,7 @@ def checks(h: dict[str, Any]) -> dict[str, bool]:
 def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
     """Error against α (last checkpoint), against epochs (the training α), and the test accuracy;
     colour = expansion, line style and marker = training regime, one shared legend below."""
-    from ._plotting import COLORS, errorbar_line, pyplot
+    from ._plotting import COLORS, aggregate_line, pyplot
 
     plt = pyplot()
     agg = aggregate(r for r in rows if r.get("alpha") is not None)
@@ -203,19 +203,16 @@ def draw(rows: list[dict[str, Any]], info: DrawInfo) -> MplFigure:
                 (a_epoch, {"alpha": train_alpha}, "epoch"),
             ):
                 picked = select(agg, unit=regime, metric=f"abs_error_{key}", **where)
-                errorbar_line(
+                aggregate_line(
                     ax,
-                    [r[x] for r in picked],
-                    [r["mean"] for r in picked],
-                    [r["std"] for r in picked],
+                    picked,
+                    x=x,
                     **style,
                 )
         acc = aggregate(select(rows, unit=regime, metric="test_accuracy"))
-        errorbar_line(
+        aggregate_line(
             a_acc,
-            [r["epoch"] for r in acc],
-            [r["mean"] for r in acc],
-            [r["std"] for r in acc],
+            acc,
             color="black",
             ls=ls,
             marker=marker,
